@@ -1,0 +1,15 @@
+"""Built-in plugin `pdf_report` (skeleton: declares its scope; the checks arrive with its issue)."""
+
+from validator_core import Inspection, Proof, hookimpl
+
+__version__ = "0.1.0"
+
+
+@hookimpl
+def preuves_register_checks(register):
+    register(proof_types=("pdf_report",), media_types=("application/pdf",))
+
+
+@hookimpl
+def preuves_inspect(proof: Proof) -> Inspection:
+    return Inspection()

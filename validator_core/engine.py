@@ -1,0 +1,255 @@
+"""The validation pipeline: one file in, one :class:`~validator_core.Report` out.
+
+Order (each step cheap before the next): empty file → size against the type's limit (``stat``, no
+read) → content detection on the file's head (libmagic, in a worker) → format allowlist by content →
+extension against content → plugin checks (in workers, in parallel, each under the timeout) → verdict.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from validator_core import __version__
+from validator_core.detect import OCTET_STREAM, clean_name, read_head, sha256_file
+from validator_core.errors import UnknownProofType, UnsupportedLanguage
+from validator_core.isolation import Raised, Sniffed, WorkerPool, task_inspect, task_sniff
+from validator_core.messages import LANGS, render
+from validator_core.models import EngineInfo, FileFacts, Finding, Inspection, Report, Severity, Verdict
+from validator_core.proof import HEAD_BYTES, Proof
+from validator_core.registry import PluginConfig, PluginRegistry
+from validator_core.rules import Rules, load_rules
+from validator_core.settings import CoreSettings, get_core_settings
+
+SNIFF_CHECK = "detection"  # the name check.timeout/check.crashed give the content-detection step
+
+
+def _label_of(media_type: str) -> str:
+    """A short name for a media type outside the rules' formats: ``image/gif`` → ``GIF``."""
+    subtype = media_type.split("/")[-1]
+    for prefix in ("x-", "vnd."):
+        subtype = subtype.removeprefix(prefix)
+    return subtype.upper()
+
+
+def _mo(size: int) -> str:
+    return f"{size / 1_000_000:g}"
+
+
+class Engine:
+    """Rules, plugins and worker pool; thread-safe ``validate()``.
+
+    One engine per process is the norm (:func:`default_engine`); the HTTP service creates its own at
+    start-up from its settings.
+    """
+
+    def __init__(
+        self,
+        settings: CoreSettings | None = None,
+        *,
+        rules: Rules | None = None,
+        plugin_config: PluginConfig | None = None,
+    ) -> None:
+        self.settings = settings or get_core_settings()
+        self.rules = rules or load_rules(self.settings.rules)
+        self.plugin_config = plugin_config or self.settings.plugin_config()
+        # The parent's registry knows declarations and messages; inspections run in the workers.
+        self.registry = PluginRegistry.load(self.plugin_config)
+        self.pool = WorkerPool(
+            self.plugin_config,
+            workers=self.settings.worker_count(),
+            timeout_s=self.settings.check_timeout_s,
+            memory_mb=self.settings.worker_memory_mb,
+            max_tasks=self.settings.worker_max_tasks,
+            mode=self.settings.isolation,
+        )
+        self.info = EngineInfo(version=__version__, rules=self.rules.version, plugins=self.registry.versions())
+
+    # -- public -----------------------------------------------------------------------------
+    @property
+    def proof_types(self) -> list[str]:
+        return list(self.rules.proof_types)
+
+    def check_proof_type(self, proof_type: str | None) -> None:
+        if proof_type is not None and proof_type not in self.rules.proof_types:
+            raise UnknownProofType(proof_type, self.proof_types)
+
+    def validate(
+        self,
+        path: str | Path,
+        proof_type: str | None = None,
+        *,
+        filename: str | None = None,
+        lang: str = "fr",
+        sha256: str | None = None,
+        observed_size: int | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> Report:
+        """Validate one file.
+
+        :param path: a local file (for uploads, one the service created; never a client's name).
+        :param proof_type: a proof type id from the rules; ``None`` to infer it from the content.
+        :param filename: the name to judge the extension by and show (default: ``path``'s name).
+        :param lang: ``fr`` (default) or ``en`` for the messages.
+        :param sha256: the digest when the caller computed it while receiving the file.
+        :param observed_size: the real size when ``path`` holds only the first bytes of a larger upload
+            (the HTTP layer stops storing past the type's limit).
+        :raises UnknownProofType: ``proof_type`` is not in the rules.
+        :raises UnsupportedLanguage: ``lang`` is not ``fr`` or ``en``.
+        :raises OSError: ``path`` cannot be read.
+        """
+        started = time.perf_counter()
+        if lang not in LANGS:
+            raise UnsupportedLanguage(lang, LANGS)
+        self.check_proof_type(proof_type)
+        path = Path(path)
+        stored_size = path.stat().st_size
+        size = max(stored_size, observed_size or 0)
+        display_name, extension, name_problems = clean_name(filename if filename is not None else path.name)
+        facts_file = FileFacts(name=display_name, size=size, extension=extension)
+        findings: list[Finding] = []
+        facts: dict[str, dict[str, Any]] = {}
+        inferred = False
+
+        def finish(type_id: str | None) -> Report:
+            for f in findings:
+                f.message = self._message(f, lang, type_id)
+            return Report(
+                verdict=Verdict.from_findings(findings),
+                proof_type=type_id,
+                proof_type_inferred=inferred,
+                file=facts_file,
+                findings=findings,
+                facts=facts,
+                engine=self.info,
+                elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+
+        if name_problems:
+            findings.append(self._core("file.suspicious_name", Severity.WARNING, reason=", ".join(name_problems)))
+        if size == 0:
+            facts_file.media_type = "application/x-empty"
+            facts_file.sha256 = sha256 or sha256_file(path)
+            findings.append(self._core("file.empty", Severity.ERROR))
+            return finish(proof_type)
+
+        # Size before anything reads the file (the type is known, or the largest limit applies).
+        over_limit = proof_type is not None and size > self.rules.proof_type(proof_type).max_bytes
+        head = read_head(path, HEAD_BYTES)
+        base = Proof(
+            path=str(path), name=display_name, size=size, media_type=OCTET_STREAM, format=None,
+            extension=extension, proof_type=proof_type, rules=self.rules, head=head, context=context or {},
+        )
+        sniff = self.pool.run(task_sniff, (base, proof_type is None))
+        if not isinstance(sniff.value, Sniffed):
+            findings.append(self._isolation_finding(SNIFF_CHECK, sniff))
+            facts_file.sha256 = sha256 if not over_limit else None
+            return finish(proof_type)
+        media_type = sniff.value.media_type
+        facts_file.media_type = media_type
+        if proof_type is None:
+            candidate = sniff.value.inferred_type
+            proof_type = candidate if candidate in self.rules.proof_types else "logs"
+            inferred = True
+            findings.append(self._core("type.inferred", Severity.INFO, proof_type=proof_type))
+            over_limit = size > self.rules.proof_type(proof_type).max_bytes
+        rule = self.rules.proof_type(proof_type)
+
+        if over_limit:
+            # Nothing past the limit is looked at; the digest of a partial upload would mislead.
+            facts_file.sha256 = None
+            findings.append(
+                self._core("file.too_large", Severity.ERROR, size=size, limit=rule.max_bytes,
+                           limit_mo=_mo(rule.max_bytes), proof_type=proof_type)
+            )
+            return finish(proof_type)
+        facts_file.sha256 = sha256 or sha256_file(path)
+
+        format_id = self.rules.format_for_media_type(media_type)
+        allowed_labels = ", ".join(self.rules.formats[f].label for f in rule.formats if f in self.rules.formats)
+        detected_label = self.rules.formats[format_id].label if format_id else _label_of(media_type)
+        if not self.rules.allows(proof_type, format_id):
+            code = "format.unknown" if media_type == OCTET_STREAM else "format.not_allowed"
+            findings.append(
+                self._core(code, Severity.ERROR, media_type=media_type, detected=detected_label,
+                           allowed=allowed_labels, proof_type=proof_type)
+            )
+            return finish(proof_type)
+        if format_id is not None:
+            expected = self.rules.formats[format_id].extensions
+            if extension not in expected:
+                findings.append(
+                    self._core("format.extension_mismatch", Severity.WARNING,
+                               extension=f".{extension}" if extension else "(aucune)",
+                               detected=detected_label, expected=", ".join("." + e for e in expected))
+                )
+
+        proof = Proof(**{**base.__dict__, "media_type": media_type, "format": format_id, "proof_type": proof_type})
+        checks = self.registry.checks_for(proof_type, media_type)
+        futures = [(decl.plugin, self.pool.submit(task_inspect, (decl.plugin, proof))) for decl in checks]
+        for plugin, future in futures:
+            outcome = self.pool.wait(future)
+            result = outcome.value
+            if isinstance(result, Inspection):
+                for f in result.findings:
+                    f.plugin = plugin
+                    findings.append(f)
+                if result.facts:
+                    facts[plugin] = result.facts
+            elif isinstance(result, Raised):
+                findings.append(self._core("check.crashed", Severity.ERROR, check=plugin, reason=result.type_name))
+            else:
+                findings.append(self._isolation_finding(plugin, outcome))
+        return finish(proof_type)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _core(self, code: str, severity: Severity, **details: Any) -> Finding:
+        return Finding(code=code, severity=severity, plugin="core", details=details)
+
+    def _isolation_finding(self, check: str, outcome: Any) -> Finding:
+        if outcome.timed_out:
+            return self._core("check.timeout", Severity.ERROR, check=check, timeout_s=self.settings.check_timeout_s)
+        return self._core("check.crashed", Severity.ERROR, check=check, reason=outcome.reason or "?")
+
+    def _message(self, finding: Finding, lang: str, proof_type: str | None) -> str:
+        message = self.registry.message(finding.code)
+        if message is None:
+            return finding.code
+        values = dict(finding.details)
+        type_id = values.get("proof_type") or proof_type
+        if type_id in self.rules.proof_types:
+            rule = self.rules.proof_type(type_id)
+            values.setdefault("type_label", rule.label_en if lang == "en" else rule.label_fr)
+        return render(message.template(lang), values)
+
+
+_DEFAULT: Engine | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_engine() -> Engine:
+    """The process-wide engine built from ``PREUVES_*`` settings (created on first use)."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = Engine()
+            atexit.register(_DEFAULT.close)
+        return _DEFAULT
+
+
+def validate(
+    path: str | Path,
+    proof_type: str | None = None,
+    *,
+    filename: str | None = None,
+    lang: str = "fr",
+    **options: Any,
+) -> Report:
+    """Validate one proof file with the default engine. See :meth:`Engine.validate`."""
+    return default_engine().validate(path, proof_type, filename=filename, lang=lang, **options)

@@ -1,0 +1,225 @@
+"""The ANS rules as data: formats, proof types, size limits and plugin thresholds.
+
+The rules live in ``validator_core/data/rules.toml`` (which cites the ANS table row by row). A user file
+given by ``--rules PATH`` or ``PREUVES_RULES`` replaces it whole. A bad file fails at load time with a
+:class:`RulesError` that names the key and, where it can be found, the line.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ANY_FORMAT = "*"
+
+
+class RulesError(ValueError):
+    """A rules file that cannot be used; the message names the file, key and line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FormatRule(_Strict):
+    label: str
+    media_types: tuple[str, ...] = Field(min_length=1)
+    extensions: tuple[str, ...] = Field(min_length=1)
+    kind: Literal["video", "image", "document", "text", "archive", "other"] = "other"
+
+    @field_validator("extensions")
+    @classmethod
+    def _lower_no_dot(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for ext in value:
+            if ext != ext.lower() or ext.startswith(".") or not ext:
+                raise ValueError(f"extension {ext!r} must be lower case, without a leading dot")
+        return value
+
+
+class ProofTypeRule(_Strict):
+    label_fr: str
+    label_en: str
+    ans_row: str
+    source: str
+    formats: tuple[str, ...] = Field(min_length=1)
+    max_bytes: int = Field(gt=0)
+
+    @property
+    def any_format(self) -> bool:
+        return ANY_FORMAT in self.formats
+
+
+class RulesMeta(_Strict):
+    id: str
+    version: str
+    title: str
+
+
+class RulesModel(_Strict):
+    meta: RulesMeta
+    formats: dict[str, FormatRule] = Field(min_length=1)
+    proof_types: dict[str, ProofTypeRule] = Field(min_length=1)
+    thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Open sections for plugins (e.g. the report-link host allowlist): plugin name -> settings.
+    plugin_data: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _formats_exist(self) -> "RulesModel":
+        for type_id, rule in self.proof_types.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", type_id):
+                raise ValueError(f"proof type id {type_id!r} must be snake_case")
+            for fmt in rule.formats:
+                if fmt != ANY_FORMAT and fmt not in self.formats:
+                    raise ValueError(
+                        f"proof_types.{type_id}.formats names unknown format {fmt!r} "
+                        f"(known: {', '.join(sorted(self.formats))})"
+                    )
+        return self
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Loaded, validated rules. Immutable; cheap to pickle to worker processes."""
+
+    model: RulesModel
+    source: str
+    digest: str = field(compare=False)
+
+    # -- lookups ----------------------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        return f"{self.model.meta.id}@{self.model.meta.version}"
+
+    @property
+    def proof_types(self) -> dict[str, ProofTypeRule]:
+        return self.model.proof_types
+
+    @property
+    def formats(self) -> dict[str, FormatRule]:
+        return self.model.formats
+
+    def proof_type(self, type_id: str) -> ProofTypeRule:
+        return self.model.proof_types[type_id]
+
+    def thresholds(self, plugin: str) -> dict[str, Any]:
+        """The thresholds table of one plugin (empty when the rules file has none)."""
+        return dict(self.model.thresholds.get(plugin, {}))
+
+    def plugin_data(self, plugin: str) -> dict[str, Any]:
+        return dict(self.model.plugin_data.get(plugin, {}))
+
+    @cached_property
+    def _format_by_media_type(self) -> dict[str, str]:
+        table: dict[str, str] = {}
+        for fmt_id, fmt in self.model.formats.items():
+            for media_type in fmt.media_types:
+                table.setdefault(media_type, fmt_id)
+        return table
+
+    def format_for_media_type(self, media_type: str | None) -> str | None:
+        """The format id whose media types include ``media_type`` (``None`` if not in the table)."""
+        if not media_type:
+            return None
+        return self._format_by_media_type.get(media_type)
+
+    def allows(self, type_id: str, format_id: str | None) -> bool:
+        rule = self.proof_type(type_id)
+        return rule.any_format or (format_id is not None and format_id in rule.formats)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rules as JSON (``preuves types --json``, ``GET /v1/proof-types``)."""
+        out: dict[str, Any] = {"rules": self.version, "proof_types": []}
+        for type_id, rule in self.model.proof_types.items():
+            formats = [] if rule.any_format else [self.model.formats[f] for f in rule.formats]
+            out["proof_types"].append(
+                {
+                    "id": type_id,
+                    "label_fr": rule.label_fr,
+                    "label_en": rule.label_en,
+                    "ans_row": rule.ans_row,
+                    "source": rule.source,
+                    "any_format": rule.any_format,
+                    "formats": [f.label for f in formats],
+                    "media_types": sorted({m for f in formats for m in f.media_types}),
+                    "extensions": [e for f in formats for e in f.extensions],
+                    "max_bytes": rule.max_bytes,
+                }
+            )
+        return out
+
+
+def media_type_matches(media_type: str, patterns: tuple[str, ...] | list[str] | None) -> bool:
+    """``video/*``-style matching of a media type against a plugin's declared patterns."""
+    if patterns is None:
+        return True
+    return any(fnmatch.fnmatchcase(media_type, p) for p in patterns)
+
+
+def _locate(text: str, loc: tuple[Any, ...]) -> str:
+    """Best-effort 'line N' for a pydantic error location inside a TOML text."""
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    lines = text.splitlines()
+    # Find the deepest [table] header that matches a prefix of the location, then the key below it.
+    for cut in range(len(parts), 0, -1):
+        header = ".".join(parts[:cut])
+        pattern = re.compile(r"^\s*\[\s*" + re.escape(header) + r"\s*\]\s*(#.*)?$")
+        for number, line in enumerate(lines, start=1):
+            if pattern.match(line):
+                if cut < len(parts):
+                    key = re.compile(r"^\s*" + re.escape(parts[cut]) + r"\s*=")
+                    for offset, below in enumerate(lines[number:], start=number + 1):
+                        if below.lstrip().startswith("["):
+                            break
+                        if key.match(below):
+                            return f"line {offset}"
+                return f"line {number}"
+    if parts:
+        key = re.compile(r"^\s*" + re.escape(parts[-1]) + r"\s*=")
+        for number, line in enumerate(lines, start=1):
+            if key.match(line):
+                return f"line {number}"
+    return "line ?"
+
+
+def parse_rules(text: str, source: str) -> Rules:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # message already says "(at line N, column M)"
+        raise RulesError(f"{source}: invalid TOML: {exc}") from None
+    try:
+        model = RulesModel.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(root)"
+            problems.append(f"{source}: {_locate(text, err['loc'])}: key '{key}': {err['msg']}")
+        raise RulesError("\n".join(problems)) from None
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return Rules(model=model, source=source, digest=digest)
+
+
+def default_rules_text() -> str:
+    return resources.files("validator_core").joinpath("data/rules.toml").read_text(encoding="utf-8")
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Load the rules: ``path`` when given, else the packaged ANS rules."""
+    if path is None:
+        return parse_rules(default_rules_text(), "validator_core/data/rules.toml")
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesError(f"{path}: cannot read rules file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise RulesError(f"{path}: rules file is not UTF-8 text") from None
+    return parse_rules(text, str(path))
