@@ -1,0 +1,196 @@
+"""The ``preuves`` command: ``check``, ``types``, ``serve`` (and subcommands added by other modules).
+
+Exit status of ``check``: 0 when no file is rejected, 1 when at least one is, 2 for usage or I/O
+errors (a missing or unreadable path is reported before anything is checked).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from validator_core.errors import PreuvesError
+from validator_core.messages import LANGS
+from validator_core.models import Report, Severity, Verdict
+from validator_core.registry import PluginError
+from validator_core.rules import RulesError
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+VERDICT_LABELS = {
+    "fr": {Verdict.ACCEPTED: "accepté", Verdict.ACCEPTED_WITH_WARNINGS: "accepté avec avertissements",
+           Verdict.REJECTED: "rejeté"},
+    "en": {Verdict.ACCEPTED: "accepted", Verdict.ACCEPTED_WITH_WARNINGS: "accepted with warnings",
+           Verdict.REJECTED: "rejected"},
+}
+VERDICT_STYLES = {Verdict.ACCEPTED: "green", Verdict.ACCEPTED_WITH_WARNINGS: "yellow", Verdict.REJECTED: "bold red"}
+SEVERITY_STYLES = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
+
+
+def _fail(message: str) -> None:
+    click.echo(f"preuves: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _engine(rules: str | None):
+    """Build the engine, turning start-up errors (rules, plugins) into exit 2 with the reason."""
+    from validator_core.engine import Engine
+    from validator_core.settings import CoreSettings
+
+    try:
+        settings = CoreSettings(**({"rules": rules} if rules else {}))
+        return Engine(settings)
+    except (RulesError, PluginError) as exc:
+        _fail(str(exc))
+    except ValueError as exc:  # pydantic-settings: a bad PREUVES_* value
+        _fail(f"réglage invalide : {exc}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="segur-preuves", prog_name="preuves")
+def main() -> None:
+    """Vérifie les preuves de conformité Ségur avant leur dépôt (formats, tailles, contenu)."""
+
+
+@main.command()
+@click.option("--type", "proof_type", metavar="TYPE", help="Type de preuve (par défaut : déduit du contenu).")
+@click.option("--json", "as_json", is_flag=True, help="Un tableau JSON de rapports, un par fichier, dans l'ordre.")
+@click.option("--lang", type=click.Choice(LANGS), default="fr", show_default=True, help="Langue des messages.")
+@click.option("--rules", type=click.Path(dir_okay=False), envvar="PREUVES_RULES", help="Fichier de règles TOML.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, paths: tuple[str, ...]) -> None:
+    """Vérifie un ou plusieurs fichiers de preuve."""
+    problems = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            problems.append(f"{raw} : fichier introuvable")
+        elif not path.is_file():
+            problems.append(f"{raw} : ce n'est pas un fichier")
+        elif not os.access(path, os.R_OK):
+            problems.append(f"{raw} : lecture impossible (droits)")
+    if problems:  # nothing is checked half-way: say every bad path, then stop
+        _fail("\n  ".join(["chemins invalides :", *problems]))
+    engine = _engine(rules)
+    try:
+        engine.check_proof_type(proof_type)
+    except PreuvesError as exc:
+        _fail(exc.message if lang == "fr" else exc.message_en)
+    reports: list[Report] = []
+    console = Console(stderr=True)
+    try:
+        with console.status("", spinner="dots") if (len(paths) > 1 and console.is_terminal) else _Null() as status:
+            for index, raw in enumerate(paths, start=1):
+                if status is not None:
+                    status.update(f"{index}/{len(paths)} {raw}")
+                try:
+                    reports.append(engine.validate(raw, proof_type, lang=lang))
+                except OSError as exc:
+                    _fail(f"{raw} : lecture impossible ({exc.strerror})")
+    finally:
+        engine.close()
+    if as_json:
+        json.dump([r.to_dict() for r in reports], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_reports(reports, paths, lang)
+    sys.exit(EXIT_REJECTED if any(r.verdict == Verdict.REJECTED for r in reports) else EXIT_OK)
+
+
+class _Null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def _print_reports(reports: list[Report], paths: tuple[str, ...], lang: str) -> None:
+    console = Console(highlight=False)
+    fr = lang == "fr"
+    table = Table(show_lines=True, title="Vérification des preuves" if fr else "Proof check")
+    table.add_column("Fichier" if fr else "File", overflow="fold")
+    table.add_column("Type")
+    table.add_column("Verdict")
+    table.add_column("Constats" if fr else "Findings", overflow="fold")
+    for raw, report in zip(paths, reports):
+        verdict = report.verdict
+        type_cell = (report.proof_type or "—") + (" (déduit)" if fr and report.proof_type_inferred else
+                                                   " (inferred)" if report.proof_type_inferred else "")
+        lines = [
+            f"[{SEVERITY_STYLES[f.severity]}]{f.severity.value}[/] {f.message} [dim]({f.code})[/]"
+            for f in report.findings
+            if f.code != "type.inferred"  # the Type column already says "(déduit)"
+        ]
+        table.add_row(
+            raw, type_cell, f"[{VERDICT_STYLES[verdict]}]{VERDICT_LABELS[lang][verdict]}[/]", "\n".join(lines) or "—"
+        )
+    console.print(table)
+    counts = {v: sum(1 for r in reports if r.verdict == v) for v in Verdict}
+    console.print(
+        ", ".join(f"{counts[v]} {VERDICT_LABELS[lang][v]}" for v in Verdict)
+    )
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Les règles en JSON.")
+@click.option("--rules", type=click.Path(dir_okay=False), envvar="PREUVES_RULES", help="Fichier de règles TOML.")
+def types(as_json: bool, rules: str | None) -> None:
+    """Liste les types de preuve, formats acceptés et tailles maximales (tableau de l'ANS)."""
+    from validator_core.rules import load_rules
+
+    try:
+        loaded = load_rules(rules)
+    except RulesError as exc:
+        _fail(str(exc))
+    data = loaded.to_dict()
+    if as_json:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return
+    table = Table(title=f"Règles : {data['rules']}")
+    for column in ("Type", "Libellé", "Formats", "Taille max.", "Source (ligne du tableau ANS)"):
+        table.add_column(column, overflow="fold")
+    for row in data["proof_types"]:
+        formats = "tout format" if row["any_format"] else ", ".join(row["formats"])
+        table.add_row(row["id"], row["label_fr"], formats, f"{row['max_bytes'] / 1_000_000:g} Mo", row["ans_row"])
+    Console(highlight=False).print(table)
+
+
+@main.command()
+@click.option("--host", default=None, help="Adresse d'écoute (défaut : 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (défaut : 8000).")
+@click.option("--workers", default=None, type=int, help="Nombre de processus du service HTTP.")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Démarre le service HTTP (API de validation)."""
+    try:
+        from api.server import run
+    except ImportError as exc:  # pragma: no cover - only before the HTTP service exists
+        _fail(f"le service HTTP n'est pas disponible : {exc}")
+    options = {k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v is not None}
+    run(**options)
+
+
+def _load_extra_commands() -> None:
+    """Subcommands that live next to the feature they expose (each module adds itself)."""
+    import importlib
+
+    for module in ("validator_core.cli_requirements",):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+_load_extra_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
