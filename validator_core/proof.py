@@ -57,5 +57,5 @@ class Proof:
 
 
 def finding(code: str, severity: Severity | str, **details: Any) -> Finding:
-    """Shorthand for plugins: ``finding("video.too_short", "warning", duration_s=1.2)``."""
+    """Shorthand for plugins: ``finding("myplugin.too_short", "warning", duration_s=1.2)``."""
     return Finding(code=code, severity=Severity(severity), details=details)

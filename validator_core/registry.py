@@ -84,14 +84,17 @@ def _default_plugin_modules() -> tuple[str, ...]:
     return DEFAULT_PLUGINS
 
 
-def _plugin_version(module: Any, declared: str | None, dist_versions: dict[str, str]) -> str:
+def _plugin_version(module: Any, declared: str | None, dist_version: str | None) -> str:
+    """Declared version, else the plugin's distribution, else its ``__version__``, else the core's."""
     if declared:
         return declared
+    if dist_version:
+        return dist_version
     if getattr(module, "__version__", None):
         return str(module.__version__)
     from validator_core import __version__
 
-    return dist_versions.get(id(module), __version__)  # type: ignore[arg-type]
+    return __version__
 
 
 @dataclass
@@ -103,6 +106,7 @@ class PluginRegistry:
     checks: dict[str, CheckDeclaration] = field(default_factory=dict)
     messages: dict[str, Message] = field(default_factory=dict)
     message_owner: dict[str, str] = field(default_factory=dict)
+    dist_versions: dict[str, str] = field(default_factory=dict)  # entry-point plugins' distributions
     _inspectors: dict[str, Callable[..., list[Any]]] = field(default_factory=dict)
 
     # -- loading ----------------------------------------------------------------------------
@@ -132,10 +136,12 @@ class PluginRegistry:
                 except Exception as exc:  # noqa: BLE001 - name the culprit, then fail
                     raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to import: {exc}") from exc
                 registry._register_module(ep.name, plugin)
+                if ep.dist is not None:
+                    registry.dist_versions[ep.name] = ep.dist.version
         try:
             pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginError(f"plugin {exc.plugin_name!r} implements an unknown hook: {exc}") from exc
+            raise PluginError(f"a plugin implements an unknown hook: {exc}") from exc
         if config.trace:
             pm.add_hookcall_monitoring(_trace_before, _trace_after)
         registry._collect_messages()
@@ -181,7 +187,6 @@ class PluginRegistry:
             impl.function(register=register)
 
     def _collect_checks(self) -> None:
-        dist_versions = {id(plugin): dist.version for plugin, dist in self.pm.list_plugin_distinfo()}
         inspecting = {impl.plugin_name for impl in self.pm.hook.preuves_inspect.get_hookimpls()}
         for impl in self.pm.hook.preuves_register_checks.get_hookimpls():
             plugin_name = impl.plugin_name
@@ -204,7 +209,7 @@ class PluginRegistry:
                     plugin=_plugin,
                     proof_types=frozenset(proof_types),
                     media_types=None if media_types is None else tuple(media_types),
-                    version=_plugin_version(_module, version, dist_versions),
+                    version=_plugin_version(_module, version, self.dist_versions.get(_plugin)),
                     description=description,
                 )
 

@@ -8,10 +8,12 @@ INS OIDs tell a test (``.10``) or demo (``.11``) identity from a real one (``.8`
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from stdnum.fr import nir as stdnum_nir
 
@@ -113,4 +115,114 @@ def scan_identities(text: str, max_matches: int = 10_000) -> IdentityScan:
     for match in _OID_RE.finditer(text):
         kind = INS_OIDS["1.2.250.1.213.1.4." + match.group(1)]
         scan.ins_oids[kind] = scan.ins_oids.get(kind, 0) + 1
+    return scan
+
+
+# --- Credentials in URLs ---------------------------------------------------------------------
+# Query parameters whose value is a secret. Gazelle's `privacyKey` is deliberately absent: it is the
+# share key that makes a private report readable by the ANS, i.e. what the proof is meant to carry.
+SECRET_QUERY_PARAMS = frozenset(
+    {"password", "passwd", "pwd", "pass", "token", "access_token", "id_token", "refresh_token",
+     "api_key", "apikey", "secret", "client_secret", "auth", "sig", "signature"}
+)
+MASK = "•••"
+
+
+def url_credentials(url: str) -> list[str]:
+    """What kind of credentials ``url`` carries: ``"userinfo"`` and/or the secret query parameters."""
+    try:
+        parts = urlsplit(url)
+        found = ["userinfo"] if (parts.username or parts.password) else []
+        for name, value in parse_qsl(parts.query, keep_blank_values=False):
+            if name.lower() in SECRET_QUERY_PARAMS and value:
+                found.append(name)
+    except ValueError:
+        return []
+    return found
+
+
+def mask_url(url: str, max_len: int = 300) -> str:
+    """``url`` with its user name, password and secret query values replaced by ``•••``.
+
+    Safe to show in a report: the credential kinds stay visible, the values never do.
+    """
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            netloc = MASK + "@" + netloc.rsplit("@", 1)[1]
+        query = parts.query
+        if query:
+            # Rebuild from the raw pairs so that the other parameters keep their exact spelling.
+            pairs = [p.partition("=") for p in query.split("&")]
+            query = "&".join(
+                n + (s + MASK if s and n.lower() in SECRET_QUERY_PARAMS and v else s + v) for n, s, v in pairs
+            )
+        masked = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        # Unparsable: keep the scheme only, anything after it could be a secret.
+        masked = url.split(":", 1)[0] + ":" + MASK
+    return masked if len(masked) <= max_len else masked[: max_len - 1] + "…"
+
+
+# --- Secrets in text -------------------------------------------------------------------------
+# Careful regexes rather than a detector library: the kinds that matter in proof logs are few, and
+# each pattern below is anchored on a syntax (PEM armour, JWT's base64 JSON header, an Authorization
+# scheme, userinfo in a URL, a key=value pair) so that ordinary log text does not match.
+_SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("private_key", re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----")),
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")),
+    ("bearer_token", re.compile(r"(?i)\bBearer\s+(?!eyJ)[A-Za-z0-9\-._~+/]{16,}=*")),
+    ("basic_auth", re.compile(r"(?i)\bAuthorization\s*:\s*Basic\s+[A-Za-z0-9+/]{8,}=*")),
+    ("aws_access_key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("url_password", re.compile(r"(?i)\b[a-z][a-z0-9+.-]{1,15}://[^\s/:@\"'<>]+:([^\s/@\"'<>]+)@")),
+    (
+        "password_pair",
+        re.compile(
+            r"""(?ix)["']?\b(password|passwd|pwd|passphrase|mot[_ ]de[_ ]passe|mdp|client_secret|secret_key|"""
+            r"""api[_-]?key|access[_-]?token)["']?\s*[=:]\s*["']?([^\s"'&;,<>]{4,})"""
+        ),
+    ),
+)
+# Values that are placeholders, not secrets (masked in the log already, or a template).
+_PLACEHOLDER_RE = re.compile(r"(?i)^(?:[*x•#.]+|<.*|\$\{.*|\{\{.*|%s|null|none|nil|undefined|redacted|\[redacted\]|hidden|changeme|\(.*)$")
+
+
+@dataclass
+class SecretScan:
+    """Secrets found in a text: per kind a count and the first line numbers (never the values)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    lines: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.counts)
+
+    def kinds(self) -> list[str]:
+        return sorted(self.counts)
+
+    def first_lines(self, limit: int = 5) -> list[int]:
+        return sorted({n for lines in self.lines.values() for n in lines})[:limit]
+
+
+def scan_secrets(text: str, max_matches: int = 1000) -> SecretScan:
+    """Find private keys, tokens and passwords in ``text``; bounded to ``max_matches`` per kind."""
+    scan = SecretScan()
+    line_starts: list[int] | None = None
+    for kind, pattern in _SECRET_PATTERNS:
+        for count, match in enumerate(pattern.finditer(text)):
+            if count >= max_matches:
+                break
+            if kind == "password_pair" and _PLACEHOLDER_RE.match(match.group(2)):
+                continue
+            if kind == "url_password" and _PLACEHOLDER_RE.match(match.group(1)):
+                continue
+            if line_starts is None:
+                line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+            line = bisect_right(line_starts, match.start())
+            scan.counts[kind] = scan.counts.get(kind, 0) + 1
+            recorded = scan.lines.setdefault(kind, [])
+            if len(recorded) < 5:
+                recorded.append(line)
     return scan

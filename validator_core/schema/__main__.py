@@ -1,0 +1,3 @@
+from validator_core.schema import main
+
+main()
