@@ -10,10 +10,9 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
-
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from validator_core.errors import PreuvesError
@@ -85,15 +84,20 @@ def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, p
         _fail(exc.message if lang == "fr" else exc.message_en)
     reports: list[Report] = []
     console = Console(stderr=True)
+    # A progress bar on a terminal when there are several files; silent in pipes and CI.
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=True, disable=len(paths) < 2 or not console.is_terminal,
+    )
     try:
-        with console.status("", spinner="dots") if (len(paths) > 1 and console.is_terminal) else _Null() as status:
-            for index, raw in enumerate(paths, start=1):
-                if status is not None:
-                    status.update(f"{index}/{len(paths)} {raw}")
+        with progress:
+            task = progress.add_task("Vérification" if lang == "fr" else "Checking", total=len(paths))
+            for raw in paths:
                 try:
                     reports.append(engine.validate(raw, proof_type, lang=lang))
                 except OSError as exc:
                     _fail(f"{raw} : lecture impossible ({exc.strerror})")
+                progress.advance(task)
     finally:
         engine.close()
     if as_json:
@@ -102,14 +106,6 @@ def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, p
     else:
         _print_reports(reports, paths, lang)
     sys.exit(EXIT_REJECTED if any(r.verdict == Verdict.REJECTED for r in reports) else EXIT_OK)
-
-
-class _Null:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
 
 def _print_reports(reports: list[Report], paths: tuple[str, ...], lang: str) -> None:
