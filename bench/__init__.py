@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): speed against the physical floor and native tools, load, memory."""

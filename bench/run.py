@@ -1,0 +1,328 @@
+"""``make bench``: measure, side by side in one run, and write ``bench/RESULTS.md``.
+
+Sections (issue 7): 1. library per type vs the sha256 floor; 2. HTTP upload vs a receive-only route;
+3. against native tools (mediainfo + file, MediaConch, qpdf --check); 4. throughput and peak RSS under
+concurrency; 5. scaling with file size and page count; 6. a bounded loopback soak.
+Everything runs on loopback; every loop is bounded in count and time.
+
+    python -m bench.run [--quick] [--only 1,2,...] [--soak N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import datetime as dt
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bench import corpus
+from bench.measure import PeakRss, Timing, machine, repeat, rss_bytes, sha256_floor, tree_pids
+from bench.server import Server
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "RESULTS.md"
+
+
+class Report:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.verdicts: list[tuple[str, str, bool | None]] = []
+
+    def h(self, title: str) -> None:
+        self.parts.append(f"\n## {title}\n")
+        print(f"== {title}", flush=True)
+
+    def p(self, text: str) -> None:
+        self.parts.append(text + "\n")
+
+    def table(self, header: list[str], rows: list[list[str]]) -> None:
+        self.parts.append("| " + " | ".join(header) + " |")
+        self.parts.append("|" + "---|" * len(header))
+        for row in rows:
+            self.parts.append("| " + " | ".join(row) + " |")
+            print("   " + " | ".join(row), flush=True)
+        self.parts.append("")
+
+    def target(self, name: str, value: str, met: bool | None) -> None:
+        self.verdicts.append((name, value, met))
+
+
+def _engine():
+    from validator_core import Engine
+    from validator_core.registry import PluginConfig
+    from validator_core.settings import CoreSettings
+
+    return Engine(CoreSettings(load_entrypoints=False), plugin_config=PluginConfig(entrypoints=False))
+
+
+def section_library(rep: Report, runs: int) -> None:
+    rep.h("1. Bibliothèque, par type (médiane et min–max, ms) contre le plancher sha256")
+    engine = _engine()
+    engine.pool.start()
+    files = [
+        ("PNG 1080p", corpus.png_1080p(), "screenshot"),
+        ("MP4 30 s 720p", corpus.mp4_30s(), "video"),
+        ("MP4 50 Mo", corpus.mp4_sized(50), "video"),
+        ("PDF 10 pages", corpus.pdf_pages(10), "pdf_report"),
+        ("PDF 300 pages", corpus.pdf_pages(300), "pdf_report"),
+        ("Log 1 Mo", corpus.log_1mo(), "logs"),
+        ("Lien Gazelle", corpus.link_file(), "report_link"),
+    ]
+    rows = []
+    try:
+        for label, path, proof_type in files:
+            validate = repeat(lambda: engine.validate(path, proof_type), runs)
+            floor = repeat(lambda: sha256_floor(path), runs)
+            ratio = validate.median / floor.median
+            verdict = engine.validate(path, proof_type).verdict.value
+            rows.append([label, f"{path.stat().st_size:,}".replace(",", " "), validate.cell(), floor.cell(),
+                         f"{ratio:.1f}×", verdict])
+            if label == "MP4 50 Mo":
+                rep.target("Vidéo 50 Mo ≤ 2× sha256", f"{ratio:.2f}×", ratio <= 2.0)
+    finally:
+        engine.close()
+    rep.table(["fichier", "octets", "validate()", "sha256", "ratio", "verdict"], rows)
+
+
+def _upload(client: httpx.Client, url: str, path: Path, proof_type: str | None = None) -> httpx.Response:
+    with path.open("rb") as fh:
+        data = {"proof_type": proof_type} if proof_type else {}
+        return client.post(url, files={"file": (path.name, fh, "application/octet-stream")}, data=data)
+
+
+def section_http(rep: Report, runs: int) -> None:
+    rep.h("2. HTTP : envoi de 50 Mo, validation contre réception seule (ms)")
+    video = corpus.mp4_sized(50)
+    with Server(HERE / "out" / "tmp-http", PREUVES_BENCH_ROUTES="1") as server, httpx.Client(timeout=120) as client:
+        full, receive = [], []
+        _upload(client, server.base + "/v1/validations", video, "video")
+        _upload(client, server.base + "/v1/bench/receive", video)
+        for _ in range(runs):  # alternate, so drift hits both sides alike
+            for url, samples in (("/v1/validations", full), ("/v1/bench/receive", receive)):
+                started = time.perf_counter()
+                response = _upload(client, server.base + url, video, "video" if "validations" in url else None)
+                samples.append(time.perf_counter() - started)
+                assert response.status_code == 200, (url, response.status_code, response.text[:300])
+    ratio = statistics.median(full) / statistics.median(receive)
+    rep.table(["route", "médiane (min–max) ms"],
+              [["POST /v1/validations (video)", Timing(full).cell()], ["POST /v1/bench/receive", Timing(receive).cell()],
+               ["ratio", f"{ratio:.2f}×"]])
+    rep.target("HTTP 50 Mo ≤ 1.3× réception seule", f"{ratio:.2f}×", ratio <= 1.3)
+
+
+def _time_cmd(cmd: list[str] | str, runs: int, **kw) -> Timing:
+    def run() -> None:
+        subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       shell=isinstance(cmd, str), timeout=900, **kw)
+
+    return repeat(run, runs)
+
+
+def section_tools(rep: Report, runs: int) -> None:
+    rep.h("3. Contre les outils natifs (un processus sur le même lot, secondes)")
+    videos = [corpus.mp4_30s(), corpus.mp4_sized(10), corpus.mp4_sized(25), corpus.mp4_sized(50)]
+    batch_dir = HERE / "out" / "batch"
+    shutil.rmtree(batch_dir, ignore_errors=True)
+    batch_dir.mkdir(parents=True)
+    video_batch = []
+    for i in range(5):
+        for v in videos:
+            link = batch_dir / f"{i}-{v.name}"
+            link.symlink_to(v)
+            video_batch.append(str(link))
+    pdfs = [str(corpus.pdf_pages(10)), str(corpus.pdf_pages(300))] * 5
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PREUVES_")}, "PREUVES_LOAD_ENTRYPOINTS": "0"}
+    preuves = [sys.executable, "-m", "validator_core.cli", "check", "--json"]
+    rows = []
+    ours_v = _time_cmd([*preuves, "--type", "video", *video_batch], runs, env=env, cwd=ROOT)
+    rows.append([f"preuves check (vidéo ×{len(video_batch)})", ours_v.cell("s")])
+    if shutil.which("mediainfo") and shutil.which("file"):
+        q = " ".join(video_batch)
+        mi = _time_cmd(f"mediainfo --Output=JSON {q} >/dev/null && file --mime-type {q} >/dev/null", runs)
+        rows.append(["mediainfo --Output=JSON + file --mime-type", mi.cell("s")])
+    if shutil.which("mediaconch"):
+        mc = _time_cmd(["mediaconch", "-p", str(HERE / "mediaconch-policy.xml"), *video_batch], runs)
+        rows.append(["MediaConch (politique équivalente)", mc.cell("s")])
+        rep.target("Plus rapide que MediaConch (vidéos)", f"{ours_v.median:.2f} s vs {mc.median:.2f} s",
+                   ours_v.median < mc.median)
+    else:
+        rows.append(["MediaConch", "non installé (apt-get install mediaconch)"])
+        rep.target("Plus rapide que MediaConch (vidéos)", "non mesuré", None)
+    ours_p = _time_cmd([*preuves, "--type", "pdf_report", *pdfs], runs, env=env, cwd=ROOT)
+    rows.append([f"preuves check (PDF ×{len(pdfs)})", ours_p.cell("s")])
+    if shutil.which("qpdf"):
+        qp = _time_cmd("for f in " + " ".join(pdfs) + "; do qpdf --check \"$f\" >/dev/null; done", runs)
+        rows.append(["qpdf --check (boucle shell)", qp.cell("s")])
+        rep.target("PDF ≤ 2× qpdf --check", f"{ours_p.median / qp.median:.2f}×", ours_p.median <= 2 * qp.median)
+    rep.table(["commande", "médiane (min–max) s"], rows)
+    rep.p("Les deux côtés paient le démarrage de leur processus (pour `preuves` : Python et deux workers).")
+
+
+def _load(server: Server, path: Path, proof_type: str, total: int, clients: int) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+
+    def one(_: int) -> None:
+        nonlocal errors
+        with httpx.Client(timeout=120) as client:
+            started = time.perf_counter()
+            response = _upload(client, server.base + "/v1/validations", path, proof_type)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                errors += 1
+
+    started = time.perf_counter()
+    with cf.ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, range(total)))
+    return time.perf_counter() - started, latencies, errors
+
+
+def section_load(rep: Report, quick: bool) -> None:
+    rep.h("4. Débit et mémoire sous concurrence (HTTP, boucle locale)")
+    rows = []
+    with Server(HERE / "out" / "tmp-load", PREUVES_MAX_IN_FLIGHT="64") as server:
+        for label, path, proof_type, total, clients in (
+            ("captures 1080p", corpus.png_1080p(), "screenshot", 100 if quick else 400, 8),
+            ("vidéos 30 s", corpus.mp4_30s(), "video", 20 if quick else 100, 8),
+        ):
+            elapsed, lat, errors = _load(server, path, proof_type, total, clients)
+            rate = total / elapsed
+            lat.sort()
+            rows.append([label, str(total), str(clients), f"{rate:.1f}/s", f"{statistics.median(lat) * 1000:.0f}",
+                         f"{lat[int(len(lat) * 0.99) - 1] * 1000:.0f}", str(errors)])
+            if label.startswith("captures"):
+                rep.target("≥ 50 captures/s sur 2 cœurs", f"{rate:.1f}/s", rate >= 50)
+        rep.table(["fichiers", "requêtes", "clients", "débit", "p50 ms", "p99 ms", "erreurs"], rows)
+        video = corpus.mp4_sized(50)
+        baseline = sum(rss_bytes(p) for p in tree_pids(server.pid))
+        with PeakRss(server.pid) as peak:
+            elapsed, lat, errors = _load(server, video, "video", 20, 20)
+        rep.p(f"20 envois simultanés de 50 Mo : RSS du service (principal + workers) au repos "
+              f"{baseline / 2**20:.0f} Mio, pic {peak.peak / 2**20:.0f} Mio, {elapsed:.1f} s, {errors} erreur(s).")
+        rep.target("Pic RSS ≤ 400 Mo (20 × 50 Mo)", f"{peak.peak / 1e6:.0f} Mo", peak.peak <= 400e6)
+
+
+def section_scaling(rep: Report, runs: int, quick: bool) -> None:
+    rep.h("5. Passage à l'échelle (bibliothèque, médiane ms)")
+    engine = _engine()
+    engine.pool.start()
+    try:
+        rows = []
+        for mo in (1, 5, 10, 25, 50):
+            path = corpus.mp4_sized(mo)
+            t = repeat(lambda: engine.validate(path, "video"), runs)
+            f = repeat(lambda: sha256_floor(path), runs)
+            rows.append([f"vidéo {mo} Mo", f"{path.stat().st_size / 1e6:.1f} Mo", t.cell(), f.cell(),
+                         f"{t.median / f.median:.1f}×"])
+        rep.table(["fichier", "taille", "validate()", "sha256", "ratio"], rows)
+        rows = []
+        previous = None
+        for pages in ((1, 10, 100, 1000) if quick else (1, 10, 100, 1000, 3000)):
+            path = corpus.pdf_pages(pages)
+            t = repeat(lambda: engine.validate(path, "pdf_report"), max(3, runs // 2))
+            per_page = t.median / pages * 1000
+            rows.append([str(pages), f"{path.stat().st_size / 1e6:.2f} Mo", t.cell(), f"{per_page:.2f}",
+                         "" if previous is None else f"{t.median / previous:.1f}×"])
+            previous = t.median
+        rep.table(["pages PDF", "taille", "validate() ms", "ms/page", "vs ligne précédente"], rows)
+    finally:
+        engine.close()
+
+
+def section_soak(rep: Report, total: int) -> None:
+    rep.h(f"6. Endurance : {total} requêtes mêlées, 16 clients (boucle locale)")
+    files = [(corpus.png_1080p(), "screenshot"), (corpus.mp4_30s(), "video"), (corpus.pdf_pages(10), "pdf_report"),
+             (corpus.log_1mo(), "logs"), (corpus.link_file(), "report_link"), (corpus.pdf_pages(10), None)]
+    tmp_dir = HERE / "out" / "tmp-soak"
+    with Server(tmp_dir, PREUVES_MAX_IN_FLIGHT="64") as server:
+        with httpx.Client(timeout=60) as warm:
+            for path, proof_type in files:
+                _upload(warm, server.base + "/v1/validations", path, proof_type)
+        base_rss = sum(rss_bytes(p) for p in tree_pids(server.pid))
+        base_tmp = sum(1 for _ in tmp_dir.rglob("*"))
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        deadline = time.monotonic() + 1800
+
+        def one(i: int) -> None:
+            if time.monotonic() > deadline:
+                return
+            path, proof_type = files[i % len(files)]
+            with httpx.Client(timeout=120) as client:
+                started = time.perf_counter()
+                code = _upload(client, server.base + "/v1/validations", path, proof_type).status_code
+                latencies.append(time.perf_counter() - started)
+                statuses[code] = statuses.get(code, 0) + 1
+
+        started = time.perf_counter()
+        with cf.ThreadPoolExecutor(16) as pool:
+            list(pool.map(one, range(total)))
+        elapsed = time.perf_counter() - started
+        time.sleep(1)
+        end_rss = sum(rss_bytes(p) for p in tree_pids(server.pid))
+        end_tmp = sum(1 for _ in tmp_dir.rglob("*"))
+    latencies.sort()
+    errors = sum(n for code, n in statuses.items() if code != 200)
+    rep.table(["requêtes", "durée s", "statuts", "p50 ms", "p99 ms", "RSS début → fin (Mio)", "fichiers temporaires début → fin"],
+              [[str(len(latencies)), f"{elapsed:.0f}", ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())),
+                f"{statistics.median(latencies) * 1000:.0f}", f"{latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f}",
+                f"{base_rss / 2**20:.0f} → {end_rss / 2**20:.0f}", f"{base_tmp} → {end_tmp}"]])
+    rep.target("Endurance : 0 erreur", str(errors), errors == 0)
+    rep.target("Endurance : fichiers temporaires revenus au départ", f"{base_tmp} → {end_tmp}", end_tmp <= base_tmp)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer runs and requests")
+    parser.add_argument("--only", default="1,2,3,4,5,6", help="sections to run, e.g. 1,5")
+    parser.add_argument("--soak", type=int, default=10_000, help="requests in the soak (section 6)")
+    args = parser.parse_args()
+    runs = 3 if args.quick else 7
+    only = {int(x) for x in args.only.split(",")}
+    rep = Report()
+    started = time.perf_counter()
+    steps = {
+        1: lambda: section_library(rep, runs),
+        2: lambda: section_http(rep, max(3, runs - 2)),
+        3: lambda: section_tools(rep, 3),
+        4: lambda: section_load(rep, args.quick),
+        5: lambda: section_scaling(rep, runs, args.quick),
+        6: lambda: section_soak(rep, 500 if args.quick else args.soak),
+    }
+    for number, step in steps.items():
+        if number in only:
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001 - a failed section is reported, the others still run
+                rep.p(f"**Section {number} en échec** : {type(exc).__name__}: {exc}")
+                print(f"section {number} failed: {exc!r}", file=sys.stderr)
+    head = [
+        "# Résultats des mesures (`make bench`)",
+        "",
+        f"- Date : {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC ; durée {time.perf_counter() - started:.0f} s",
+        f"- Machine : {machine()} ; Python {platform.python_version()} ; {platform.platform()}",
+        f"- Commande : `python -m bench.run {' '.join(sys.argv[1:])}`".rstrip(),
+        "- Chaque cellule : médiane (min–max). Les deux côtés d'une comparaison sont mesurés dans le même run.",
+        "",
+        "## Objectifs",
+        "",
+        "| objectif | mesure | atteint |",
+        "|---|---|---|",
+        *[f"| {name} | {value} | {'oui' if met else 'non' if met is False else '—'} |" for name, value, met in rep.verdicts],
+    ]
+    RESULTS.write_text("\n".join(head) + "\n" + "\n".join(rep.parts) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
