@@ -1,15 +1,327 @@
-"""Built-in plugin `video` (skeleton: declares its scope; the checks arrive with its issue)."""
+"""Built-in plugin ``video``: can the ANS reviewer play this demonstration, and read it?
 
-from validator_core import Inspection, Proof, hookimpl
+Runs on proofs of type ``video`` or ``screenshot`` whose content libmagic detected as ``video/*`` (the
+ANS row « Vidéos, Captures d'écrans » admits MP4, MOV, AVI and FLV; pictures go to ``screenshot``).
 
-__version__ = "0.1.0"
+Facts come from libmediainfo (pymediainfo, bundled library) at a low ``parse_speed``: it reads the
+container's headers and index, not the frames, so a 50 MB file costs a few milliseconds. For MP4/MOV
+we also walk the top-level boxes ourselves (a seek and 16 bytes per box) to tell a missing ``moov``
+index — the file an interrupted recording or upload leaves — from other damage.
+
+Errors: no video track, unreadable file, no duration, missing index, truncated data, container that
+disagrees with the detected format. Warnings (numbers from ``[thresholds.video]`` in the rules): picture
+too small to read, too short, a codec the reviewer's player may not open, odd or variable frame rate.
+User documentation: ``docs/checks/video.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from validator_core import Inspection, Proof, finding, hookimpl
+
+__version__ = "1.0.0"
+
+PLUGIN = "video"
+
+# Defaults when the rules file has no [thresholds.video] (a user rules file may omit it).
+DEFAULTS: dict[str, Any] = {
+    "readable_screens": [[1280, 720], [1024, 768]],
+    "min_duration_s": 3.0,
+    "min_frame_rate": 1.0,
+    "max_frame_rate": 120.0,
+    "warn_variable_frame_rate": True,
+    "playable_codecs": ["AVC", "MPEG-4 Visual", "Sorenson Spark", "VP6"],
+    "mediainfo_parse_speed": 0.1,
+}
+
+# What MediaInfo calls each container the rules know (MOV and MP4 are the same ISO/QuickTime family:
+# MediaInfo says "MPEG-4" for both and tells them apart only by the profile).
+CONTAINERS: dict[str, frozenset[str]] = {
+    "mp4": frozenset({"MPEG-4"}),
+    "mov": frozenset({"MPEG-4"}),
+    "avi": frozenset({"AVI"}),
+    "flv": frozenset({"Flash Video"}),
+}
+LABELS = {"mp4": "MP4", "mov": "MOV", "avi": "AVI", "flv": "FLV"}
+
+MAX_BOXES = 10_000  # top-level boxes walked in an MP4/MOV (real files have fewer than ten)
 
 
 @hookimpl
 def preuves_register_checks(register):
-    register(proof_types=("video", "screenshot"), media_types=("video/*",))
+    register(
+        proof_types=("video", "screenshot"),
+        media_types=("video/*",),
+        version=__version__,
+        description="Lisibilité des vidéos (piste vidéo, durée, index, définition, codec, cadence)",
+    )
+
+
+@hookimpl
+def preuves_register_messages(register):
+    register(
+        "video.unreadable",
+        fr="La vidéo n'a pas pu être lue ({reason}) : le fichier est endommagé ou n'est pas une vidéo. "
+        "Réexportez-la depuis votre outil d'enregistrement.",
+        en="The video could not be read ({reason}): the file is damaged or is not a video. "
+        "Export it again from your recording tool.",
+    )
+    register(
+        "video.no_video_track",
+        fr="Le fichier {container} ne contient aucune piste vidéo{audio_note} : l'ANS ne verra aucune image.",
+        en="The {container} file holds no video track{audio_note_en}: the ANS will see no picture.",
+    )
+    register(
+        "video.index_missing",
+        fr="Le fichier {container} est incomplet : son index (« moov ») est absent, aucun lecteur ne "
+        "pourra l'ouvrir. L'enregistrement ou le transfert a probablement été interrompu ; "
+        "réexportez la vidéo.",
+        en="The {container} file is incomplete: its index (“moov”) is missing, no player can open it. "
+        "The recording or the transfer was probably interrupted; export the video again.",
+    )
+    register(
+        "video.truncated",
+        fr="Le fichier vidéo est tronqué : il s'arrête avant la fin des données annoncées par son "
+        "en-tête, la lecture s'interrompra. Déposez le fichier complet.",
+        en="The video file is truncated: it stops before the end of the data its header announces, "
+        "playback will stop early. File the complete file.",
+    )
+    register(
+        "video.no_duration",
+        fr="La vidéo n'a pas de durée lisible (durée nulle ou absente) : elle ne peut pas être lue.",
+        en="The video has no readable duration (zero or missing): it cannot be played.",
+    )
+    register(
+        "video.container_mismatch",
+        fr="Le début du fichier annonce du {detected}, mais son contenu est du {parsed} : "
+        "réexportez la vidéo dans un format accepté (MP4 de préférence).",
+        en="The file starts like {detected} but its content is {parsed}: export the video again in an "
+        "accepted format (preferably MP4).",
+    )
+    register(
+        "video.resolution_low",
+        fr="La définition de la vidéo ({width}×{height}) est inférieure à celle d'un écran lisible "
+        "({minimum}) : le texte des fenêtres risque d'être illisible.",
+        en="The video's size ({width}×{height}) is below a readable screen ({minimum}): text in the "
+        "windows may be unreadable.",
+    )
+    register(
+        "video.too_short",
+        fr="La vidéo ne dure que {duration_s} s (minimum conseillé : {min_s} s) : elle montre "
+        "difficilement le déroulé des étapes du scénario.",
+        en="The video lasts only {duration_s} s (advised minimum: {min_s} s): it can hardly show the "
+        "scenario's steps.",
+    )
+    register(
+        "video.codec_unusual",
+        fr="La vidéo est encodée en {codec}, que le lecteur de l'évaluateur risque de ne pas ouvrir "
+        "(codecs sûrs : {playable}). Réencodez-la en H.264 (MP4).",
+        en="The video is encoded in {codec}, which the reviewer's player may not open (safe codecs: "
+        "{playable}). Re-encode it as H.264 (MP4).",
+    )
+    register(
+        "video.frame_rate_abnormal",
+        fr="La cadence de la vidéo ({frame_rate} images/s) sort de la plage attendue "
+        "({min_fps} à {max_fps} images/s) : vérifiez qu'elle se lit normalement.",
+        en="The video's frame rate ({frame_rate} fps) is outside the expected range ({min_fps} to "
+        "{max_fps} fps): check that it plays normally.",
+    )
+    register(
+        "video.frame_rate_variable",
+        fr="La cadence de la vidéo est variable ({min_fps} à {max_fps} images/s) : certains lecteurs "
+        "désynchronisent ou saccadent. Une cadence fixe est plus sûre.",
+        en="The video's frame rate is variable ({min_fps} to {max_fps} fps): some players stutter or "
+        "lose sync. A constant frame rate is safer.",
+    )
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _num(value: Any) -> float | None:
+    """MediaInfo gives numbers as int, float or text ("25.000"); anything else is None."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(str(value).split()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def top_level_boxes(path: str, size: int) -> tuple[list[str], bool]:
+    """Names of the top-level ISO/QuickTime boxes, and whether the last one runs past the file's end.
+
+    Reads 16 bytes per box and seeks over its body: bounded whatever the file's size.
+    """
+    names: list[str] = []
+    pos = 0
+    with open(path, "rb") as fh:
+        while pos < size and len(names) < MAX_BOXES:
+            fh.seek(pos)
+            header = fh.read(16)
+            if len(header) < 8:
+                return names, True
+            length = int.from_bytes(header[:4], "big")
+            name = header[4:8].decode("latin-1")
+            if length == 1:  # 64-bit size follows
+                if len(header) < 16:
+                    return names, True
+                length = int.from_bytes(header[8:16], "big")
+                if length < 16:
+                    return names, False  # not a box structure: let the other checks speak
+            elif length == 0:  # "to the end of the file"
+                length = size - pos
+            elif length < 8:
+                return names, False
+            names.append(name)
+            if pos + length > size:
+                return names, True
+            pos += length
+    return names, False
+
+
+def flv_tail_complete(path: str, size: int) -> bool:
+    """Whether an FLV ends on a whole tag: its last 4 bytes give the size of the tag before them.
+
+    An FLV body is ``tag, PreviousTagSize, tag, PreviousTagSize…``; a cut file ends mid-tag, so the
+    last four bytes are not the size of a tag that ends right there. O(1): two small reads.
+    """
+    if size < 13 + 4:
+        return False
+    with open(path, "rb") as fh:
+        fh.seek(size - 4)
+        previous = int.from_bytes(fh.read(4), "big")
+        start = size - 4 - previous
+        if previous < 11 or start < 13:  # 13 = FLV header (9) + PreviousTagSize0 (4)
+            return previous == 0 and size == 13  # a header-only file is complete (and empty)
+        fh.seek(start)
+        tag = fh.read(11)
+    return len(tag) == 11 and tag[0] & 0x1F in (8, 9, 18) and int.from_bytes(tag[1:4], "big") == previous - 11
+
+
+def readable_minimum(width: int, height: int, screens: list[list[int]]) -> str | None:
+    """None when (long side, short side) reaches one of the readable screens, else their list."""
+    long_side, short_side = max(width, height), min(width, height)
+    for w, h in screens:
+        if long_side >= w and short_side >= h:
+            return None
+    return " / ".join(f"{w}×{h}" for w, h in screens)
+
+
+# -- the check -----------------------------------------------------------------------------------
 
 
 @hookimpl
 def preuves_inspect(proof: Proof) -> Inspection:
-    return Inspection()
+    from pymediainfo import MediaInfo
+
+    limits = {**DEFAULTS, **proof.thresholds(PLUGIN)}
+    findings = []
+    facts: dict[str, Any] = {}
+    label = LABELS.get(proof.format or "", proof.format or proof.media_type)
+
+    # Only the local path the engine created; never mediainfo_options (SECURITY.md).
+    try:
+        info = MediaInfo.parse(proof.path, parse_speed=float(limits["mediainfo_parse_speed"]))
+    except Exception as exc:  # noqa: BLE001 - libmediainfo refusing a file is a finding, not a crash
+        findings.append(finding("video.unreadable", "error", reason=type(exc).__name__))
+        return Inspection(findings=findings, facts=facts)
+
+    general = next(iter(info.general_tracks), None)
+    container = getattr(general, "format", None) if general is not None else None
+    videos = info.video_tracks
+    audios = info.audio_tracks
+    facts["container"] = container
+    if general is not None and getattr(general, "format_profile", None):
+        facts["container_profile"] = general.format_profile
+    facts["audio"] = bool(audios)
+
+    index_missing = False
+    if proof.format in ("mp4", "mov"):
+        boxes, _ = top_level_boxes(proof.path, proof.size)
+        if "moov" not in boxes:
+            index_missing = True
+            findings.append(finding("video.index_missing", "error", container=label))
+
+    if container is None:
+        if not index_missing:
+            findings.append(finding("video.unreadable", "error", reason="format non reconnu"))
+        return Inspection(findings=findings, facts=facts)
+
+    expected = CONTAINERS.get(proof.format or "")
+    if expected is not None and container not in expected:
+        findings.append(finding("video.container_mismatch", "error", detected=label, parsed=container))
+
+    truncated = general is not None and str(getattr(general, "istruncated", "")).lower() == "yes"
+    if proof.format == "flv" and not flv_tail_complete(proof.path, proof.size):
+        truncated = True  # libmediainfo does not flag a cut FLV; its tag chain does
+    if truncated and not index_missing:
+        findings.append(finding("video.truncated", "error"))
+
+    if not videos:
+        if not index_missing:
+            has_audio = bool(audios)
+            findings.append(
+                finding("video.no_video_track", "error", container=label, audio=has_audio,
+                        audio_note=", seulement du son" if has_audio else "",
+                        audio_note_en=", only sound" if has_audio else "")
+            )
+        return Inspection(findings=findings, facts=facts)
+
+    video = videos[0]
+    duration_ms = _num(video.duration) or _num(getattr(general, "duration", None))
+    width = int(_num(video.width) or 0)
+    height = int(_num(video.height) or 0)
+    frame_rate = _num(video.frame_rate) or _num(getattr(general, "frame_rate", None))
+    facts.update(
+        {
+            "duration_s": round(duration_ms / 1000, 3) if duration_ms else None,
+            "width": width or None,
+            "height": height or None,
+            "codec": video.format,
+            "frame_rate": round(frame_rate, 3) if frame_rate else None,
+            "frame_rate_mode": video.frame_rate_mode,
+            "bitrate": int(_num(getattr(general, "overall_bit_rate", None)) or 0) or None,
+        }
+    )
+    if audios:
+        facts["audio_codec"] = audios[0].format
+
+    if not duration_ms or duration_ms <= 0:
+        findings.append(finding("video.no_duration", "error"))
+    elif duration_ms / 1000 < float(limits["min_duration_s"]):
+        findings.append(
+            finding("video.too_short", "warning", duration_s=_fmt(duration_ms / 1000),
+                    min_s=_fmt(float(limits["min_duration_s"])))
+        )
+
+    if width and height:
+        minimum = readable_minimum(width, height, limits["readable_screens"])
+        if minimum is not None:
+            findings.append(finding("video.resolution_low", "warning", width=width, height=height, minimum=minimum))
+
+    playable = list(limits["playable_codecs"])
+    if video.format and video.format not in playable:
+        findings.append(
+            finding("video.codec_unusual", "warning", codec=video.format, playable=", ".join(playable))
+        )
+
+    min_fps, max_fps = float(limits["min_frame_rate"]), float(limits["max_frame_rate"])
+    if frame_rate and not (min_fps <= frame_rate <= max_fps):
+        findings.append(
+            finding("video.frame_rate_abnormal", "warning", frame_rate=_fmt(frame_rate),
+                    min_fps=_fmt(min_fps), max_fps=_fmt(max_fps))
+        )
+    if limits["warn_variable_frame_rate"] and str(video.frame_rate_mode or "").upper() == "VFR":
+        low = _num(getattr(video, "minimum_frame_rate", None))
+        high = _num(getattr(video, "maximum_frame_rate", None))
+        findings.append(
+            finding("video.frame_rate_variable", "warning",
+                    min_fps=_fmt(low) if low else "?", max_fps=_fmt(high) if high else "?")
+        )
+    return Inspection(findings=findings, facts=facts)
