@@ -9,4 +9,5 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.pdf_report",
     "plugins.report_link",
     "plugins.logs",
+    "plugins.rem_catalogue",
 )

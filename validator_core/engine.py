@@ -21,6 +21,7 @@ from validator_core.messages import LANGS, render
 from validator_core.models import EngineInfo, FileFacts, Finding, Inspection, Report, Severity, Verdict
 from validator_core.proof import HEAD_BYTES, Proof
 from validator_core.registry import PluginConfig, PluginRegistry
+from validator_core.requirements import ProofSpec, apply_requirement_findings, choose_proof_type
 from validator_core.rules import Rules, load_rules
 from validator_core.settings import CoreSettings, get_core_settings
 
@@ -87,6 +88,8 @@ class Engine:
         sha256: str | None = None,
         observed_size: int | None = None,
         context: dict[str, Any] | None = None,
+        requirement: str | None = None,
+        rem: str | None = None,
     ) -> Report:
         """Validate one file.
 
@@ -97,7 +100,13 @@ class Engine:
         :param sha256: the digest when the caller computed it while receiving the file.
         :param observed_size: the real size when ``path`` holds only the first bytes of a larger upload
             (the HTTP layer stops storing past the type's limit).
+        :param requirement: the REM proof this file answers (``"DOC/va1.01.01.01"``): the proof type
+            defaults to what it admits, a type it does not admit is an error, and its expectations
+            (PDF/A-1, full screen …) are checked. See ``docs/requirements.md``.
+        :param rem: the REM (``"BIO"``) the proof belongs to (the first REM holding it when ``None``).
         :raises UnknownProofType: ``proof_type`` is not in the rules.
+        :raises UnknownRequirement: ``requirement`` is not in the catalogue (with close ids).
+        :raises UnknownRem: ``rem`` is not in the catalogue.
         :raises UnsupportedLanguage: ``lang`` is not ``fr`` or ``en``.
         :raises OSError: ``path`` cannot be read.
         """
@@ -105,6 +114,9 @@ class Engine:
         if lang not in LANGS:
             raise UnsupportedLanguage(lang, LANGS)
         self.check_proof_type(proof_type)
+        spec = self.requirement(requirement, rem) if requirement else None
+        if spec is not None:
+            context = {**(context or {}), "requirement": spec.context()}
         path = Path(path)
         stored_size = path.stat().st_size
         size = max(stored_size, observed_size or 0)
@@ -113,6 +125,8 @@ class Engine:
         findings: list[Finding] = []
         facts: dict[str, dict[str, Any]] = {}
         inferred = False
+        if spec is not None:
+            facts["requirement"] = spec.context()
 
         def finish(type_id: str | None) -> Report:
             for f in findings:
@@ -153,10 +167,15 @@ class Engine:
         if proof_type is None:
             candidate = sniff.value.inferred_type
             proof_type = candidate if candidate in self.rules.proof_types else "logs"
+            if spec is not None:  # the requirement's admitted types come first
+                proof_type = choose_proof_type(spec, proof_type, media_type, self.rules)
             inferred = True
             findings.append(self._core("type.inferred", Severity.INFO, proof_type=proof_type))
             over_limit = size > self.rules.proof_type(proof_type).max_bytes
         rule = self.rules.proof_type(proof_type)
+        if spec is not None and spec.admits and proof_type not in spec.admits:
+            findings.append(self._core("requirement.type_not_admitted", Severity.ERROR, requirement=spec.id,
+                                       admitted=", ".join(spec.admits), proof_type=proof_type))
 
         if over_limit:
             # Nothing past the limit is looked at; the digest of a partial upload would mislead.
@@ -205,7 +224,15 @@ class Engine:
                 findings.append(self._core("check.crashed", Severity.ERROR, check=plugin, reason=result.type_name))
             else:
                 findings.append(self._isolation_finding(plugin, outcome))
+        if spec is not None:
+            apply_requirement_findings(
+                findings, self.registry.check_requirement(spec, proof_type, facts_file, facts, findings, self.rules)
+            )
         return finish(proof_type)
+
+    def requirement(self, proof_id: str, rem: str | None = None) -> ProofSpec:
+        """The catalogue proof ``proof_id`` (leniently); raises :class:`UnknownRequirement` / :class:`UnknownRem`."""
+        return self.registry.catalogue().find(proof_id, rem)
 
     def close(self) -> None:
         self.pool.close()

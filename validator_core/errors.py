@@ -38,3 +38,38 @@ class UnsupportedLanguage(PreuvesError):
             lang=lang,
             valid=list(valid),
         )
+
+
+class UnknownRequirement(PreuvesError):
+    """A requirement/proof id that is not in the catalogue; ``candidates`` holds close ids (difflib)."""
+
+    code = "request.unknown_requirement"
+
+    def __init__(self, requirement: str, rem: str | None, candidates: list[str], *, ambiguous: bool = False) -> None:
+        where = f" du REM {rem}" if rem else ""
+        where_en = f" of REM {rem}" if rem else ""
+        if ambiguous:
+            fr = f"« {requirement} »{where} désigne plusieurs preuves : précisez laquelle ({', '.join(candidates)})."
+            en = f"“{requirement}”{where_en} names several proofs: say which one ({', '.join(candidates)})."
+        else:
+            hint = f" Identifiants proches : {', '.join(candidates)}." if candidates else ""
+            hint_en = f" Close ids: {', '.join(candidates)}." if candidates else ""
+            fr = f"Preuve inconnue{where} : « {requirement} ».{hint}"
+            en = f"Unknown proof{where_en}: “{requirement}”.{hint_en}"
+        super().__init__(fr, en, requirement=requirement, rem=rem, candidates=candidates)
+        self.candidates = candidates
+
+
+class UnknownRem(PreuvesError):
+    """A REM that no catalogue plugin provides."""
+
+    code = "request.unknown_rem"
+
+    def __init__(self, rem: str, valid: list[str]) -> None:
+        super().__init__(
+            f"REM inconnu : « {rem} ». REM disponibles : {', '.join(valid)}.",
+            f"Unknown REM: “{rem}”. Available REMs: {', '.join(valid)}.",
+            rem=rem, valid=valid,
+        )
+        self.valid = valid
+

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Callable
 import pluggy
 
 if TYPE_CHECKING:
-    from validator_core.models import Inspection
+    from validator_core.models import FileFacts, Finding, Inspection
     from validator_core.proof import Proof
     from validator_core.registry import RegisterCheck, RegisterMessage
+    from validator_core.requirements import ProofClassification, ProofSpec, RegisterRequirement
+    from validator_core.rules import Rules
 
 PROJECT_NAME = "preuves"
 
@@ -79,6 +81,66 @@ def preuves_infer_proof_type(proof: "Proof") -> str | None:
 
     :param proof: the file, with its detected media type and its first bytes.
     :return: a proof type id from the rules, or ``None`` to let the next plugin decide.
+    """
+
+
+@hookspec
+def preuves_register_requirements(register: "RegisterRequirement") -> None:
+    """Provide REM requirements: their scenarios and the proofs each scenario asks for.
+
+    Call ``register(rem="BIO", requirement="DOC/va1.01", text="…", section="DOC", profile="Général",
+    scenarios=[{"id": "DOC/va1.01.01", "text": "…", "proofs": [{"id": "DOC/va1.01.01.01",
+    "text": "La prescription au format PDF/A-1"}]}])`` per requirement, and
+    ``register.unparsed(rem=, requirement=, scenario=, fragment=)`` for source text that could not be
+    read as a proof (it is counted and listed, never dropped silently). A proof id already provided
+    for the same REM (by this plugin or an earlier one) is ignored and counted as a duplicate. The
+    built-in catalogue (``plugins.rem_catalogue``) is an ordinary implementation of this hook. Called
+    once, in the service process, the first time the catalogue is needed.
+
+    :param register: the callback.
+    """
+
+
+@hookspec(firstresult=True)
+def preuves_classify_proof(proof: "ProofSpec") -> "ProofClassification | None":
+    """Say which proof types a catalogue proof admits, and what else its text expects.
+
+    Only the first non-``None`` result counts. The built-in catalogue's rules answer last
+    (``trylast``): "vidéo ou copies d'écran" → ``video`` + ``screenshot``, "Lien …" → ``report_link``,
+    DUMP / logs / SMTP / ZIP / CSV → ``logs``, "au format PDF/A-1" → ``pdf_report`` with
+    ``expectations={"pdfa": "1"}`` … (see ``docs/requirements.md``). A proof nobody classifies admits
+    every type and is listed by ``preuves requirements --unclassified``.
+
+    :param proof: the proof: ``id``, ``rem``, ``text``, ``requirement_text``, ``scenario_text``.
+    :return: ``ProofClassification(admits=("pdf_report",), expectations={...})`` or ``None``.
+    """
+
+
+@hookspec
+def preuves_check_requirement(
+    requirement: "ProofSpec",
+    proof_type: str,
+    file: "FileFacts",
+    facts: dict,
+    findings: "list[Finding]",
+    rules: "Rules",
+) -> "list[Finding] | None":
+    """Check a validated file against what its requirement expects (PDF/A-1, full screen, file name …).
+
+    Called after every plugin has inspected the file, when the caller named the requirement
+    (``validate(..., requirement="DOC/va1.01.01.01", rem="BIO")``). Runs in the service process and
+    sees only the report's data (``file``, ``facts``, ``findings``): it must not open the file. Returned
+    findings are added to the report; a returned finding whose code is already in the report replaces
+    it (that is how a plugin's warning becomes an error when the requirement demands it). Codes follow
+    the usual rule (the plugin's name and a dot) or are ``requirement.*`` codes of the core.
+
+    :param requirement: the catalogue proof (``requirement.expectations``, ``requirement.admits``).
+    :param proof_type: the proof type the file was validated as.
+    :param file: the file's facts (name, size, detected media type).
+    :param facts: the plugins' facts, by plugin name (read-only).
+    :param findings: the findings so far (read-only).
+    :param rules: the rules in force (``rules.thresholds("myplugin")``).
+    :return: findings to add (or replace), or ``None``.
     """
 
 

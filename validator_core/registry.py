@@ -10,20 +10,25 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import Any, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
 import pluggy
 
 from validator_core import hookspecs
 from validator_core.messages import CORE_MESSAGES, LANGS, Message
-from validator_core.models import Inspection
+from validator_core.models import Finding, Inspection
 from validator_core.proof import Proof
 from validator_core.rules import media_type_matches
 
+if TYPE_CHECKING:
+    from validator_core.requirements import Catalogue
+
 log = logging.getLogger("preuves.plugins")
+_CATALOGUE_LOCK = threading.Lock()
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
 CORE_PLUGIN_NAME = "core"
@@ -167,6 +172,11 @@ class PluginRegistry:
         for code, message in CORE_MESSAGES.items():
             self.messages[code] = message
             self.message_owner[code] = CORE_PLUGIN_NAME
+        from validator_core.requirements import REQUIREMENT_MESSAGES
+
+        for code, message in REQUIREMENT_MESSAGES.items():  # requirement.*: core-ish, any catalogue's
+            self.messages[code] = message
+            self.message_owner[code] = CORE_PLUGIN_NAME
         for impl in self.pm.hook.preuves_register_messages.get_hookimpls():
             plugin_name = impl.plugin_name
 
@@ -250,6 +260,41 @@ class PluginRegistry:
 
     def infer_proof_type(self, proof: Proof) -> str | None:
         return self.pm.hook.preuves_infer_proof_type(proof=proof)
+
+    # -- requirements (the REM catalogue) -------------------------------------------------------
+    def catalogue(self) -> "Catalogue":
+        """The requirement catalogue from ``preuves_register_requirements``, built and classified once."""
+        from validator_core.requirements import CatalogueCache, build_catalogue
+
+        with _CATALOGUE_LOCK:
+            if self.__dict__.get("_catalogue_cache") is None:
+                impls = self.pm.hook.preuves_register_requirements.get_hookimpls()
+                self.__dict__["_catalogue_cache"] = CatalogueCache(lambda: build_catalogue(
+                    [(impl.plugin_name, impl.function) for impl in reversed(impls)], self.classify_proof,
+                ))
+        return self.__dict__["_catalogue_cache"].get()
+
+    def classify_proof(self, spec: Any) -> tuple[Any, str | None]:
+        """``(classification, plugin name)`` from the first ``preuves_classify_proof`` that answers."""
+        for impl in reversed(self.pm.hook.preuves_classify_proof.get_hookimpls()):  # pluggy's call order
+            result = impl.function(**({"proof": spec} if "proof" in impl.argnames else {}))
+            if result is not None:
+                return result, impl.plugin_name
+        return None, None
+
+    def check_requirement(self, spec: Any, proof_type: str, file: Any, facts: dict[str, Any],
+                          findings: list[Any], rules: Any) -> list[Any]:
+        """Findings from every ``preuves_check_requirement``, each tagged with the plugin that made it."""
+        out = []
+        for impl in reversed(self.pm.hook.preuves_check_requirement.get_hookimpls()):
+            kwargs = {"requirement": spec, "proof_type": proof_type, "file": file, "facts": facts,
+                      "findings": list(findings), "rules": rules}
+            result = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+            for item in result or ():
+                item = item if isinstance(item, Finding) else Finding.model_validate(item)
+                item.plugin = item.plugin or ("core" if item.code.startswith("requirement.") else impl.plugin_name)
+                out.append(item)
+        return out
 
     def message(self, code: str) -> Message | None:
         return self.messages.get(code)

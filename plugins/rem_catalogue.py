@@ -1,0 +1,113 @@
+"""Built-in plugin `rem_catalogue`: the vague-2 REM catalogue (ANS pre-publication, March 2023).
+
+An ordinary plugin, written against the same hooks a new DSR's requirements plugin would use:
+
+- ``preuves_register_requirements``: every approved requirement, scenario and proof of the DB, LGC,
+  BIO, RIS, DPI and PFI REMs, from the package data ``validator_core/data/rem-catalogue.json``
+  (rebuilt with ``python -m validator_core.requirements build``);
+- ``preuves_classify_proof`` (``trylast``: another plugin may classify a proof first): the built-in
+  text rules of :func:`validator_core.requirements.classify_text`;
+- ``preuves_check_requirement``: what a proof's text expects and the report can show — a PDF/A-1
+  claim (a ``pdf_report`` warning becomes an error when the proof requires PDF/A-1), a full-screen
+  capture, a file name pattern, a file format.
+
+It inspects no file itself: it reads the facts the other plugins reported.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+from validator_core import Finding, finding, hookimpl
+from validator_core.requirements import (
+    ProofClassification,
+    ProofSpec,
+    classify_text,
+    file_name_regex,
+    load_data,
+    pdfa_part_from_facts,
+)
+
+__version__ = "1.0.0"
+
+# Used when rules.toml has no [thresholds.rem_catalogue] (the rules file says why).
+DEFAULTS: dict[str, Any] = {"full_screen_min_width": 1280, "full_screen_min_height": 720}
+
+# Plugin warnings about a missing or wrong PDF/A claim: raised to errors when the proof requires PDF/A-1.
+PDFA_WARNING_CODES = ("pdf_report.pdfa_missing", "pdf_report.pdfa_not_1", "pdf_report.pdfa_*")
+
+# What a file proof's stated format looks like once detected (libmagic media types).
+FILE_FORMAT_MEDIA_TYPES: dict[str, tuple[str, ...]] = {
+    "csv": ("text/csv", "text/plain", "application/csv"),
+    "zip": ("application/zip", "application/x-zip-compressed"),
+}
+FILE_FORMAT_LABELS = {"csv": "CSV", "zip": "ZIP"}
+
+
+@hookimpl
+def preuves_register_requirements(register) -> None:
+    data = load_data()
+    for req in data["requirements"]:
+        register(rem=req["rem"], requirement=req["id"], text=req.get("text", ""), section=req.get("section", ""),
+                 profile=req.get("profile", ""), scenarios=req["scenarios"])
+    for item in data.get("unparsed", ()):
+        register.unparsed(rem=item["rem"], requirement=item.get("requirement", ""),
+                          scenario=item.get("scenario", ""), fragment=item.get("fragment", ""))
+
+
+@hookimpl(trylast=True)
+def preuves_classify_proof(proof: ProofSpec) -> ProofClassification | None:
+    return classify_text(proof.text, proof.requirement_text, proof.scenario_text)
+
+
+def _settings(rules: Any) -> dict[str, Any]:
+    values = dict(DEFAULTS)
+    try:
+        values.update(rules.thresholds("rem_catalogue"))
+    except Exception:  # noqa: BLE001 - no rules at hand: defaults
+        pass
+    return values
+
+
+@hookimpl
+def preuves_check_requirement(requirement: ProofSpec, proof_type: str, file, facts: dict, findings: list[Finding],
+                              rules):
+    expected = requirement.expectations
+    out: list[Finding] = []
+    ref = {"requirement": requirement.id}
+
+    if expected.get("pdfa") and proof_type == "pdf_report" and file.media_type == "application/pdf":
+        part = str(expected["pdfa"])
+        known, found = pdfa_part_from_facts(facts)
+        if not known:
+            out.append(finding("requirement.pdfa_unverified", "warning", part=part, **ref))
+        elif found != part:
+            warnings = [f for f in findings if any(fnmatch.fnmatch(f.code, c) for c in PDFA_WARNING_CODES)]
+            for warning in warnings:  # same code → replaces the plugin's warning in the report
+                out.append(Finding(code=warning.code, severity="error", plugin=warning.plugin,
+                                   details={**warning.details, **ref, "required_by_requirement": True}))
+            if not warnings:
+                out.append(finding("requirement.pdfa_required", "error", part=part,
+                                   found=f"PDF/A-{found}" if found else "aucune déclaration PDF/A", **ref))
+
+    if expected.get("full_screen") and proof_type in ("video", "screenshot"):
+        section = facts.get(proof_type) or facts.get("video") or facts.get("screenshot") or {}
+        width, height = section.get("width"), section.get("height")
+        limits = _settings(rules)
+        if isinstance(width, int) and isinstance(height, int):
+            min_w, min_h = int(limits["full_screen_min_width"]), int(limits["full_screen_min_height"])
+            if width < min_w or height < min_h:
+                out.append(finding("requirement.not_full_screen", "warning", width=width, height=height,
+                                   min_width=min_w, min_height=min_h, **ref))
+
+    if pattern := expected.get("file_name"):
+        if not file_name_regex(pattern).match(file.name or ""):
+            out.append(finding("requirement.file_name_mismatch", "warning", expected=pattern, name=file.name, **ref))
+
+    file_format = expected.get("file_format")
+    if file_format in FILE_FORMAT_MEDIA_TYPES and proof_type == "logs" and file.media_type:
+        if file.media_type not in FILE_FORMAT_MEDIA_TYPES[file_format]:
+            out.append(finding("requirement.file_format_mismatch", "warning", expected=FILE_FORMAT_LABELS[file_format],
+                               media_type=file.media_type, **ref))
+    return out
