@@ -1,15 +1,520 @@
-"""Built-in plugin `report_link` (skeleton: declares its scope; the checks arrive with its issue)."""
+"""Built-in plugin `report_link`: links to test-platform reports, and Gazelle validation reports.
 
-from validator_core import Inspection, Proof, hookimpl
+A "lien vers le rapport généré dans l'espace de test" reaches us as any file of at most 1 Mo: a text
+file, a Windows ``.url`` shortcut, a macOS ``.webloc``, an HTML page, a PDF, or the Gazelle validation
+report itself (XML). We extract the links (never fetching one: no network at all), tell which test
+platform and which kind of permalink each one is, and read a Gazelle report's verdict.
 
-__version__ = "0.1.0"
+Codes and thresholds are documented for users in ``docs/checks/report_link.md``.
+"""
+
+from __future__ import annotations
+
+import io
+import plistlib
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+from urllib.parse import parse_qs, urlsplit
+
+from validator_core import Inspection, Proof, finding, hookimpl
+from validator_core.textscan import decode_text, find_urls, mask_url, url_credentials
+from validator_core.xmlsafe import child_text, find_first, local_name, parse_xml
+
+__version__ = "1.0.0"
+PLUGIN = "report_link"
+
+DEFAULT_HOSTS = {
+    "interop.esante.gouv.fr": "gazelle",
+    "interopsegur.esante.gouv.fr": "gazelle",
+    "tests-editeur.espacedeconfiance.mssante.fr": "mssante",
+}
+DEFAULTS = {"max_links": 50, "pdf_max_pages": 5, "pdf_max_annotations": 500, "gazelle_max_failures": 3}
+WEB_SCHEMES = {"http", "https"}
+READ_LIMIT = 1_000_000  # the ANS limit for this proof type; the engine already refused larger files
+
+GAZELLE_NAMESPACES = {"http://validationreport.gazelle.ihe.net/", "http://gazelle.ihe.net/validation/report"}
+GAZELLE_ROOTS = {"validationReport", "detailedResult"}
+
+
+# --- messages ----------------------------------------------------------------------------------
+MESSAGES: dict[str, tuple[str, str]] = {
+    "report_link.no_link": (
+        "Aucun lien n'a été trouvé dans le fichier : déposez le lien (URL) vers le rapport généré dans "
+        "l'espace de test.",
+        "No link was found in the file: file the link (URL) to the report generated on the test platform.",
+    ),
+    "report_link.no_web_link": (
+        "Le fichier ne contient que des liens qui ne sont pas des adresses web ({schemes}) : un rapport "
+        "de test s'ouvre par un lien https://.",
+        "The file holds only links that are not web addresses ({schemes}): a test report opens with an "
+        "https:// link.",
+    ),
+    "report_link.non_web_link": (
+        "{count} lien(s) non web ({schemes}) ignoré(s) : ce ne sont pas des liens vers un rapport.",
+        "{count} non-web link(s) ({schemes}) ignored: they are not report links.",
+    ),
+    "report_link.insecure_http": (
+        "{count} lien(s) en http:// sans chiffrement TLS (par exemple {example}) : utilisez l'adresse "
+        "https://.",
+        "{count} link(s) use http:// without TLS (e.g. {example}): use the https:// address.",
+    ),
+    "report_link.unknown_host": (
+        "Lien vers un site qui n'est pas une plateforme de test connue ({hosts}) : plateformes "
+        "attendues : {known}.",
+        "Link to a site that is not a known test platform ({hosts}); expected platforms: {known}.",
+    ),
+    "report_link.credentials_in_url": (
+        "Un lien contient des identifiants ({kinds}) : {example}. Retirez-les avant le dépôt et changez "
+        "le mot de passe ou le jeton concerné.",
+        "A link carries credentials ({kinds}): {example}. Remove them before filing and change that "
+        "password or token.",
+    ),
+    "report_link.not_a_report": (
+        "Le lien {example} mène à la plateforme {platform} mais pas à un rapport ou une exécution de "
+        "test (lien permanent attendu : {expected}).",
+        "The link {example} leads to the {platform} platform but not to a test report or execution "
+        "(expected permalink: {expected}).",
+    ),
+    "report_link.gazelle_failed": (
+        "Le rapport de validation Gazelle est en échec ({result}) : {errors} erreur(s), {warnings} "
+        "avertissement(s). Premières contraintes en échec : {failures_text}.",
+        "The Gazelle validation report failed ({result}): {errors} error(s), {warnings} warning(s). "
+        "First failing constraints: {failures_text}.",
+    ),
+    "report_link.gazelle_result_unknown": (
+        "Le rapport de validation Gazelle n'indique pas de résultat exploitable ({result}).",
+        "The Gazelle validation report gives no usable result ({result}).",
+    ),
+    "report_link.gazelle_unreadable": (
+        "Le fichier ressemble à un rapport Gazelle mais n'est pas un XML bien formé (ligne {line}).",
+        "The file looks like a Gazelle report but is not well-formed XML (line {line}).",
+    ),
+    "report_link.xml_doctype": (
+        "Le XML déclare un DOCTYPE ({entities} entité(s), dont {external} externe(s)) : elles n'ont été "
+        "ni chargées ni développées. Un rapport Gazelle n'en contient pas.",
+        "The XML declares a DOCTYPE ({entities} entity(ies), {external} external): they were neither "
+        "loaded nor expanded. A Gazelle report has none.",
+    ),
+}
 
 
 @hookimpl
 def preuves_register_checks(register):
-    register(proof_types=("report_link",), media_types=None)
+    register(
+        proof_types=("report_link",),
+        media_types=None,
+        version=__version__,
+        description="Liens vers les rapports des plateformes de test (Gazelle, MSSanté) et rapports Gazelle XML",
+    )
 
 
 @hookimpl
+def preuves_register_messages(register):
+    for code, (fr, en) in MESSAGES.items():
+        register(code, fr=fr, en=en)
+
+
+# --- inference: claim Gazelle XML reports ---------------------------------------------------------
+_PROLOG_JUNK_RE = re.compile(r"^\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>|\s+)*", re.S | re.I)
+_ROOT_RE = re.compile(r"<(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)([^>]*)>?", re.S)
+SNIFF_CHARS = 16 * 1024
+
+
+def sniff_gazelle_root(head: bytes) -> str | None:
+    """``"current"`` or ``"legacy"`` when ``head`` starts a Gazelle validation report, else ``None``.
+
+    Cheap: a decode of the first 16 KB and two regexes; the root element's name decides, and its
+    namespace (current shape) or the overview element (legacy shape) confirms.
+    """
+    sample = head[: SNIFF_CHARS * 2]
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = sample.decode("utf-16", errors="ignore")
+    else:
+        text = sample.decode("utf-8", errors="ignore")
+    text = text.lstrip("\ufeff")[:SNIFF_CHARS]
+    rest = text[_PROLOG_JUNK_RE.match(text).end():]
+    root = _ROOT_RE.match(rest)
+    if root is None:
+        return None
+    name, attrs = root.group(2), root.group(3)
+    if name == "validationReport":
+        declared = set(re.findall(r"""xmlns(?::[\w.-]+)?\s*=\s*["']([^"']+)["']""", attrs))
+        if declared & GAZELLE_NAMESPACES or "validationOverview" in text:
+            return "current"
+    elif name == "detailedResult" and ("ValidationResultsOverview" in text or "ValidationTestResult" in text):
+        return "legacy"
+    return None
+
+
+@hookimpl
+def preuves_infer_proof_type(proof: Proof) -> str | None:
+    if "xml" not in proof.media_type and not proof.media_type.startswith("text/"):
+        return None
+    return PLUGIN if sniff_gazelle_root(proof.head) else None
+
+
+# --- link extraction -------------------------------------------------------------------------------
+_URL_SHORTCUT_RE = re.compile(r"(?im)^\s*URL\s*=\s*(\S.*?)\s*$")
+_HREF_ATTRS = ("href", "src", "action", "formaction", "data")
+
+
+def _links_from_url_shortcut(text: str) -> list[str]:
+    """``[InternetShortcut]`` INI files (Windows ``.url``/``.website``): the ``URL=`` lines."""
+    return [m.group(1) for m in _URL_SHORTCUT_RE.finditer(text)]
+
+
+def _links_from_webloc(data: bytes) -> list[str] | None:
+    """macOS ``.webloc``: a property list (XML or binary) with a ``URL`` key. ``None`` if unreadable.
+
+    plistlib refuses XML entity declarations, so a hostile plist cannot expand anything.
+    """
+    try:
+        value = plistlib.loads(data)
+    except Exception:  # noqa: BLE001 - any malformed plist (InvalidFileException, ExpatError, …)
+        return None
+    if isinstance(value, dict) and isinstance(value.get("URL"), str):
+        return [value["URL"]]
+    return []
+
+
+def _links_from_html(data: bytes, text: str) -> list[str]:
+    """``href``-like attributes (so ``javascript:`` in an ``<a href>`` is seen) and URLs in the text."""
+    from lxml import etree, html
+
+    links: list[str] = []
+    visible = text
+    try:
+        parser = html.HTMLParser(no_network=True, remove_pis=True, huge_tree=False, remove_comments=True)
+        root = html.document_fromstring(data, parser=parser)
+    except (etree.ParserError, ValueError, etree.XMLSyntaxError):
+        root = None
+    if root is not None:
+        for count, element in enumerate(root.iter()):
+            if count >= 100_000:
+                break
+            if not isinstance(element.tag, str):
+                continue
+            for attr in _HREF_ATTRS:
+                value = element.get(attr)
+                if value and ":" in value.split("/", 1)[0]:
+                    links.append(value.strip())
+            if element.tag == "meta" and (element.get("http-equiv") or "").lower() == "refresh":
+                content = element.get("content") or ""
+                match = re.search(r"(?i)url\s*=\s*['\"]?([^'\"\s]+)", content)
+                if match:
+                    links.append(match.group(1))
+        # URLs written in the page's text (not in its markup, which the attributes above covered).
+        visible = " ".join(t for t in root.itertext() if isinstance(t, str))[:READ_LIMIT]
+    return links + find_urls(visible)
+
+
+def _links_from_pdf(proof: Proof, limits: dict[str, Any]) -> list[str]:
+    """/URI actions of link annotations and URLs in the text of the first pages (bounded)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    links: list[str] = []
+    try:
+        reader = PdfReader(io.BytesIO(proof.read(READ_LIMIT)), strict=False)
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception:  # noqa: BLE001 - a user password: nothing readable
+                return links
+        annotations_seen = 0
+        for index, page in enumerate(reader.pages):
+            if index >= int(limits["pdf_max_pages"]):
+                break
+            annots = page.get("/Annots")
+            annots = annots.get_object() if annots is not None else []
+            for annot_ref in list(annots or [])[: int(limits["pdf_max_annotations"])]:
+                annotations_seen += 1
+                if annotations_seen > int(limits["pdf_max_annotations"]):
+                    break
+                annot = annot_ref.get_object()
+                action = annot.get("/A") if hasattr(annot, "get") else None
+                action = action.get_object() if action is not None else None
+                uri = action.get("/URI") if hasattr(action, "get") else None
+                if uri is not None:
+                    uri = uri.get_object()
+                    links.append(uri.decode("latin-1") if isinstance(uri, bytes) else str(uri))
+            try:
+                links.extend(find_urls(page.extract_text() or ""))
+            except Exception:  # noqa: BLE001 - a page whose text cannot be extracted
+                continue
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return links
+
+
+# --- link analysis ---------------------------------------------------------------------------------
+@dataclass
+class Link:
+    url: str
+    scheme: str
+    host: str | None = None
+    platform: str | None = None
+    kind: str | None = None
+    id: str | None = None
+    credentials: tuple[str, ...] = ()
+
+    @property
+    def web(self) -> bool:
+        return self.scheme in WEB_SCHEMES
+
+    def facts(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"url": mask_url(self.url), "scheme": self.scheme}
+        for key in ("host", "platform", "kind", "id"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+# Permalink shapes per platform: (kind, path regex, query parameter holding the id or None).
+PERMALINKS: dict[str, tuple[tuple[str, re.Pattern[str], str | None], ...]] = {
+    "gazelle": (
+        ("evs_report", re.compile(r"(?i)/report\.seam$"), "oid"),
+        ("evs_report", re.compile(r"(?i)/detailedResult\.seam$"), "oid"),
+        ("test_instance", re.compile(r"(?i)/testInstance\.seam$"), "id"),
+    ),
+    "mssante": (
+        ("mssante_execution", re.compile(r"(?i)/project/MSSante/execution/show/([^/]+)/?$"), None),
+    ),
+}
+EXPECTED_PERMALINK = {
+    "gazelle": "…/evs/report.seam?oid=…, …/detailedResult.seam?oid=…, …/testInstance.seam?id=…",
+    "mssante": "…/project/MSSante/execution/show/<id>",
+}
+
+
+def analyse_link(url: str, hosts: dict[str, str]) -> Link:
+    scheme = url.split(":", 1)[0].lower()
+    link = Link(url=url, scheme=scheme)
+    if not link.web:
+        return link
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower() or None
+    except ValueError:
+        return link
+    link.host = host
+    link.credentials = tuple(url_credentials(url))
+    link.platform = hosts.get(host or "")
+    for kind, path_re, param in PERMALINKS.get(link.platform or "", ()):
+        match = path_re.search(parts.path)
+        if not match:
+            continue
+        if param is None:
+            link.kind, link.id = kind, match.group(1)
+            break
+        values = parse_qs(parts.query).get(param)
+        if values and values[0].strip():
+            link.kind, link.id = kind, values[0].strip()
+            break
+    return link
+
+
+def _unique(links: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for link in links:
+        link = link.strip()
+        if link:
+            seen.setdefault(link, None)
+    return list(seen)
+
+
+def _source_kind(proof: Proof, data: bytes) -> str:
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if proof.media_type == "application/pdf" or data.startswith(b"%PDF"):
+        return "pdf"
+    if data.startswith(b"bplist00") or proof.extension == "webloc" or (b"<plist" in data[:1024] and b"<key>url</key>" in data[:4096].lower()):
+        return "webloc"
+    if proof.extension in {"url", "website"} or b"[internetshortcut]" in head:
+        return "url_shortcut"
+    if proof.media_type in {"text/html", "application/xhtml+xml"} or head.startswith((b"<!doctype html", b"<html")):
+        return "html"
+    return "text"
+
+
+# --- Gazelle reports -------------------------------------------------------------------------------
+def _int(value: str | None) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _clip(value: str | None, limit: int = 160) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def read_gazelle_report(root: Any, max_failures: int) -> dict[str, Any] | None:
+    """Result, counters and first failing constraints of a Gazelle report, both shapes; else ``None``."""
+    name = local_name(root)
+    failures: list[dict[str, Any]] = []
+    if name == "validationReport":
+        overview = find_first(root, "validationOverview", 100)
+        counters = find_first(root, "counters", 1000)
+        result = root.get("result") or (child_text(overview, "validationOverallResult") if overview is not None else None)
+        report: dict[str, Any] = {"shape": "current", "result": (result or "").strip().upper() or None}
+        if overview is not None:
+            report["service"] = _clip(child_text(overview, "validationServiceName"), 120)
+            report["validator"] = _clip(child_text(overview, "validatorID"), 120)
+            report["date"] = _clip(child_text(overview, "validationDateTime"), 40)
+        if counters is not None:
+            report["errors"] = _int(child_text(counters, "numberOfErrors"))
+            report["warnings"] = _int(child_text(counters, "numberOfWarnings"))
+            report["constraints"] = _int(child_text(counters, "numberOfConstraints"))
+        for count, node in enumerate(root.iter()):
+            if count >= 200_000 or len(failures) >= max_failures:
+                break
+            if local_name(node) != "constraint":
+                continue
+            test_result = (child_text(node, "testResult") or "").upper()
+            severity = (child_text(node, "severity") or "").upper()
+            if test_result == "FAILED" or (not test_result and severity == "ERROR"):
+                failures.append({
+                    "id": _clip(child_text(node, "constraintID"), 80),
+                    "severity": severity or None,
+                    "description": _clip(child_text(node, "constraintDescription") or child_text(node, "description")),
+                    "location": _clip(child_text(node, "locationInValidatedObject") or child_text(node, "location"), 120),
+                })
+    elif name == "detailedResult":
+        overview = find_first(root, "ValidationResultsOverview", 100)
+        counters = find_first(root, "ValidationCounters", 10_000)
+        report = {"shape": "legacy", "result": None}
+        if overview is not None:
+            report["result"] = (child_text(overview, "ValidationTestResult") or "").strip().upper() or None
+            report["service"] = _clip(child_text(overview, "ValidationServiceName"), 120)
+            report["date"] = _clip(child_text(overview, "ValidationDate"), 40)
+        if counters is not None:
+            report["errors"] = _int(child_text(counters, "NrOfValidationErrors"))
+            report["warnings"] = _int(child_text(counters, "NrOfValidationWarnings"))
+            report["constraints"] = _int(child_text(counters, "NrOfChecks"))
+        results = find_first(root, "ValidationResults", 10_000)
+        for count, node in enumerate(results.iter() if results is not None else ()):
+            if count >= 200_000 or len(failures) >= max_failures:
+                break
+            if local_name(node) == "Error":
+                failures.append({
+                    "id": _clip(child_text(node, "Test"), 80),
+                    "severity": "ERROR",
+                    "description": _clip(child_text(node, "Description")),
+                    "location": _clip(child_text(node, "Location"), 120),
+                })
+    else:
+        return None
+    report["failures"] = failures
+    return {k: v for k, v in report.items() if v is not None}
+
+
+def _gazelle_findings(report: dict[str, Any]) -> list:
+    result = report.get("result")
+    if result == "PASSED":
+        return []
+    if result in {"FAILED", "ABORTED"}:
+        failures = report.get("failures", [])
+        text = "; ".join(
+            " — ".join(str(v) for v in (f.get("id"), f.get("description")) if v) or "?" for f in failures
+        ) or "(non détaillées)"
+        return [finding(
+            "report_link.gazelle_failed", "error", result=result, errors=report.get("errors", "?"),
+            warnings=report.get("warnings", "?"), failures=failures, failures_text=text,
+            shape=report.get("shape"),
+        )]
+    return [finding("report_link.gazelle_result_unknown", "warning", result=result or "(absent)")]
+
+
+# --- inspection ------------------------------------------------------------------------------------
+@hookimpl
 def preuves_inspect(proof: Proof) -> Inspection:
-    return Inspection()
+    limits = {**DEFAULTS, **proof.thresholds(PLUGIN)}
+    hosts = {str(h).lower(): str(p) for h, p in (proof.rules.plugin_data(PLUGIN).get("hosts") or DEFAULT_HOSTS).items()}
+    data = proof.read(READ_LIMIT)
+    findings: list = []
+    facts: dict[str, Any] = {}
+
+    # A Gazelle validation report is itself the proof: read its verdict.
+    shape = sniff_gazelle_root(data[:SNIFF_CHARS * 2])
+    if shape is not None:
+        parsed = parse_xml(data)
+        facts["source"] = "gazelle_report"
+        if parsed.doctype:
+            findings.append(finding("report_link.xml_doctype", "warning", entities=parsed.entity_declarations,
+                                    external=parsed.external_entities))
+        if not parsed.well_formed:
+            findings.append(finding("report_link.gazelle_unreadable", "error", line=parsed.error_line or "?",
+                                    shape=shape))
+            return Inspection(findings=findings, facts=facts)
+        report = read_gazelle_report(parsed.root, int(limits["gazelle_max_failures"]))
+        if report is not None:
+            facts["gazelle_report"] = report
+            findings.extend(_gazelle_findings(report))
+            return Inspection(findings=findings, facts=facts)
+
+    source = _source_kind(proof, data)
+    facts["source"] = source
+    if source == "pdf":
+        raw_links = _links_from_pdf(proof, limits)
+    elif source == "webloc":
+        raw_links = _links_from_webloc(data)
+        if raw_links is None:  # not a readable plist after all: treat as text
+            raw_links = find_urls(decode_text(data).text)
+    else:
+        text = decode_text(data).text
+        if source == "url_shortcut":
+            raw_links = _links_from_url_shortcut(text) or find_urls(text)
+        elif source == "html":
+            raw_links = _links_from_html(data, text)
+        else:
+            raw_links = find_urls(text)
+
+    urls = _unique(raw_links)
+    max_links = int(limits["max_links"])
+    links = [analyse_link(url, hosts) for url in urls[:max_links]]
+    facts["links_total"] = len(urls)
+    facts["links"] = [link.facts() for link in links]
+    findings.extend(link_findings(links, hosts))
+    return Inspection(findings=findings, facts=facts)
+
+
+def link_findings(links: list[Link], hosts: dict[str, str]) -> list:
+    """The findings about a file's links (one finding per code, listing the first examples)."""
+    if not links:
+        return [finding("report_link.no_link", "error")]
+    web = [link for link in links if link.web]
+    non_web = [link for link in links if not link.web]
+    schemes = ", ".join(sorted({link.scheme + ":" for link in non_web}))
+    if not web:
+        return [finding("report_link.no_web_link", "error", schemes=schemes, count=len(non_web))]
+    out = []
+    if non_web:
+        out.append(finding("report_link.non_web_link", "warning", schemes=schemes, count=len(non_web)))
+    insecure = [link for link in web if link.scheme == "http"]
+    if insecure:
+        out.append(finding("report_link.insecure_http", "warning", count=len(insecure),
+                           example=mask_url(insecure[0].url), links=[mask_url(l.url) for l in insecure[:5]]))
+    # Once the file holds a report permalink, its other links (a PDF's or a page's navigation, a
+    # validator's documentation) are context: listed in the facts, not warned about.
+    has_permalink = any(link.kind for link in web)
+    unknown = [] if has_permalink else [link for link in web if link.platform is None]
+    if unknown:
+        names = sorted({link.host or "?" for link in unknown})
+        out.append(finding("report_link.unknown_host", "warning", hosts=", ".join(names[:5]),
+                           count=len(unknown), known=", ".join(sorted(hosts))))
+    leaking = [link for link in web if link.credentials]
+    if leaking:
+        kinds = sorted({k for link in leaking for k in link.credentials})
+        out.append(finding("report_link.credentials_in_url", "warning", kinds=", ".join(kinds),
+                           count=len(leaking), example=mask_url(leaking[0].url)))
+    not_report = [] if has_permalink else [l for l in web if l.platform in PERMALINKS and l.kind is None]
+    if not_report:
+        first = not_report[0]
+        out.append(finding("report_link.not_a_report", "warning", count=len(not_report), example=mask_url(first.url),
+                           platform=first.platform, expected=EXPECTED_PERMALINK[first.platform]))
+    return out

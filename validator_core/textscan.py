@@ -226,3 +226,46 @@ def scan_secrets(text: str, max_matches: int = 1000) -> SecretScan:
             if len(recorded) < 5:
                 recorded.append(line)
     return scan
+
+
+# --- Decoding --------------------------------------------------------------------------------
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Bytes as text: ``encoding`` is ``None`` when the bytes are not text (binary)."""
+
+    text: str
+    encoding: str | None
+    bom: bool = False
+
+    @property
+    def is_text(self) -> bool:
+        return self.encoding is not None
+
+
+def decode_text(data: bytes) -> Decoded:
+    """Decode ``data``: a BOM, then UTF-8, then charset detection (charset-normalizer).
+
+    Binary data (NUL bytes without a UTF-16 BOM, or no plausible charset) decodes as Latin-1 so that
+    ASCII patterns (URLs, PEM armour) can still be searched, with ``encoding=None``.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return Decoded(data.decode(codec), "utf-16" if codec == "utf-16" else "utf-8", bom=True)
+            except UnicodeDecodeError:
+                break
+    if b"\x00" not in data[:8192]:
+        try:
+            text = data.decode("utf-8")
+            return Decoded(text, "ascii" if text.isascii() else "utf-8")
+        except UnicodeDecodeError:
+            pass
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is not None:
+            return Decoded(str(best), best.encoding)
+    return Decoded(data.decode("latin-1"), None)
