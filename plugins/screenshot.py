@@ -236,18 +236,24 @@ def polyglot_kind(data: bytes | mmap.mmap, start: int = 0, end: int | None = Non
     return None
 
 
-def zip_end_record_at_end(mm: mmap.mmap) -> bool:
-    """A ZIP end-of-central-directory record whose comment ends exactly at the file's end.
+def zip_end_record_near_end(mm: mmap.mmap) -> bool:
+    """A ZIP end-of-central-directory record in the last 64 KB that points at a real central directory.
 
-    That is how a ZIP reader finds an archive, so a picture ending this way opens as a ZIP too. The
-    exact-end test keeps a chance ``PK\\x05\\x06`` inside compressed pixels from counting.
+    That is how ZIP readers find an archive (from the end, tolerating bytes after it), so a picture
+    holding one opens as a ZIP too, wherever the archive hides (after IEND, inside a chunk…). Requiring
+    the central directory's signature where the record says it starts keeps a chance ``PK\x05\x06``
+    inside compressed pixels from counting.
     """
     size = len(mm)
     start = max(0, size - 22 - 0xFFFF)
     pos = mm.rfind(b"PK\x05\x06", start)
     while pos >= 0:
-        if pos + 22 <= size and pos + 22 + int.from_bytes(mm[pos + 20 : pos + 22], "little") == size:
-            return True
+        if pos + 22 <= size:
+            cd_size = int.from_bytes(mm[pos + 12 : pos + 16], "little")
+            cd_offset = int.from_bytes(mm[pos + 16 : pos + 20], "little")
+            cd_start = pos - cd_size
+            if cd_size and cd_start >= 0 and cd_offset <= cd_start and mm[cd_start : cd_start + 4] == b"PK\x01\x02":
+                return True
         pos = mm.rfind(b"PK\x05\x06", start, pos)
     return False
 
@@ -332,7 +338,7 @@ def preuves_inspect(proof: Proof) -> Inspection:
                 findings.append(_polyglot(trailer_kind, "après la fin de l'image", "after the picture's end"))
             elif _NOT_NUL.search(mm, end):  # a run of NUL bytes is padding some encoders add
                 findings.append(finding("screenshot.trailing_data", "warning", trailing_bytes=len(mm) - end, format=label))
-        if not any(f.code == "screenshot.polyglot" for f in findings) and zip_end_record_at_end(mm):
+        if not any(f.code == "screenshot.polyglot" for f in findings) and zip_end_record_near_end(mm):
             findings.append(_polyglot("archive", "à la fin du fichier", "at the end of the file"))
 
     findings += _decode(proof, limits, label, facts, structure_broken)

@@ -1,0 +1,262 @@
+"""The ``video`` plugin, on videos ffmpeg makes at test time, through the engine and directly."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from fixtures import media
+from plugins import video as video_plugin
+from validator_core.proof import Proof
+from validator_core.rules import default_rules_text, load_rules, parse_rules
+
+pytestmark = pytest.mark.skipif(not media.have_ffmpeg(), reason="ffmpeg is needed for real video fixtures")
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "checks" / "video.md"
+
+
+@pytest.fixture(scope="session")
+def videos(fixtures_dir) -> dict[str, Path]:
+    """Every video fixture, encoded once per session (two at a time: the machine has two cores)."""
+    d = fixtures_dir / "video"
+    d.mkdir(exist_ok=True)
+    jobs = {
+        "ok.mp4": lambda: media.make_video(d, "ok.mp4", audio=True),
+        "ok.mov": lambda: media.make_video(d, "ok.mov"),
+        "ok.avi": lambda: media.make_video(d, "ok.avi", codec="mpeg4", size="1024x768"),
+        "ok.flv": lambda: media.make_video(d, "ok.flv", codec="flv1"),
+        "small.mp4": lambda: media.make_video(d, "small.mp4", size="640x360"),
+        "portrait.mp4": lambda: media.make_video(d, "portrait.mp4", size="720x1280"),
+        "short.mp4": lambda: media.make_video(d, "short.mp4", seconds=1.0),
+        "audio_only.mp4": lambda: media.make_audio_only_mp4(d),
+        "no_moov.mp4": lambda: media.make_mp4_without_moov(d, "no_moov.mp4"),
+        "no_moov.mov": lambda: media.make_mp4_without_moov(d, "no_moov.mov"),
+        "truncated_faststart.mp4": lambda: media.make_truncated_faststart_mp4(d),
+        "vp9.mp4": lambda: media.make_video(d, "vp9.mp4", codec="vp9", size="320x240"),
+        "hevc.mov": lambda: media.make_video(d, "hevc.mov", codec="hevc", size="320x240"),
+        "mjpeg.avi": lambda: media.make_video(d, "mjpeg.avi", codec="mjpeg", size="320x240"),
+        "vfr.mp4": lambda: media.make_vfr_mp4(d),
+        "fast.mp4": lambda: media.make_video(d, "fast.mp4", size="160x120", rate="240", seconds=3.2),
+        "slow.mp4": lambda: media.make_video(d, "slow.mp4", size="1280x720", rate="1/2", seconds=6),
+        "junk.mp4": lambda: media.make_junk_after_ftyp(d),
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        out = {name: future.result() for name, future in futures.items()}
+    out["truncated.avi"] = media.cut(out["ok.avi"], "truncated.avi", keep=0.5)
+    out["truncated.flv"] = media.cut(out["ok.flv"], "truncated.flv", keep=0.5)
+    return out
+
+
+def codes(report) -> set[str]:
+    return {f.code for f in report.findings}
+
+
+def plugin_codes(report) -> set[str]:
+    return {f.code for f in report.findings if f.plugin == "video"}
+
+
+# -- playable videos: facts, no warning ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, container, codec, size",
+    [
+        ("ok.mp4", "MPEG-4", "AVC", (1280, 720)),
+        ("ok.mov", "MPEG-4", "AVC", (1280, 720)),
+        ("ok.avi", "AVI", "MPEG-4 Visual", (1024, 768)),
+        ("ok.flv", "Flash Video", "Sorenson Spark", (1280, 720)),
+    ],
+)
+def test_good_videos_are_accepted_with_their_facts(engine, videos, name, container, codec, size):
+    report = engine.validate(videos[name], "video")
+    assert report.verdict.value == "accepted", report.findings
+    facts = report.facts["video"]
+    assert facts["container"] == container
+    assert facts["codec"] == codec
+    assert (facts["width"], facts["height"]) == size
+    assert facts["duration_s"] == pytest.approx(3.5, abs=0.15)
+    assert facts["frame_rate"] == pytest.approx(10.0)
+    assert facts["bitrate"] > 0
+
+
+def test_audio_track_is_a_fact(engine, videos):
+    assert engine.validate(videos["ok.mp4"], "video").facts["video"]["audio"] is True
+    assert engine.validate(videos["ok.mov"], "video").facts["video"]["audio"] is False
+
+
+def test_mov_profile_is_reported(engine, videos):
+    assert engine.validate(videos["ok.mov"], "video").facts["video"]["container_profile"] == "QuickTime"
+
+
+def test_a_video_filed_as_screenshot_gets_the_video_checks(engine, videos):
+    report = engine.validate(videos["ok.mp4"], "screenshot")
+    assert "video" in report.facts and "screenshot" not in report.facts
+    assert report.verdict.value == "accepted"
+
+
+# -- errors: not playable -----------------------------------------------------------------------
+
+
+def test_mp4_holding_only_sound_is_rejected(engine, videos):
+    report = engine.validate(videos["audio_only.mp4"], "video")
+    assert report.verdict.value == "rejected"
+    assert plugin_codes(report) == {"video.no_video_track"}
+    finding = report.findings[-1]
+    assert "seulement du son" in finding.message
+    assert report.facts["video"]["audio"] is True
+
+
+@pytest.mark.parametrize("name, label", [("no_moov.mp4", "MP4"), ("no_moov.mov", "MOV")])
+def test_cut_before_the_moov_index_is_rejected(engine, videos, name, label):
+    report = engine.validate(videos[name], "video")
+    assert report.verdict.value == "rejected"
+    assert plugin_codes(report) == {"video.index_missing"}  # not also "no video track": one cause
+    assert f"fichier {label}" in report.findings[-1].message
+
+
+@pytest.mark.parametrize("name", ["truncated_faststart.mp4", "truncated.avi", "truncated.flv"])
+def test_truncated_data_is_rejected(engine, videos, name):
+    report = engine.validate(videos[name], "video")
+    assert "video.truncated" in plugin_codes(report)
+    assert report.verdict.value == "rejected"
+
+
+def test_complete_files_are_not_called_truncated(engine, videos):
+    for name in ("ok.mp4", "ok.mov", "ok.avi", "ok.flv", "vfr.mp4"):
+        assert "video.truncated" not in codes(engine.validate(videos[name], "video")), name
+
+
+def test_junk_behind_an_mp4_header_is_rejected_not_crashed(engine, videos):
+    report = engine.validate(videos["junk.mp4"], "video")
+    assert report.verdict.value == "rejected"
+    assert plugin_codes(report) & {"video.index_missing", "video.unreadable"}
+    assert not codes(report) & {"check.crashed", "check.timeout"}
+
+
+def test_container_that_disagrees_with_detection_is_rejected(videos):
+    """libmagic said AVI, libmediainfo reads MPEG-4 (the plugin trusts neither blindly)."""
+    proof = _proof(videos["ok.mp4"], fmt="avi", media_type="video/x-msvideo")
+    inspection = video_plugin.preuves_inspect(proof)
+    found = {f.code: f for f in inspection.findings}
+    assert "video.container_mismatch" in found
+    assert found["video.container_mismatch"].details == {"detected": "AVI", "parsed": "MPEG-4"}
+
+
+def test_mov_and_mp4_are_one_container_family(videos):
+    proof = _proof(videos["ok.mov"], fmt="mp4", media_type="video/mp4")
+    assert "video.container_mismatch" not in {f.code for f in video_plugin.preuves_inspect(proof).findings}
+
+
+# -- warnings ------------------------------------------------------------------------------------
+
+
+def test_small_picture_is_a_warning_with_the_threshold_in_the_message(engine, videos):
+    report = engine.validate(videos["small.mp4"], "video")
+    assert report.verdict.value == "accepted_with_warnings"
+    assert plugin_codes(report) == {"video.resolution_low"}
+    finding = report.findings[-1]
+    assert finding.details["width"] == 640 and finding.details["height"] == 360
+    assert "640×360" in finding.message and "1280×720" in finding.message
+
+
+def test_portrait_recording_is_judged_by_its_long_side(engine, videos):
+    assert "video.resolution_low" not in codes(engine.validate(videos["portrait.mp4"], "video"))
+
+
+def test_short_video_is_a_warning(engine, videos):
+    report = engine.validate(videos["short.mp4"], "video")
+    assert plugin_codes(report) == {"video.too_short"}
+    assert report.findings[-1].details == {"duration_s": "1", "min_s": "3"}
+
+
+@pytest.mark.parametrize("name, codec", [("vp9.mp4", "VP9"), ("hevc.mov", "HEVC"), ("mjpeg.avi", "JPEG")])
+def test_codecs_a_player_may_not_open_are_a_warning(engine, videos, name, codec):
+    report = engine.validate(videos[name], "video")
+    assert "video.codec_unusual" in plugin_codes(report)
+    assert report.facts["video"]["codec"] == codec
+    assert report.verdict.value == "accepted_with_warnings"
+
+
+def test_variable_frame_rate_is_a_warning(engine, videos):
+    report = engine.validate(videos["vfr.mp4"], "video")
+    assert plugin_codes(report) == {"video.frame_rate_variable"}
+    assert report.facts["video"]["frame_rate_mode"] == "VFR"
+
+
+@pytest.mark.parametrize("name, fps", [("fast.mp4", 240.0), ("slow.mp4", 0.5)])
+def test_absurd_frame_rates_are_a_warning(engine, videos, name, fps):
+    report = engine.validate(videos[name], "video")
+    assert "video.frame_rate_abnormal" in plugin_codes(report)
+    assert report.facts["video"]["frame_rate"] == pytest.approx(fps)
+
+
+def test_thresholds_come_from_the_rules(videos):
+    text = default_rules_text().replace("min_duration_s = 3.0", "min_duration_s = 5.0")
+    text = text.replace('playable_codecs = ["AVC",', 'playable_codecs = ["VP9", "AVC",')
+    rules = parse_rules(text, "test")
+    ok = video_plugin.preuves_inspect(_proof(videos["ok.mp4"], rules=rules))
+    assert [f.code for f in ok.findings] == ["video.too_short"]
+    vp9 = video_plugin.preuves_inspect(_proof(videos["vp9.mp4"], rules=rules))
+    assert "video.codec_unusual" not in {f.code for f in vp9.findings}
+
+
+def test_defaults_apply_when_the_rules_have_no_video_thresholds(videos):
+    text = re.sub(r"\[thresholds\.video\].*?(?=\n\[)", "[thresholds.video]\n", default_rules_text(), flags=re.S)
+    rules = parse_rules(text, "test")
+    assert rules.thresholds("video") == {}
+    small = video_plugin.preuves_inspect(_proof(videos["small.mp4"], rules=rules))
+    assert [f.code for f in small.findings] == ["video.resolution_low"]
+
+
+# -- bad input: a report, quickly, never a crash ------------------------------------------------
+
+
+@pytest.mark.parametrize("source, keep", [("ok.mp4", 0.001), ("ok.mp4", 0.02), ("ok.mov", 0.9),
+                                          ("ok.avi", 0.01), ("ok.flv", 0.0001), ("ok.flv", 0.99)])
+def test_cut_anywhere_gives_a_rejection_not_a_crash(engine, videos, source, keep, tmp_path):
+    path = tmp_path / f"cut_{keep}_{source}"
+    path.write_bytes(videos[source].read_bytes()[: max(1, int(videos[source].stat().st_size * keep))])
+    report = engine.validate(path, "video")
+    assert not {f.code for f in report.findings} & {"check.crashed", "check.timeout"}
+    assert report.verdict.value == "rejected", (source, keep, report.findings)
+
+
+def test_zero_length_video_is_rejected_by_the_engine(engine, tmp_path):
+    path = tmp_path / "empty.mp4"
+    path.write_bytes(b"")
+    assert engine.validate(path, "video").codes == ["file.empty"]
+
+
+# -- messages and documentation --------------------------------------------------------------------
+
+
+def test_every_message_renders_in_both_languages(engine, videos):
+    for name in videos:
+        for lang in ("fr", "en"):
+            for finding in engine.validate(videos[name], "video", lang=lang).findings:
+                assert "{" not in finding.message and finding.message != finding.code, (name, finding)
+
+
+def test_every_code_is_documented_with_its_french_message():
+    text = DOCS.read_text(encoding="utf-8")
+    registered = {}
+    video_plugin.preuves_register_messages(lambda code, fr, en: registered.setdefault(code, fr))
+    assert registered
+    for code, fr in registered.items():
+        assert f"`{code}`" in text, code
+        assert fr.split("{")[0].strip()[:30] in text, code
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+_RULES = load_rules()
+
+
+def _proof(path: Path, *, fmt: str = "mp4", media_type: str = "video/mp4", rules=None) -> Proof:
+    return Proof(path=str(path), name=path.name, size=path.stat().st_size, media_type=media_type, format=fmt,
+                 extension=path.suffix[1:], proof_type="video", rules=rules or _RULES,
+                 head=path.read_bytes()[:4096])
