@@ -38,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "max_objects": 50_000,
     "max_walk_depth": 64,
     "walk_budget_s": 6.0,
-    "text_pages": 5,
+    "text_pages": 3,
     "text_max_chars": 200_000,
     "text_budget_s": 4.0,
     "min_text_chars": 20,
