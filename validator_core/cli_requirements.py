@@ -1,0 +1,162 @@
+"""``preuves requirements`` (the REM catalogue) and ``preuves dossier`` (a whole dossier at once).
+
+Exit status of ``dossier``: 0 when every filed proof is accepted (warnings allowed) and none of the
+chosen REM/profiles is missing; 1 when a proof is rejected, missing or unknown; 2 for usage or I/O
+errors (unreadable manifest, unknown REM).
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import nullcontext
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from validator_core.cli import EXIT_OK, EXIT_REJECTED, _engine, _fail, main
+from validator_core.errors import PreuvesError
+from validator_core.messages import LANGS
+from validator_core.registry import PluginError
+
+STATUS_STYLES = {"accepted": "green", "accepted_with_warnings": "yellow", "rejected": "bold red",
+                 "missing": "magenta", "unknown": "red"}
+
+
+def _catalogue():
+    from validator_core.registry import PluginRegistry
+    from validator_core.settings import get_core_settings
+
+    try:
+        return PluginRegistry.load(get_core_settings().plugin_config()).catalogue()
+    except (PluginError, ValueError) as exc:
+        _fail(str(exc))
+
+
+@main.command()
+@click.option("--rem", help="Un REM (BIO, RIS, LGC, DPI, PFI, DB).")
+@click.option("--profile", "profiles", multiple=True, help="Profil (répétable) ; par défaut : tous.")
+@click.option("--search", help="Texte cherché dans l'identifiant, la preuve, l'exigence ou le scénario.")
+@click.option("--unclassified", is_flag=True, help="Seulement les preuves dont le type n'a pas pu être déduit.")
+@click.option("--stats", is_flag=True, help="Chiffres du catalogue : preuves lues, classées, textes non lus.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None, unclassified: bool, stats: bool,
+                 as_json: bool) -> None:
+    """Liste les exigences des REM, leurs preuves et les types de preuve attendus."""
+    catalogue = _catalogue()
+    if rem and rem.upper() not in {r.upper() for r in catalogue.rems}:
+        _fail(f"REM inconnu : « {rem} ». REM disponibles : {', '.join(catalogue.rems)}.")
+    if stats:
+        data = {**catalogue.stats(), "unparsed": catalogue.unparsed}
+        if as_json:
+            _dump(data)
+        else:
+            s = catalogue.stats()
+            click.echo(f"{s['proofs']} preuves lues ({s['repaired_ids']} identifiants réparés, {s['duplicates']} doublons ignorés), "
+                       f"{s['classified']} classées ({s['classified_share']:.1%}), {s['unclassified']} non classées ; "
+                       f"{s['unparsed_fragments']} fragments de texte non lus :")
+            for item in catalogue.unparsed:
+                click.echo(f"  {item['rem']} {item['scenario'] or item['requirement']} : {item['fragment'][:120]}")
+        return
+    proofs = catalogue.select(rem, profiles or None, search)
+    if unclassified:
+        proofs = [p for p in proofs if not p.classified]
+    if as_json:
+        _dump([p.to_dict() for p in proofs])
+        return
+    table = Table(title=f"Catalogue des exigences — {len(proofs)} preuves", show_lines=False)
+    for column in ("REM", "Preuve", "Profil", "Types admis", "Attendus", "Texte"):
+        table.add_column(column, overflow="fold")
+    for p in proofs:
+        expectations = ", ".join(k if v is True else f"{k}={v}" for k, v in p.expectations.items())
+        table.add_row(p.rem, p.id, p.profile, ", ".join(p.admits) or "[red]non classée[/]", expectations, p.text[:160])
+    Console(highlight=False).print(table)
+
+
+def _dump(data) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True))
+@click.option("--rem", help="Le REM du dossier (sinon celui du manifeste).")
+@click.option("--profile", "profiles", multiple=True, help="Profil en plus de « Général » (répétable).")
+@click.option("--json", "as_json", is_flag=True, help="Le résultat en JSON (avec le rapport de chaque fichier).")
+@click.option("--report-md", type=click.Path(dir_okay=False, writable=True), help="Écrit un rapport Markdown.")
+@click.option("--show-missing/--hide-missing", default=True, show_default=True, help="Lister les preuves manquantes.")
+@click.option("--lang", type=click.Choice(LANGS), default="fr", show_default=True, help="Langue des messages.")
+@click.option("--rules", type=click.Path(dir_okay=False), envvar="PREUVES_RULES", help="Fichier de règles TOML.")
+def dossier(source: str, rem: str | None, profiles: tuple[str, ...], as_json: bool, report_md: str | None,
+            show_missing: bool, lang: str, rules: str | None) -> None:
+    """Vérifie un dossier entier : un manifeste (JSON/CSV : preuve → fichier) ou un dossier rangé par preuve."""
+    from validator_core.dossier import check_dossier, load_manifest, scan_folder, summary_line, to_markdown
+
+    path = Path(source)
+    engine = _engine(rules)
+    try:
+        try:
+            loaded = scan_folder(path, engine.registry.catalogue(), rem) if path.is_dir() else load_manifest(path)
+            missing_files = [str(e.path) for e in loaded.entries if not e.path.is_file()]
+            if missing_files:
+                _fail("\n  ".join(["fichiers introuvables :", *missing_files]))
+            console = Console(stderr=True)
+            with console.status("", spinner="dots") if console.is_terminal else nullcontext() as status:
+                def progress(index: int, total: int, file: Path) -> None:
+                    if status is not None:
+                        status.update(f"{index}/{total} {file.name}")
+
+                result = check_dossier(engine, loaded, rem=rem, profiles=profiles, lang=lang, progress=progress)
+        except PreuvesError as exc:
+            _fail(exc.message if lang == "fr" else exc.message_en)
+        except OSError as exc:
+            _fail(f"{source} : lecture impossible ({exc.strerror})")
+    finally:
+        engine.close()
+    if report_md:
+        Path(report_md).write_text(to_markdown(result, lang), encoding="utf-8")
+    if as_json:
+        _dump(result.to_dict())
+    else:
+        _print_dossier(result, lang, show_missing)
+    summary = result.summary()
+    sys.exit(EXIT_OK if summary["ready"] else EXIT_REJECTED)
+
+
+def _print_dossier(result, lang: str, show_missing: bool) -> None:
+    from validator_core.dossier import STATUS_LABELS, summary_line
+
+    fr = lang == "fr"
+    labels = STATUS_LABELS[lang]
+    console = Console(highlight=False)
+    table = Table(title=("Dossier" if fr else "Dossier") + f" — REM {result.rem}", show_lines=True)
+    for column in (("Preuve", "Statut", "Fichier(s)", "Constats") if fr else ("Proof", "Status", "File(s)", "Findings")):
+        table.add_column(column, overflow="fold")
+    for proof in result.proofs:
+        findings = []
+        for file in proof.files:
+            for f in (file.report.findings if file.report else []):
+                if f.code != "type.inferred" and f.severity.value != "info":
+                    findings.append(f"{Path(file.path).name}: [{'red' if f.severity.value == 'error' else 'yellow'}]"
+                                    f"{f.message}[/] [dim]({f.code})[/]")
+            if file.error:
+                findings.append(f"{Path(file.path).name}: [red]{file.error}[/]")
+        status = proof.status
+        table.add_row(proof.proof.id + ("" if proof.in_scope else " [dim](hors profils)[/]"),
+                      f"[{STATUS_STYLES[status]}]{labels[status]}[/]",
+                      "\n".join(Path(f.path).name for f in proof.files), "\n".join(findings) or "—")
+    for unknown in result.unknown:
+        table.add_row(unknown.written_id, f"[red]{labels['unknown']}[/]", "\n".join(Path(f.path).name for f in unknown.files),
+                      unknown.unknown_reason or "")
+    console.print(table)
+    if show_missing and result.missing:
+        console.print(f"[magenta]{'Preuves manquantes' if fr else 'Missing proofs'} ({len(result.missing)}) :[/]")
+        for m in result.missing:
+            console.print(f"  {m.id} [dim]({', '.join(m.admits) or '?'})[/] {m.text[:100]}")
+    if result.unmatched:
+        console.print(f"[yellow]{'Fichiers sans preuve' if fr else 'Files matching no proof'} ({len(result.unmatched)}) :[/]")
+        for u in result.unmatched:
+            console.print(f"  {u}")
+    console.print(summary_line(result, lang))

@@ -1,0 +1,372 @@
+"""Dossier check: every file of an editor's dossier against the proof it answers, and what is missing.
+
+A dossier is either
+
+- a **manifest**, JSON::
+
+      {"rem": "BIO", "profiles": ["Général"],
+       "proofs": {"DOC/va1.01.01.01": "prescription.pdf", "DOC/va1.25.01.01": ["chrome-1.png", "chrome-2.png"]}}
+
+  (``"proofs"`` may also be a list of ``{"proof": …, "file": …}``) or CSV with a header
+  ``proof,file`` (optional columns ``rem`` and ``profile``); paths are relative to the manifest;
+- or a **folder** laid out by proof id: a file name or a sub-folder name starting with the proof id,
+  the ``/`` of the id written as ``/`` (nested folders), ``_``, ``-`` or a space
+  (``DOC_va1.01.01.01 prescription.pdf``, ``DOC/va1.25.01.01/chrome.png``).
+
+The check validates every file against its requirement (``Engine.validate(requirement=…)``) and
+reports per-proof verdicts, the proofs of the chosen REM and profiles still missing, files that match
+no proof, and a summary. Nothing here opens a file except through the engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from validator_core.errors import PreuvesError
+from validator_core.models import Report, Verdict
+from validator_core.requirements import GENERAL_PROFILE, Catalogue, ProofSpec, id_key
+
+MAX_FILES = 2000  # a dossier is a few hundred files; a folder with more is not a dossier
+MAX_DEPTH = 4
+MANIFEST_MAX_BYTES = 2_000_000
+SKIPPED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
+_SEP = r"[\s_\-/\\]*"
+
+STATUS_ORDER = ("rejected", "missing", "accepted_with_warnings", "accepted")
+
+
+class DossierError(PreuvesError):
+    """A manifest or folder that cannot be read as a dossier (the CLI exits 2, the API answers 422)."""
+
+    code = "request.bad_dossier"
+
+    def __init__(self, message: str, message_en: str | None = None) -> None:
+        super().__init__(message, message_en)
+
+
+@dataclass
+class DossierEntry:
+    proof: str  # as written by the editor
+    path: Path
+
+
+@dataclass
+class Dossier:
+    rem: str | None
+    profiles: list[str]
+    entries: list[DossierEntry]
+    unmatched: list[Path] = field(default_factory=list)
+    root: Path | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+def load_manifest(path: Path) -> Dossier:
+    """A JSON or CSV manifest (see the module docstring)."""
+    if path.stat().st_size > MANIFEST_MAX_BYTES:
+        raise DossierError(f"{path.name} : manifeste trop volumineux", f"{path.name}: manifest too large")
+    text = path.read_text(encoding="utf-8-sig")
+    base = path.parent
+    if path.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DossierError(f"{path.name} : JSON invalide ({exc.msg}, ligne {exc.lineno})",
+                               f"{path.name}: invalid JSON ({exc.msg}, line {exc.lineno})") from exc
+        return _from_json(data, base)
+    return _from_csv(text, base, path.name)
+
+
+def _from_json(data: Any, base: Path) -> Dossier:
+    if isinstance(data, list):
+        data = {"proofs": data}
+    if not isinstance(data, dict) or "proofs" not in data:
+        raise DossierError("manifeste JSON : clé « proofs » attendue", "JSON manifest: a “proofs” key is expected")
+    proofs = data["proofs"]
+    pairs: list[tuple[str, str]] = []
+    if isinstance(proofs, dict):
+        for proof, files in proofs.items():
+            for file in [files] if isinstance(files, str) else (files or []):
+                pairs.append((str(proof), str(file)))
+    elif isinstance(proofs, list):
+        for item in proofs:
+            if not isinstance(item, dict) or "proof" not in item or "file" not in item:
+                raise DossierError("manifeste JSON : chaque entrée doit avoir « proof » et « file »",
+                                   "JSON manifest: every entry needs “proof” and “file”")
+            pairs.append((str(item["proof"]), str(item["file"])))
+    else:
+        raise DossierError("manifeste JSON : « proofs » doit être un objet ou une liste",
+                           "JSON manifest: “proofs” must be an object or a list")
+    profiles = data.get("profiles") or []
+    if isinstance(profiles, str):
+        profiles = [profiles]
+    return Dossier(rem=data.get("rem"), profiles=[str(p) for p in profiles],
+                   entries=[DossierEntry(p, _resolve(base, f)) for p, f in pairs], root=base)
+
+
+def _from_csv(text: str, base: Path, name: str) -> Dossier:
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(text.splitlines(), dialect=dialect)
+    fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
+    if "proof" not in fields or "file" not in fields:
+        raise DossierError(f"{name} : colonnes « proof » et « file » attendues (en-tête CSV)",
+                           f"{name}: “proof” and “file” columns expected (CSV header)")
+    entries, rems, profiles = [], set(), []
+    for row in reader:
+        proof, file = (row.get(fields["proof"]) or "").strip(), (row.get(fields["file"]) or "").strip()
+        if not proof and not file:
+            continue
+        if not proof or not file:
+            raise DossierError(f"{name} : ligne {reader.line_num} incomplète", f"{name}: line {reader.line_num} incomplete")
+        entries.append(DossierEntry(proof, _resolve(base, file)))
+        if "rem" in fields and (rem := (row.get(fields["rem"]) or "").strip()):
+            rems.add(rem)
+        if "profile" in fields and (profile := (row.get(fields["profile"]) or "").strip()) and profile not in profiles:
+            profiles.append(profile)
+    if len(rems) > 1:
+        raise DossierError(f"{name} : plusieurs REM ({', '.join(sorted(rems))})", f"{name}: several REMs")
+    return Dossier(rem=next(iter(rems), None), profiles=profiles, entries=entries, root=base)
+
+
+def _resolve(base: Path, file: str) -> Path:
+    path = Path(file)
+    return path if path.is_absolute() else base / path
+
+
+def scan_folder(root: Path, catalogue: Catalogue, rem: str | None) -> Dossier:
+    """A folder laid out by proof id: each file is matched to the longest proof id its path starts with."""
+    matcher = ProofMatcher(catalogue.select(rem))
+    entries, unmatched = [], []
+    count = 0
+    for path in sorted(_walk(root, 0)):
+        count += 1
+        if count > MAX_FILES:
+            raise DossierError(f"{root} : plus de {MAX_FILES} fichiers, ce n'est pas un dossier de preuves",
+                               f"{root}: more than {MAX_FILES} files, not a proof dossier")
+        proof = matcher.match(path.relative_to(root).as_posix())
+        if proof is None:
+            unmatched.append(path)
+        else:
+            entries.append(DossierEntry(proof.id, path))
+    return Dossier(rem=rem, profiles=[], entries=entries, unmatched=unmatched, root=root)
+
+
+def _walk(folder: Path, depth: int) -> Iterable[Path]:
+    for child in folder.iterdir():
+        if child.name.startswith(".") or child.name.lower() in SKIPPED_NAMES or child.is_symlink():
+            continue
+        if child.is_dir():
+            if depth < MAX_DEPTH:
+                yield from _walk(child, depth + 1)
+        elif child.is_file():
+            yield child
+
+
+class ProofMatcher:
+    """Find the proof a relative path names, leniently (``/`` of the id as ``/``, ``_``, ``-``, space)."""
+
+    def __init__(self, proofs: Iterable[ProofSpec]) -> None:
+        self._patterns: list[tuple[int, re.Pattern[str], ProofSpec]] = []
+        for proof in proofs:
+            for written in filter(None, (proof.id, proof.raw_id)):
+                tokens = [t for t in re.split(r"[/\-\s]+", written) if t]
+                pattern = re.compile(
+                    "^" + _SEP.join(re.escape(t) for t in tokens) + r"(?![0-9]|\.[0-9])", re.IGNORECASE
+                )
+                self._patterns.append((len(written), pattern, proof))
+        self._patterns.sort(key=lambda item: -item[0])  # longest id first: .01.01.10 before .01.01.1
+
+    def match(self, relative: str) -> ProofSpec | None:
+        parts = relative.split("/")
+        for start in range(len(parts)):  # the id may begin any path component ("BIO/DOC_va1…")
+            candidate = "/".join(parts[start:])
+            for _length, pattern, proof in self._patterns:
+                if pattern.match(candidate):
+                    return proof
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class FileResult:
+    path: str
+    report: Report | None = None
+    error: str | None = None  # a request error (unreadable file …), not a verdict
+
+    @property
+    def status(self) -> str:
+        return "rejected" if self.report is None else self.report.verdict.value
+
+
+@dataclass
+class ProofResult:
+    proof: ProofSpec | None
+    written_id: str
+    files: list[FileResult] = field(default_factory=list)
+    in_scope: bool = True
+    unknown_reason: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.proof is None:
+            return "unknown"
+        if not self.files:
+            return "missing"
+        return min((f.status for f in self.files), key=STATUS_ORDER.index)
+
+
+@dataclass
+class DossierResult:
+    rem: str | None
+    profiles: list[str]
+    proofs: list[ProofResult]
+    missing: list[ProofSpec]
+    unmatched: list[str]
+    unknown: list[ProofResult]
+
+    def summary(self) -> dict[str, Any]:
+        statuses = [p.status for p in self.proofs]
+        scope = len([p for p in self.proofs if p.in_scope]) + len(self.missing)
+        return {
+            "rem": self.rem, "profiles": self.profiles, "expected_proofs": scope,
+            "filed_proofs": len(self.proofs), "files": sum(len(p.files) for p in self.proofs),
+            "accepted": statuses.count("accepted"), "accepted_with_warnings": statuses.count("accepted_with_warnings"),
+            "rejected": statuses.count("rejected"), "missing": len(self.missing),
+            "unknown_proofs": len(self.unknown), "unmatched_files": len(self.unmatched),
+            "ready": not self.missing and "rejected" not in statuses and not self.unknown,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary(),
+            "proofs": [
+                {"proof": p.proof.id if p.proof else p.written_id, "status": p.status, "in_scope": p.in_scope,
+                 "requirement": p.proof.requirement if p.proof else None,
+                 "text": p.proof.text if p.proof else None,
+                 "admits": list(p.proof.admits) if p.proof else [],
+                 "files": [{"path": f.path, "status": f.status, "error": f.error,
+                            "report": f.report.to_dict() if f.report else None} for f in p.files]}
+                for p in self.proofs
+            ],
+            "unknown": [{"proof": p.written_id, "reason": p.unknown_reason, "files": [f.path for f in p.files]}
+                        for p in self.unknown],
+            "missing": [{"proof": m.id, "requirement": m.requirement, "profile": m.profile, "text": m.text,
+                         "admits": list(m.admits)} for m in self.missing],
+            "unmatched_files": self.unmatched,
+        }
+
+
+def scope_profiles(profiles: Iterable[str] | None) -> list[str]:
+    """The profiles in scope: "Général" always, plus the ones chosen."""
+    chosen = [p for p in (profiles or []) if p]
+    return [GENERAL_PROFILE] + [p for p in chosen if id_key(p) != id_key(GENERAL_PROFILE)]
+
+
+def check_dossier(engine: Any, dossier: Dossier, *, rem: str | None = None, profiles: Iterable[str] | None = None,
+                  lang: str = "fr", progress: Any = None) -> DossierResult:
+    """Validate every file of ``dossier`` against its proof; list the missing and unmatched ones.
+
+    :param engine: an :class:`~validator_core.Engine`.
+    :param rem: overrides the dossier's REM; required when neither gives one.
+    :param profiles: profiles beyond "Général" (added to the dossier's own).
+    :param progress: called as ``progress(index, total, path)`` before each file.
+    """
+    catalogue: Catalogue = engine.registry.catalogue()
+    rem = rem or dossier.rem
+    if not rem:
+        raise DossierError("précisez le REM du dossier (--rem BIO, ou « rem » dans le manifeste)",
+                           "say the dossier's REM (--rem BIO, or “rem” in the manifest)")
+    if rem.upper() not in {r.upper() for r in catalogue.rems}:
+        from validator_core.errors import UnknownRem
+
+        raise UnknownRem(rem, catalogue.rems)
+    rem = next(r for r in catalogue.rems if r.upper() == rem.upper())
+    chosen = scope_profiles([*dossier.profiles, *(profiles or [])])
+    in_scope = {id_key(p) for p in chosen}
+
+    by_proof: dict[str, ProofResult] = {}
+    unknown: dict[str, ProofResult] = {}
+    total = len(dossier.entries)
+    for index, entry in enumerate(dossier.entries, start=1):
+        if progress is not None:
+            progress(index, total, entry.path)
+        try:
+            spec = catalogue.find(entry.proof, rem)
+        except PreuvesError as exc:
+            result = unknown.setdefault(entry.proof, ProofResult(None, entry.proof,
+                                                                 unknown_reason=exc.message if lang == "fr" else exc.message_en))
+            result.files.append(FileResult(str(entry.path)))
+            continue
+        result = by_proof.setdefault(spec.id, ProofResult(spec, entry.proof, in_scope=id_key(spec.profile) in in_scope))
+        try:
+            report = engine.validate(entry.path, requirement=spec.id, rem=rem, lang=lang)
+            result.files.append(FileResult(str(entry.path), report=report))
+        except OSError as exc:
+            result.files.append(FileResult(str(entry.path), error=exc.strerror or type(exc).__name__))
+    expected = [p for p in catalogue.select(rem) if id_key(p.profile) in in_scope]
+    missing = [p for p in expected if p.id not in by_proof]
+    ordered = sorted(by_proof.values(), key=lambda r: (STATUS_ORDER.index(r.status), r.proof.id if r.proof else ""))
+    return DossierResult(rem=rem, profiles=chosen, proofs=ordered, missing=missing,
+                         unmatched=[str(p) for p in dossier.unmatched], unknown=list(unknown.values()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown report (a file the editor can keep with the dossier)
+# ---------------------------------------------------------------------------------------------
+STATUS_LABELS = {
+    "fr": {"accepted": "acceptée", "accepted_with_warnings": "acceptée avec avertissements", "rejected": "rejetée",
+           "missing": "manquante", "unknown": "inconnue"},
+    "en": {"accepted": "accepted", "accepted_with_warnings": "accepted with warnings", "rejected": "rejected",
+           "missing": "missing", "unknown": "unknown"},
+}
+
+
+def summary_line(result: DossierResult, lang: str = "fr") -> str:
+    s = result.summary()
+    if lang == "en":
+        return (f"REM {s['rem']} ({', '.join(s['profiles'])}): {s['filed_proofs']} proofs filed of {s['expected_proofs']} "
+                f"expected — {s['accepted']} accepted, {s['accepted_with_warnings']} with warnings, "
+                f"{s['rejected']} rejected, {s['missing']} missing; {s['unmatched_files']} unmatched files. "
+                + ("Ready to file." if s["ready"] else "Not ready to file."))
+    return (f"REM {s['rem']} ({', '.join(s['profiles'])}) : {s['filed_proofs']} preuves déposées sur {s['expected_proofs']} "
+            f"attendues — {s['accepted']} acceptées, {s['accepted_with_warnings']} avec avertissements, "
+            f"{s['rejected']} rejetées, {s['missing']} manquantes ; {s['unmatched_files']} fichiers sans preuve. "
+            + ("Prêt pour le dépôt." if s["ready"] else "Pas prêt pour le dépôt."))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(result: DossierResult, lang: str = "fr") -> str:
+    fr = lang == "fr"
+    labels = STATUS_LABELS[lang]
+    out = [f"# {'Vérification du dossier' if fr else 'Dossier check'} — REM {result.rem}", "", summary_line(result, lang), ""]
+    out += [f"## {'Preuves déposées' if fr else 'Filed proofs'}", "",
+            "| Preuve | Statut | Fichier | Constats |" if fr else "| Proof | Status | File | Findings |",
+            "|---|---|---|---|"]
+    for proof in result.proofs:
+        for file in proof.files:
+            findings = "; ".join(f"{f.severity.value}: {f.message} ({f.code})" for f in (file.report.findings if file.report else [])
+                                 if f.code != "type.inferred") or (file.error or "—")
+            out.append(f"| {proof.proof.id} | {labels[file.status]} | {_cell(Path(file.path).name)} | {_cell(findings)} |")
+    if result.unknown:
+        out += ["", f"## {'Identifiants inconnus' if fr else 'Unknown ids'}", ""]
+        out += [f"- `{u.written_id}` : {u.unknown_reason}" for u in result.unknown]
+    out += ["", f"## {'Preuves manquantes' if fr else 'Missing proofs'} ({len(result.missing)})", ""]
+    out += [f"- `{m.id}` ({m.profile}) — {_cell(m.text)} [{', '.join(m.admits) or '?'}]" for m in result.missing] or ["—"]
+    out += ["", f"## {'Fichiers sans preuve' if fr else 'Files matching no proof'} ({len(result.unmatched)})", ""]
+    out += [f"- {u}" for u in result.unmatched] or ["—"]
+    return "\n".join(out) + "\n"
