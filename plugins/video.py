@@ -94,10 +94,10 @@ def preuves_register_messages(register):
     )
     register(
         "video.container_mismatch",
-        fr="Le début du fichier annonce du {detected}, mais son contenu est du {parsed} : "
+        fr="Le début du fichier annonce le format {detected}, mais son contenu est au format {parsed} : "
         "réexportez la vidéo dans un format accepté (MP4 de préférence).",
-        en="The file starts like {detected} but its content is {parsed}: export the video again in an "
-        "accepted format (preferably MP4).",
+        en="The file starts like {detected} but its content is in the {parsed} format: export the video "
+        "again in an accepted format (preferably MP4).",
     )
     register(
         "video.resolution_low",
