@@ -1,0 +1,151 @@
+"""The HTTP service: ``create_app()`` builds the FastAPI app and gathers the routers.
+
+``uvicorn api.main:app`` serves the module-level ``app`` (settings from ``PREUVES_*``); ``preuves
+serve`` does the same through :func:`api.server.run`. The engine (rules, plugins, worker processes)
+is created at start-up (lifespan) and closed at shutdown.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import anyio
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from starlette.requests import ClientDisconnect
+
+from api import problems
+from api.deps import InFlightGate
+from api.logs import ensure_handler
+from api.middleware import RequestContextMiddleware
+from api.problems import Problem
+from api.routes import bench, health, metrics, proof_types, validations
+from api.settings import ApiSettings, get_settings
+from api.upload import UploadDir
+from validator_core import __version__
+from validator_core.engine import Engine
+from validator_core.rules import load_rules
+
+log = logging.getLogger("preuves.api")
+
+STATIC_DIR = Path(__file__).parent / "static"
+# Routers that live next to their feature and are added by other modules when present.
+OPTIONAL_ROUTERS = ("api.routes.requirements", "api.routes.web")  # web: the pre-check page at /
+
+DESCRIPTION = """\
+Vérifie les preuves de conformité Ségur avant leur dépôt : formats et tailles du tableau de l'ANS,
+contenu (vidéos, captures, PDF, journaux, liens de rapport).
+
+Les erreurs sont en `application/problem+json` (RFC 9457) ; le champ `code` est stable.
+Documentation d'exploitation : `docs/http.md`.
+"""
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    ensure_handler(settings.log_level, settings.log_json)
+    # Loaded here too (cheap) so the OpenAPI document lists the proof types before start-up.
+    rules = load_rules(settings.rules)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.upload_dir = UploadDir(settings.upload_dir())
+        engine = await anyio.to_thread.run_sync(Engine, settings)
+        try:
+            await anyio.to_thread.run_sync(engine.pool.start)
+            app.state.engine = engine
+            log.info("service ready", extra={
+                "rules": engine.rules.version, "plugins": engine.registry.plugin_names,
+                "engine_workers": engine.pool.workers, "auth": settings.auth_enabled,
+                "max_in_flight": settings.max_in_flight, "upload_dir": str(app.state.upload_dir.path),
+            })
+            if not settings.auth_enabled:
+                log.warning("no API key configured (PREUVES_API_KEYS): /v1/* is open to whoever reaches the service")
+            yield
+        finally:
+            app.state.engine = None
+            await anyio.to_thread.run_sync(engine.close)
+            app.state.upload_dir.close()
+
+    app = FastAPI(
+        title="segur-preuves",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = None
+    app.state.gate = InFlightGate(settings.max_in_flight)
+    # Threads that wait on the engine: one per admitted request at most.
+    app.state.validate_limiter = anyio.CapacityLimiter(settings.max_in_flight)
+    app.state.largest_limit = max(rule.max_bytes for rule in rules.proof_types.values())
+
+    problems.install(app)
+    app.add_exception_handler(ClientDisconnect, _client_disconnected)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "X-Request-ID", "Content-Type"],
+            expose_headers=["X-Request-ID", "Retry-After"], max_age=600,
+        )
+    app.add_middleware(RequestContextMiddleware)
+
+    for router in (health.router, metrics.router, proof_types.router, validations.router):
+        app.include_router(router)
+    if settings.bench_routes:
+        app.include_router(bench.router)
+    for module_name in OPTIONAL_ROUTERS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        app.include_router(module.router)
+    if STATIC_DIR.is_dir():
+        from fastapi.staticfiles import StaticFiles
+
+        from fastapi.responses import FileResponse
+
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+        if (STATIC_DIR / "index.html").is_file():
+            # The page links "static/…" and "docs" relative to the root.
+            @app.get("/", include_in_schema=False)
+            async def index() -> FileResponse:
+                return FileResponse(STATIC_DIR / "index.html")
+
+    app.openapi = lambda: _openapi(app, list(rules.proof_types))  # type: ignore[method-assign]
+    return app
+
+
+async def _client_disconnected(request: Any, exc: Exception) -> Any:
+    # Nobody is left to read a response; the temp files are already removed (api/upload.py).
+    log.info("client disconnected during upload")
+    return problems.problem_response(400, "request.client_disconnected", "Le client s'est déconnecté.",
+                                     detail_en="The client disconnected.")
+
+
+def _openapi(app: FastAPI, proof_types: list[str]) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components["Problem"] = problem_schema
+    for path in ("/v1/validations", "/v1/validations/batch"):
+        operation = schema.get("paths", {}).get(path, {}).get("post")
+        if not operation:
+            continue
+        props = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+        type_schema = props["proof_type"].get("items", props["proof_type"])
+        type_schema["enum"] = proof_types + ([""] if path.endswith("batch") else [])
+    app.openapi_schema = schema
+    return schema
+
+
+app = create_app()

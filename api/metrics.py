@@ -1,0 +1,60 @@
+"""Prometheus metrics (prometheus-client).
+
+Several HTTP processes (``preuves serve --workers N``): each process has its own counters, and a
+scrape reaches one of them. ``api.server.run`` then turns on prometheus-client's multi-process mode
+(``PROMETHEUS_MULTIPROC_DIR``, a fresh directory per start): every process writes its values to
+memory-mapped files there and ``/metrics`` aggregates them (counters and histograms summed, the queue
+depth gauge summed over live processes). See docs/http.md.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client import multiprocess
+
+SIZE_BUCKETS = (1e3, 1e4, 1e5, 1e6, 5e6, 1e7, 2.5e7, 5e7, 1e8)
+TIME_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60)
+
+REQUESTS = Counter("preuves_http_requests_total", "Requêtes HTTP traitées", ["method", "route", "status"])
+REQUEST_DURATION = Histogram("preuves_http_request_duration_seconds", "Durée des requêtes HTTP", ["route"],
+                             buckets=TIME_BUCKETS)
+RECEIVED_BYTES = Counter("preuves_upload_bytes_total", "Octets de fichiers reçus")
+FILE_SIZE = Histogram("preuves_upload_file_size_bytes", "Taille des fichiers reçus", buckets=SIZE_BUCKETS)
+VERDICTS = Counter("preuves_validations_total", "Rapports rendus, par type de preuve et verdict", ["proof_type", "verdict"])
+VALIDATION_DURATION = Histogram("preuves_validation_duration_seconds", "Durée de la vérification (moteur)",
+                                ["proof_type"], buckets=TIME_BUCKETS)
+CHECK_TIMEOUTS = Counter("preuves_check_timeouts_total", "Vérifications arrêtées à leur délai (check.timeout)", ["check"])
+CHECK_CRASHES = Counter("preuves_check_crashes_total", "Vérifications plantées (check.crashed)", ["check"])
+QUEUE_DEPTH = Gauge("preuves_in_flight_requests", "Requêtes de validation en cours (réception + vérification)",
+                    multiprocess_mode="livesum")
+SATURATED = Counter("preuves_saturated_total", "Requêtes refusées faute de place (429) ou de workers (503)", ["status"])
+
+
+def observe_report(report: dict, seconds: float) -> None:
+    proof_type = report.get("proof_type") or "unknown"
+    VERDICTS.labels(proof_type, report.get("verdict", "unknown")).inc()
+    VALIDATION_DURATION.labels(proof_type).observe(seconds)
+    for finding in report.get("findings", ()):
+        code = finding.get("code")
+        if code == "check.timeout":
+            CHECK_TIMEOUTS.labels(str(finding.get("details", {}).get("check", "?"))).inc()
+        elif code == "check.crashed":
+            CHECK_CRASHES.labels(str(finding.get("details", {}).get("check", "?"))).inc()
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text of this process, or of all processes in multi-process mode."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST

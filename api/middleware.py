@@ -1,0 +1,75 @@
+"""Request id, access log and HTTP metrics, as a plain ASGI middleware.
+
+(Not ``BaseHTTPMiddleware``: it would wrap the streamed upload body in another task and queue.)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import metrics
+from api.logs import request_id_var
+
+log = logging.getLogger("preuves.api.access")
+
+REQUEST_ID_HEADER = "x-request-id"
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+# Fields a route adds to the access line (verdict, proof type, sizes): never names or contents.
+log_fields_var: ContextVar[dict[str, Any] | None] = ContextVar("preuves_log_fields", default=None)
+
+
+def add_log_fields(**fields: Any) -> None:
+    current = log_fields_var.get()
+    if current is not None:
+        current.update(fields)
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
+        # A caller's id is kept when it is a plain token (it ends up in logs: no injection).
+        request_id = given if _VALID_ID.match(given) else uuid.uuid4().hex
+        id_token = request_id_var.set(request_id)
+        fields: dict[str, Any] = {}
+        fields_token = log_fields_var.set(fields)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            metrics.REQUESTS.labels(scope["method"], route, str(status)).inc()
+            metrics.REQUEST_DURATION.labels(route).observe(elapsed)
+            if route not in ("/healthz", "/readyz", "/metrics") or status >= 400:
+                log.info(
+                    "request",
+                    extra={"method": scope["method"], "route": route, "status": status,
+                           "duration_ms": round(elapsed * 1000, 1), **fields},
+                )
+            log_fields_var.reset(fields_token)
+            request_id_var.reset(id_token)

@@ -1,0 +1,165 @@
+"""``application/problem+json`` (RFC 9457) for every 4xx/5xx, and its OpenAPI description.
+
+One handler maps domain errors (:class:`~validator_core.errors.PreuvesError`, including the HTTP
+layer's own in ``api/errors.py``) to problems; FastAPI's request validation errors, Starlette's
+404/405 and any unexpected exception get the same shape, so a client parses one format.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.status import HTTP_500_INTERNAL_SERVER_ERROR
+
+from api.errors import ApiError, status_of
+from api.logs import request_id_var
+from validator_core.errors import PreuvesError
+
+log = logging.getLogger("preuves.api")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:preuves:problem:"
+
+TITLES = {
+    400: "Requête invalide", 401: "Authentification requise", 403: "Accès refusé", 404: "Ressource introuvable",
+    405: "Méthode non autorisée", 406: "Format de réponse non disponible", 413: "Requête trop volumineuse",
+    415: "Type de contenu non pris en charge", 422: "Requête invalide", 429: "Service saturé",
+    500: "Erreur interne", 503: "Service indisponible",
+}
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457). ``code`` is stable (see docs/http.md); ``detail`` is French, ``detail_en`` English."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="URI du type de problème (urn:preuves:problem:<code>)")
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str = Field(description="Explication en français")
+    detail_en: str | None = Field(default=None, description="Explication en anglais")
+    code: str = Field(description="Code stable du problème")
+    instance: str | None = Field(default=None, description="Chemin de la requête")
+    request_id: str | None = Field(default=None, description="Identifiant de la requête (en-tête X-Request-ID)")
+
+
+def problem_response(
+    status: int, code: str, detail: str, *, detail_en: str | None = None, title: str | None = None,
+    instance: str | None = None, headers: dict[str, str] | None = None, **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + code,
+        "title": title or TITLES.get(status, "Erreur"),
+        "status": status,
+        "detail": detail,
+        "detail_en": detail_en or detail,
+        "code": code,
+        "instance": instance,
+        "request_id": request_id_var.get(),
+    }
+    for key, value in extensions.items():
+        body.setdefault(key, value)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+async def preuves_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PreuvesError)
+    status = status_of(exc)
+    headers = exc.headers if isinstance(exc, ApiError) else None
+    title = exc.title if isinstance(exc, ApiError) else None
+    return problem_response(status, exc.code, exc.message, detail_en=exc.message_en, title=title,
+                            instance=request.url.path, headers=headers, **exc.details)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
+    return problem_response(
+        422, "request.invalid", "La requête ne respecte pas le schéma de l'API.",
+        detail_en="The request does not match the API schema.", instance=request.url.path, errors=errors,
+    )
+
+
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "http.not_found", 405: "http.method_not_allowed"}.get(exc.status_code, f"http.{exc.status_code}")
+    detail = {404: "Aucune ressource à cette adresse.", 405: "Méthode non autorisée pour cette adresse."}.get(
+        exc.status_code, str(exc.detail))
+    detail_en = {404: "Nothing at this address.", 405: "Method not allowed for this address."}.get(
+        exc.status_code, str(exc.detail))
+    return problem_response(exc.status_code, code, detail, detail_en=detail_en, instance=request.url.path,
+                            headers=dict(exc.headers or {}))
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    # The exception (type and traceback) goes to the log, never its message to the client: it may
+    # quote a path or a file's content.
+    log.error("unexpected error", exc_info=exc)
+    return problem_response(
+        HTTP_500_INTERNAL_SERVER_ERROR, "service.internal_error",
+        "Erreur interne du service ; l'identifiant de requête permet de la retrouver dans les journaux.",
+        detail_en="Internal error; the request id locates it in the logs.", instance=request.url.path,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(PreuvesError, preuves_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)
+
+
+# -- OpenAPI ----------------------------------------------------------------------------------
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+EXAMPLES: dict[int, dict[str, Any]] = {
+    401: {"type": TYPE_PREFIX + "auth.unauthorized", "title": "Authentification requise", "status": 401,
+          "detail": "Clé d'API absente ou invalide (en-tête « Authorization: Bearer <clé> » ou « X-API-Key »).",
+          "code": "auth.unauthorized", "request_id": "3f2c9a…"},
+    413: {"type": TYPE_PREFIX + "request.body_too_large", "title": "Requête trop volumineuse", "status": 413,
+          "detail": "Le corps de la requête dépasse le plafond du service (50065536 octets).",
+          "code": "request.body_too_large", "limit": 50065536},
+    422: {"type": TYPE_PREFIX + "request.unknown_proof_type", "title": "Requête invalide", "status": 422,
+          "detail": "Type de preuve inconnu : « vidéo ». Types valides : video, screenshot, report_link, logs, pdf_report.",
+          "code": "request.unknown_proof_type", "proof_type": "vidéo",
+          "valid": ["video", "screenshot", "report_link", "logs", "pdf_report"]},
+    429: {"type": TYPE_PREFIX + "service.saturated", "title": "Service saturé", "status": 429,
+          "detail": "Trop de validations en cours (32) : réessayez dans 5 s.", "code": "service.saturated",
+          "retry_after_s": 5},
+    503: {"type": TYPE_PREFIX + "service.unavailable", "title": "Service indisponible", "status": 503,
+          "detail": "Service indisponible (workers arrêtés) : réessayez dans 5 s.", "code": "service.unavailable",
+          "reason": "workers arrêtés", "retry_after_s": 5},
+}
+
+DESCRIPTIONS = {
+    401: "Clé d'API absente ou invalide (quand des clés sont configurées).",
+    413: "Corps de requête au-delà du plafond du service (même sans Content-Length ou en chunked).",
+    422: "Requête invalide : `proof_type` inconnu (le corps liste `valid`), `lang` inconnue, champ `file` absent, "
+         "multipart mal formé.",
+    429: "Trop de validations en cours ; réessayer après `Retry-After` secondes.",
+    503: "Workers de validation indisponibles ; réessayer après `Retry-After` secondes.",
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route: each status documented as a problem with an example."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        content: dict[str, Any] = {"schema": PROBLEM_REF}
+        if status in EXAMPLES:
+            content["example"] = EXAMPLES[status]
+        headers = {}
+        if status in (429, 503):
+            headers["Retry-After"] = {"description": "Secondes avant de réessayer", "schema": {"type": "integer"}}
+        entry: dict[str, Any] = {"description": DESCRIPTIONS.get(status, TITLES.get(status, "Erreur")),
+                                 "content": {PROBLEM_MEDIA_TYPE: content}}
+        if headers:
+            entry["headers"] = headers
+        out[status] = entry
+    return out

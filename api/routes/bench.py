@@ -1,0 +1,40 @@
+"""``POST /v1/bench/receive``: receive and hash only, no validation (``PREUVES_BENCH_ROUTES=1``).
+
+The benchmark compares it with ``POST /v1/validations`` to separate the cost of receiving an upload
+from the cost of checking it. Off by default: it stores uploads without looking at them.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.deps import ApiKeyDep, SettingsDep, SlotDep, UploadDirDep
+from api.problems import responses
+from api.upload import MultipartReceiver
+
+router = APIRouter(prefix="/v1/bench", tags=["bench"], dependencies=[ApiKeyDep])
+
+
+class Received(BaseModel):
+    size: int
+    sha256: str | None
+
+
+@router.post("/receive", summary="Réception seule (mesures)", response_model=Received,
+             responses=responses(401, 413, 422, 429, 503),
+             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                 "type": "object", "required": ["file"],
+                 "properties": {"file": {"type": "string", "format": "binary"}}}}}}})
+async def bench_receive(request: Request, settings: SettingsDep, upload_dir: UploadDirDep, _slot: SlotDep) -> JSONResponse:
+    largest = request.app.state.largest_limit
+    cap = settings.body_cap(largest)
+    receiver = MultipartReceiver(upload_dir, storage_limit=lambda i, f: cap, body_cap=cap, file_cap=cap,
+                                 drain_bytes=settings.drain_bytes, max_files=1, fields=())
+    received = await receiver.receive(request)
+    try:
+        upload = received.single_file()
+        return JSONResponse({"size": upload.size, "sha256": upload.sha256})
+    finally:
+        received.cleanup()

@@ -1,0 +1,119 @@
+"""Service settings: the engine's ``PREUVES_*`` settings plus the HTTP ones (pydantic-settings).
+
+Every field is ``PREUVES_<NAME>`` in the environment and is documented for operators in
+``docs/http.md``. ``get_settings()`` is cached: one settings object per process.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
+
+from validator_core.settings import CoreSettings
+
+# Room for the multipart framing around one file: boundaries, part headers (name, filename,
+# content type) and the small ``proof_type`` / ``lang`` fields. 64 KiB is far more than a browser sends.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class ApiSettings(CoreSettings):
+    """HTTP service settings (``api/``), on top of :class:`~validator_core.settings.CoreSettings`."""
+
+    host: str = Field(default="127.0.0.1", description="Adresse d'écoute (127.0.0.1 tant qu'aucune clé n'est définie)")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port d'écoute")
+    http_workers: int = Field(default=1, ge=1, description="Processus du service HTTP (preuves serve --workers)")
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Clés d'API acceptées (séparées par des virgules, plusieurs pour la rotation) ; vide = pas d'authentification",
+    )
+    allow_anonymous: bool = Field(
+        default=False, description="Sans clé d'API, accepter d'écouter ailleurs que sur la boucle locale"
+    )
+    max_body_bytes: int | None = Field(
+        default=None, gt=0,
+        description="Plafond du corps d'une requête POST /v1/validations (défaut : plus grande limite de type + 64 Kio)",
+    )
+    batch_max_files: int = Field(default=20, ge=1, description="Fichiers au plus par requête de lot")
+    batch_max_body_bytes: int | None = Field(
+        default=None, gt=0, description="Plafond du corps d'une requête de lot (défaut : 4 × max_body_bytes)"
+    )
+    drain_bytes: int = Field(
+        default=8_000_000, ge=0,
+        description="Octets encore lus (et jetés) après le dépassement du plafond, pour que le client reçoive le 413",
+    )
+    max_in_flight: int = Field(
+        default=32, ge=1, description="Requêtes de validation simultanées (réception + vérification) par processus ; au-delà : 429"
+    )
+    retry_after_s: int = Field(default=5, ge=1, description="Valeur de l'en-tête Retry-After des réponses 429/503 (secondes)")
+    tmp_dir: Path | None = Field(
+        default=None, description="Répertoire des fichiers temporaires de réception (défaut : <tmp système>/segur-preuves)"
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origines autorisées en CORS (le portail), séparées par des virgules ; vide = pas de CORS"
+    )
+    bench_routes: bool = Field(default=False, description="Active POST /v1/bench/receive (réception seule, pour les mesures)")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Niveau des journaux")
+    log_json: bool = Field(default=True, description="Journaux en JSON (une ligne par événement) ; 0 = texte lisible")
+
+    _split_lists = field_validator("api_keys", "cors_origins", mode="before")(_split)
+
+    @field_validator("api_keys")
+    @classmethod
+    def _no_empty_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        return [key for key in value if key.get_secret_value()]
+
+    # -- derived ----------------------------------------------------------------------------
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.api_keys)
+
+    def body_cap(self, largest_type_limit: int) -> int:
+        """The cap of one upload request's body: over it, 413."""
+        return self.max_body_bytes or largest_type_limit + MULTIPART_OVERHEAD_BYTES
+
+    def batch_body_cap(self, largest_type_limit: int) -> int:
+        return self.batch_max_body_bytes or 4 * self.body_cap(largest_type_limit)
+
+    def upload_dir(self) -> Path:
+        return self.tmp_dir or Path(tempfile.gettempdir()) / "segur-preuves"
+
+    def listen_host(self, host: str | None = None) -> tuple[str, str | None]:
+        """The address to bind, and a warning to log when it differs from the one asked for.
+
+        Without API keys the service is open to anyone who reaches it: it binds the loopback only,
+        unless ``PREUVES_ALLOW_ANONYMOUS=1`` says the operator wants that (e.g. behind a gateway that
+        authenticates).
+        """
+        wanted = host or self.host
+        if self.auth_enabled or self.allow_anonymous or is_loopback(wanted):
+            return wanted, None
+        return "127.0.0.1", (
+            f"aucune clé d'API (PREUVES_API_KEYS) : écoute sur 127.0.0.1 seulement au lieu de {wanted} ; "
+            "définissez PREUVES_API_KEYS, ou PREUVES_ALLOW_ANONYMOUS=1 pour écouter sans authentification"
+        )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> ApiSettings:
+    return ApiSettings()

@@ -1,0 +1,392 @@
+"""Streaming reception of multipart/form-data uploads to private temp files.
+
+Starlette's ``UploadFile`` / ``request.form()`` spools the whole upload with no size cap of its own,
+so the service parses the body itself with ``python_multipart``'s streaming parser over
+``request.stream()``:
+
+- each ``file`` part goes to a temp file with a generated name in a private per-process directory
+  (never the client's name), hashed (sha256) while it arrives; memory per upload stays bounded by
+  one flush buffer;
+- past the storage limit of the part (the proof type's limit when known, else the largest), bytes are
+  counted but no longer stored nor hashed: the engine then reports ``file.too_large`` with the
+  observed size;
+- past the body cap the request ends with 413 — counted on the bytes actually received, so a lying or
+  absent ``Content-Length`` (chunked transfer) changes nothing;
+- every temp file is removed when the request ends, whatever the outcome (report, error, client
+  disconnect); a process killed outright leaves its directory behind, which the next process to
+  start removes (:meth:`UploadDir.sweep`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import AsyncIterator, Callable
+
+import anyio
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect, Request
+
+from api.errors import BadMultipart, BadRequest, BodyTooLarge, MissingFile, Unavailable
+
+log = logging.getLogger("preuves.api.upload")
+
+FLUSH_BYTES = 256 * 1024  # buffered per file part, then written and hashed in a worker thread
+FIELD_MAX_BYTES = 1024  # proof_type / lang values are short words
+PART_HEADERS_MAX_BYTES = 16 * 1024
+MAX_PARTS = 256  # files + fields + ignored parts in one request
+FILE_FIELD = "file"
+_PROC_DIR = re.compile(r"^proc-(\d+)-")
+
+
+class UploadDir:
+    """A private directory (mode 0700) of this process's uploads under the configured root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.sweep(root)
+        self.path = Path(tempfile.mkdtemp(prefix=f"proc-{os.getpid()}-", dir=root))
+
+    @staticmethod
+    def sweep(root: Path) -> list[Path]:
+        """Remove the directories of processes that no longer exist (killed before their cleanup)."""
+        removed = []
+        for entry in root.iterdir() if root.is_dir() else ():
+            match = _PROC_DIR.match(entry.name)
+            if not match or not entry.is_dir():
+                continue
+            pid = int(match.group(1))
+            if pid != os.getpid() and not _pid_alive(pid):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry)
+        if removed:
+            log.warning("removed upload directories of dead processes", extra={"count": len(removed)})
+        return removed
+
+    def new_file(self) -> tuple[int, Path]:
+        fd, name = tempfile.mkstemp(prefix="up-", dir=self.path)  # O_EXCL, mode 0600
+        return fd, Path(name)
+
+    def close(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: not ours to judge
+        return True
+    return True
+
+
+@dataclass
+class ReceivedFile:
+    """One file part, stored (up to its storage limit) in a temp file."""
+
+    index: int
+    filename: str
+    path: Path
+    size: int = 0  # bytes received for this part
+    stored: int = 0  # bytes written to ``path``
+    limit: int = 0
+    sha256: str | None = None  # None when not every byte was stored
+    _hasher: "hashlib._Hash" = field(default_factory=hashlib.sha256, repr=False)
+    _buffer: bytearray = field(default_factory=bytearray, repr=False)
+    _fh: object = field(default=None, repr=False)
+
+    @property
+    def truncated(self) -> bool:
+        return self.size > self.stored
+
+    @property
+    def observed_size(self) -> int | None:
+        """What the engine needs to judge the size when the stored file is only the head."""
+        return self.size if self.truncated else None
+
+    # -- called on the event loop (cheap) ---------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        self.size += len(data)
+        room = self.limit - self.stored - len(self._buffer)
+        if room > 0:
+            self._buffer += data[:room] if len(data) > room else data
+
+    def take(self) -> bytes:
+        data, self._buffer = bytes(self._buffer), bytearray()
+        return data
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    # -- called in a worker thread (disk and hashing) ------------------------------------------
+    def write(self, data: bytes) -> None:
+        if data:
+            self._fh.write(data)  # type: ignore[attr-defined]
+            self._hasher.update(data)
+            self.stored += len(data)
+
+    def finish(self) -> None:
+        self._fh.close()  # type: ignore[attr-defined]
+        self.sha256 = None if self.truncated else self._hasher.hexdigest()
+
+    def discard(self) -> None:
+        with contextlib.suppress(Exception):
+            self._fh.close()  # type: ignore[attr-defined]
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+@dataclass
+class Received:
+    files: list[ReceivedFile]
+    fields: dict[str, list[str]]
+    body_bytes: int
+
+    def cleanup(self) -> None:
+        for received in self.files:
+            received.discard()
+
+    def field(self, name: str) -> str | None:
+        """A field given at most once; an empty value counts as absent."""
+        values = self.fields.get(name, [])
+        if len(values) > 1:
+            raise BadRequest(f"Le champ « {name} » est donné {len(values)} fois.",
+                             f"The “{name}” field is given {len(values)} times.", field=name)
+        return values[0] or None if values else None
+
+    def single_file(self) -> ReceivedFile:
+        if not self.files:
+            raise MissingFile()
+        if len(self.files) > 1:
+            raise BadRequest(
+                "Un seul champ « file » par requête ; utilisez POST /v1/validations/batch pour plusieurs fichiers.",
+                "One “file” field per request; use POST /v1/validations/batch for several files.",
+                files=len(self.files),
+            )
+        return self.files[0]
+
+
+class _OverCap(Exception):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+
+class _Field:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.value = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self.value += data
+        if len(self.value) > FIELD_MAX_BYTES:
+            raise BadRequest(f"Le champ « {self.name} » dépasse {FIELD_MAX_BYTES} octets.",
+                             f"The “{self.name}” field is over {FIELD_MAX_BYTES} bytes.", field=self.name)
+
+
+class _Ignored:
+    def feed(self, data: bytes) -> None:
+        pass
+
+
+def boundary_of(request: Request) -> bytes:
+    content_type, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if content_type != b"multipart/form-data" or not boundary or len(boundary) > 200:
+        raise BadMultipart(
+            "Le corps doit être en multipart/form-data (avec un paramètre boundary).",
+            "The body must be multipart/form-data (with a boundary parameter).",
+        )
+    return boundary
+
+
+class MultipartReceiver:
+    """Receive one request's multipart body: files to temp files, small fields in memory.
+
+    :param storage_limit: ``(file index, fields received so far) -> bytes`` to store for that file
+        part (the proof type's limit when the type is already known, else the largest).
+    :param body_cap: over this many body bytes, 413.
+    :param file_cap: over this many bytes in one file part, 413 (batch: each file like a single upload).
+    :param drain_bytes: after a cap is passed, read and drop up to this many more bytes so that a
+        client still sending can read the 413; past it the connection is closed.
+    """
+
+    def __init__(
+        self,
+        upload_dir: UploadDir,
+        *,
+        storage_limit: Callable[[int, dict[str, list[str]]], int],
+        body_cap: int,
+        file_cap: int,
+        drain_bytes: int,
+        max_files: int,
+        fields: tuple[str, ...] = ("proof_type", "lang"),
+    ) -> None:
+        self.upload_dir = upload_dir
+        self.storage_limit = storage_limit
+        self.body_cap = body_cap
+        self.file_cap = file_cap
+        self.drain_bytes = drain_bytes
+        self.max_files = max_files
+        self.wanted_fields = fields
+        self.files: list[ReceivedFile] = []
+        self.fields: dict[str, list[str]] = {}
+        self._part: ReceivedFile | _Field | _Ignored | None = None
+        self._parts = 0
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._hfield = bytearray()
+        self._hvalue = bytearray()
+        self._hsize = 0
+        self._ended = False
+
+    # -- parser callbacks (synchronous, on the event loop) ------------------------------------
+    def _on_part_begin(self) -> None:
+        self._parts += 1
+        if self._parts > MAX_PARTS:
+            raise BadMultipart(f"Plus de {MAX_PARTS} parties dans la requête.", f"More than {MAX_PARTS} parts.")
+        self._headers, self._hsize, self._part = [], 0, None
+
+    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._hfield += data[start:end]
+        self._count_header(end - start)
+
+    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._hvalue += data[start:end]
+        self._count_header(end - start)
+
+    def _count_header(self, n: int) -> None:
+        self._hsize += n
+        if self._hsize > PART_HEADERS_MAX_BYTES:
+            raise BadMultipart("En-têtes de partie trop longs.", "Part headers too long.")
+
+    def _on_header_end(self) -> None:
+        self._headers.append((bytes(self._hfield).lower(), bytes(self._hvalue)))
+        self._hfield, self._hvalue = bytearray(), bytearray()
+
+    def _on_headers_finished(self) -> None:
+        disposition = next((v for k, v in self._headers if k == b"content-disposition"), None)
+        if disposition is None:
+            raise BadMultipart("Partie sans en-tête Content-Disposition.", "Part without Content-Disposition header.")
+        # latin-1 keeps the bytes as they are; browsers send the file name in UTF-8.
+        kind, params = parse_options_header(disposition.decode("latin-1"))
+        name = params.get(b"name", b"").decode("latin-1")
+        if kind != b"form-data" or not name:
+            raise BadMultipart("Partie sans nom de champ (Content-Disposition: form-data; name=…).",
+                               "Part without a field name (Content-Disposition: form-data; name=…).")
+        if name == FILE_FIELD:
+            if len(self.files) >= self.max_files:
+                raise BadRequest(f"Plus de {self.max_files} fichiers dans la requête.",
+                                 f"More than {self.max_files} files in the request.", max_files=self.max_files)
+            filename = params.get(b"filename", b"").decode("utf-8", errors="replace")
+            fd, path = self.upload_dir.new_file()
+            received = ReceivedFile(index=len(self.files), filename=filename, path=path,
+                                    limit=self.storage_limit(len(self.files), self.fields))
+            received._fh = open(fd, "wb")  # noqa: SIM115 - closed in finish()/discard()
+            self.files.append(received)
+            self._part = received
+        elif name in self.wanted_fields:
+            self._part = _Field(name)
+        else:
+            self._part = _Ignored()
+
+    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
+        part = self._part
+        if part is None:
+            return
+        part.feed(data[start:end])
+        if isinstance(part, ReceivedFile) and part.size > self.file_cap:
+            raise _OverCap(self.file_cap)
+
+    def _on_part_end(self) -> None:
+        part = self._part
+        if isinstance(part, _Field):
+            try:
+                value = bytes(part.value).decode("utf-8").strip()
+            except UnicodeDecodeError:
+                raise BadRequest(f"Le champ « {part.name} » n'est pas du texte UTF-8.",
+                                 f"The “{part.name}” field is not UTF-8 text.", field=part.name) from None
+            self.fields.setdefault(part.name, []).append(value)
+
+    def _on_end(self) -> None:
+        self._ended = True
+
+    # -- the request ----------------------------------------------------------------------------
+    async def receive(self, request: Request) -> Received:
+        """Read the whole body (bounded); on any failure no temp file remains."""
+        boundary = boundary_of(request)
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.body_cap + self.drain_bytes:
+            # Announced too big to be worth reading: answer now (a client sending
+            # "Expect: 100-continue" has not sent the body yet).
+            raise BodyTooLarge(self.body_cap, close=True)
+        parser = MultipartParser(boundary, callbacks={
+            "on_part_begin": self._on_part_begin, "on_part_data": self._on_part_data,
+            "on_part_end": self._on_part_end, "on_header_field": self._on_header_field,
+            "on_header_value": self._on_header_value, "on_header_end": self._on_header_end,
+            "on_headers_finished": self._on_headers_finished, "on_end": self._on_end,
+        })
+        stream = request.stream()
+        total = 0
+        try:
+            try:
+                async for chunk in stream:
+                    if not chunk:
+                        continue
+                    total += len(chunk)
+                    if total > self.body_cap:
+                        raise _OverCap(self.body_cap)
+                    try:
+                        parser.write(chunk)
+                    except MultipartParseError:
+                        raise BadMultipart("Corps multipart/form-data mal formé.",
+                                           "Malformed multipart/form-data body.") from None
+                    await self._flush(FLUSH_BYTES)
+                parser.finalize()
+                if not self._ended:
+                    raise BadMultipart("Corps multipart/form-data incomplet (délimiteur final absent).",
+                                       "Incomplete multipart/form-data body (no closing boundary).")
+                await self._flush(0)
+                for received in self.files:
+                    await anyio.to_thread.run_sync(received.finish)
+            except _OverCap as over:
+                ended = await _drain(stream, self.drain_bytes)
+                raise BodyTooLarge(over.limit, close=not ended) from None
+            except (BadRequest, BadMultipart) as exc:
+                exc.headers["Connection"] = "close"  # the rest of the body is not read
+                raise
+            except OSError as exc:
+                log.error("cannot store upload", extra={"errno": exc.errno})
+                raise Unavailable("stockage temporaire indisponible", 5) from None
+        except BaseException:  # includes ClientDisconnect and cancellation: nothing stays on disk
+            for received in self.files:
+                received.discard()
+            raise
+        return Received(files=self.files, fields=self.fields, body_bytes=total)
+
+    async def _flush(self, threshold: int) -> None:
+        for received in self.files:
+            if received.pending and received.pending >= threshold:
+                await anyio.to_thread.run_sync(received.write, received.take())
+
+
+async def _drain(stream: AsyncIterator[bytes], budget: int) -> bool:
+    """Read and drop up to ``budget`` bytes; True when the body ended within it."""
+    seen = 0
+    try:
+        async for chunk in stream:
+            seen += len(chunk)
+            if seen > budget:
+                return False
+    except ClientDisconnect:
+        return False
+    return True
