@@ -107,6 +107,8 @@ def preuves_register_messages(register):
 
 
 # --- timestamps --------------------------------------------------------------------------------------
+# A log line's timestamp is at its start; a 1 MB single-line file must not be scanned 5 times whole.
+TIMESTAMP_LINE_CHARS = 256
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _TS_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # ISO 8601 / RFC 3339 (most application logs)
@@ -150,6 +152,7 @@ def _timestamp(match: re.Match[str], style: str) -> str | None:
 
 def _first_timestamp(lines: list[str]) -> str | None:
     for line in lines:
+        line = line[:TIMESTAMP_LINE_CHARS]
         best: tuple[int, str] | None = None
         for pattern, style in _TS_PATTERNS:
             for match in pattern.finditer(line):

@@ -179,7 +179,7 @@ _SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "password_pair",
         re.compile(
-            r"""(?ix)["']?\b(password|passwd|pwd|passphrase|mot[_ ]de[_ ]passe|mdp|client_secret|secret_key|"""
+            r"""(?ix)\b(password|passwd|pwd|passphrase|mot[_ ]de[_ ]passe|mdp|client_secret|secret_key|"""
             r"""api[_-]?key|access[_-]?token)["']?\s*[=:]\s*["']?([^\s"'&;,<>]{4,})"""
         ),
     ),
