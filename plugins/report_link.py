@@ -18,7 +18,7 @@ from typing import Any, Iterable
 from urllib.parse import parse_qs, urlsplit
 
 from validator_core import Inspection, Proof, finding, hookimpl
-from validator_core.textscan import decode_text, find_urls, mask_url, url_credentials
+from validator_core.textscan import decode_text, find_urls, mask_identities, mask_url, url_credentials
 from validator_core.xmlsafe import child_text, find_first, local_name, parse_xml
 
 __version__ = "1.0.0"
@@ -347,9 +347,10 @@ def _int(value: str | None) -> int | None:
 
 
 def _clip(value: str | None, limit: int = 160) -> str | None:
+    """Whitespace-normalised, NIRs masked (a validator may quote the patient's id), at most ``limit``."""
     if value is None:
         return None
-    value = " ".join(value.split())
+    value = mask_identities(" ".join(value.split()))
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 

@@ -243,3 +243,11 @@ def test_timestamps_helper():
     text = "start\n2023-03-24T14:05:00Z first\nmiddle 2023-03-24T14:06:00Z\n24/03/2023 15:00:00 last\n"
     assert logs.timestamps(text, 200) == {"first_timestamp": "2023-03-24T14:05:00Z", "last_timestamp": "2023-03-24T15:00:00"}
     assert logs.timestamps("no dates here 2023-13-45T99:99:99\n", 200) == {}
+
+
+def test_utf16_log_with_bom(engine, logs_dir):
+    path = logs_dir / "windows.log"
+    path.write_bytes("2023-03-24 14:05:00 Événement 1\r\n2023-03-24 14:06:00 Événement 2\r\n".encode("utf-16"))
+    f = facts(engine.validate(path, "logs"))
+    assert (f["kind"], f["encoding"], f["bom"], f["lines"]) == ("text", "utf-16", True, 2)
+    assert f["last_timestamp"] == "2023-03-24T14:06:00"

@@ -209,3 +209,15 @@ def test_analyse_link_is_offline_and_lenient():
     assert report_link.analyse_link("https://[::1", hosts).host is None  # unparsable: no crash
     link = report_link.analyse_link("https://INTEROP.esante.gouv.fr./evs/report.seam?oid=9", hosts)
     assert (link.platform, link.kind, link.id) == ("gazelle", "evs_report", "9")
+
+
+def test_gazelle_report_with_doctype_and_quoted_nir(engine, link_dir):
+    path = texts.make_gazelle_current(link_dir, "FAILED", name="gazelle-doctype.xml", errors=1)
+    data = path.read_text(encoding="utf-8")
+    data = data.replace("?>\n", '?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/hostname">]>\n', 1)
+    data = data.replace("Erreur 1 : ", f"Erreur 1 : patient {texts.UNKNOWN_NIR} : ", 1)
+    path.write_text(data, encoding="utf-8")
+    report = engine.validate(path)
+    assert report.proof_type == "report_link"
+    assert {"report_link.xml_doctype", "report_link.gazelle_failed"} <= codes(report)
+    assert texts.UNKNOWN_NIR not in json.dumps(report.to_dict())

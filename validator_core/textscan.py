@@ -269,3 +269,8 @@ def decode_text(data: bytes) -> Decoded:
         if best is not None:
             return Decoded(str(best), best.encoding)
     return Decoded(data.decode("latin-1"), None)
+
+
+def mask_identities(text: str) -> str:
+    """``text`` with every NIR-shaped number masked (for quoting third-party messages in a report)."""
+    return _NIR_RE.sub(lambda m: mask_nir("".join(m.groups())), text)
