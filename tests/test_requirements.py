@@ -205,3 +205,25 @@ def test_cli_requirements_json_and_filters():
     assert all(not r["admits"] for r in json.loads(unclassified.output))
     bad = runner.invoke(main, ["requirements", "--rem", "XYZ"])
     assert bad.exit_code == 2
+
+
+# -- HTTP ------------------------------------------------------------------------------------
+def test_http_requirements(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.settings import ApiSettings
+
+    settings = ApiSettings(workers=1, load_entrypoints=False, tmp_dir=tmp_path)
+    with TestClient(create_app(settings)) as client:
+        listed = client.get("/v1/requirements", params={"rem": "BIO", "search": "PDF/A-1"})
+        assert listed.status_code == 200
+        body = listed.json()
+        assert body["count"] == len(body["proofs"]) > 0 and body["stats"]["classified_share"] > 0.99
+        assert "DOC/va1.01.01.01" in {p["id"] for p in body["proofs"]}
+        one = client.get("/v1/requirements/doc/va1.01.01.01", params={"rem": "bio"})
+        assert one.status_code == 200 and one.json()["expectations"] == {"pdfa": "1"}
+        unknown = client.get("/v1/requirements/DOC/va1.01.01.09", params={"rem": "BIO"})
+        assert unknown.status_code == 422
+        assert "DOC/va1.01.01.01" in unknown.text
+        assert client.get("/v1/requirements", params={"rem": "XYZ"}).status_code == 422
