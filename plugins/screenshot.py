@@ -105,10 +105,10 @@ def preuves_register_messages(register):
     )
     register(
         "screenshot.polyglot",
-        fr="L'image contient un autre fichier ({kind}, {where}) : un fichier qui est à la fois image et "
+        fr="L'image cache un autre fichier ({kind}, à l'octet {offset}) : un fichier à la fois image et "
         "{kind} est refusé. Exportez une capture simple depuis votre outil.",
-        en="The picture holds another file ({kind_en}, {where_en}): a file that is both a picture and "
-        "{kind_en} is refused. Export a plain screenshot from your tool.",
+        en="The picture hides another file ({kind}, at byte {offset}): a file that is both a picture and "
+        "{kind} is refused. Export a plain screenshot from your tool.",
     )
     register(
         "screenshot.trailing_data",
@@ -224,19 +224,17 @@ def jpeg_end(mm: mmap.mmap) -> int:
     raise Broken("corrupt", "trop de segments")
 
 
-def polyglot_kind(data: bytes | mmap.mmap, start: int = 0, end: int | None = None) -> str | None:
-    """"archive", "document" or "html" when another file's signature appears in data[start:end]."""
+def polyglot_kind(data: bytes | mmap.mmap, start: int = 0, end: int | None = None) -> tuple[str, int] | None:
+    """("archive" | "document" | "html", offset) of another file's signature in data[start:end]."""
     end = len(data) if end is None else end
-    if _ARCHIVE.search(data, start, end):
-        return "archive"
-    if _PDF.search(data, start, end):
-        return "document"
-    if _HTML.search(data, start, end):
-        return "html"
+    for kind, pattern in (("archive", _ARCHIVE), ("document", _PDF), ("html", _HTML)):
+        found = pattern.search(data, start, end)
+        if found:
+            return kind, found.start()
     return None
 
 
-def zip_end_record_near_end(mm: mmap.mmap) -> bool:
+def zip_end_record_near_end(mm: mmap.mmap) -> int | None:
     """A ZIP end-of-central-directory record in the last 64 KB that points at a real central directory.
 
     That is how ZIP readers find an archive (from the end, tolerating bytes after it), so a picture
@@ -253,18 +251,18 @@ def zip_end_record_near_end(mm: mmap.mmap) -> bool:
             cd_offset = int.from_bytes(mm[pos + 16 : pos + 20], "little")
             cd_start = pos - cd_size
             if cd_size and cd_start >= 0 and cd_offset <= cd_start and mm[cd_start : cd_start + 4] == b"PK\x01\x02":
-                return True
+                return pos
         pos = mm.rfind(b"PK\x05\x06", start, pos)
-    return False
+    return None
 
 
-KIND_FR = {"archive": "une archive ZIP", "document": "un document PDF", "html": "du HTML"}
-KIND_EN = {"archive": "a ZIP archive", "document": "a PDF document", "html": "HTML"}
+KIND_LABEL = {"archive": "ZIP", "document": "PDF", "html": "HTML"}
 
 
-def _polyglot(kind: str, where: str, where_en: str):
-    return finding("screenshot.polyglot", "error", kind=KIND_FR[kind], kind_en=KIND_EN[kind],
-                   signature=kind, where=where, where_en=where_en)
+def _polyglot(kind: str, offset: int, location: str):
+    """``location``: "head" (first KB), "trailer" (after IEND/EOI) or "end" (ZIP end record)."""
+    return finding("screenshot.polyglot", "error", kind=KIND_LABEL[kind], signature=kind, offset=offset,
+                   location=location)
 
 
 def readable_minimum(width: int, height: int, screens: list[list[int]]) -> str | None:
@@ -320,9 +318,9 @@ def preuves_inspect(proof: Proof) -> Inspection:
     facts: dict[str, Any] = {"format": label}
 
     head = proof.head[: int(limits["head_scan_bytes"])]
-    kind = polyglot_kind(head)
-    if kind:
-        findings.append(_polyglot(kind, f"dans les {len(head)} premiers octets", f"in the first {len(head)} bytes"))
+    hit = polyglot_kind(head)
+    if hit:
+        findings.append(_polyglot(*hit, "head"))
 
     structure_broken = None
     with open(proof.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
@@ -333,13 +331,15 @@ def preuves_inspect(proof: Proof) -> Inspection:
             end = None
         if end is not None and end < len(mm):
             facts["trailing_bytes"] = len(mm) - end
-            trailer_kind = polyglot_kind(mm, end)
-            if trailer_kind:
-                findings.append(_polyglot(trailer_kind, "après la fin de l'image", "after the picture's end"))
+            hit = polyglot_kind(mm, end)
+            if hit:
+                findings.append(_polyglot(*hit, "trailer"))
             elif _NOT_NUL.search(mm, end):  # a run of NUL bytes is padding some encoders add
                 findings.append(finding("screenshot.trailing_data", "warning", trailing_bytes=len(mm) - end, format=label))
-        if not any(f.code == "screenshot.polyglot" for f in findings) and zip_end_record_near_end(mm):
-            findings.append(_polyglot("archive", "à la fin du fichier", "at the end of the file"))
+        if not any(f.code == "screenshot.polyglot" for f in findings):
+            eocd = zip_end_record_near_end(mm)
+            if eocd is not None:
+                findings.append(_polyglot("archive", eocd, "end"))
 
     findings += _decode(proof, limits, label, facts, structure_broken)
     return Inspection(findings=findings, facts=facts)

@@ -69,8 +69,10 @@ def preuves_register_messages(register):
     )
     register(
         "video.no_video_track",
-        fr="Le fichier {container} ne contient aucune piste vidéo{audio_note} : l'ANS ne verra aucune image.",
-        en="The {container} file holds no video track{audio_note_en}: the ANS will see no picture.",
+        fr="Le fichier {container} ne contient aucune piste vidéo ({audio_tracks} piste(s) son) : "
+        "l'ANS ne verra aucune image.",
+        en="The {container} file holds no video track ({audio_tracks} audio track(s)): the ANS will see "
+        "no picture.",
     )
     register(
         "video.index_missing",
@@ -265,12 +267,7 @@ def preuves_inspect(proof: Proof) -> Inspection:
 
     if not videos:
         if not index_missing:
-            has_audio = bool(audios)
-            findings.append(
-                finding("video.no_video_track", "error", container=label, audio=has_audio,
-                        audio_note=", seulement du son" if has_audio else "",
-                        audio_note_en=", only sound" if has_audio else "")
-            )
+            findings.append(finding("video.no_video_track", "error", container=label, audio_tracks=len(audios)))
         return Inspection(findings=findings, facts=facts)
 
     video = videos[0]

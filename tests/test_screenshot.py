@@ -145,16 +145,17 @@ def test_a_file_hidden_after_the_picture_is_a_polyglot(engine, pictures, name, s
     report = engine.validate(pictures[name], "screenshot")
     assert report.verdict.value == "rejected"
     finding = only(report, "screenshot.polyglot")
-    assert finding.details["signature"] == signature
-    assert report.facts["screenshot"]["trailing_bytes"] > 0
+    assert finding.details["signature"] == signature and finding.details["location"] == "trailer"
+    assert finding.details["offset"] >= report.file.size - report.facts["screenshot"]["trailing_bytes"]
     assert "screenshot.trailing_data" not in plugin_codes(report)
 
 
 def test_script_in_the_first_kilobyte_is_a_polyglot(engine, pictures):
     report = engine.validate(pictures["script.png"], "screenshot")
     finding = only(report, "screenshot.polyglot")
-    assert finding.details["signature"] == "html"
-    assert "1024" in finding.message
+    assert finding.details["signature"] == "html" and finding.details["location"] == "head"
+    assert finding.details["offset"] < 1024
+    assert f"à l'octet {finding.details['offset']}" in finding.message
 
 
 def test_zip_hidden_in_a_chunk_before_iend_is_found(pictures, tmp_path):
@@ -170,9 +171,7 @@ def test_zip_hidden_in_a_chunk_before_iend_is_found(pictures, tmp_path):
     path = tmp_path / "zip_in_chunk.png"
     path.write_bytes(data[:-12] + chunk + data[-12:])  # IEND is the last 12 bytes
     inspection = shot_plugin.preuves_inspect(_proof(path, "png"))
-    assert [(f.code, f.details["where"]) for f in inspection.findings] == [
-        ("screenshot.polyglot", "à la fin du fichier")
-    ]
+    assert [(f.code, f.details["location"]) for f in inspection.findings] == [("screenshot.polyglot", "end")]
     assert "trailing_bytes" not in inspection.facts
 
     import zipfile
