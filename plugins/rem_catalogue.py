@@ -32,7 +32,12 @@ from validator_core.requirements import (
 __version__ = "1.0.0"
 
 # Used when rules.toml has no [thresholds.rem_catalogue] (the rules file says why).
-DEFAULTS: dict[str, Any] = {"full_screen_min_width": 1280, "full_screen_min_height": 720}
+DEFAULTS: dict[str, Any] = {
+    "full_screen_min_long_side": 1280,
+    "full_screen_min_short_side": 720,
+    "full_screen_ratios": [4 / 3, 5 / 4, 16 / 9, 16 / 10, 21 / 9, 64 / 27, 32 / 9],
+    "full_screen_ratio_tolerance": 0.02,
+}
 
 # Plugin warnings about a missing or wrong PDF/A claim: raised to errors when the proof requires PDF/A-1.
 PDFA_WARNING_CODES = ("pdf_report.pdfa_missing", "pdf_report.pdfa_not_1", "pdf_report.pdfa_*")
@@ -70,6 +75,15 @@ def _settings(rules: Any) -> dict[str, Any]:
     return values
 
 
+def looks_full_screen(width: int, height: int, limits: dict[str, Any]) -> bool:
+    """A screen's size and shape: long × short side at least the minimum, and a screen's aspect ratio."""
+    long_side, short_side = max(width, height), min(width, height)
+    if long_side < int(limits["full_screen_min_long_side"]) or short_side < int(limits["full_screen_min_short_side"]):
+        return False
+    ratio, tolerance = long_side / short_side, float(limits["full_screen_ratio_tolerance"])
+    return any(abs(ratio - float(r)) <= tolerance * float(r) for r in limits["full_screen_ratios"])
+
+
 @hookimpl
 def preuves_check_requirement(requirement: ProofSpec, proof_type: str, file, facts: dict, findings: list[Finding],
                               rules):
@@ -89,17 +103,17 @@ def preuves_check_requirement(requirement: ProofSpec, proof_type: str, file, fac
                                    details={**warning.details, **ref, "required_by_requirement": True}))
             if not warnings:
                 out.append(finding("requirement.pdfa_required", "error", part=part,
-                                   found=f"PDF/A-{found}" if found else "aucune déclaration PDF/A", **ref))
+                                   found=f"PDF/A-{found}" if found else "—", **ref))
 
     if expected.get("full_screen") and proof_type in ("video", "screenshot"):
         section = facts.get(proof_type) or facts.get("video") or facts.get("screenshot") or {}
         width, height = section.get("width"), section.get("height")
-        limits = _settings(rules)
-        if isinstance(width, int) and isinstance(height, int):
-            min_w, min_h = int(limits["full_screen_min_width"]), int(limits["full_screen_min_height"])
-            if width < min_w or height < min_h:
+        if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+            limits = _settings(rules)
+            if not looks_full_screen(width, height, limits):
                 out.append(finding("requirement.not_full_screen", "warning", width=width, height=height,
-                                   min_width=min_w, min_height=min_h, **ref))
+                                   min_width=int(limits["full_screen_min_long_side"]),
+                                   min_height=int(limits["full_screen_min_short_side"]), **ref))
 
     if pattern := expected.get("file_name"):
         if not file_name_regex(pattern).match(file.name or ""):

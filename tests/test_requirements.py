@@ -227,3 +227,14 @@ def test_http_requirements(tmp_path):
         assert unknown.status_code == 422
         assert "DOC/va1.01.01.01" in unknown.text
         assert client.get("/v1/requirements", params={"rem": "XYZ"}).status_code == 422
+
+
+@pytest.mark.parametrize("size, full", [((1920, 1080), True), ((1366, 768), True), ((2880, 1800), True),
+                                        ((3840, 1080), True), ((1080, 1920), True), ((1400, 900), False),
+                                        ((800, 600), False), ((1280, 600), False)])
+def test_looks_full_screen(size, full):
+    from plugins.rem_catalogue import DEFAULTS, looks_full_screen
+    from validator_core.rules import load_rules
+
+    assert looks_full_screen(*size, DEFAULTS) is full
+    assert looks_full_screen(*size, {**DEFAULTS, **load_rules().thresholds("rem_catalogue")}) is full

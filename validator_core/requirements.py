@@ -477,8 +477,8 @@ REQUIREMENT_MESSAGES: dict[str, Message] = {
     ),
     "requirement.pdfa_required": Message(
         fr="La preuve {requirement} exige un PDF/A-{part} ; ce PDF ne déclare pas être au format "
-        "PDF/A-{part} ({found}). Exportez-le en PDF/A-{part} avant le dépôt.",
-        en="Proof {requirement} requires PDF/A-{part}; this PDF does not claim PDF/A-{part} ({found}). "
+        "PDF/A-{part} (déclaration trouvée : {found}). Exportez-le en PDF/A-{part} avant le dépôt.",
+        en="Proof {requirement} requires PDF/A-{part}; this PDF does not claim PDF/A-{part} (claim found: {found}). "
         "Export it as PDF/A-{part} before filing.",
     ),
     "requirement.pdfa_unverified": Message(
@@ -489,9 +489,11 @@ REQUIREMENT_MESSAGES: dict[str, Message] = {
     ),
     "requirement.not_full_screen": Message(
         fr="La preuve {requirement} demande une capture en plein écran avec toutes les fenêtres "
-        "impliquées visibles ; {width}×{height} px semble plus petit qu'un écran ({min_width}×{min_height} px au moins).",
+        "impliquées visibles ; {width}×{height} px n'a pas la taille ou les proportions d'un écran entier "
+        "(au moins {min_width}×{min_height} px, format 16:9, 16:10, 4:3…).",
         en="Proof {requirement} asks for a full-screen capture with every window involved visible; "
-        "{width}×{height} px looks smaller than a screen (at least {min_width}×{min_height} px).",
+        "{width}×{height} px does not have the size or shape of a whole screen "
+        "(at least {min_width}×{min_height} px, 16:9, 16:10, 4:3…).",
     ),
     "requirement.file_name_mismatch": Message(
         fr="La preuve {requirement} attend un fichier nommé {expected} ; ce fichier s'appelle « {name} ».",
