@@ -59,7 +59,8 @@ def require_api_key(
         return
     keys = [k.get_secret_value() for k in settings.api_keys]
     candidates = [c for c in (bearer.credentials if bearer else None, api_key) if c]
-    if not candidates or not any([key_matches(c, keys) for c in candidates]):
+    # Every key presented must be valid: a wrong key next to a right one is still a wrong key.
+    if not candidates or not all([key_matches(c, keys) for c in candidates]):
         raise Unauthorized()
 
 

@@ -26,7 +26,8 @@ class Received(BaseModel):
              responses=responses(401, 413, 422, 429, 503),
              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"],
-                 "properties": {"file": {"type": "string", "format": "binary"}}}}}}})
+                 "properties": {"file": {"type": "string", "format": "binary"}},
+                 "additionalProperties": False}}}}})
 async def bench_receive(request: Request, settings: SettingsDep, upload_dir: UploadDirDep, _slot: SlotDep) -> JSONResponse:
     largest = request.app.state.largest_limit
     cap = settings.body_cap(largest)

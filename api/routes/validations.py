@@ -61,7 +61,8 @@ def upload_body(proof_types: list[str], *, batch: bool) -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                                           "properties": properties}}},
+                                                           "properties": properties,
+                                                           "additionalProperties": False}}},
         }
     }
 
