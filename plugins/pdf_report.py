@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
+import threading
 import time
 from contextlib import contextmanager
 from io import BytesIO
@@ -23,7 +25,7 @@ from typing import Any, Iterator
 
 from pypdf import PdfReader, apply_configuration
 from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject, StreamObject
 
 from validator_core import Inspection, Proof, finding, hookimpl
 from validator_core.textscan import scan_identities
@@ -37,10 +39,12 @@ DEFAULTS: dict[str, Any] = {
     "header_search_bytes": 1024,
     "max_objects": 50_000,
     "max_walk_depth": 64,
-    "walk_budget_s": 6.0,
+    "open_budget_s": 4.0,
+    "walk_budget_s": 5.0,
     "text_pages": 3,
     "text_max_chars": 200_000,
-    "text_budget_s": 4.0,
+    "text_budget_s": 3.0,
+    "max_missing_lookups": 16,
     "min_text_chars": 20,
     "max_decompressed_bytes": 25_000_000,
     "max_content_operations": 1_000_000,
@@ -174,6 +178,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Partial analysis: {scanned} of {total} object(s) examined (limit of {limit} or of time); active "
         "content beyond was not looked for.",
     ),
+    "pdf_report.budget_exceeded": (
+        "Analyse interrompue après {seconds} s ({stage_fr}) : le fichier n'a pas pu être entièrement "
+        "vérifié. Un compte-rendu ordinaire s'analyse en moins d'une seconde.",
+        "Analysis stopped after {seconds} s ({stage}): the file could not be fully checked. An ordinary "
+        "report is analysed in under a second.",
+    ),
     "pdf_report.nir_unknown": (
         "Le texte contient {count} NIR valide(s) qui ne sont pas des identités de test connues ({masked}) : "
         "des données de vrais patients ont peut-être fuité dans la preuve. Utilisez des identités fictives.",
@@ -291,6 +301,68 @@ def _capture_pypdf_warnings() -> Iterator[_PypdfWarnings]:
         logger.setLevel(previous[1])
 
 
+class _OutOfTime(BaseException):
+    """Raised by the alarm; a BaseException so that pypdf's ``except Exception`` cannot swallow it."""
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """A hard stop for one stage (SIGALRM), on top of the deadlines checked between objects and pages.
+
+    One pypdf call (a page's text, a damaged page tree) can take long; this turns it into our own
+    finding instead of the engine's check.timeout. Only in a main thread (worker processes run
+    plugins there); elsewhere the per-step deadlines alone apply.
+    """
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        yield
+        return
+
+    def on_alarm(signum, frame):  # noqa: ARG001
+        raise _OutOfTime()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class _BoundedReader(PdfReader):
+    """pypdf's reader, with a bound on lookups of objects that the xref does not list.
+
+    For each such lookup pypdf searches the whole file with a regular expression: a 10 Mo file that
+    refers to thousands of missing objects costs thousands of full-file searches (quadratic). After
+    ``missing_budget`` of them, a missing object is simply null — what pypdf returns when its search
+    fails anyway.
+    """
+
+    def __init__(self, stream: BytesIO, *, missing_budget: int) -> None:
+        self.missing_lookups = 0
+        self.missing_budget = missing_budget
+        super().__init__(stream, strict=False)
+
+    def get_object(self, indirect_reference: int | IndirectObject) -> PdfObject | None:
+        if isinstance(indirect_reference, int):
+            indirect_reference = IndirectObject(indirect_reference, 0, self)
+        key = (indirect_reference.generation, indirect_reference.idnum)
+        if (
+            key not in self.resolved_objects
+            and not (key[0] == 0 and key[1] in self.xref_objStm)
+            and key[1] not in self.xref.get(key[0], {})
+        ):
+            self.missing_lookups += 1
+            if self.missing_lookups > self.missing_budget:
+                self.resolved_objects[key] = None
+                return None
+        return super().get_object(indirect_reference)
+
+
+STAGES_FR = {"structure": "lecture de la structure", "objects": "recherche de contenu actif",
+             "text": "extraction du texte"}
+
+
 # --- the inspection --------------------------------------------------------------------------
 class PdfInspector:
     """One inspection of one PDF: ``run()`` returns the findings and facts."""
@@ -354,27 +426,51 @@ class PdfInspector:
 
     # -- structure --------------------------------------------------------------------------
     def _inspect(self, data: bytes, repairs: list[str]) -> None:
+        opened: tuple[PdfReader, DictionaryObject, int] | None = None
+        budget = float(self.settings["open_budget_s"])
         try:
-            reader = PdfReader(BytesIO(data), strict=False)
+            with _time_limit(budget):
+                opened = self._open(data, repairs)
+        except _OutOfTime:
+            self._unreadable(f"analyse de la structure interrompue après {budget:g} s")
+            self.facts["budget_exceeded"] = ["structure"]
+        if opened is None:
+            return
+        reader, root, pages = opened
+
+        self._walk_objects(reader, root)
+        if pages:
+            self._scan_text(reader, pages)
+
+    def _budget_exceeded(self, stage: str, seconds: float) -> None:
+        self.facts.setdefault("budget_exceeded", []).append(stage)
+        self.findings.append(finding("pdf_report.budget_exceeded", "warning", stage=stage,
+                                     stage_fr=STAGES_FR[stage], seconds=round(seconds, 1)))
+
+    def _open(self, data: bytes, repairs: list[str]) -> tuple[PdfReader, DictionaryObject, int] | None:
+        """Parse, decrypt, find the catalog and count pages; None when the file cannot be read."""
+        missing = int(self.settings["max_missing_lookups"])
+        try:
+            reader = _BoundedReader(BytesIO(data), missing_budget=missing)
         except _PARSE_ERRORS as exc:
             if "eof" not in repairs:
                 self._unreadable(type(exc).__name__)
-                return
+                return None
             try:  # a truncated file: rebuild the xref from the objects, as viewers do
-                reader = PdfReader(BytesIO(data + _RECOVERY_TAIL), strict=False)
+                reader = _BoundedReader(BytesIO(data + _RECOVERY_TAIL), missing_budget=missing)
             except _PARSE_ERRORS:
                 self._unreadable(type(exc).__name__)
-                return
+                return None
 
         if not self._check_encryption(reader):
-            return
+            return None
         try:
             root = reader.trailer["/Root"].get_object()
             if not isinstance(root, DictionaryObject):
                 raise PyPdfError("no catalog")
         except Exception as exc:  # noqa: BLE001 - any failure here means "cannot be read"
             self._unreadable(type(exc).__name__)
-            return
+            return None
 
         catalog_version = root.get("/Version")
         if isinstance(catalog_version, NameObject) and self.facts.get("pdf_version"):
@@ -388,10 +484,7 @@ class PdfInspector:
         self.facts["page_count"] = pages
         if pages == 0:
             self.findings.append(finding("pdf_report.no_pages", "error"))
-
-        self._walk_objects(reader, root)
-        if pages:
-            self._scan_text(reader, pages)
+        return reader, root, pages
 
     def _check_encryption(self, reader: PdfReader) -> bool:
         """False when the file cannot be opened without a password (nothing more to look at)."""
@@ -495,22 +588,32 @@ class PdfInspector:
         refs.update((idnum, 0) for idnum in reader.xref_objStm)
         ordered = sorted(refs)
         limit = int(self.settings["max_objects"])
-        deadline = time.monotonic() + float(self.settings["walk_budget_s"])
         depth_limit = int(self.settings["max_walk_depth"])
         counts: dict[str, int] = {}
         scanned = unreadable = 0
-        for idnum, gen in ordered[:limit]:
-            if time.monotonic() > deadline:
-                break
-            scanned += 1
-            try:
-                obj = reader.get_object(IndirectObject(idnum, gen, reader))
-            except (Exception, RecursionError):  # noqa: BLE001 - one bad object is not the file
-                unreadable += 1
-                continue
-            _count_names(obj, counts, depth_limit)
+        budget = float(self.settings["walk_budget_s"])
+        deadline = time.monotonic() + budget
+        try:
+            with _time_limit(budget + 1):  # backstop of the per-object deadline (one slow object)
+                for idnum, gen in ordered[:limit]:
+                    if time.monotonic() > deadline:
+                        self._budget_exceeded("objects", budget)
+                        break
+                    scanned += 1
+                    try:
+                        obj = reader.get_object(IndirectObject(idnum, gen, reader))
+                    except (Exception, RecursionError):  # noqa: BLE001 - one bad object is not the file
+                        unreadable += 1
+                        continue
+                    _count_names(obj, counts, depth_limit)
+        except _OutOfTime:
+            self._budget_exceeded("objects", budget + 1)
 
-        script_open = self._open_action_runs_script(root)
+        try:
+            with _time_limit(1.0):
+                script_open = self._open_action_runs_script(root)
+        except _OutOfTime:
+            script_open = False
         self.facts["objects_total"] = len(ordered)
         self.facts["objects_scanned"] = scanned
         self.facts["objects_unreadable"] = unreadable
@@ -529,7 +632,7 @@ class PdfInspector:
                                          names=warnings))
         if unreadable:
             self.findings.append(finding("pdf_report.objects_unreadable", "warning", count=unreadable))
-        if scanned < len(ordered):
+        if scanned < len(ordered) and "objects" not in self.facts.get("budget_exceeded", ()):
             self.findings.append(finding("pdf_report.scan_partial", "warning", scanned=scanned,
                                          total=len(ordered), limit=limit))
 
@@ -556,21 +659,32 @@ class PdfInspector:
         """Extract text from the first pages (bounded), then look for a text layer and identities."""
         max_pages = min(pages, int(self.settings["text_pages"]))
         max_chars = int(self.settings["text_max_chars"])
-        deadline = time.monotonic() + float(self.settings["text_budget_s"])
+        budget = float(self.settings["text_budget_s"])
+        deadline = time.monotonic() + budget
         parts: list[str] = []
         total = scanned = failed = 0
-        for index in range(max_pages):
-            if time.monotonic() > deadline or total >= max_chars:
-                break
-            scanned += 1
-            try:
-                text = reader.pages[index].extract_text() or ""
-            except (Exception, RecursionError):  # noqa: BLE001 - a page we cannot read has no text for us
-                failed += 1
-                continue
-            text = text[: max_chars - total]
-            total += len(text)
-            parts.append(text)
+        timed_out = False
+        try:
+            with _time_limit(budget + 1):  # backstop of the per-page deadline (one slow page)
+                for index in range(max_pages):
+                    if total >= max_chars:
+                        break
+                    if time.monotonic() > deadline:
+                        timed_out = True
+                        self._budget_exceeded("text", budget)
+                        break
+                    scanned += 1
+                    try:
+                        text = reader.pages[index].extract_text() or ""
+                    except (Exception, RecursionError):  # noqa: BLE001 - an unreadable page has no text for us
+                        failed += 1
+                        continue
+                    text = text[: max_chars - total]
+                    total += len(text)
+                    parts.append(text)
+        except _OutOfTime:
+            timed_out = True
+            self._budget_exceeded("text", budget + 1)
         text = "\n".join(parts)
         visible = sum(1 for ch in text if not ch.isspace())
         has_text = visible >= int(self.settings["min_text_chars"])
@@ -578,7 +692,7 @@ class PdfInspector:
         self.facts["text_pages_failed"] = failed
         self.facts["text_extractable"] = has_text
         self.facts["text_chars"] = visible
-        if scanned and not has_text:
+        if scanned and not has_text and not timed_out:  # a page cut short says nothing of the layer
             self.findings.append(finding("pdf_report.no_text", "warning", pages_scanned=scanned))
 
         identities = scan_identities(text)

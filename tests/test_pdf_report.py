@@ -48,6 +48,7 @@ def made(pdf_dir) -> dict[str, Path]:
         "flate_bomb": pdfs.flate_bomb_pdf(d),
         "many_pages": pdfs.many_pages_pdf(d),
         "cyclic": pdfs.cyclic_pdf(d),
+        "missing_objects": pdfs.missing_objects_pdf(d),
     }
 
 
@@ -248,6 +249,28 @@ def test_3000_pages(reports):
 
 def test_cyclic_page_tree(reports):
     _no_isolation_failure(reports("cyclic"))
+
+
+def test_thousands_of_missing_objects_are_bounded(made):
+    # Unbounded, pypdf searches the 2 MB file once per missing kid (3,000 times: ~50 s).
+    found, found_facts = inspect_inline(made["missing_objects"])
+    assert "budget_exceeded" not in found_facts
+    assert found_facts["page_count"] >= 1
+    assert found_facts["objects_scanned"] == found_facts["objects_total"]
+
+
+def test_slow_structure_stops_at_its_budget(made):
+    # The alarm cuts pypdf short while it flattens 3,000 pages: our own finding, not check.timeout.
+    found, found_facts = inspect_inline(made["many_pages"], open_budget_s=0.01)
+    assert "pdf_report.unreadable" in found
+    assert found_facts["budget_exceeded"] == ["structure"]
+
+
+def test_text_budget_is_reported(made):
+    found, found_facts = inspect_inline(made["text"], text_budget_s=0.0)
+    assert "pdf_report.budget_exceeded" in found
+    assert "pdf_report.no_text" not in found  # a stage cut short says nothing of the text layer
+    assert found_facts["budget_exceeded"] == ["text"]
 
 
 def test_object_bound_is_reported(made):
