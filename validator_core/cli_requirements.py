@@ -49,7 +49,7 @@ def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None,
     if rem and rem.upper() not in {r.upper() for r in catalogue.rems}:
         _fail(f"REM inconnu : « {rem} ». REM disponibles : {', '.join(catalogue.rems)}.")
     if stats:
-        data = {**catalogue.stats(), "unparsed": catalogue.unparsed}
+        data = {**catalogue.stats(), "unparsed": catalogue.unparsed, "duplicates_ignored": catalogue.duplicate_entries}
         if as_json:
             _dump(data)
         else:
@@ -59,6 +59,8 @@ def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None,
                        f"{s['unparsed_fragments']} fragments de texte non lus :")
             for item in catalogue.unparsed:
                 click.echo(f"  {item['rem']} {item['scenario'] or item['requirement']} : {item['fragment'][:120]}")
+            for item in catalogue.duplicate_entries:
+                click.echo(f"  doublon ignoré, {item['rem']} {item['fragment'][:120]}")
         return
     proofs = catalogue.select(rem, profiles or None, search)
     if unclassified:

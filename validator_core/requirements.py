@@ -169,7 +169,8 @@ class RegisterRequirement:
     """The callback given to ``preuves_register_requirements``.
 
     ``register(rem="BIO", requirement="DOC/va1.01", scenarios=[...], ...)`` where each scenario is
-    ``{"id": "DOC/va1.01.01", "text": "…", "proofs": [{"id": "DOC/va1.01.01.01", "text": "…"}]}``.
+    ``{"id": "DOC/va1.01.01", "text": "…", "proofs": [{"id": "DOC/va1.01.01.01", "text": "…"}]}``
+    (a scenario may carry its own ``"profile"``, which wins over the requirement's).
     ``register.unparsed(rem=, requirement=, scenario=, fragment=)`` records source text that could not
     be parsed into a proof (it is counted and listed, not dropped).
     """
@@ -193,7 +194,8 @@ class RegisterRequirement:
             for proof in scenario.get("proofs", ()):
                 self._catalogue._add(ProofSpec(
                     id=proof["id"], text=proof.get("text", ""), rem=rem, requirement=requirement,
-                    scenario=scenario.get("id", ""), profile=profile or GENERAL_PROFILE, section=section,
+                    scenario=scenario.get("id", ""), profile=scenario.get("profile") or profile or GENERAL_PROFILE,
+                    section=section,
                     requirement_text=text, scenario_text=scenario.get("text", ""),
                     raw_id=proof.get("raw_id"), source=self._plugin,
                 ))
@@ -210,14 +212,15 @@ class Catalogue:
     def __init__(self) -> None:
         self.proofs: list[ProofSpec] = []
         self.unparsed: list[dict[str, str]] = []
-        self.duplicates = 0
+        self.duplicate_entries: list[dict[str, str]] = []  # same (REM, id) given twice: first one kept
         self._by_key: dict[tuple[str, str], ProofSpec] = {}  # (REM, id_key) → proof
         self._aliases: dict[tuple[str, str], ProofSpec] = {}  # raw (written) ids of repaired proofs
 
     def _add(self, spec: ProofSpec) -> None:
         key = (spec.rem.upper(), id_key(spec.id))
         if key in self._by_key:
-            self.duplicates += 1
+            self.duplicate_entries.append({"rem": spec.rem, "requirement": spec.requirement, "scenario": spec.scenario,
+                                           "fragment": f"{spec.id} : {spec.text}", "source": spec.source})
             return
         self._by_key[key] = spec
         self.proofs.append(spec)
@@ -271,6 +274,10 @@ class Catalogue:
         ids = sorted({p.id for p in self.select(rem)})
         by_key = {id_key(i): i for i in ids}
         return [by_key[k] for k in difflib.get_close_matches(id_key(proof_id), list(by_key), n=n, cutoff=0.6)]
+
+    @property
+    def duplicates(self) -> int:
+        return len(self.duplicate_entries)
 
     def stats(self) -> dict[str, Any]:
         classified = sum(1 for p in self.proofs if p.classified)
@@ -527,6 +534,8 @@ def build_data(rows: list[dict[str, Any]], source: str) -> dict[str, Any]:
             continue  # a requirement without a compliance scenario in this export
         scenario_id = _child_id(req_id, raw_scenario) if raw_scenario else f"{req_id}.01"
         scenario: dict[str, Any] = {"id": scenario_id, "text": _squash(row.get("scenario_text") or "")}
+        if (row.get("profile") or GENERAL_PROFILE) != req["profile"]:  # a row of another profile (2 in the export)
+            scenario["profile"] = row["profile"]
         if scenario_id != raw_scenario:
             scenario["raw_id"] = raw_scenario
             repaired_scenarios += 1
