@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import logging.config
 import os
+import shutil
 import tempfile
 from typing import Any
 
@@ -39,8 +40,16 @@ def run(host: str | None = None, port: int | None = None, workers: int | None = 
     elif not settings.auth_enabled:
         log.warning(f"aucune clé d'API (PREUVES_API_KEYS) : service sans authentification sur {bind}")
     workers = workers or settings.http_workers
-    if workers > 1:
-        _prepare_multiprocess(workers)
+    metrics_dir = _prepare_multiprocess(workers) if workers > 1 else None
+    try:
+        _serve(uvicorn, settings, bind, port, workers, uvicorn_options)
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _serve(uvicorn: Any, settings: ApiSettings, bind: str, port: int | None, workers: int,
+           uvicorn_options: dict[str, Any]) -> None:
     log.info("starting", extra={"host": bind, "port": port or settings.port, "http_workers": workers})
     uvicorn.run(
         "api.main:app",
@@ -55,10 +64,12 @@ def run(host: str | None = None, port: int | None = None, workers: int | None = 
     )
 
 
-def _prepare_multiprocess(workers: int) -> None:
-    """Environment inherited by the HTTP processes uvicorn starts."""
+def _prepare_multiprocess(workers: int) -> str | None:
+    """Environment inherited by the HTTP processes uvicorn starts; the metrics dir we made, if any."""
+    made = None
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="preuves-metrics-")
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="preuves-metrics-")
     if not os.environ.get("PREUVES_WORKERS"):
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         os.environ["PREUVES_WORKERS"] = str(max(1, cpus // workers))
+    return made
