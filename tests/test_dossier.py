@@ -140,3 +140,11 @@ def test_cli_dossier(bio_dossier, tmp_path):
     assert report.read_text(encoding="utf-8").startswith("# Vérification du dossier")
     no_rem = runner.invoke(main, ["dossier", str(bio_dossier["root"])], env={"PREUVES_WORKERS": "1"})
     assert no_rem.exit_code == 2 and "REM" in no_rem.output
+
+
+def test_pdfa_remark_is_information_where_the_proof_does_not_ask_for_pdfa(folder_result):
+    wrong = _by_proof(folder_result)[WRONG_TYPE].files[0].report  # a plain PDF filed for a screenshot proof
+    pdfa = [f for f in wrong.findings if "pdfa" in f.code]
+    assert all(f.severity == "info" for f in pdfa)
+    errors = [f.code for f in wrong.findings if f.severity == "error"]
+    assert errors == ["requirement.type_not_admitted"]

@@ -338,11 +338,11 @@ def summary_line(result: DossierResult, lang: str = "fr") -> str:
     if lang == "en":
         return (f"REM {s['rem']} ({', '.join(s['profiles'])}): {s['filed_proofs']} proofs filed of {s['expected_proofs']} "
                 f"expected — {s['accepted']} accepted, {s['accepted_with_warnings']} with warnings, "
-                f"{s['rejected']} rejected, {s['missing']} missing; {s['unmatched_files']} unmatched files. "
+                f"{s['rejected']} rejected, {s['missing']} missing; {s['unmatched_files']} unmatched file(s). "
                 + ("Ready to file." if s["ready"] else "Not ready to file."))
     return (f"REM {s['rem']} ({', '.join(s['profiles'])}) : {s['filed_proofs']} preuves déposées sur {s['expected_proofs']} "
             f"attendues — {s['accepted']} acceptées, {s['accepted_with_warnings']} avec avertissements, "
-            f"{s['rejected']} rejetées, {s['missing']} manquantes ; {s['unmatched_files']} fichiers sans preuve. "
+            f"{s['rejected']} rejetées, {s['missing']} manquantes ; {s['unmatched_files']} fichier(s) sans preuve. "
             + ("Prêt pour le dépôt." if s["ready"] else "Pas prêt pour le dépôt."))
 
 
