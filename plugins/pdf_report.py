@@ -67,8 +67,8 @@ ACTIVE_NAMES = frozenset(ACTIVE_ERROR + ACTIVE_WARNING + ACTIVE_COUNTED)
 # An /OpenAction whose action type is one of these runs something when the file is opened.
 SCRIPT_ACTIONS = frozenset({"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/RichMediaExecute", "/GoToE"})
 
-PERMISSION_BITS = {3: "impression", 4: "modification", 5: "copie du texte", 6: "annotations"}
-PERMISSION_BITS_EN = {3: "printing", 4: "modifying", 5: "copying text", 6: "annotating"}
+# /P bits (PDF 32000-1, table 22) a reviewer needs: print, modify, copy text, annotate.
+PERMISSION_BITS = {3: "print", 4: "modify", 5: "copy", 6: "annotate"}
 
 _VERSION_RE = re.compile(rb"%PDF-(\d\.\d)")
 # XMP writes the claim as an attribute (pdfaid:part="1") or an element (<pdfaid:part …>1</pdfaid:part>).
@@ -122,10 +122,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The PDF has no pages: there is nothing to review.",
     ),
     "pdf_report.restricted": (
-        "Le PDF s'ouvre mais porte des restrictions (mot de passe propriétaire) : {restrictions} interdit(es). "
-        "Préférez une version sans restriction.",
-        "The PDF opens but carries restrictions (owner password): {restrictions_en} not allowed. "
-        "Prefer a version without restrictions.",
+        "Le PDF s'ouvre mais un mot de passe propriétaire lui retire {count} droit(s) sur 4 (impression, "
+        "modification, copie du texte, annotations) : le relecteur peut en être gêné. Préférez une version "
+        "sans restriction.",
+        "The PDF opens but an owner password removes {count} of 4 rights (printing, modifying, copying "
+        "text, annotating): this may hinder the reviewer. Prefer a version without restrictions.",
     ),
     "pdf_report.no_text": (
         "Aucun texte n'a pu être extrait des {pages_scanned} première(s) page(s) : le compte-rendu semble "
@@ -161,9 +162,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "or JBIG2 images. Check that they are intended; PDF/A-1 excludes most of them.",
     ),
     "pdf_report.repaired": (
-        "Le PDF est abîmé et a dû être réparé pour être lu ({reasons}) : un autre lecteur peut l'afficher "
+        "Le PDF est abîmé et a dû être réparé pour être lu (en cause : {reasons} — octets avant l'en-tête "
+        "ou après la fin, fichier coupé, table des références croisées) : un autre lecteur peut l'afficher "
         "autrement ou refuser de l'ouvrir. Réexportez-le.",
-        "The PDF is damaged and had to be repaired to be read ({reasons_en}): another viewer may show it "
+        "The PDF is damaged and had to be repaired to be read (at fault: {reasons} — bytes before the "
+        "header or after the end, cut file, cross-reference table): another viewer may show it "
         "differently or refuse to open it. Export it again.",
     ),
     "pdf_report.objects_unreadable": (
@@ -179,8 +182,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "content beyond was not looked for.",
     ),
     "pdf_report.budget_exceeded": (
-        "Analyse interrompue après {seconds} s ({stage_fr}) : le fichier n'a pas pu être entièrement "
-        "vérifié. Un compte-rendu ordinaire s'analyse en moins d'une seconde.",
+        "Analyse interrompue après {seconds} s, avant la fin de la recherche de contenu actif ou de "
+        "l'extraction du texte (étape « {stage} ») : le fichier n'a pas pu être entièrement vérifié. Un "
+        "compte-rendu ordinaire s'analyse en moins d'une seconde.",
         "Analysis stopped after {seconds} s ({stage}): the file could not be fully checked. An ordinary "
         "report is analysed in under a second.",
     ),
@@ -250,20 +254,8 @@ _REPAIR_PATTERNS: tuple[tuple[str, str], ...] = (
     ("%(generation)d found", "xref"),
 )
 
-REASONS_FR = {
-    "header": "données avant l'en-tête %PDF",
-    "trailing_data": "données après %%EOF",
-    "eof": "marqueur %%EOF absent ou tronqué (fichier coupé ?)",
-    "xref": "table des références croisées (xref) cassée",
-    "root": "catalogue (/Root) introuvable",
-}
-REASONS_EN = {
-    "header": "data before the %PDF header",
-    "trailing_data": "data after %%EOF",
-    "eof": "%%EOF marker missing or truncated (cut file?)",
-    "xref": "broken cross-reference (xref) table",
-    "root": "catalog (/Root) not found",
-}
+# What the message names for each repair: the PDF syntax element at fault (the same in both languages).
+REPAIR_MARKERS = {"header": "%PDF-", "trailing_data": "%%EOF", "eof": "%%EOF", "xref": "xref", "root": "/Root"}
 
 
 class _PypdfWarnings(logging.Handler):
@@ -359,10 +351,6 @@ class _BoundedReader(PdfReader):
         return super().get_object(indirect_reference)
 
 
-STAGES_FR = {"structure": "lecture de la structure", "objects": "recherche de contenu actif",
-             "text": "extraction du texte"}
-
-
 # --- the inspection --------------------------------------------------------------------------
 class PdfInspector:
     """One inspection of one PDF: ``run()`` returns the findings and facts."""
@@ -394,8 +382,8 @@ class PdfInspector:
             self.facts["parser_warnings"] = warned.count
         if repairs and not any(f.code in ("pdf_report.unreadable", "pdf_report.not_pdf") for f in self.findings):
             self.findings.append(finding(
-                "pdf_report.repaired", "warning", reasons=", ".join(REASONS_FR[r] for r in repairs),
-                reasons_en=", ".join(REASONS_EN[r] for r in repairs), codes=repairs,
+                "pdf_report.repaired", "warning", codes=repairs,
+                reasons=", ".join(dict.fromkeys(REPAIR_MARKERS[r] for r in repairs)),
             ))
         self.facts["repairs"] = repairs
         return self._done()
@@ -445,7 +433,7 @@ class PdfInspector:
     def _budget_exceeded(self, stage: str, seconds: float) -> None:
         self.facts.setdefault("budget_exceeded", []).append(stage)
         self.findings.append(finding("pdf_report.budget_exceeded", "warning", stage=stage,
-                                     stage_fr=STAGES_FR[stage], seconds=round(seconds, 1)))
+                                     seconds=round(seconds, 1)))
 
     def _open(self, data: bytes, repairs: list[str]) -> tuple[PdfReader, DictionaryObject, int] | None:
         """Parse, decrypt, find the catalog and count pages; None when the file cannot be read."""
@@ -500,24 +488,19 @@ class PdfInspector:
             self.findings.append(finding("pdf_report.encrypted", "error"))
             return False
         self.facts["encryption"] = "owner_password"
-        denied_fr, denied_en = self._denied_permissions(reader)
-        self.facts["permissions_denied"] = denied_en
-        self.findings.append(finding(
-            "pdf_report.restricted", "warning",
-            restrictions=", ".join(denied_fr) or "aucune restriction déclarée",
-            restrictions_en=", ".join(denied_en) or "no declared restriction",
-        ))
+        denied = self._denied_permissions(reader)
+        self.facts["permissions_denied"] = denied
+        self.findings.append(finding("pdf_report.restricted", "warning", count=len(denied), denied=denied))
         return True
 
     @staticmethod
-    def _denied_permissions(reader: PdfReader) -> tuple[list[str], list[str]]:
+    def _denied_permissions(reader: PdfReader) -> list[str]:
         try:
             encrypt = reader.trailer["/Encrypt"].get_object()
             p = int(encrypt.get("/P", -1))
         except Exception:  # noqa: BLE001
-            return [], []
-        denied = [bit for bit in PERMISSION_BITS if not p & (1 << (bit - 1))]
-        return [PERMISSION_BITS[b] for b in denied], [PERMISSION_BITS_EN[b] for b in denied]
+            return []
+        return [name for bit, name in PERMISSION_BITS.items() if not p & (1 << (bit - 1))]
 
     def _document_info(self, reader: PdfReader) -> None:
         """Producer and creator (software names; title/author may name a patient: never read)."""

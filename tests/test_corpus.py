@@ -52,7 +52,7 @@ def test_every_corpus_pdf_gets_a_report(engine):
     timings.sort(reverse=True)
     total = sum(t for t, _ in timings)
     print(f"\ncorpus: {len(files)} PDFs, {len(files) - len(failures)} reports without crash/timeout, "
-          f"{plugin_reports} inspected by pdf_report (others stopped by the core, e.g. not PDF by content)")
+          f"{plugin_reports} inspected by pdf_report (the others stopped by the core: empty file, not PDF by content)")
     print(f"verdicts: {dict(verdicts)}; total {total:.1f} s, median {timings[len(timings) // 2][0] * 1000:.0f} ms")
     for elapsed, name in timings[:5]:
         print(f"  slowest: {elapsed * 1000:8.0f} ms  {name}")
