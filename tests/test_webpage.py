@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.formats import have_ffmpeg, make_image, make_pdf, make_video
+from fixtures.formats import have_ffmpeg, make_image, make_pdf, make_sized, make_video
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "api" / "static"
@@ -35,6 +35,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 API_KEY = "cle-de-test-7f3a"
+# Read at import: tests/conftest.py clears PREUVES_* variables around each test.
+UPDATE_SCREENSHOT = os.environ.get("PREUVES_UPDATE_SCREENSHOT") == "1"
 FINAL_STATES = ("accepted", "accepted_with_warnings", "rejected", "failed")
 
 
@@ -127,7 +129,8 @@ class Server:
         env = dict(os.environ)
         env.pop("PREUVES_API_KEYS", None)  # only the keyed server has keys, whatever the caller's shell says
         env.update({"PREUVES_LOAD_ENTRYPOINTS": "0", "PREUVES_LOG_JSON": "0", **(extra_env or {})})
-        self.log = open(ROOT / "artifacts" / f"uvicorn-{self.port}.log", "wb")  # noqa: SIM115
+        name = "uvicorn-webpage-keys.log" if extra_env else "uvicorn-webpage.log"
+        self.log = open(ROOT / "artifacts" / name, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -219,8 +222,12 @@ class PageWatch:
 
 def _open(browser, url: str):
     context = browser.new_context(accept_downloads=True, locale="fr-FR", viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(60_000)  # the machine may be busy with other test suites
     page = context.new_page()
     watch = PageWatch(page, url)
+    # Turn on file chooser interception before the page loads: enabled lazily by expect_file_chooser(),
+    # it can miss a chooser opened right after.
+    page.on("filechooser", lambda chooser: None)
     page.goto(url)
     page.wait_for_selector("html[data-ready='true']")
     return context, page, watch
@@ -330,7 +337,7 @@ def test_drop_files_and_read_verdicts(browser, server, proof_files, artifacts):
         )
         assert unnamed == []
         page.screenshot(path=str(artifacts / "webpage.png"), full_page=True)
-        if os.environ.get("PREUVES_UPDATE_SCREENSHOT") == "1":
+        if UPDATE_SCREENSHOT:
             shutil.copyfile(artifacts / "webpage.png", ROOT / "docs" / "img" / "page.png")
 
         # A per-file type: the GIF checked again as a video is still refused, now for the chosen type.
@@ -346,6 +353,36 @@ def test_drop_files_and_read_verdicts(browser, server, proof_files, artifacts):
         assert b'name="proof_type"\r\n\r\nvideo' in posts[-1].post_data_buffer
 
         assert watch.outside == []
+        assert watch.errors == []
+    finally:
+        context.close()
+
+
+@needs_chromium
+def test_upload_progress_is_shown_per_file(browser, server, tmp_path):
+    """A large upload shows its own progress bar (XMLHttpRequest upload events), then the verdict."""
+    # 6 Mo at 3 Mo/s (Chromium's network emulation): about two seconds of upload to watch.
+    big = make_sized(tmp_path, "longue-demo.mp4", 6_000_000, head=b"\x00\x00\x00\x18ftypmp42")
+    context, page, watch = _open(browser, server.url)
+    try:
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions",
+                 {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 3_000_000})
+        page.locator("#file-input").set_input_files(big)
+        card = _card(page, big.name)
+        page.wait_for_function(
+            """() => { const p = document.querySelector('li.card progress');
+                       return p && p.checkVisibility() && p.value > 0 && p.value < 100; }""",
+            timeout=20_000,
+        )
+        assert re.fullmatch(r"Envoi : \d+ %", card.locator(".progress-label").inner_text())
+        assert card.get_attribute("aria-busy") == "true"
+        assert page.locator("#count-pending").inner_text() == "1"
+        # Not a playable MP4 (no index): refused by the video checks, with a report all the same.
+        assert _wait_final(page, big.name) == "rejected"
+        assert card.locator(".progress-wrap").is_hidden()
+        assert card.get_attribute("aria-busy") == "false"
         assert watch.errors == []
     finally:
         context.close()

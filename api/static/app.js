@@ -342,7 +342,7 @@
       for (const f of findings) {
         const li = el("li", { className: "finding" });
         li.dataset.severity = typeof f.severity === "string" ? f.severity : "info";
-        li.append(el("span", { className: "severity" }, `${SEVERITIES[f.severity] || "Information"} :`));
+        li.append(el("span", { className: "severity" }, `${SEVERITIES[f.severity] || "Information"} :`), " ");
         li.append(el("span", { className: "message" }, typeof f.message === "string" ? f.message : f.code));
         if (typeof f.code === "string") li.append(el("code", {}, f.code));
         list.append(li);
