@@ -24,7 +24,7 @@ from io import BytesIO
 from typing import Any, Iterator
 
 from pypdf import PdfReader, apply_configuration
-from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
+from pypdf.errors import DependencyError, PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject, StreamObject
 
 from validator_core import Inspection, Proof, finding, hookimpl
