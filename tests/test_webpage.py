@@ -303,10 +303,11 @@ def test_drop_files_and_read_verdicts(browser, server, proof_files, artifacts):
         assert video_card.locator(".finding[data-severity='error'], .finding[data-severity='warning']").count() == 0
         assert "Aucun problème détecté." in video_card.inner_text()
 
+        catalogue = _has_catalogue(server)
         for name in (video, gif, pdf):
             assert _card(page, name).locator(".progress-wrap").is_hidden(), name
-            # No catalogue in this service's OpenAPI document: no proof id field.
-            assert _card(page, name).locator(".requirement-wrap").is_hidden(), name
+            # The proof id field shows only when the service serves the requirement catalogue.
+            assert _card(page, name).locator(".requirement-wrap").is_visible() == catalogue, name
 
         # Summary and the live region.
         counts = {k: page.locator(f"#count-{k}").inner_text() for k in ("accepted", "warnings", "rejected", "pending", "failed")}
@@ -354,6 +355,47 @@ def test_drop_files_and_read_verdicts(browser, server, proof_files, artifacts):
 
         assert watch.outside == []
         assert watch.errors == []
+    finally:
+        context.close()
+
+
+def _has_catalogue(server: Server) -> bool:
+    with urllib.request.urlopen(server.url + "openapi.json", timeout=10) as response:
+        paths = json.load(response)["paths"]
+    return any(path.startswith("/v1/requirements/") for path in paths)
+
+
+@needs_chromium
+def test_proof_id_resolves_to_the_catalogue_and_its_type(browser, server, proof_files):
+    if not _has_catalogue(server):
+        pytest.skip("the service serves no requirement catalogue (GET /v1/requirements/{id})")
+    context, page, watch = _open(browser, server.url)
+    try:
+        pdf = proof_files["pdf"].name
+        page.locator("#file-input").set_input_files(proof_files["pdf"])
+        assert _wait_final(page, pdf) == "accepted_with_warnings"
+        card = _card(page, pdf)
+        with urllib.request.urlopen(server.url + "v1/requirements/DOC/va1.01.01.01", timeout=10) as response:
+            spec = json.load(response)
+
+        # A known proof id (typed loosely): the page shows what the REM expects and sends its type.
+        card.locator(".requirement-input").fill(" doc/VA1.01.01.01 ")
+        card.locator(".recheck").click()
+        info = card.locator(".requirement-info")
+        info.wait_for()
+        assert spec["text"] in info.inner_text() and spec["id"] in info.inner_text()
+        assert _wait_final(page, pdf) == "accepted_with_warnings"
+        post = [r for r in watch.requests if r.method == "POST" and r.url.endswith("/v1/validations")][-1]
+        if spec["admits"] == ["pdf_report"]:
+            assert b'name="proof_type"\r\n\r\npdf_report' in post.post_data_buffer
+
+        # An unknown id: not checked, and the catalogue's close ids are shown.
+        card.locator(".requirement-input").fill("DOC.01.01.99")
+        card.locator(".recheck").click()
+        assert _wait_final(page, pdf) == "failed"
+        assert "Preuve inconnue" in card.locator(".body").inner_text()
+        assert watch.errors == [] or all("422" in e for e in watch.errors)
+        assert watch.outside == []
     finally:
         context.close()
 

@@ -14,10 +14,14 @@
     validations: "v1/validations",
     proofTypes: "v1/proof-types",
     openapi: "openapi.json",
+    requirements: "v1/requirements",
   };
-  // Hook for the requirement catalogue (GET v1/requirements): when the service has it and
-  // POST v1/validations accepts this multipart field, each file gets an optional proof id field.
+  // The requirement catalogue (GET v1/requirements/{id}): when the service has it, each file gets an
+  // optional proof id ("DOC/va1.01.01.01"). The page resolves it to the proof's text and admitted
+  // types (and sends that type when the user chose none); when POST v1/validations declares these
+  // multipart fields in the OpenAPI document, the id (and its REM) are also sent to the engine.
   const REQUIREMENT_FIELD = "requirement";
+  const REM_FIELD = "rem";
   const MAX_PARALLEL = 2;          // two uploads at a time: steady progress, no self-inflicted 429
   const MAX_RETRIES = 3;           // on 429/503, honouring Retry-After
   const MAX_RETRY_WAIT_S = 60;
@@ -36,7 +40,8 @@
   const MULTIPART_ALLOWANCE = 64 * 1024;
 
   let apiKey = null;                // tab memory only
-  let catalogueAvailable = false;
+  let catalogueAvailable = false;   // GET v1/requirements/{id} exists
+  let uploadFields = {};            // the multipart fields POST v1/validations declares
   let nextId = 1;
   const items = [];                 // {id, file, card, state, report, proofType, requirement, tries}
   const queue = [];
@@ -124,9 +129,8 @@
     } catch (_) { /* offline or older service: keep the built-in list */ }
   }
 
-  // The proof id field appears only when the service can use it: the requirement catalogue is
-  // served (a /v1/requirements path) AND POST v1/validations declares the field. Read from the
-  // OpenAPI document (public, no key), so an older or newer service needs no change to this page.
+  // The proof id field appears only when the service serves the catalogue, read from the OpenAPI
+  // document (public, no key): an older or newer service needs no change to this page.
   async function probeCatalogue() {
     let available = false;
     try {
@@ -138,7 +142,8 @@
         const content = isObj(post) && isObj(post.requestBody) ? post.requestBody.content : null;
         const form = isObj(content) ? content["multipart/form-data"] : null;
         const props = isObj(form) && isObj(form.schema) && isObj(form.schema.properties) ? form.schema.properties : {};
-        available = Object.keys(paths).some((p) => p.startsWith("/v1/requirements")) && REQUIREMENT_FIELD in props;
+        available = Object.keys(paths).some((p) => p.startsWith("/v1/requirements/"));
+        uploadFields = props;
       }
     } catch (_) { /* no OpenAPI document: no proof id field */ }
     catalogueAvailable = available;
@@ -361,6 +366,8 @@
       }
       body.append(dl);
     }
+    const requirementBox = renderRequirement(item, report);
+    if (requirementBox) body.prepend(requirementBox);
     const details = el("details");
     details.append(el("summary", {}, "Rapport complet (JSON)"));
     details.append(el("pre", {}, JSON.stringify(report, null, 2)));
@@ -390,8 +397,13 @@
     return new Promise((resolve) => {
       const form = new FormData();
       form.append("file", item.file, item.file.name);
-      if (item.proofType) form.append("proof_type", item.proofType);
-      if (catalogueAvailable && item.requirement) form.append(REQUIREMENT_FIELD, item.requirement);
+      const proofType = item.proofType || requirementType(item);
+      if (proofType) form.append("proof_type", proofType);
+      const spec = item.requirementSpec;
+      if (spec && REQUIREMENT_FIELD in uploadFields) {
+        form.append(REQUIREMENT_FIELD, spec.id);
+        if (REM_FIELD in uploadFields && typeof spec.rem === "string") form.append(REM_FIELD, spec.rem);
+      }
       form.append("lang", "fr");
 
       const xhr = new XMLHttpRequest();
@@ -451,6 +463,58 @@
     fail(item, detail ? `${detail} (HTTP ${status})` : `Réponse inattendue du service (HTTP ${status}).`);
   }
 
+  // -- proof id (requirement catalogue) -----------------------------------------------------------
+  // The type to send for a proof id when the user chose none: the catalogue's only admitted type.
+  // With several (video or screenshot), the engine infers it and the page checks it is admitted.
+  function requirementType(item) {
+    const admits = item.requirementSpec && Array.isArray(item.requirementSpec.admits) ? item.requirementSpec.admits : [];
+    return admits.length === 1 && typeof admits[0] === "string" ? admits[0] : "";
+  }
+
+  async function resolveRequirement(item) {
+    item.requirementSpec = null;
+    if (!catalogueAvailable || !item.requirement) return true;
+    setState(item, "pending", "Recherche de la preuve…");
+    let response;
+    try {
+      response = await fetch(`${API.requirements}/${encodeURIComponent(item.requirement)}`, {
+        headers: { Accept: "application/json", ...authHeaders() },
+      });
+    } catch (_) {
+      fail(item, "Le catalogue des exigences est injoignable.");
+      return false;
+    }
+    const body = parseJson(await response.text());
+    if (response.status === 401) {
+      handleResponse(item, 401, "", null);
+      return false;
+    }
+    if (!response.ok || !isObj(body) || typeof body.id !== "string") {
+      const detail = isObj(body) && typeof body.detail === "string" ? body.detail : `HTTP ${response.status}`;
+      fail(item, `Identifiant de preuve « ${item.requirement} » : ${detail}`);
+      return false;
+    }
+    item.requirementSpec = body;
+    return true;
+  }
+
+  function renderRequirement(item, report) {
+    const spec = item.requirementSpec;
+    if (!spec) return null;
+    const box = el("div", { className: "requirement-info" });
+    const where = [spec.rem, spec.id].filter((v) => typeof v === "string" && v).join(" ");
+    box.append(el("p", {}, `Preuve attendue (${where}) : ${typeof spec.text === "string" ? spec.text : ""}`));
+    const admits = Array.isArray(spec.admits) ? spec.admits.filter((t) => typeof t === "string") : [];
+    if (admits.length) {
+      box.append(el("p", {}, `Types admis : ${admits.map(typeLabel).join(", ")}.`));
+      if (typeof report.proof_type === "string" && !admits.includes(report.proof_type)) {
+        box.append(el("p", { className: "field-error" },
+          `Le fichier a été vérifié comme « ${typeLabel(report.proof_type)} », type que cette preuve n'admet pas.`));
+      }
+    }
+    return box;
+  }
+
   function enqueue(item) {
     setProgress(item, null);
     setState(item, "pending");
@@ -462,7 +526,7 @@
     while (running < MAX_PARALLEL && queue.length) {
       const item = queue.shift();
       running += 1;
-      upload(item).finally(() => {
+      resolveRequirement(item).then((ok) => (ok ? upload(item) : null)).finally(() => {
         running -= 1;
         pump();
       });
@@ -475,7 +539,9 @@
     const proofType = $("#default-type").value;
     const cap = largestLimit();
     for (const file of files) {
-      const item = { id: nextId++, file, card: null, state: "pending", report: null, proofType, requirement: "", tries: 0 };
+      const item = {
+        id: nextId++, file, card: null, state: "pending", report: null, proofType, requirement: "", requirementSpec: null, tries: 0,
+      };
       items.push(item);
       createCard(item);
       $(".file-meta", item.card).textContent = formatBytes(file.size);
