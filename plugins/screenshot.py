@@ -28,13 +28,14 @@ import zlib
 from typing import Any
 
 from validator_core import Inspection, Proof, finding, hookimpl
+from validator_core.screens import DEFAULT_READABLE_SCREENS, readable_minimum
 
 __version__ = "1.0.0"
 
 PLUGIN = "screenshot"
 
 DEFAULTS: dict[str, Any] = {
-    "readable_screens": [[1280, 720], [1024, 768]],
+    "readable_screens": DEFAULT_READABLE_SCREENS,
     "max_pixels": 50_000_000,
     "blank_max_stddev": 2.0,
     "blank_sample_side": 256,
@@ -263,15 +264,6 @@ def _polyglot(kind: str, offset: int, location: str):
     """``location``: "head" (first KB), "trailer" (after IEND/EOI) or "end" (ZIP end record)."""
     return finding("screenshot.polyglot", "error", kind=KIND_LABEL[kind], signature=kind, offset=offset,
                    location=location)
-
-
-def readable_minimum(width: int, height: int, screens: list[list[int]]) -> str | None:
-    """None when (long side, short side) reaches one of the readable screens, else their list."""
-    long_side, short_side = max(width, height), min(width, height)
-    for w, h in screens:
-        if long_side >= w and short_side >= h:
-            return None
-    return " / ".join(f"{w}×{h}" for w, h in screens)
 
 
 def _dpi(image) -> list[float] | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from validator_core import Inspection, Proof, finding, hookimpl
+from validator_core.screens import DEFAULT_READABLE_SCREENS, readable_minimum
 
 __version__ = "1.0.0"
 
@@ -26,7 +27,7 @@ PLUGIN = "video"
 
 # Defaults when the rules file has no [thresholds.video] (a user rules file may omit it).
 DEFAULTS: dict[str, Any] = {
-    "readable_screens": [[1280, 720], [1024, 768]],
+    "readable_screens": DEFAULT_READABLE_SCREENS,
     "min_duration_s": 3.0,
     "min_frame_rate": 1.0,
     "max_frame_rate": 120.0,
@@ -204,15 +205,6 @@ def flv_tail_complete(path: str, size: int) -> bool:
         fh.seek(start)
         tag = fh.read(11)
     return len(tag) == 11 and tag[0] & 0x1F in (8, 9, 18) and int.from_bytes(tag[1:4], "big") == previous - 11
-
-
-def readable_minimum(width: int, height: int, screens: list[list[int]]) -> str | None:
-    """None when (long side, short side) reaches one of the readable screens, else their list."""
-    long_side, short_side = max(width, height), min(width, height)
-    for w, h in screens:
-        if long_side >= w and short_side >= h:
-            return None
-    return " / ".join(f"{w}×{h}" for w, h in screens)
 
 
 # -- the check -----------------------------------------------------------------------------------
