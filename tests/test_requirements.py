@@ -238,3 +238,19 @@ def test_looks_full_screen(size, full):
 
     assert looks_full_screen(*size, DEFAULTS) is full
     assert looks_full_screen(*size, {**DEFAULTS, **load_rules().thresholds("rem_catalogue")}) is full
+
+
+def test_a_failing_requirement_check_costs_one_finding(engine_factory, req_files, tmp_path, monkeypatch):
+    """preuves_check_requirement runs in the caller's process: an exception must not escape."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "broken_req_check.py").write_text(
+        "from validator_core import hookimpl\n\n"
+        "@hookimpl\n"
+        "def preuves_check_requirement(requirement, facts):\n"
+        "    raise KeyError('boom')\n"
+    )
+    eng = engine_factory(extra=("broken_req_check",), workers=1)
+    report = eng.validate(req_files["plain"], "pdf_report", requirement="DOC/va1.01.01.01", rem="BIO")
+    crashed = [f for f in report.findings if f.code == "check.crashed"]
+    assert [f.details for f in crashed] == [{"check": "broken_req_check", "reason": "KeyError"}]
+    assert report.verdict.value == "rejected"

@@ -112,6 +112,7 @@ class PluginRegistry:
     messages: dict[str, Message] = field(default_factory=dict)
     message_owner: dict[str, str] = field(default_factory=dict)
     dist_versions: dict[str, str] = field(default_factory=dict)  # entry-point plugins' distributions
+    _catalogue_cache: Any = field(default=None, repr=False)
     _inspectors: dict[str, Callable[..., list[Any]]] = field(default_factory=dict)
 
     # -- loading ----------------------------------------------------------------------------
@@ -267,12 +268,12 @@ class PluginRegistry:
         from validator_core.requirements import CatalogueCache, build_catalogue
 
         with _CATALOGUE_LOCK:
-            if self.__dict__.get("_catalogue_cache") is None:
+            if self._catalogue_cache is None:
                 impls = self.pm.hook.preuves_register_requirements.get_hookimpls()
-                self.__dict__["_catalogue_cache"] = CatalogueCache(lambda: build_catalogue(
+                self._catalogue_cache = CatalogueCache(lambda: build_catalogue(
                     [(impl.plugin_name, impl.function) for impl in reversed(impls)], self.classify_proof,
                 ))
-        return self.__dict__["_catalogue_cache"].get()
+        return self._catalogue_cache.get()
 
     def classify_proof(self, spec: Any) -> tuple[Any, str | None]:
         """``(classification, plugin name)`` from the first ``preuves_classify_proof`` that answers."""
@@ -289,7 +290,15 @@ class PluginRegistry:
         for impl in reversed(self.pm.hook.preuves_check_requirement.get_hookimpls()):
             kwargs = {"requirement": spec, "proof_type": proof_type, "file": file, "facts": facts,
                       "findings": list(findings), "rules": rules}
-            result = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+            try:
+                # Runs in the caller's process (it reads report data only): a failing plugin costs
+                # a check.crashed finding, never the request.
+                result = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+            except Exception as exc:  # noqa: BLE001
+                log.error("preuves_check_requirement of %s raised %s", impl.plugin_name, type(exc).__name__)
+                out.append(Finding(code="check.crashed", severity="error", plugin="core",
+                                   details={"check": impl.plugin_name, "reason": type(exc).__name__}))
+                continue
             for item in result or ():
                 item = item if isinstance(item, Finding) else Finding.model_validate(item)
                 item.plugin = item.plugin or ("core" if item.code.startswith("requirement.") else impl.plugin_name)
