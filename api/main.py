@@ -24,7 +24,8 @@ from api.deps import InFlightGate
 from api.logs import ensure_handler
 from api.middleware import RequestContextMiddleware
 from api.problems import Problem
-from api.routes import bench, health, metrics, proof_types, validations
+from api.ratelimit import RateLimitMiddleware
+from api.routes import bench, dossiers, health, metrics, proof_types, validations
 from api.settings import ApiSettings, get_settings
 from api.upload import UploadDir
 from validator_core import __version__
@@ -58,11 +59,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         engine = await anyio.to_thread.run_sync(Engine, settings)
         try:
             await anyio.to_thread.run_sync(engine.pool.start)
+            # The requirement catalogue, built now rather than on the event loop by the first request
+            # that names a requirement (api/routes/validations.py checks fields as they arrive).
+            await anyio.to_thread.run_sync(engine.registry.catalogue)
             app.state.engine = engine
             log.info("service ready", extra={
                 "rules": engine.rules.version, "plugins": engine.registry.plugin_names,
                 "engine_workers": engine.pool.workers, "auth": settings.auth_enabled,
                 "max_in_flight": settings.max_in_flight, "upload_dir": str(app.state.upload_dir.path),
+                "rate_limit_per_min": settings.rate_limit_per_min,
             })
             if not settings.auth_enabled:
                 log.warning("no API key configured (PREUVES_API_KEYS): /v1/* is open to whoever reaches the service")
@@ -87,6 +92,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     problems.install(app)
     app.add_exception_handler(ClientDisconnect, _client_disconnected)
+    # Innermost first: the rate limit sits inside CORS (its 429 carries the CORS headers) and inside
+    # the request context (request id, access log).
+    app.add_middleware(RateLimitMiddleware, settings=settings)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
@@ -95,7 +103,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         )
     app.add_middleware(RequestContextMiddleware)
 
-    for router in (health.router, metrics.router, proof_types.router, validations.router):
+    for router in (health.router, metrics.router, proof_types.router, validations.router, dossiers.router):
         app.include_router(router)
     if settings.bench_routes:
         app.include_router(bench.router)
@@ -119,7 +127,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             async def index() -> FileResponse:
                 return FileResponse(STATIC_DIR / "index.html")
 
-    app.openapi = lambda: _openapi(app, list(rules.proof_types))  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, list(rules.proof_types), settings)  # type: ignore[method-assign]
     return app
 
 
@@ -130,22 +138,42 @@ async def _client_disconnected(request: Any, exc: Exception) -> Any:
                                      detail_en="The client disconnected.")
 
 
-def _openapi(app: FastAPI, proof_types: list[str]) -> dict[str, Any]:
+def _openapi(app: FastAPI, proof_types: list[str], settings: ApiSettings) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components["Problem"] = problem_schema
-    for path in ("/v1/validations", "/v1/validations/batch"):
+    engine = getattr(app.state, "engine", None)
+    rems = engine.registry.catalogue().rems if engine is not None else None  # known once started
+    for path in ("/v1/validations", "/v1/validations/batch", "/v1/dossiers"):
         operation = schema.get("paths", {}).get(path, {}).get("post")
         if not operation:
             continue
         props = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
-        type_schema = props["proof_type"].get("items", props["proof_type"])
-        type_schema["enum"] = proof_types + ([""] if path.endswith("batch") else [])
+        if "proof_type" in props:
+            type_schema = props["proof_type"].get("items", props["proof_type"])
+            type_schema["enum"] = proof_types + ([""] if path.endswith("batch") else [])
+        if rems and "rem" in props:
+            props["rem"]["enum"] = rems
+    if settings.rate_limit_per_min > 0:
+        _document_rate_limit(schema)
     app.openapi_schema = schema
     return schema
+
+
+def _document_rate_limit(schema: dict[str, Any]) -> None:
+    """Every /v1/* operation may answer 429 (api/ratelimit.py); say so where the route did not."""
+    (limited,) = problems.responses(429).values()
+    limited = {**limited, "description": "Trop de requêtes (limite par appelant, `rate_limit.exceeded`) ou file "
+                                         "pleine (`service.saturated`) ; réessayer après `Retry-After` secondes."}
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith("/v1/"):
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses["429"] = {**limited, **({"content": responses["429"]["content"]} if "429" in responses else {})}
 
 
 app = create_app()

@@ -36,6 +36,8 @@ CHECK_TIMEOUTS = Counter("preuves_check_timeouts_total", "Vérifications arrêt�
 CHECK_CRASHES = Counter("preuves_check_crashes_total", "Vérifications plantées (check.crashed)", ["check"])
 QUEUE_DEPTH = Gauge("preuves_in_flight_requests", "Requêtes de validation en cours (réception + vérification)",
                     multiprocess_mode="livesum")
+RATE_LIMITED = Counter("preuves_rate_limited_total", "Requêtes refusées par la limite de débit par appelant (429)",
+                       ["caller"])  # caller: "key" or "ip" (the kind, never the identity)
 SATURATED = Counter("preuves_saturated_total", "Requêtes refusées faute de place (429) ou de workers (503)", ["status"])
 
 

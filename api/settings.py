@@ -49,6 +49,20 @@ class ApiSettings(CoreSettings):
     batch_max_body_bytes: int | None = Field(
         default=None, gt=0, description="Plafond du corps d'une requête de lot (défaut : 4 × max_body_bytes)"
     )
+    dossier_max_files: int = Field(
+        default=100, ge=1, le=250,  # le: the multipart parser stops at 256 parts (api/upload.py MAX_PARTS)
+        description="Fichiers au plus par requête POST /v1/dossiers",
+    )
+    dossier_max_body_bytes: int | None = Field(
+        default=None, gt=0, description="Plafond du corps d'une requête de dossier (défaut : 4 × max_body_bytes)"
+    )
+    rate_limit_per_min: int = Field(
+        default=600, ge=0,
+        description="Requêtes /v1/* par minute et par appelant (clé d'API, sinon adresse IP), par processus ; 0 = pas de limite",
+    )
+    rate_limit_burst: int | None = Field(
+        default=None, ge=1, description="Requêtes d'affilée permises au-delà du débit (défaut : rate_limit_per_min / 10, au moins 1)"
+    )
     drain_bytes: int = Field(
         default=8_000_000, ge=0,
         description="Octets encore lus (et jetés) après le dépassement du plafond, pour que le client reçoive le 413",
@@ -85,6 +99,14 @@ class ApiSettings(CoreSettings):
 
     def batch_body_cap(self, largest_type_limit: int) -> int:
         return self.batch_max_body_bytes or 4 * self.body_cap(largest_type_limit)
+
+    def dossier_body_cap(self, largest_type_limit: int) -> int:
+        return self.dossier_max_body_bytes or 4 * self.body_cap(largest_type_limit)
+
+    @property
+    def rate_limit_capacity(self) -> int:
+        """The token bucket's size: how many requests a caller may send at once after a pause."""
+        return self.rate_limit_burst or max(1, self.rate_limit_per_min // 10)
 
     def upload_dir(self) -> Path:
         return self.tmp_dir or Path(tempfile.gettempdir()) / "segur-preuves"

@@ -288,9 +288,10 @@ class MultipartReceiver:
                 raise BadRequest(f"Plus de {self.max_files} fichiers dans la requête.",
                                  f"More than {self.max_files} files in the request.", max_files=self.max_files)
             filename = params.get(b"filename", b"").decode("utf-8", errors="replace")
+            # Before the temp file exists: storage_limit may reject the fields received so far.
+            limit = self.storage_limit(len(self.files), self.fields)
             fd, path = self.upload_dir.new_file()
-            received = ReceivedFile(index=len(self.files), filename=filename, path=path,
-                                    limit=self.storage_limit(len(self.files), self.fields))
+            received = ReceivedFile(index=len(self.files), filename=filename, path=path, limit=limit)
             received._fh = open(fd, "wb")  # noqa: SIM115 - closed in finish()/discard()
             self.files.append(received)
             self._part = received

@@ -22,7 +22,7 @@ from api.middleware import add_log_fields
 from api.problems import responses
 from api.upload import MultipartReceiver, Received, ReceivedFile
 from validator_core.engine import Engine
-from validator_core.errors import UnsupportedLanguage
+from validator_core.errors import PreuvesError, UnknownRem, UnsupportedLanguage
 from validator_core.messages import LANGS
 from validator_core.models import Report
 
@@ -37,12 +37,29 @@ class BatchReport(BaseModel):
     reports: list[Report]
 
 
+REQUEST_FIELDS = ("proof_type", "lang", "requirement", "rem")
+
+REM_SCHEMA: dict[str, Any] = {
+    "type": "string", "maxLength": 20,
+    "description": "Le REM de la preuve (BIO, RIS, LGC, DPI, PFI, DB ; GET /v1/requirements). Sans `requirement` : "
+                   "seulement vérifié. Absent : le premier REM qui contient la preuve.",
+}
+
+
 def upload_body(proof_types: list[str], *, batch: bool) -> dict[str, Any]:
     """The OpenAPI request body (multipart/form-data) of the two routes."""
     type_schema: dict[str, Any] = {
         "type": "string", "enum": proof_types + ([""] if batch else []),
-        "description": "Type de preuve (GET /v1/proof-types) ; absent : déduit du contenu. "
+        "description": "Type de preuve (GET /v1/proof-types) ; absent : déduit du contenu, ou de `requirement`. "
                        "Envoyez-le avant `file` pour que la limite du type s'applique dès la réception.",
+    }
+    requirement_schema: dict[str, Any] = {
+        "type": "string", "maxLength": 200,
+        "description": "La preuve du REM à laquelle répond le fichier (`DOC/va1.01.01.01` ; GET /v1/requirements). "
+                       "Sans `proof_type`, le type vient de la preuve ; un type qu'elle n'admet pas est une erreur "
+                       "(`requirement.type_not_admitted`) et ses attendus (PDF/A-1, plein écran…) sont vérifiés. "
+                       "Inconnue : 422 `request.unknown_requirement` avec `candidates`, dès sa réception si elle "
+                       "précède `file`.",
     }
     file_schema = {"type": "string", "format": "binary", "description": "Le fichier de preuve"}
     lang_schema = {"type": "string", "enum": list(LANGS), "default": "fr", "description": "Langue des messages"}
@@ -52,11 +69,16 @@ def upload_body(proof_types: list[str], *, batch: bool) -> dict[str, Any]:
                            "description": "0 valeur : types déduits ; 1 valeur : pour tous les fichiers ; "
                                           "autant que de fichiers : le n-ième pour le n-ième fichier "
                                           "(valeur vide : déduit)."},
+            "requirement": {"type": "array", "items": {**requirement_schema, "description": "Preuve du REM"},
+                            "description": "Comme `proof_type` : 0 valeur, 1 pour tous, ou une par fichier "
+                                           "(valeur vide : aucune). " + requirement_schema["description"]},
+            "rem": REM_SCHEMA,
             "file": {"type": "array", "items": file_schema, "minItems": 1},
             "lang": lang_schema,
         }
     else:
-        properties = {"proof_type": type_schema, "file": file_schema, "lang": lang_schema}
+        properties = {"proof_type": type_schema, "requirement": requirement_schema, "rem": REM_SCHEMA,
+                      "file": file_schema, "lang": lang_schema}
     return {
         "requestBody": {
             "required": True,
@@ -67,11 +89,51 @@ def upload_body(proof_types: list[str], *, batch: bool) -> dict[str, Any]:
     }
 
 
-def storage_limit(engine: Engine) -> Callable[[int, dict[str, list[str]]], int]:
-    """Bytes to store for the n-th file part: its type's limit when already received, else the largest."""
+class EarlyRequestError(BadRequest):
+    """A bad field seen before a file part (unknown type, requirement, REM): answered before the file
+    is read, with the same code and details as when it is found after the body."""
+
+    def __init__(self, exc: PreuvesError) -> None:
+        super().__init__(exc.message, exc.message_en, **exc.details)
+        self.code = exc.code
+
+
+def check_fields(engine: Engine, fields: dict[str, list[str]]) -> None:
+    """Raise for an unknown proof type, REM or requirement among the fields (empty values skipped).
+
+    Cheap (dict lookups; the catalogue is built at start-up), so it runs on the event loop.
+    """
+    for type_id in fields.get("proof_type", []):
+        engine.check_proof_type(type_id or None)
+    rems = [r for r in fields.get("rem", []) if r]
+    rem = rems[0] if len(rems) == 1 else None  # a repeated field is reported after the body
+    if rem:
+        check_rem(engine, rem)
+    for requirement in fields.get("requirement", []):
+        if requirement:
+            engine.requirement(requirement, rem)
+
+
+def check_rem(engine: Engine, rem: str) -> None:
+    rems = engine.registry.catalogue().rems
+    if rem.upper() not in {r.upper() for r in rems}:
+        raise UnknownRem(rem, rems)
+
+
+def storage_limit(engine: Engine, *, check: bool = True) -> Callable[[int, dict[str, list[str]]], int]:
+    """Bytes to store for the n-th file part: its type's limit when already received, else the largest.
+
+    Called as each file part begins, with the fields received so far: with ``check``, a bad
+    ``proof_type`` / ``requirement`` / ``rem`` sent before the file ends the request there (422).
+    """
     largest = max(rule.max_bytes for rule in engine.rules.proof_types.values())
 
     def limit(index: int, fields: dict[str, list[str]]) -> int:
+        if check:
+            try:
+                check_fields(engine, fields)
+            except PreuvesError as exc:
+                raise EarlyRequestError(exc) from None
         types = fields.get("proof_type", [])
         type_id = types[index] if index < len(types) else None
         if type_id in engine.rules.proof_types:
@@ -93,27 +155,34 @@ def check_lang(lang: str | None) -> str:
 
 
 async def validate_received(request: Request, engine: Engine, received: ReceivedFile, proof_type: str | None,
-                            lang: str) -> dict[str, Any]:
+                            lang: str, *, requirement: str | None = None, rem: str | None = None) -> dict[str, Any]:
     """Run the (blocking) engine in a thread: the event loop keeps serving other requests."""
+    report = await validate_to_report(request, engine, received, proof_type, lang, requirement=requirement, rem=rem)
+    return report.to_dict()
+
+
+async def validate_to_report(request: Request, engine: Engine, received: ReceivedFile, proof_type: str | None,
+                             lang: str, *, requirement: str | None = None, rem: str | None = None) -> Report:
     started = time.perf_counter()
     report = await anyio.to_thread.run_sync(
         partial(engine.validate, received.path, proof_type, filename=received.filename, lang=lang,
-                sha256=received.sha256, observed_size=received.observed_size),
+                sha256=received.sha256, observed_size=received.observed_size, requirement=requirement, rem=rem),
         limiter=request.app.state.validate_limiter,
     )
-    body = report.to_dict()
     metrics.RECEIVED_BYTES.inc(received.size)
     metrics.FILE_SIZE.observe(received.size)
-    metrics.observe_report(body, time.perf_counter() - started)
-    return body
+    metrics.observe_report(report.to_dict(), time.perf_counter() - started)
+    return report
 
 
 @router.post(
     "",
     summary="Valider un fichier de preuve",
-    description="Reçoit un fichier (multipart/form-data : `file`, `proof_type` facultatif, `lang` facultatif) et "
-                "renvoie le rapport (200, quel que soit le verdict). Un fichier au-delà de la limite de son type "
-                "donne un rapport `rejected` avec `file.too_large` ; un corps au-delà du plafond du service, 413.",
+    description="Reçoit un fichier (multipart/form-data : `file`, et facultatifs `proof_type`, `requirement`, `rem`, "
+                "`lang`) et renvoie le rapport (200, quel que soit le verdict). Avec `requirement`, le fichier est "
+                "jugé pour cette preuve du REM (types admis, PDF/A-1, plein écran…). Un fichier au-delà de la limite "
+                "de son type donne un rapport `rejected` avec `file.too_large` ; un corps au-delà du plafond du "
+                "service, 413.",
     response_model=Report,
     responses=ERRORS,
     openapi_extra=upload_body([], batch=False)  # proof type enum filled from the rules: api/main.py,
@@ -124,28 +193,29 @@ async def create_validation(
     largest = largest_limit(engine)
     receiver = MultipartReceiver(
         upload_dir, storage_limit=storage_limit(engine), body_cap=settings.body_cap(largest),
-        file_cap=settings.body_cap(largest), drain_bytes=settings.drain_bytes, max_files=1,
+        file_cap=settings.body_cap(largest), drain_bytes=settings.drain_bytes, max_files=1, fields=REQUEST_FIELDS,
     )
     received = await receiver.receive(request)
     try:
         upload = received.single_file()
         proof_type = received.field("proof_type")
+        requirement, rem = received.field("requirement"), received.field("rem")
         lang = check_lang(received.field("lang"))
-        engine.check_proof_type(proof_type)
-        report = await validate_received(request, engine, upload, proof_type, lang)
+        check_fields(engine, {"proof_type": [proof_type or ""], "requirement": [requirement or ""], "rem": [rem or ""]})
+        report = await validate_received(request, engine, upload, proof_type, lang, requirement=requirement, rem=rem)
     finally:
         received.cleanup()
     add_log_fields(size=upload.size, proof_type=report["proof_type"], verdict=report["verdict"],
-                   codes=[f["code"] for f in report["findings"]])
+                   requirement=requirement, codes=[f["code"] for f in report["findings"]])
     return JSONResponse(report)
 
 
 @router.post(
     "/batch",
     summary="Valider plusieurs fichiers",
-    description="Plusieurs parties `file` ; `proof_type` répété (aligné sur les fichiers, dans l'ordre) ou donné "
-                "une fois pour tous. Chaque fichier est reçu et plafonné comme un envoi unique. Renvoie un rapport "
-                "par fichier, dans l'ordre des parties.",
+    description="Plusieurs parties `file` ; `proof_type` et `requirement` répétés (alignés sur les fichiers, dans "
+                "l'ordre) ou donnés une fois pour tous ; `rem` une fois. Chaque fichier est reçu et plafonné comme "
+                "un envoi unique. Renvoie un rapport par fichier, dans l'ordre des parties.",
     response_model=BatchReport,
     responses=ERRORS,
     openapi_extra=upload_body([], batch=True),
@@ -157,28 +227,31 @@ async def create_batch_validation(
     receiver = MultipartReceiver(
         upload_dir, storage_limit=storage_limit(engine), body_cap=settings.batch_body_cap(largest),
         file_cap=settings.body_cap(largest), drain_bytes=settings.drain_bytes, max_files=settings.batch_max_files,
+        fields=REQUEST_FIELDS,
     )
     received = await receiver.receive(request)
     try:
         types = _batch_types(received)
+        requirements = _aligned(received, "requirement")
+        rem = received.field("rem")
         lang = check_lang(received.field("lang"))
-        for type_id in types:
-            engine.check_proof_type(type_id)
+        check_fields(engine, {"proof_type": [t or "" for t in types], "rem": [rem or ""],
+                              "requirement": [r or "" for r in requirements]})
         reports: list[dict[str, Any]] = [{} for _ in received.files]
 
-        async def one(i: int, upload: ReceivedFile, type_id: str | None) -> None:
-            reports[i] = await validate_received(request, engine, upload, type_id, lang)
+        async def one(i: int, upload: ReceivedFile, type_id: str | None, requirement: str | None) -> None:
+            reports[i] = await validate_received(request, engine, upload, type_id, lang, requirement=requirement, rem=rem)
 
         # A batch uses at most as many engine workers at once as there are: other requests keep theirs.
         limiter = anyio.CapacityLimiter(max(1, engine.pool.workers))
 
-        async def bounded(i: int, upload: ReceivedFile, type_id: str | None) -> None:
+        async def bounded(i: int, upload: ReceivedFile, type_id: str | None, requirement: str | None) -> None:
             async with limiter:
-                await one(i, upload, type_id)
+                await one(i, upload, type_id, requirement)
 
         async with anyio.create_task_group() as group:
-            for i, (upload, type_id) in enumerate(zip(received.files, types)):
-                group.start_soon(bounded, i, upload, type_id)
+            for i, (upload, type_id, requirement) in enumerate(zip(received.files, types, requirements)):
+                group.start_soon(bounded, i, upload, type_id, requirement)
     finally:
         received.cleanup()
     add_log_fields(files=len(reports), verdicts=[r["verdict"] for r in reports])
@@ -186,9 +259,14 @@ async def create_batch_validation(
 
 
 def _batch_types(received: Received) -> list[str | None]:
+    return _aligned(received, "proof_type")
+
+
+def _aligned(received: Received, name: str) -> list[str | None]:
+    """A field given 0 times (None for every file), once (for all) or once per file (in order)."""
     if not received.files:
         raise MissingFile()
-    given = [t or None for t in received.fields.get("proof_type", [])]
+    given = [t or None for t in received.fields.get(name, [])]
     n = len(received.files)
     if not given:
         return [None] * n
@@ -196,8 +274,9 @@ def _batch_types(received: Received) -> list[str | None]:
         return given * n
     if len(given) == n:
         return given
+    counts = {"proof_type": "proof_types"}  # the detail key clients already read for proof_type
     raise BadRequest(
-        f"{len(given)} champs « proof_type » pour {n} fichiers : donnez-en un seul (pour tous) ou un par fichier.",
-        f"{len(given)} “proof_type” fields for {n} files: give one (for all) or one per file.",
-        proof_types=len(given), files=n,
+        f"{len(given)} champs « {name} » pour {n} fichiers : donnez-en un seul (pour tous) ou un par fichier.",
+        f"{len(given)} “{name}” fields for {n} files: give one (for all) or one per file.",
+        **{counts.get(name, name + "s"): len(given)}, files=n, field=name,
     )

@@ -1,0 +1,139 @@
+"""Per-caller rate limit on ``/v1/*``: a token bucket per caller, in this process's memory.
+
+The caller is the API key when keys are configured and the request presents a valid one (identified
+by a hash of the key, never the key itself), else the client address (``request.client``: behind a
+reverse proxy, run uvicorn with ``--forwarded-allow-ips`` so that it is the real client's). A wrong
+key does not open a bucket of its own: such a request is counted against its address (and answered
+401 by the route).
+
+Each bucket holds ``PREUVES_RATE_LIMIT_BURST`` tokens and refills at ``PREUVES_RATE_LIMIT_PER_MIN``
+per minute; a request takes one token (a batch or a dossier counts as one request: the in-flight
+queue bounds the work). An empty bucket answers 429 ``rate_limit.exceeded`` with ``Retry-After``:
+the seconds until a token is back. Health, metrics, documentation and the web page are not limited.
+
+In-process only: with several HTTP processes (``preuves serve --workers N``) each has its own
+buckets, so a caller gets up to N times the limit. A shared limit belongs to the gateway in front.
+
+A plain ASGI middleware (like ``api/middleware.py``): it answers before the body is read and never
+wraps the upload stream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+from collections import OrderedDict
+from typing import Callable
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api import metrics
+from api.deps import key_matches
+from api.errors import ApiError
+from api.problems import problem_response
+from api.settings import ApiSettings
+
+LIMITED_PREFIX = "/v1/"
+MAX_CALLERS = 10_000  # buckets kept; past it the least recently seen go (they are the fullest)
+
+
+class RateLimited(ApiError):
+    status = 429
+    code = "rate_limit.exceeded"
+    title = "Trop de requêtes"
+
+    def __init__(self, retry_after_s: int, per_min: int) -> None:
+        super().__init__(
+            f"Trop de requêtes pour cet appelant (limite : {per_min} par minute) : réessayez dans {retry_after_s} s.",
+            f"Too many requests from this caller (limit: {per_min} per minute): retry in {retry_after_s} s.",
+            headers={"Retry-After": str(retry_after_s)},
+            retry_after_s=retry_after_s, limit_per_min=per_min,
+        )
+
+
+class TokenBuckets:
+    """Token buckets by caller id; thread-safe; memory bounded by ``max_callers``."""
+
+    def __init__(self, per_min: int, capacity: int, *, max_callers: int = MAX_CALLERS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = per_min / 60.0  # tokens per second
+        self.capacity = float(capacity)
+        self.max_callers = max_callers
+        self._clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # caller → (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, caller: str) -> float:
+        """Take a token for ``caller``: 0 when granted, else the seconds until one is available."""
+        now = self._clock()
+        with self._lock:
+            tokens, at = self._buckets.pop(caller, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - at) * self.rate)
+            wait = 0.0
+            if tokens >= 1:
+                tokens -= 1
+            else:
+                wait = (1 - tokens) / self.rate
+            self._buckets[caller] = (tokens, now)  # most recent last
+            while len(self._buckets) > self.max_callers:
+                # The least recently seen caller: evicting it gives it a full bucket back, which an
+                # idle caller would have by now anyway.
+                self._buckets.popitem(last=False)
+            return wait
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+def key_identity(key: str) -> str:
+    # A short digest names the caller in memory; the key itself is never kept nor logged.
+    return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def caller_of(scope: Scope, keys: list[str]) -> tuple[str, str]:
+    """``(kind, id)`` of the caller: ``("key", key:<hash>)`` for a valid key, else ``("ip", ip:<addr>)``."""
+    if keys:
+        presented = []
+        for name, value in scope.get("headers", ()):
+            if name == b"x-api-key":
+                presented.append(value.decode("latin-1"))
+            elif name == b"authorization":
+                scheme, _, credentials = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and credentials.strip():
+                    presented.append(credentials.strip())
+        if presented and all(key_matches(p, keys) for p in presented):
+            return "key", key_identity(presented[0])
+    client = scope.get("client")
+    return "ip", "ip:" + (client[0] if client else "unknown")
+
+
+class RateLimitMiddleware:
+    """429 + ``Retry-After`` when a caller's bucket is empty (``/v1/*`` only)."""
+
+    def __init__(self, app: ASGIApp, settings: ApiSettings) -> None:
+        self.app = app
+        self.per_min = settings.rate_limit_per_min
+        self.keys = [k.get_secret_value() for k in settings.api_keys]
+        self.buckets = TokenBuckets(self.per_min, settings.rate_limit_capacity) if self.per_min > 0 else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (self.buckets is None or scope["type"] != "http" or scope.get("method") == "OPTIONS"
+                or not scope.get("path", "").startswith(LIMITED_PREFIX)):
+            await self.app(scope, receive, send)
+            return
+        kind, caller = caller_of(scope, self.keys)
+        wait = self.buckets.take(caller)
+        if not wait:
+            await self.app(scope, receive, send)
+            return
+        metrics.RATE_LIMITED.labels(kind).inc()
+        error = RateLimited(max(1, math.ceil(wait)), self.per_min)
+        headers = dict(error.headers)
+        if scope.get("method") not in ("GET", "HEAD"):
+            # The body is not read: close the connection rather than reuse it with an upload left in it.
+            headers["Connection"] = "close"
+        response = problem_response(error.status, error.code, error.message, detail_en=error.message_en,
+                                    title=error.title, instance=scope.get("path"), headers=headers, **error.details)
+        await response(scope, receive, send)
