@@ -359,10 +359,18 @@ def test_drop_files_and_read_verdicts(browser, server, proof_files, artifacts):
         context.close()
 
 
-def _has_catalogue(server: Server) -> bool:
+def _openapi(server: Server) -> dict:
     with urllib.request.urlopen(server.url + "openapi.json", timeout=10) as response:
-        paths = json.load(response)["paths"]
-    return any(path.startswith("/v1/requirements/") for path in paths)
+        return json.load(response)
+
+
+def _has_catalogue(server: Server) -> bool:
+    return any(path.startswith("/v1/requirements/") for path in _openapi(server)["paths"])
+
+
+def _upload_fields(server: Server) -> set[str]:
+    post = _openapi(server)["paths"]["/v1/validations"]["post"]
+    return set(post["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"])
 
 
 @needs_chromium
@@ -384,10 +392,19 @@ def test_proof_id_resolves_to_the_catalogue_and_its_type(browser, server, proof_
         info = card.locator(".requirement-info")
         info.wait_for()
         assert spec["text"] in info.inner_text() and spec["id"] in info.inner_text()
-        assert _wait_final(page, pdf) == "accepted_with_warnings"
-        post = [r for r in watch.requests if r.method == "POST" and r.url.endswith("/v1/validations")][-1]
-        if spec["admits"] == ["pdf_report"]:
-            assert b'name="proof_type"\r\n\r\npdf_report' in post.post_data_buffer
+        state = _wait_final(page, pdf)
+        report = json.loads(card.locator("details pre").text_content())
+        assert state == report["verdict"]
+        assert sorted(card.locator(".finding .message").all_inner_texts()) == sorted(f["message"] for f in report["findings"])
+        body = [r for r in watch.requests if r.method == "POST" and r.url.endswith("/v1/validations")][-1].post_data_buffer
+        if _upload_fields(server) >= {"requirement", "rem"}:
+            # The engine takes the proof id: the page sends it with its REM, and no type of its own.
+            assert f'name="requirement"\r\n\r\n{spec["id"]}\r\n'.encode() in body
+            assert f'name="rem"\r\n\r\n{spec["rem"]}\r\n'.encode() in body
+            assert b'name="proof_type"' not in body
+        elif spec["admits"] == ["pdf_report"]:
+            # Older service: the page sends the proof's only admitted type.
+            assert b'name="proof_type"\r\n\r\npdf_report' in body
 
         # An unknown id: not checked, and the catalogue's close ids are shown.
         card.locator(".requirement-input").fill("DOC.01.01.99")

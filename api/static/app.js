@@ -397,10 +397,11 @@
     return new Promise((resolve) => {
       const form = new FormData();
       form.append("file", item.file, item.file.name);
-      const proofType = item.proofType || requirementType(item);
+      // When the engine takes the proof id it also derives the type from it: send the user's only.
+      const proofType = item.proofType || (engineTakesRequirement() ? "" : requirementType(item));
       if (proofType) form.append("proof_type", proofType);
       const spec = item.requirementSpec;
-      if (spec && REQUIREMENT_FIELD in uploadFields) {
+      if (spec && engineTakesRequirement()) {
         form.append(REQUIREMENT_FIELD, spec.id);
         if (REM_FIELD in uploadFields && typeof spec.rem === "string") form.append(REM_FIELD, spec.rem);
       }
@@ -464,6 +465,10 @@
   }
 
   // -- proof id (requirement catalogue) -----------------------------------------------------------
+  function engineTakesRequirement() {
+    return REQUIREMENT_FIELD in uploadFields;
+  }
+
   // The type to send for a proof id when the user chose none: the catalogue's only admitted type.
   // With several (video or screenshot), the engine infers it and the page checks it is admitted.
   function requirementType(item) {
@@ -507,7 +512,8 @@
     const admits = Array.isArray(spec.admits) ? spec.admits.filter((t) => typeof t === "string") : [];
     if (admits.length) {
       box.append(el("p", {}, `Types admis : ${admits.map(typeLabel).join(", ")}.`));
-      if (typeof report.proof_type === "string" && !admits.includes(report.proof_type)) {
+      // The engine reports a type the proof does not admit itself when it received the id.
+      if (!engineTakesRequirement() && typeof report.proof_type === "string" && !admits.includes(report.proof_type)) {
         box.append(el("p", { className: "field-error" },
           `Le fichier a été vérifié comme « ${typeLabel(report.proof_type)} », type que cette preuve n'admet pas.`));
       }
