@@ -7,10 +7,8 @@ is created at start-up (lifespan) and closed at shutdown.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, AsyncIterator
 
 import anyio
@@ -25,7 +23,7 @@ from api.logs import ensure_handler
 from api.middleware import RequestContextMiddleware
 from api.problems import Problem
 from api.ratelimit import RateLimitMiddleware
-from api.routes import bench, dossiers, health, metrics, proof_types, validations
+from api.routes import bench, dossiers, health, metrics, proof_types, requirements, validations, web
 from api.settings import ApiSettings, get_settings
 from api.upload import UploadDir
 from validator_core import __version__
@@ -34,9 +32,6 @@ from validator_core.rules import load_rules
 
 log = logging.getLogger("preuves.api")
 
-STATIC_DIR = Path(__file__).parent / "static"
-# Routers that live next to their feature and are added by other modules when present.
-OPTIONAL_ROUTERS = ("api.routes.requirements", "api.routes.web")  # web: the pre-check page at /
 
 DESCRIPTION = """\
 Vérifie les preuves de conformité Ségur avant leur dépôt : formats et tailles du tableau de l'ANS,
@@ -103,30 +98,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         )
     app.add_middleware(RequestContextMiddleware)
 
-    for router in (health.router, metrics.router, proof_types.router, validations.router, dossiers.router):
-        app.include_router(router)
-    if settings.bench_routes:
-        app.include_router(bench.router)
-    for module_name in OPTIONAL_ROUTERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
+    for module in (health, metrics, proof_types, validations, dossiers, requirements, web):  # web: the page at /
         app.include_router(module.router)
-    if STATIC_DIR.is_dir():
-        from fastapi.staticfiles import StaticFiles
-
-        from fastapi.responses import FileResponse
-
-        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-        if (STATIC_DIR / "index.html").is_file():
-            # The page links "static/…" and "docs" relative to the root.
-            @app.get("/", include_in_schema=False)
-            async def index() -> FileResponse:
-                return FileResponse(STATIC_DIR / "index.html")
-
+    if settings.bench_routes:  # receive-only route for bench/ (off in production)
+        app.include_router(bench.router)
     app.openapi = lambda: _openapi(app, list(rules.proof_types), settings)  # type: ignore[method-assign]
     return app
 

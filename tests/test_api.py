@@ -14,7 +14,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -27,6 +26,7 @@ import httpx
 import pytest
 
 from fixtures.media import have_ffmpeg, make_picture, make_video
+from tests._server import assert_problem, start_server, stop_server
 from validator_core.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,20 +65,9 @@ def _status_kb(pid: int, field: str) -> int:
     raise AssertionError(f"{field} not in /proc/{pid}/status")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start(tmp_dir: Path, log: Path, **env_overrides: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREUVES_")}
-    env.update(
-        PREUVES_LOAD_ENTRYPOINTS="0",
+    env = dict(
         PREUVES_CHECK_TIMEOUT_S=str(TIMEOUT_S),
-        PREUVES_WORKERS="2",
-        PREUVES_TMP_DIR=str(tmp_dir),
         PREUVES_EXTRA_PLUGINS="tests.plugins_for_tests.hang,tests.plugins_for_tests.abort",
         PREUVES_API_KEYS=",".join(KEYS),
         PREUVES_BENCH_ROUTES="1",
@@ -86,34 +75,7 @@ def _start(tmp_dir: Path, log: Path, **env_overrides: str) -> tuple[subprocess.P
         PREUVES_RATE_LIMIT_PER_MIN="0",  # tested in test_api_ratelimit.py; here it would make pace matter
     )
     env.update(env_overrides)
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", f"from api.server import run; run(port={port})"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,  # cwd: `tests` must be importable
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise AssertionError(f"server not ready:\n{log.read_text()[-3000:]}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    return start_server(tmp_dir, log, **env)
 
 
 def _partial_upload(port: int, sent: int, declared: int = 20_000_000) -> socket.socket:
@@ -160,7 +122,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
     srv = Server(url=url, proc=proc, tmp_dir=tmp_dir, log=log, baseline_hwm_kb=_status_kb(proc.pid, "VmHWM"),
                  victim_dir=victim_dir)
     yield srv
-    _stop(proc)
+    stop_server(proc)
     assert not list(tmp_dir.iterdir()), "the server left its upload directory behind"
 
 
@@ -212,16 +174,6 @@ def zeros(total: int, chunk: int = 1 << 20) -> Iterable[bytes]:
         total -= chunk
 
 
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status and body["code"] == code
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
-
-
-# -- start-up and operations ----------------------------------------------------------------------
 def test_next_process_removes_the_upload_dir_of_a_killed_one(server):
     assert server.victim_dir is not None and not server.victim_dir.exists()
 

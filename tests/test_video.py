@@ -83,6 +83,19 @@ def test_good_videos_are_accepted_with_their_facts(engine, videos, name, contain
     assert facts["bitrate"] > 0
 
 
+@pytest.mark.parametrize("name", ["ok.mp4", "ok.mov", "ok.avi", "ok.flv"])
+def test_extensionless_upload_files_give_the_same_facts(engine, videos, name, tmp_path):
+    """The HTTP layer stores uploads as "up-…" (no extension); libmediainfo must still read them fully."""
+    import shutil
+
+    bare = tmp_path / "up-7f3a"
+    shutil.copy(videos[name], bare)
+    named = engine.validate(videos[name], "video")
+    report = engine.validate(bare, "video", filename=name)
+    assert report.facts["video"] == named.facts["video"]
+    assert report.codes == named.codes
+
+
 def test_audio_track_is_a_fact(engine, videos):
     assert engine.validate(videos["ok.mp4"], "video").facts["video"]["audio"] is True
     assert engine.validate(videos["ok.mov"], "video").facts["video"]["audio"] is False
