@@ -19,18 +19,19 @@ def _cached(name: str, make) -> Path:
     return path
 
 
-def png_1080p() -> Path:
-    """A full-HD capture with real detail (an ffmpeg test-pattern frame: ~1 Mo, like a busy screen)."""
+def png_1080p(busy: bool = False) -> Path:
+    """A full-HD capture (an ffmpeg test-pattern frame): ~230 Ko like a typical application screen, or
+    with ``busy`` noise ~3.6 Mo (a photo-like screen: the worst case for decoding)."""
     def make(directory: Path, name: str) -> Path:
         import subprocess
 
         out = directory / name
-        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                        "testsrc2=size=1920x1080:rate=1,noise=alls=12:allf=t", "-frames:v", "1", str(out)],
-                       check=True, timeout=60)
+        source = "testsrc2=size=1920x1080:rate=1" + (",noise=alls=12:allf=t" if busy else "")
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", source,
+                        "-frames:v", "1", str(out)], check=True, timeout=60)
         return out
 
-    return _cached("screen-1080p.png", make)
+    return _cached("screen-1080p-busy.png" if busy else "screen-1080p.png", make)
 
 
 def mp4_30s() -> Path:

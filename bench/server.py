@@ -27,8 +27,9 @@ class Server:
         self.tmp_dir = tmp_dir
         tmp_dir.mkdir(parents=True, exist_ok=True)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PREUVES_")}
+        # No per-caller rate limit: every request of a benchmark comes from one address.
         self.env.update({"PREUVES_LOAD_ENTRYPOINTS": "0", "PREUVES_TMP_DIR": str(tmp_dir),
-                         "PREUVES_LOG_LEVEL": "warning", **env})
+                         "PREUVES_LOG_LEVEL": "warning", "PREUVES_RATE_LIMIT_PER_MIN": "0", **env})
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "Server":

@@ -251,3 +251,25 @@ def test_utf16_log_with_bom(engine, logs_dir):
     f = facts(engine.validate(path, "logs"))
     assert (f["kind"], f["encoding"], f["bom"], f["lines"]) == ("text", "utf-16", True, 2)
     assert f["last_timestamp"] == "2023-03-24T14:06:00"
+
+
+@pytest.mark.parametrize(
+    "line, kind",
+    [
+        ("MOT DE PASSE : Azerty-2024", "password_pair"),
+        ("mot_de_passe=Azerty-2024", "password_pair"),
+        ("MDP=Azerty-2024", "password_pair"),
+        ("client_secret=9f8e7d6c5b", "password_pair"),
+        ("API-KEY: 9f8e7d6c5b4a", "password_pair"),
+        ("AccessToken=9f8e7d6c5b4a", "password_pair"),
+        ("PWD=Azerty-2024", "password_pair"),
+        ("Authorization: BEARER abcdefghijklmnop1234", "bearer_token"),
+        ("authorization: basic ZGVtbzpkZW1vMTIz", "basic_auth"),
+        ("key id AKIAIOSFODNN7EXAMPLE used", "aws_access_key"),
+        ("SMTP://user:Azerty-2024@mail.example", "url_password"),
+        ("-----BEGIN OPENSSH PRIVATE KEY-----", "private_key"),
+    ],
+)
+def test_secret_prefilter_never_hides_a_match(line, kind):
+    """The literal prefilter of scan_secrets must let every spelling its regex accepts through."""
+    assert scan_secrets(f"2024-03-01 10:00:00 DEBUG {line}\n").kinds() == [kind]

@@ -7,6 +7,7 @@ errors (a missing or unreadable path is reported before anything is checked).
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor, as_completed
 import os
 import sys
 from pathlib import Path
@@ -92,12 +93,16 @@ def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, p
     try:
         with progress:
             task = progress.add_task("Vérification" if lang == "fr" else "Checking", total=len(paths))
-            for raw in paths:
-                try:
-                    reports.append(engine.validate(raw, proof_type, lang=lang))
-                except OSError as exc:
-                    _fail(f"{raw} : lecture impossible ({exc.strerror})")
-                progress.advance(task)
+            # As many files at once as there are workers: hashing in this process overlaps parsing there.
+            with ThreadPoolExecutor(max_workers=engine.pool.workers) as pool:
+                futures = [pool.submit(engine.validate, raw, proof_type, lang=lang) for raw in paths]
+                for future in as_completed(futures):
+                    progress.advance(task)
+                for raw, future in zip(paths, futures):
+                    try:
+                        reports.append(future.result())
+                    except OSError as exc:
+                        _fail(f"{raw} : lecture impossible ({exc.strerror})")
     finally:
         engine.close()
     if as_json:

@@ -112,7 +112,7 @@ def scan_identities(text: str, max_matches: int = 10_000) -> IdentityScan:
             masked = mask_nir(nir)
             if masked not in scan.unknown_valid:
                 scan.unknown_valid.append(masked)
-    for match in _OID_RE.finditer(text):
+    for match in _OID_RE.finditer(text) if "1.2.250.1.213.1.4." in text else ():
         kind = INS_OIDS["1.2.250.1.213.1.4." + match.group(1)]
         scan.ins_oids[kind] = scan.ins_oids.get(kind, 0) + 1
     return scan
@@ -184,6 +184,19 @@ _SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# Literals one of which each pattern's match must contain (in lower case): a cheap ``in`` test on the
+# text skips the regex pass — seven case-insensitive passes over a 1 Mo log cost ~180 ms, the
+# literal tests ~2 ms — without changing what is found.
+_SECRET_NEEDLES: dict[str, tuple[str, ...]] = {
+    "private_key": ("private key",),
+    "jwt": ("eyj",),
+    "bearer_token": ("bearer",),
+    "basic_auth": ("basic",),
+    "aws_access_key": ("akia", "asia"),
+    "url_password": ("://",),
+    # password|passwd|passphrase|mot de passe / pwd / mdp / client_secret|secret_key / api key / access token
+    "password_pair": ("pass", "pwd", "mdp", "secret", "api", "token"),
+}
 # Values that are placeholders, not secrets (masked in the log already, or a template).
 _PLACEHOLDER_RE = re.compile(r"(?i)^(?:[*x•#.]+|<.*|\$\{.*|\{\{.*|%s|null|none|nil|undefined|redacted|\[redacted\]|hidden|changeme|\(.*)$")
 
@@ -210,7 +223,10 @@ def scan_secrets(text: str, max_matches: int = 1000) -> SecretScan:
     """Find private keys, tokens and passwords in ``text``; bounded to ``max_matches`` per kind."""
     scan = SecretScan()
     line_starts: list[int] | None = None
+    lowered = text.lower()
     for kind, pattern in _SECRET_PATTERNS:
+        if not any(needle in lowered for needle in _SECRET_NEEDLES[kind]):
+            continue
         for count, match in enumerate(pattern.finditer(text)):
             if count >= max_matches:
                 break
