@@ -19,6 +19,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -170,22 +171,44 @@ def section_tools(rep: Report, runs: int) -> None:
     rep.p("Les deux côtés paient le démarrage de leur processus (pour `preuves` : Python et deux workers).")
 
 
+class _Clients:
+    """One keep-alive HTTP client per load thread, as the portal would hold (creating an httpx client
+    per request costs the load generator more CPU than the service spends on a small file)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._all: list[httpx.Client] = []
+
+    def get(self) -> httpx.Client:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = httpx.Client(timeout=120)
+            self._all.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self._all:
+            client.close()
+
+
 def _load(server: Server, path: Path, proof_type: str, total: int, clients: int) -> tuple[float, list[float], int]:
     latencies: list[float] = []
     errors = 0
+    pool_of_clients = _Clients()
 
     def one(_: int) -> None:
         nonlocal errors
-        with httpx.Client(timeout=120) as client:
-            started = time.perf_counter()
-            response = _upload(client, server.base + "/v1/validations", path, proof_type)
-            latencies.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                errors += 1
+        client = pool_of_clients.get()
+        started = time.perf_counter()
+        response = _upload(client, server.base + "/v1/validations", path, proof_type)
+        latencies.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            errors += 1
 
     started = time.perf_counter()
     with cf.ThreadPoolExecutor(clients) as pool:
         list(pool.map(one, range(total)))
+    pool_of_clients.close()
     return time.perf_counter() - started, latencies, errors
 
 
@@ -258,20 +281,22 @@ def section_soak(rep: Report, total: int) -> None:
         statuses: dict[int, int] = {}
         deadline = time.monotonic() + 1800
 
+        clients = _Clients()
+
         def one(i: int) -> None:
             if time.monotonic() > deadline:
                 return
             path, proof_type = files[i % len(files)]
-            with httpx.Client(timeout=120) as client:
-                started = time.perf_counter()
-                code = _upload(client, server.base + "/v1/validations", path, proof_type).status_code
-                latencies.append(time.perf_counter() - started)
-                statuses[code] = statuses.get(code, 0) + 1
+            started = time.perf_counter()
+            code = _upload(clients.get(), server.base + "/v1/validations", path, proof_type).status_code
+            latencies.append(time.perf_counter() - started)
+            statuses[code] = statuses.get(code, 0) + 1
 
         started = time.perf_counter()
         with cf.ThreadPoolExecutor(16) as pool:
             list(pool.map(one, range(total)))
         elapsed = time.perf_counter() - started
+        clients.close()
         time.sleep(1)
         end_rss = sum(rss_bytes(p) for p in tree_pids(server.pid))
         end_tmp = sum(1 for _ in tmp_dir.rglob("*"))
