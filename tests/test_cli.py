@@ -84,3 +84,19 @@ def test_types_lists_the_rules():
     assert {row["id"] for row in data["proof_types"]} == {"video", "screenshot", "report_link", "logs", "pdf_report"}
     table = preuves("types")
     assert "50 Mo" in table.stdout and "tout format" in table.stdout
+
+
+def test_check_against_a_requirement(files):
+    """A plain PDF for a proof that asks for PDF/A-1: the PDF/A warning becomes an error."""
+    result = preuves("check", "--json", "--requirement", "DOC/va1.01.01.01", "--rem", "BIO", str(files["pdf"]))
+    assert result.returncode == 1, result.stderr
+    (report,) = json.loads(result.stdout)
+    assert report["facts"]["requirement"]["id"] == "DOC/va1.01.01.01"
+    pdfa = [f for f in report["findings"] if f["code"] == "pdf_report.pdfa_missing"]
+    assert pdfa and pdfa[0]["severity"] == "error"
+
+
+def test_unknown_requirement_is_a_usage_error_with_close_ids(files):
+    result = preuves("check", "--requirement", "DOC/va1.01.01.99", "--rem", "BIO", str(files["pdf"]))
+    assert result.returncode == 2
+    assert "DOC/va1.01.01.99" in result.stderr and "DOC/va1.01.01.0" in result.stderr

@@ -64,8 +64,11 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Un tableau JSON de rapports, un par fichier, dans l'ordre.")
 @click.option("--lang", type=click.Choice(LANGS), default="fr", show_default=True, help="Langue des messages.")
 @click.option("--rules", type=click.Path(dir_okay=False), envvar="PREUVES_RULES", help="Fichier de règles TOML.")
+@click.option("--requirement", metavar="PREUVE", help="La preuve du REM que ces fichiers fournissent (DOC/va1.01.01.01).")
+@click.option("--rem", metavar="REM", help="Le REM de la preuve (BIO, RIS, LGC, DPI, PFI, DB).")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, paths: tuple[str, ...]) -> None:
+def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, requirement: str | None,
+          rem: str | None, paths: tuple[str, ...]) -> None:
     """Vérifie un ou plusieurs fichiers de preuve."""
     problems = []
     for raw in paths:
@@ -81,7 +84,10 @@ def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, p
     engine = _engine(rules)
     try:
         engine.check_proof_type(proof_type)
+        if requirement:
+            engine.requirement(requirement, rem)  # an unknown proof id fails now, with close ids
     except PreuvesError as exc:
+        engine.close()
         _fail(exc.message if lang == "fr" else exc.message_en)
     reports: list[Report] = []
     console = Console(stderr=True)
@@ -95,7 +101,8 @@ def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, p
             task = progress.add_task("Vérification" if lang == "fr" else "Checking", total=len(paths))
             # As many files at once as there are workers: hashing in this process overlaps parsing there.
             with ThreadPoolExecutor(max_workers=engine.pool.workers) as pool:
-                futures = [pool.submit(engine.validate, raw, proof_type, lang=lang) for raw in paths]
+                futures = [pool.submit(engine.validate, raw, proof_type, lang=lang, requirement=requirement, rem=rem)
+                           for raw in paths]
                 for future in as_completed(futures):
                     progress.advance(task)
                 for raw, future in zip(paths, futures):
