@@ -23,7 +23,7 @@ from api.logs import ensure_handler
 from api.middleware import RequestContextMiddleware
 from api.problems import Problem
 from api.ratelimit import RateLimitMiddleware
-from api.routes import bench, dossiers, health, metrics, proof_types, requirements, validations, web
+from api.routes import bench, docs, dossiers, health, metrics, proof_types, requirements, validations, web
 from api.settings import ApiSettings, get_settings
 from api.upload import UploadDir
 from validator_core import __version__
@@ -77,6 +77,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api/routes/docs.py from local files (no CDN)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = None
@@ -98,7 +100,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         )
     app.add_middleware(RequestContextMiddleware)
 
-    for module in (health, metrics, proof_types, validations, dossiers, requirements, web):  # web: the page at /
+    for module in (health, metrics, proof_types, validations, dossiers, requirements, web, docs):  # web: the page at /
         app.include_router(module.router)
     if settings.bench_routes:  # receive-only route for bench/ (off in production)
         app.include_router(bench.router)

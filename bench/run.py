@@ -276,7 +276,7 @@ def section_soak(rep: Report, total: int) -> None:
             for path, proof_type in files:
                 _upload(warm, server.base + "/v1/validations", path, proof_type)
         base_rss = sum(rss_bytes(p) for p in tree_pids(server.pid))
-        base_tmp = sum(1 for _ in tmp_dir.rglob("*"))
+        base_tmp = sum(1 for p in tmp_dir.rglob("*") if p.is_file())
         latencies: list[float] = []
         statuses: dict[int, int] = {}
         deadline = time.monotonic() + 1800
@@ -299,7 +299,7 @@ def section_soak(rep: Report, total: int) -> None:
         clients.close()
         time.sleep(1)
         end_rss = sum(rss_bytes(p) for p in tree_pids(server.pid))
-        end_tmp = sum(1 for _ in tmp_dir.rglob("*"))
+        end_tmp = sum(1 for p in tmp_dir.rglob("*") if p.is_file())
     latencies.sort()
     errors = sum(n for code, n in statuses.items() if code != 200)
     rep.table(["requêtes", "durée s", "statuts", "p50 ms", "p99 ms", "RSS début → fin (Mio)", "fichiers temporaires début → fin"],
