@@ -17,7 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -25,7 +24,7 @@ from api.deps import ApiKeyDep, EngineDep, SettingsDep, SlotDep, UploadDirDep
 from api.errors import BadRequest, MissingFile
 from api.middleware import add_log_fields
 from api.problems import responses
-from api.routes.validations import REM_SCHEMA, check_lang, check_rem, largest_limit, storage_limit, validate_to_report
+from api.routes.validations import REM_SCHEMA, check_lang, check_rem, largest_limit, storage_limit, validate_many
 from api.upload import MultipartReceiver, ReceivedFile
 from validator_core.dossier import Dossier, DossierEntry, ProofMatcher, check_dossier, to_markdown
 from validator_core.engine import Engine
@@ -172,20 +171,11 @@ def _profiles(engine: Engine, rem: str, values: list[str]) -> list[str]:
 
 async def _validate_all(request: Request, engine: Engine, files: list[ReceivedFile], entries: list[DossierEntry],
                         rem: str, lang: str) -> dict[str, Report]:
-    """Every matched file against its proof, as many at once as the engine has workers."""
+    """Every matched file against its proof (bounded like a batch), by temp path."""
     by_path = {str(f.path): f for f in files}
-    reports: dict[str, Report] = {}
-    limiter = anyio.CapacityLimiter(max(1, engine.pool.workers))
-
-    async def one(entry: DossierEntry) -> None:
-        async with limiter:
-            reports[str(entry.path)] = await validate_to_report(
-                request, engine, by_path[str(entry.path)], None, lang, requirement=entry.proof, rem=rem)
-
-    async with anyio.create_task_group() as group:
-        for entry in entries:
-            group.start_soon(one, entry)
-    return reports
+    jobs = [(by_path[str(entry.path)], None, entry.proof) for entry in entries]
+    reports = await validate_many(request, engine, jobs, lang, rem=rem)
+    return {str(entry.path): report for entry, report in zip(entries, reports)}
 
 
 class _Validated:

@@ -175,6 +175,27 @@ async def validate_to_report(request: Request, engine: Engine, received: Receive
     return report
 
 
+async def validate_many(request: Request, engine: Engine, jobs: list[tuple[ReceivedFile, str | None, str | None]],
+                        lang: str, *, rem: str | None = None) -> list[Report]:
+    """Validate several received files ``(file, proof type, requirement)``, reports in the same order.
+
+    At most as many at once as the engine has workers: one batch or dossier never takes every worker
+    from the other requests.
+    """
+    reports: list[Report | None] = [None] * len(jobs)
+    limiter = anyio.CapacityLimiter(max(1, engine.pool.workers))
+
+    async def one(i: int, upload: ReceivedFile, type_id: str | None, requirement: str | None) -> None:
+        async with limiter:
+            reports[i] = await validate_to_report(request, engine, upload, type_id, lang, requirement=requirement,
+                                                  rem=rem)
+
+    async with anyio.create_task_group() as group:
+        for i, (upload, type_id, requirement) in enumerate(jobs):
+            group.start_soon(one, i, upload, type_id, requirement)
+    return [report for report in reports if report is not None]
+
+
 @router.post(
     "",
     summary="Valider un fichier de preuve",
@@ -237,21 +258,9 @@ async def create_batch_validation(
         lang = check_lang(received.field("lang"))
         check_fields(engine, {"proof_type": [t or "" for t in types], "rem": [rem or ""],
                               "requirement": [r or "" for r in requirements]})
-        reports: list[dict[str, Any]] = [{} for _ in received.files]
-
-        async def one(i: int, upload: ReceivedFile, type_id: str | None, requirement: str | None) -> None:
-            reports[i] = await validate_received(request, engine, upload, type_id, lang, requirement=requirement, rem=rem)
-
-        # A batch uses at most as many engine workers at once as there are: other requests keep theirs.
-        limiter = anyio.CapacityLimiter(max(1, engine.pool.workers))
-
-        async def bounded(i: int, upload: ReceivedFile, type_id: str | None, requirement: str | None) -> None:
-            async with limiter:
-                await one(i, upload, type_id, requirement)
-
-        async with anyio.create_task_group() as group:
-            for i, (upload, type_id, requirement) in enumerate(zip(received.files, types, requirements)):
-                group.start_soon(bounded, i, upload, type_id, requirement)
+        jobs = [(upload, type_id, requirement)
+                for upload, type_id, requirement in zip(received.files, types, requirements)]
+        reports = [report.to_dict() for report in await validate_many(request, engine, jobs, lang, rem=rem)]
     finally:
         received.cleanup()
     add_log_fields(files=len(reports), verdicts=[r["verdict"] for r in reports])
