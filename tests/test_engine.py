@@ -72,7 +72,10 @@ def test_formats_outside_the_ans_table_are_not_allowed(engine, samples, sample, 
     assert core_codes(report) == ["format.not_allowed"]
     finding = report.findings[0]
     assert finding.severity == Severity.ERROR
-    assert proof_type in {"pdf_report"} or "PNG" in finding.details["allowed"]
+    expected_allowed = {"screenshot": "PNG, JPEG, MP4, MOV, AVI, FLV", "video": "MP4, MOV, AVI, FLV, PNG, JPEG",
+                        "pdf_report": "PDF"}[proof_type]
+    assert finding.details["allowed"] == expected_allowed
+    assert finding.details["media_type"] == report.file.media_type != "application/octet-stream"
 
 
 def test_pdf_named_mp4_and_html_named_png_are_rejected(engine, samples, tmp_path):
