@@ -24,8 +24,8 @@ from api.deps import ApiKeyDep, EngineDep, SettingsDep, SlotDep, UploadDirDep
 from api.errors import BadRequest, MissingFile
 from api.middleware import add_log_fields
 from api.problems import responses
-from api.routes.validations import REM_SCHEMA, check_lang, check_rem, largest_limit, storage_limit, validate_many
-from api.upload import MultipartReceiver, ReceivedFile
+from api.routes.validations import REM_SCHEMA, check_lang, check_rem, largest_limit, upload_receiver, validate_many
+from api.upload import ReceivedFile
 from validator_core.dossier import Dossier, DossierEntry, ProofMatcher, check_dossier, to_markdown
 from validator_core.engine import Engine
 from validator_core.messages import LANGS
@@ -96,14 +96,10 @@ async def create_dossier_check(
     output: Annotated[str, Query(alias="format", pattern="^(json|md)$",
                                  description="`json` (défaut) ou `md` (rapport Markdown)")] = "json",
 ) -> Response:
-    largest = largest_limit(engine)
-    receiver = MultipartReceiver(
-        # The largest storage limit for every file (its type is known once its name is matched); an
-        # unknown ``rem`` sent before the files is answered before they are read.
-        upload_dir, storage_limit=storage_limit(engine), body_cap=settings.dossier_body_cap(largest),
-        file_cap=settings.body_cap(largest), drain_bytes=settings.drain_bytes, max_files=settings.dossier_max_files,
-        fields=DOSSIER_FIELDS,
-    )
+    # Every file stored up to the largest limit (its type is known once its name is matched); an
+    # unknown ``rem`` sent before the files is answered before they are read.
+    receiver = upload_receiver(engine, settings, upload_dir, body_cap=settings.dossier_body_cap(largest_limit(engine)),
+                               max_files=settings.dossier_max_files, fields=DOSSIER_FIELDS)
     received = await receiver.receive(request)
     try:
         if not received.files:

@@ -20,7 +20,8 @@ from api.deps import ApiKeyDep, EngineDep, SettingsDep, SlotDep, UploadDirDep
 from api.errors import BadRequest, MissingFile
 from api.middleware import add_log_fields
 from api.problems import responses
-from api.upload import MultipartReceiver, Received, ReceivedFile
+from api.settings import ApiSettings
+from api.upload import MultipartReceiver, Received, ReceivedFile, UploadDir
 from validator_core.engine import Engine
 from validator_core.errors import PreuvesError, UnknownRem, UnsupportedLanguage
 from validator_core.messages import LANGS
@@ -147,6 +148,17 @@ def largest_limit(engine: Engine) -> int:
     return max(rule.max_bytes for rule in engine.rules.proof_types.values())
 
 
+def upload_receiver(engine: Engine, settings: ApiSettings, upload_dir: UploadDir, *, body_cap: int, max_files: int,
+                    fields: tuple[str, ...]) -> MultipartReceiver:
+    """The receiver of a validating route: each file capped like a single upload (the service cap) and
+    stored up to its type's limit; the whole body capped at ``body_cap``."""
+    return MultipartReceiver(
+        upload_dir, storage_limit=storage_limit(engine), body_cap=body_cap,
+        file_cap=settings.body_cap(largest_limit(engine)), drain_bytes=settings.drain_bytes,
+        max_files=max_files, fields=fields,
+    )
+
+
 def check_lang(lang: str | None) -> str:
     lang = lang or "fr"
     if lang not in LANGS:
@@ -211,11 +223,8 @@ async def validate_many(request: Request, engine: Engine, jobs: list[tuple[Recei
 async def create_validation(
     request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep, _slot: SlotDep,
 ) -> JSONResponse:
-    largest = largest_limit(engine)
-    receiver = MultipartReceiver(
-        upload_dir, storage_limit=storage_limit(engine), body_cap=settings.body_cap(largest),
-        file_cap=settings.body_cap(largest), drain_bytes=settings.drain_bytes, max_files=1, fields=REQUEST_FIELDS,
-    )
+    receiver = upload_receiver(engine, settings, upload_dir, body_cap=settings.body_cap(largest_limit(engine)),
+                               max_files=1, fields=REQUEST_FIELDS)
     received = await receiver.receive(request)
     try:
         upload = received.single_file()
@@ -244,12 +253,8 @@ async def create_validation(
 async def create_batch_validation(
     request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep, _slot: SlotDep,
 ) -> JSONResponse:
-    largest = largest_limit(engine)
-    receiver = MultipartReceiver(
-        upload_dir, storage_limit=storage_limit(engine), body_cap=settings.batch_body_cap(largest),
-        file_cap=settings.body_cap(largest), drain_bytes=settings.drain_bytes, max_files=settings.batch_max_files,
-        fields=REQUEST_FIELDS,
-    )
+    receiver = upload_receiver(engine, settings, upload_dir, body_cap=settings.batch_body_cap(largest_limit(engine)),
+                               max_files=settings.batch_max_files, fields=REQUEST_FIELDS)
     received = await receiver.receive(request)
     try:
         types = _batch_types(received)
