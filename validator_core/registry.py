@@ -110,7 +110,6 @@ class PluginRegistry:
     pm: pluggy.PluginManager
     checks: dict[str, CheckDeclaration] = field(default_factory=dict)
     messages: dict[str, Message] = field(default_factory=dict)
-    message_owner: dict[str, str] = field(default_factory=dict)
     dist_versions: dict[str, str] = field(default_factory=dict)  # entry-point plugins' distributions
     _catalogue_cache: Any = field(default=None, repr=False)
     _inspectors: dict[str, Callable[..., list[Any]]] = field(default_factory=dict)
@@ -170,14 +169,10 @@ class PluginRegistry:
             raise PluginError(f"plugin {name!r} has an invalid hook implementation: {exc}") from exc
 
     def _collect_messages(self) -> None:
-        for code, message in CORE_MESSAGES.items():
-            self.messages[code] = message
-            self.message_owner[code] = CORE_PLUGIN_NAME
         from validator_core.requirements import REQUIREMENT_MESSAGES
 
-        for code, message in REQUIREMENT_MESSAGES.items():  # requirement.*: core-ish, any catalogue's
-            self.messages[code] = message
-            self.message_owner[code] = CORE_PLUGIN_NAME
+        self.messages.update(CORE_MESSAGES)
+        self.messages.update(REQUIREMENT_MESSAGES)  # requirement.*: core codes, usable by any catalogue
         for impl in self.pm.hook.preuves_register_messages.get_hookimpls():
             plugin_name = impl.plugin_name
 
@@ -193,7 +188,6 @@ class PluginRegistry:
                 if not (fr and fr.strip()) or not (en and en.strip()):
                     raise PluginError(f"plugin {_plugin!r}: code {code!r} needs both a French and an English message")
                 self.messages[code] = Message(fr=fr, en=en)
-                self.message_owner[code] = _plugin
 
             impl.function(register=register)
 

@@ -127,7 +127,7 @@ def storage_limit(engine: Engine, *, check: bool = True) -> Callable[[int, dict[
     Called as each file part begins, with the fields received so far: with ``check``, a bad
     ``proof_type`` / ``requirement`` / ``rem`` sent before the file ends the request there (422).
     """
-    largest = max(rule.max_bytes for rule in engine.rules.proof_types.values())
+    largest = largest_limit(engine)
 
     def limit(index: int, fields: dict[str, list[str]]) -> int:
         if check:
