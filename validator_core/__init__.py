@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 from validator_core.hookspecs import hookimpl  # noqa: E402
 from validator_core.models import FileFacts, Finding, Inspection, Report, Severity, Verdict  # noqa: E402
 from validator_core.proof import Proof, finding  # noqa: E402
-from validator_core.errors import PreuvesError, UnknownProofType, UnsupportedLanguage  # noqa: E402
+from validator_core.errors import EngineUnavailable, PreuvesError, UnknownProofType, UnsupportedLanguage  # noqa: E402
 from validator_core.engine import Engine, default_engine, validate  # noqa: E402
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "finding",
     "hookimpl",
     "PreuvesError",
+    "EngineUnavailable",
     "UnknownProofType",
     "UnsupportedLanguage",
 ]

@@ -73,3 +73,26 @@ class UnknownRem(PreuvesError):
         )
         self.valid = valid
 
+
+
+class EngineUnavailable(PreuvesError):
+    """The engine could not examine the file for reasons that are not the file's.
+
+    Workers that cannot start, a broken pool, a dead fork server, fork refused, a missing shared
+    library: the file was never looked at, so no verdict is given. Callers answer 503 with
+    ``Retry-After`` (HTTP) or exit 2 (CLI); ``retry_after_s`` says when trying again makes sense.
+    """
+
+    code = "engine.unavailable"
+
+    def __init__(self, reason: str, *, retry_after_s: int = 5) -> None:
+        super().__init__(
+            "Le moteur de validation est momentanément indisponible : le fichier n'a pas été examiné. "
+            f"Réessayez dans {retry_after_s} s ; si le problème persiste, prévenez l'exploitant du service.",
+            "The validation engine is temporarily unavailable: the file was not examined. "
+            f"Try again in {retry_after_s} s; if it persists, tell the service's operator.",
+            reason=reason,
+            retry_after_s=retry_after_s,
+        )
+        self.reason = reason
+        self.retry_after_s = retry_after_s
