@@ -15,10 +15,23 @@ import plistlib
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from validator_core import Inspection, Proof, finding, hookimpl
-from validator_core.textscan import decode_text, find_urls, mask_identities, mask_url, url_credentials
+from validator_core.textscan import decode_text, mask_identities
+from validator_core.urls import (
+    HOMOGRAPH_FORMS,
+    MASK,
+    OBFUSCATION_FORMS,
+    BrowserURL,
+    find_urls,
+    lookalike_of,
+    mask_url,
+    mask_urls_in_text,
+    masked_url,
+    parse_url,
+    token_shape,
+)
 from validator_core.xmlsafe import child_text, find_first, local_name, parse_xml
 
 __version__ = "1.0.0"
@@ -65,10 +78,55 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Link to a site that is not a known test platform ({hosts}); expected platforms: {known}.",
     ),
     "report_link.credentials_in_url": (
-        "Un lien contient des identifiants ({kinds}) : {example}. Retirez-les avant le dépôt et changez "
-        "le mot de passe ou le jeton concerné.",
-        "A link carries credentials ({kinds}): {example}. Remove them before filing and change that "
-        "password or token.",
+        "Un lien contient des identifiants ({kinds}) : {example}. Quiconque lit le dossier pourrait "
+        "s'en servir : retirez-les avant le dépôt (un lien permanent Gazelle ou MSSanté n'en a pas "
+        "besoin) et révoquez le jeton, la signature ou le mot de passe concerné.",
+        "A link carries credentials ({kinds}): {example}. Anyone reading the dossier could use them: "
+        "remove them before filing (a Gazelle or MSSanté permalink needs none) and revoke that token, "
+        "signature or password.",
+    ),
+    "report_link.backslash_in_url": (
+        "Le lien {example} contient une barre oblique inverse (\\) avant son chemin : un navigateur la lit "
+        "comme « / » et ouvre {host}, pas le site qui semble écrit. Ce lien est refusé : déposez le lien "
+        "copié depuis la barre d'adresse du navigateur, sans « \\ ».",
+        "The link {example} holds a backslash (\\) before its path: a browser reads it as \"/\" and opens "
+        "{host}, not the site it seems to name. The link is refused: file the link copied from the "
+        "browser's address bar, without \"\\\".",
+    ),
+    "report_link.userinfo_in_url": (
+        "Le lien {example} contient un nom d'utilisateur ou un mot de passe avant « @ » : un navigateur "
+        "ouvre {host}, et ce qui précède « @ » peut faire passer ce site pour un autre, ou divulguer un "
+        "mot de passe. Ce lien est refusé : retirez la partie « …@ » et, si c'était un mot de passe, "
+        "changez-le.",
+        "The link {example} holds a user name or password before \"@\": a browser opens {host}, and "
+        "what comes before \"@\" can pass that site off as another one, or leak a password. The link "
+        "is refused: remove the \"…@\" part and, if it was a password, change it.",
+    ),
+    "report_link.obfuscated_url": (
+        "Le lien {example} écrit son nom d'hôte sous une forme déguisée ({forms}) : un navigateur ouvre "
+        "{host}. Un lien copié depuis la barre d'adresse n'a jamais cette forme, qui sert à tromper un "
+        "lecteur ou un filtre : ce lien est refusé. Déposez le lien tel que la plateforme l'affiche.",
+        "The link {example} spells its host name in a disguised form ({forms}): a browser opens {host}. "
+        "A link copied from the address bar never looks like this, a form used to fool a reader or a "
+        "filter: the link is refused. File the link as the platform shows it.",
+    ),
+    "report_link.idn_homograph": (
+        "Le nom d'hôte « {unicode} » (en clair : {host}) imite des lettres latines avec des lettres "
+        "d'autres alphabets ou d'une adresse connue ({forms}) : ce n'est pas une plateforme de test "
+        "connue ({known}). Ce lien est refusé : déposez le lien vers la plateforme officielle.",
+        "The host name \"{unicode}\" (plainly: {host}) imitates Latin letters with letters of other "
+        "scripts, or a known address ({forms}): it is not a known test platform ({known}). The link is "
+        "refused: file the link to the official platform.",
+    ),
+    "report_link.invalid_url": (
+        "{count} lien(s) mal formé(s) qu'un navigateur refuse d'ouvrir ({example}) : ignoré(s).",
+        "{count} malformed link(s) that a browser refuses to open ({example}): ignored.",
+    ),
+    "report_link.no_valid_link": (
+        "Aucun lien du fichier ne s'ouvre dans un navigateur ({count} adresse(s) mal formée(s)) : "
+        "déposez le lien vers le rapport copié depuis la barre d'adresse.",
+        "No link in the file opens in a browser ({count} malformed address(es)): file the link to the "
+        "report copied from the address bar.",
     ),
     "report_link.not_a_report": (
         "Le lien {example} mène à la plateforme {platform} mais pas à un rapport ou une exécution de "
@@ -116,7 +174,7 @@ def preuves_register_messages(register):
 
 
 # --- inference: claim Gazelle XML reports ---------------------------------------------------------
-_PROLOG_JUNK_RE = re.compile(r"^\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>|\s+)*", re.S | re.I)
+_SPACES_RE = re.compile(r"\s*")
 _ROOT_RE = re.compile(r"<(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)([^>]*)>?", re.S)
 SNIFF_CHARS = 16 * 1024
 
@@ -133,7 +191,7 @@ def sniff_gazelle_root(head: bytes) -> str | None:
     else:
         text = sample.decode("utf-8", errors="ignore")
     text = text.lstrip("\ufeff")[:SNIFF_CHARS]
-    rest = text[_PROLOG_JUNK_RE.match(text).end():]
+    rest = text[_prolog_end(text):]
     root = _ROOT_RE.match(rest)
     if root is None:
         return None
@@ -147,6 +205,33 @@ def sniff_gazelle_root(head: bytes) -> str | None:
     return None
 
 
+def _prolog_end(text: str) -> int:
+    """Where the root element may start: after the XML declaration, PIs, comments and a DOCTYPE.
+
+    A loop over ``str.find`` rather than one regex: a regex with lazy ``.*?`` and ``\\s*`` around
+    optional parts backtracks quadratically on a DOCTYPE followed by spaces and no ``>``.
+    """
+    pos, size = 0, len(text)
+    while pos < size:
+        pos = _SPACES_RE.match(text, pos).end()
+        if text.startswith("<?", pos):
+            end, skip = text.find("?>", pos + 2), 2
+        elif text.startswith("<!--", pos):
+            end, skip = text.find("-->", pos + 4), 3
+        elif text[pos:pos + 9].upper() == "<!DOCTYPE":
+            bracket, close = text.find("[", pos), text.find(">", pos)
+            if bracket != -1 and (close == -1 or bracket < close):  # internal subset
+                subset_end = text.find("]", bracket)
+                close = text.find(">", subset_end) if subset_end != -1 else -1
+            end, skip = close, 1
+        else:
+            return pos
+        if end == -1:
+            return size
+        pos = end + skip
+    return pos
+
+
 @hookimpl
 def preuves_infer_proof_type(proof: Proof) -> str | None:
     if "xml" not in proof.media_type and not proof.media_type.startswith("text/"):
@@ -155,13 +240,15 @@ def preuves_infer_proof_type(proof: Proof) -> str | None:
 
 
 # --- link extraction -------------------------------------------------------------------------------
-_URL_SHORTCUT_RE = re.compile(r"(?im)^\s*URL\s*=\s*(\S.*?)\s*$")
+# No "\s" that may span lines, no lazy group before "\s*$": both backtrack quadratically (a 20 kB
+# file of newlines took 3 s). Horizontal blanks only; the value is stripped in Python.
+_URL_SHORTCUT_RE = re.compile(r"(?im)^[ \t]*URL[ \t]*=([^\r\n]*)")
 _HREF_ATTRS = ("href", "src", "action", "formaction", "data")
 
 
 def _links_from_url_shortcut(text: str) -> list[str]:
     """``[InternetShortcut]`` INI files (Windows ``.url``/``.website``): the ``URL=`` lines."""
-    return [m.group(1) for m in _URL_SHORTCUT_RE.finditer(text)]
+    return [value for m in _URL_SHORTCUT_RE.finditer(text) if (value := m.group(1).strip())]
 
 
 def _links_from_webloc(data: bytes) -> list[str] | None:
@@ -251,24 +338,55 @@ def _links_from_pdf(proof: Proof, limits: dict[str, Any]) -> list[str]:
 # --- link analysis ---------------------------------------------------------------------------------
 @dataclass
 class Link:
+    """One link, judged on what a browser makes of it (WHATWG parse), never on its spelling."""
+
     url: str
-    scheme: str
+    parsed: BrowserURL
     host: str | None = None
     platform: str | None = None
     kind: str | None = None
     id: str | None = None
     credentials: tuple[str, ...] = ()
+    imitates: str | None = None
+
+    @property
+    def scheme(self) -> str:
+        return self.parsed.scheme
 
     @property
     def web(self) -> bool:
         return self.scheme in WEB_SCHEMES
 
+    @property
+    def valid(self) -> bool:
+        return self.parsed.valid
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return self.parsed.forms + (("lookalike",) if self.imitates else ())
+
+    @property
+    def refused(self) -> bool:
+        """A deceptive spelling: the link is refused, whatever platform it leads to."""
+        return bool(self.forms)
+
+    @property
+    def shown(self) -> str:
+        return mask_url(self.parsed)
+
     def facts(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"url": mask_url(self.url), "scheme": self.scheme}
+        out: dict[str, Any] = {"url": self.shown, "scheme": self.scheme or "?"}
         for key in ("host", "platform", "kind", "id"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        unicode_host = self.parsed.host_unicode
+        if self.host and unicode_host and unicode_host != self.host:
+            out["host_unicode"] = unicode_host
+        if self.forms:
+            out["forms"] = list(self.forms)
+        if self.web and not self.valid:
+            out["invalid"] = True
         return out
 
 
@@ -289,31 +407,44 @@ EXPECTED_PERMALINK = {
 }
 
 
+def _safe_id(value: str) -> str:
+    """A permalink id as a fact: masked if it has the shape of a token (ids are numbers and OIDs)."""
+    value = value.strip()
+    return MASK if token_shape(value) else value[:120]
+
+
 def analyse_link(url: str, hosts: dict[str, str]) -> Link:
-    scheme = url.split(":", 1)[0].lower()
-    link = Link(url=url, scheme=scheme)
-    if not link.web:
+    """Parse ``url`` as a browser would and tell its platform and permalink kind (offline)."""
+    parsed = parse_url(url)
+    link = Link(url=url, parsed=parsed)
+    if not link.web or not parsed.valid:
         return link
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").rstrip(".").lower() or None
-    except ValueError:
-        return link
+    host = (parsed.host or "").rstrip(".") or None
     link.host = host
-    link.credentials = tuple(url_credentials(url))
+    link.credentials = tuple(k for k in masked_url(parsed).kinds if k != "userinfo")
     link.platform = hosts.get(host or "")
+    if link.platform is None and host:
+        link.imitates = lookalike_of(host, tuple(hosts))
+    # The path without ";jsessionid=…" path parameters (Java servers append them to any page).
+    path = "/".join(segment.split(";", 1)[0] for segment in parsed.path.split("/"))
     for kind, path_re, param in PERMALINKS.get(link.platform or "", ()):
-        match = path_re.search(parts.path)
+        match = path_re.search(path)
         if not match:
             continue
         if param is None:
-            link.kind, link.id = kind, match.group(1)
+            link.kind, link.id = kind, _safe_id(match.group(1))
             break
-        values = parse_qs(parts.query).get(param)
+        values = parse_qs(parsed.query or "").get(param)
         if values and values[0].strip():
-            link.kind, link.id = kind, values[0].strip()
+            link.kind, link.id = kind, _safe_id(values[0])
             break
     return link
+
+
+def _normalise_host(host: str) -> str:
+    """An allowlisted host as browsers spell it (lower case, punycode), to compare with parsed hosts."""
+    parsed = parse_url("https://" + host.strip() + "/")
+    return (parsed.host or host).rstrip(".").lower()
 
 
 def _unique(links: Iterable[str]) -> list[str]:
@@ -347,10 +478,11 @@ def _int(value: str | None) -> int | None:
 
 
 def _clip(value: str | None, limit: int = 160) -> str | None:
-    """Whitespace-normalised, NIRs masked (a validator may quote the patient's id), at most ``limit``."""
+    """Whitespace-normalised, NIRs and URLs masked (a validator may quote the patient's id or a
+    signed link), at most ``limit``."""
     if value is None:
         return None
-    value = mask_identities(" ".join(value.split()))
+    value = mask_urls_in_text(mask_identities(" ".join(value.split())))
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
@@ -435,7 +567,8 @@ def _gazelle_findings(report: dict[str, Any]) -> list:
 @hookimpl
 def preuves_inspect(proof: Proof) -> Inspection:
     limits = {**DEFAULTS, **proof.thresholds(PLUGIN)}
-    hosts = {str(h).lower(): str(p) for h, p in (proof.rules.plugin_data(PLUGIN).get("hosts") or DEFAULT_HOSTS).items()}
+    configured = proof.rules.plugin_data(PLUGIN).get("hosts") or DEFAULT_HOSTS
+    hosts = {_normalise_host(str(h)): str(p) for h, p in configured.items()}
     data = proof.read(READ_LIMIT)
     findings: list = []
     facts: dict[str, Any] = {}
@@ -484,25 +617,59 @@ def preuves_inspect(proof: Proof) -> Inspection:
     return Inspection(findings=findings, facts=facts)
 
 
+def _forms_text(forms: Iterable[str]) -> str:
+    return ", ".join(dict.fromkeys(forms))
+
+
 def link_findings(links: list[Link], hosts: dict[str, str]) -> list:
-    """The findings about a file's links (one finding per code, listing the first examples)."""
+    """The findings about a file's links (one finding per code, listing the first examples).
+
+    Every URL that enters a message or a detail is the masked form (:func:`mask_url`): the host a
+    browser opens always in clear, credentials never.
+    """
     if not links:
         return [finding("report_link.no_link", "error")]
-    web = [link for link in links if link.web]
     non_web = [link for link in links if not link.web]
-    schemes = ", ".join(sorted({link.scheme + ":" for link in non_web}))
-    if not web:
+    invalid = [link for link in links if link.web and not link.valid]
+    web = [link for link in links if link.web and link.valid]
+    schemes = ", ".join(sorted({(link.scheme or "?") + ":" for link in non_web}))
+    if not web and not invalid:
         return [finding("report_link.no_web_link", "error", schemes=schemes, count=len(non_web))]
     out = []
+    if not web:
+        out.append(finding("report_link.no_valid_link", "error", count=len(invalid)))
+    elif invalid:
+        out.append(finding("report_link.invalid_url", "warning", count=len(invalid), example=invalid[0].shown))
     if non_web:
         out.append(finding("report_link.non_web_link", "warning", schemes=schemes, count=len(non_web)))
+    # Deceptive spellings are refused first: the verdict must not rest on a host the reader misreads.
+    for code, selected in (
+        ("report_link.backslash_in_url", [l for l in web if "backslash" in l.forms]),
+        ("report_link.userinfo_in_url", [l for l in web if "userinfo" in l.forms]),
+        ("report_link.obfuscated_url", [l for l in web if set(l.forms) & set(OBFUSCATION_FORMS)]),
+    ):
+        if selected:
+            first = selected[0]
+            details: dict[str, Any] = {"count": len(selected), "example": first.shown, "host": first.host,
+                                       "links": [l.shown for l in selected[:5]]}
+            if code == "report_link.obfuscated_url":
+                details["forms"] = _forms_text(f for l in selected for f in l.forms if f in OBFUSCATION_FORMS)
+            out.append(finding(code, "error", **details))
+    homographs = [l for l in web if set(l.forms) & {*HOMOGRAPH_FORMS, "lookalike"}]
+    if homographs:
+        first = homographs[0]
+        forms = [f for l in homographs for f in l.forms if f in HOMOGRAPH_FORMS or f == "lookalike"]
+        out.append(finding("report_link.idn_homograph", "error", count=len(homographs), host=first.host,
+                           unicode=first.parsed.host_unicode, forms=_forms_text(forms), imitates=first.imitates,
+                           example=first.shown, known=", ".join(sorted(hosts))))
     insecure = [link for link in web if link.scheme == "http"]
     if insecure:
         out.append(finding("report_link.insecure_http", "warning", count=len(insecure),
-                           example=mask_url(insecure[0].url), links=[mask_url(l.url) for l in insecure[:5]]))
+                           example=insecure[0].shown, links=[l.shown for l in insecure[:5]]))
     # Once the file holds a report permalink, its other links (a PDF's or a page's navigation, a
-    # validator's documentation) are context: listed in the facts, not warned about.
-    has_permalink = any(link.kind for link in web)
+    # validator's documentation) are context: listed in the facts, not warned about. A refused link
+    # is no permalink, whatever its path.
+    has_permalink = any(link.kind and not link.refused for link in web)
     unknown = [] if has_permalink else [link for link in web if link.platform is None]
     if unknown:
         names = sorted({link.host or "?" for link in unknown})
@@ -512,10 +679,12 @@ def link_findings(links: list[Link], hosts: dict[str, str]) -> list:
     if leaking:
         kinds = sorted({k for link in leaking for k in link.credentials})
         out.append(finding("report_link.credentials_in_url", "warning", kinds=", ".join(kinds),
-                           count=len(leaking), example=mask_url(leaking[0].url)))
-    not_report = [] if has_permalink else [l for l in web if l.platform in PERMALINKS and l.kind is None]
+                           count=len(leaking), example=leaking[0].shown))
+    not_report = [] if has_permalink else [
+        l for l in web if l.platform in PERMALINKS and l.kind is None and not l.refused
+    ]
     if not_report:
         first = not_report[0]
-        out.append(finding("report_link.not_a_report", "warning", count=len(not_report), example=mask_url(first.url),
+        out.append(finding("report_link.not_a_report", "warning", count=len(not_report), example=first.shown,
                            platform=first.platform, expected=EXPECTED_PERMALINK[first.platform]))
     return out

@@ -7,35 +7,55 @@ INS OIDs tell a test (``.10``) or demo (``.11``) identity from a real one (``.8`
 
 from __future__ import annotations
 
+import base64
+import json
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from typing import Any, Iterator
 
+import re2
 from stdnum.fr import nir as stdnum_nir
 
 # --- URLs -------------------------------------------------------------------------------------
-# Any scheme (so that javascript:/data:/file: links are seen and refused), then non-space characters;
-# trailing punctuation is trimmed by clean_url().
-URL_RE = re.compile(r"""(?i)\b((?:https?|ftp|file|javascript|data|vbscript|mailto):[^\s<>"'`]+)""")
-WEB_URL_RE = re.compile(r"(?i)\bhttps?://[^\s<>\"'`]+")
+# Finding, parsing (WHATWG, as browsers do) and masking URLs live in validator_core.urls; these
+# names stay importable from here.
+from validator_core.urls import (  # noqa: E402,F401 - re-exports
+    SECRET_QUERY_PARAMS,
+    URL_RE,
+    WEB_URL_RE,
+    clean_url,
+    find_urls,
+    mask_url,
+    mask_urls_in_text,
+    url_credentials,
+)
 
 
-def clean_url(url: str) -> str:
-    return url.rstrip(".,;:!?)]}>»\u201d'\"")
+# --- Linear-time patterns --------------------------------------------------------------------
+# Every pattern that runs over upload content is compiled with RE2 (google-re2): its automaton takes
+# time linear in the input whatever the input, where a backtracking engine rescans a run of token
+# characters from every token start (a 1 Mo log of "-eyJhbGci" took 21 s with the former JWT
+# pattern). RE2 has no look-around: a separator required *before* a match is consumed by the
+# pattern, one required *after* is checked in Python. Upload text is scanned as its UTF-8 bytes with
+# byte-wise (Latin-1) patterns: one encoding per scan, and every position is a byte offset.
+_BYTES = re2.Options()
+_BYTES.encoding = re2.Options.Encoding.LATIN1
+_BYTES.log_errors = False
+_TEXT = re2.Options()
+_TEXT.log_errors = False
 
 
-def find_urls(text: str, limit: int = 1000) -> list[str]:
-    """URLs in ``text`` in order of appearance, without duplicates, at most ``limit``."""
-    seen: dict[str, None] = {}
-    for match in URL_RE.finditer(text):
-        seen.setdefault(clean_url(match.group(1)), None)
-        if len(seen) >= limit:
-            break
-    return list(seen)
+def linear(pattern: bytes | str) -> Any:
+    """``pattern`` compiled with RE2: bytes patterns run over bytes (one byte, one character),
+    str patterns over str. Python's ``re`` only for quantifier-free or fixed-size inputs."""
+    return re2.compile(pattern, _BYTES if isinstance(pattern, bytes) else _TEXT)
+
+
+def as_bytes(text: str | bytes) -> bytes:
+    """What the byte patterns scan: ``text`` itself, or its UTF-8 encoding."""
+    return text if isinstance(text, (bytes, bytearray)) else text.encode("utf-8", "surrogatepass")
 
 
 # --- Identities ------------------------------------------------------------------------------
@@ -45,12 +65,34 @@ INS_OIDS = {
     "1.2.250.1.213.1.4.10": "ins_nir_test",
     "1.2.250.1.213.1.4.11": "ins_nir_demo",
 }
-_OID_RE = re.compile(r"(?<![\d.])1\.2\.250\.1\.213\.1\.4\.(8|9|10|11)(?![\d])")
+_OID_PREFIX = b"1.2.250.1.213.1.4."
+# The arc after the INS root, whole (all its digits: .10 is not .1 followed by 0); not after a digit
+# or a dot (…1.2.250… inside a longer OID is another OID).
+_OID_RE = linear(rb"(?:^|[^0-9.])1\.2\.250\.1\.213\.1\.4\.([0-9]+)")
 # A NIR: sex (1, 2; 3, 4, 7, 8 for temporary numbers), year, month, department (2A/2B for Corsica),
-# commune, order number, then a two-digit key; groups may be separated by single spaces.
-_NIR_RE = re.compile(
-    r"(?<![0-9A-Za-z])([123478])\s?(\d{2})\s?(\d{2})\s?(\d{2}|2[ABab])\s?(\d{3})\s?(\d{3})\s?(\d{2})(?![0-9A-Za-z])"
+# commune, order number, then a two-digit key; groups may be separated by one space (also a no-break
+# or thin space, as French typography writes them), never inside a longer run of letters or digits.
+_SEP = rb"(?:[\t\n\v\f\r ]|\xc2\xa0|\xe2\x80[\xaf\x89])?"
+_NIR_RE = linear(
+    rb"(?:^|[^0-9A-Za-z])([123478])" + _SEP + rb"([0-9]{2})" + _SEP + rb"([0-9]{2})" + _SEP
+    + rb"([0-9]{2}|2[ABab])" + _SEP + rb"([0-9]{3})" + _SEP + rb"([0-9]{3})" + _SEP + rb"([0-9]{2})"
 )
+_ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _iter_nirs(data: bytes, max_candidates: int) -> Iterator[tuple[int, int, str]]:
+    """(start, end, digits) of each NIR-shaped number in ``data``; at most ``max_candidates`` tried."""
+    pos = 0
+    for _ in range(max_candidates):
+        match = _NIR_RE.search(data, pos)
+        if match is None:
+            return
+        start, end = match.start(1), match.end()
+        if end < len(data) and data[end] in _ALNUM:
+            pos = start + 1  # glued to a letter or digit: not a NIR; one may start further on
+            continue
+        yield start, end, b"".join(match.groups()).decode("ascii")
+        pos = end
 
 
 @lru_cache(maxsize=1)
@@ -96,14 +138,13 @@ class IdentityScan:
             self.ins_oids[key] = self.ins_oids.get(key, 0) + count
 
 
-def scan_identities(text: str, max_matches: int = 10_000) -> IdentityScan:
-    """Find NIRs and INS OIDs in ``text``; bounded to ``max_matches`` candidates."""
+def scan_identities(text: str | bytes, max_matches: int = 10_000) -> IdentityScan:
+    """Find NIRs and INS OIDs in ``text`` (or its UTF-8 bytes); bounded to ``max_matches`` candidates each."""
     scan = IdentityScan()
     known = test_nirs()
-    for count, match in enumerate(_NIR_RE.finditer(text)):
-        if count >= max_matches:
-            break
-        nir = "".join(match.groups()).upper()
+    data = as_bytes(text)
+    for _start, _end, digits in _iter_nirs(data, max_matches):
+        nir = digits.upper()
         if not stdnum_nir.is_valid(nir):
             scan.invalid_key += 1
         elif nir in known:
@@ -112,93 +153,143 @@ def scan_identities(text: str, max_matches: int = 10_000) -> IdentityScan:
             masked = mask_nir(nir)
             if masked not in scan.unknown_valid:
                 scan.unknown_valid.append(masked)
-    for match in _OID_RE.finditer(text) if "1.2.250.1.213.1.4." in text else ():
-        kind = INS_OIDS["1.2.250.1.213.1.4." + match.group(1)]
-        scan.ins_oids[kind] = scan.ins_oids.get(kind, 0) + 1
+    if _OID_PREFIX in data:
+        for count, match in enumerate(_OID_RE.finditer(data)):
+            if count >= max_matches:
+                break
+            kind = INS_OIDS.get(_OID_PREFIX.decode() + match.group(1).decode("ascii"))
+            if kind is not None:
+                scan.ins_oids[kind] = scan.ins_oids.get(kind, 0) + 1
     return scan
 
 
 # --- Credentials in URLs ---------------------------------------------------------------------
-# Query parameters whose value is a secret. Gazelle's `privacyKey` is deliberately absent: it is the
-# share key that makes a private report readable by the ANS, i.e. what the proof is meant to carry.
-SECRET_QUERY_PARAMS = frozenset(
-    {"password", "passwd", "pwd", "pass", "token", "access_token", "id_token", "refresh_token",
-     "api_key", "apikey", "secret", "client_secret", "auth", "sig", "signature"}
-)
+# SECRET_QUERY_PARAMS, url_credentials() and mask_url() are in validator_core.urls (re-exported
+# above): they judge a URL on the host a browser opens and mask by parameter name and value shape.
 MASK = "•••"
 
 
-def url_credentials(url: str) -> list[str]:
-    """What kind of credentials ``url`` carries: ``"userinfo"`` and/or the secret query parameters."""
-    try:
-        parts = urlsplit(url)
-        found = ["userinfo"] if (parts.username or parts.password) else []
-        for name, value in parse_qsl(parts.query, keep_blank_values=False):
-            if name.lower() in SECRET_QUERY_PARAMS and value:
-                found.append(name)
-    except ValueError:
-        return []
-    return found
-
-
-def mask_url(url: str, max_len: int = 300) -> str:
-    """``url`` with its user name, password and secret query values replaced by ``•••``.
-
-    Safe to show in a report: the credential kinds stay visible, the values never do.
-    """
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            netloc = MASK + "@" + netloc.rsplit("@", 1)[1]
-        query = parts.query
-        if query:
-            # Rebuild from the raw pairs so that the other parameters keep their exact spelling.
-            pairs = [p.partition("=") for p in query.split("&")]
-            query = "&".join(
-                n + (s + MASK if s and n.lower() in SECRET_QUERY_PARAMS and v else s + v) for n, s, v in pairs
-            )
-        masked = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    except ValueError:
-        # Unparsable: keep the scheme only, anything after it could be a secret.
-        masked = url.split(":", 1)[0] + ":" + MASK
-    return masked if len(masked) <= max_len else masked[: max_len - 1] + "…"
-
-
 # --- Secrets in text -------------------------------------------------------------------------
-# Careful regexes rather than a detector library: the kinds that matter in proof logs are few, and
-# each pattern below is anchored on a syntax (PEM armour, JWT's base64 JSON header, an Authorization
-# scheme, userinfo in a URL, a key=value pair) so that ordinary log text does not match.
-_SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("private_key", re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----")),
-    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")),
-    ("bearer_token", re.compile(r"(?i)\bBearer\s+(?!eyJ)[A-Za-z0-9\-._~+/]{16,}=*")),
-    ("basic_auth", re.compile(r"(?i)\bAuthorization\s*:\s*Basic\s+[A-Za-z0-9+/]{8,}=*")),
-    ("aws_access_key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("url_password", re.compile(r"(?i)\b[a-z][a-z0-9+.-]{1,15}://[^\s/:@\"'<>]+:([^\s/@\"'<>]+)@")),
-    (
-        "password_pair",
-        re.compile(
-            r"""(?ix)\b(password|passwd|pwd|passphrase|mot[_ ]de[_ ]passe|mdp|client_secret|secret_key|"""
-            r"""api[_-]?key|access[_-]?token)["']?\s*[=:]\s*["']?([^\s"'&;,<>]{4,})"""
-        ),
-    ),
+# Each pattern is anchored on a syntax (PEM armour, JWT's base64 JSON header, an Authorization
+# scheme, userinfo in a URL, a key=value pair, a vendor's token prefix) so that ordinary log text does
+# not match. The vendor formats and the keyword list follow detect-secrets 1.5 (Yelp, Apache-2.0;
+# plugins aws, github_token, gitlab_token, slack, stripe, sendgrid, npm, pypi_token, openai,
+# azure_storage_key, private_key, keyword), ported rather than depended on: its patterns run on
+# Python's backtracking engine (its own JWT pattern is quadratic on "eyJ" repeated) and it brings
+# `requests` for a verification we never do. Left out of its list: formats with no literal prefix
+# (Twilio "AC…", Mailchimp, Discord, Telegram) match ordinary hexadecimal ids in logs.
+_KEYWORDS = (
+    rb"password|passwd|passphrase|pwd|mot[_ -]?de[_ -]?passe|mdp"
+    rb"|(?:client|app|api|jwt|consumer|shared)[_-]?secret|secret[_-]?key"
+    rb"|api[_-]?key|auth[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|private[_-]?token"
 )
-# Literals one of which each pattern's match must contain (in lower case): a cheap ``in`` test on the
-# text skips the regex pass — seven case-insensitive passes over a 1 Mo log cost ~180 ms, the
-# literal tests ~2 ms — without changing what is found.
-_SECRET_NEEDLES: dict[str, tuple[str, ...]] = {
-    "private_key": ("private key",),
-    "jwt": ("eyj",),
-    "bearer_token": ("bearer",),
-    "basic_auth": ("basic",),
-    "aws_access_key": ("akia", "asia"),
-    "url_password": ("://",),
-    # password|passwd|passphrase|mot de passe / pwd / mdp / client_secret|secret_key / api key / access token
-    "password_pair": ("pass", "pwd", "mdp", "secret", "api", "token"),
-}
+
+
+def _query_names() -> bytes:
+    # The URL parameters that carry a secret (validator_core.urls compares names lower-cased without
+    # "-" and "_"), minus those the key=value pattern already counts: "?password=…" is one secret.
+    keyword = linear(rb"(?i)(?:" + _KEYWORDS.replace(b"[_-]?", b"").replace(b"[_ -]?", b"") + rb")")
+    names = sorted(n for n in SECRET_QUERY_PARAMS if not keyword.fullmatch(n.encode()))
+    return b"|".join(b"[_-]?".join(re.escape(c).encode() for c in name) for name in names)
+
+
+@dataclass(frozen=True)
+class _SecretPattern:
+    kind: str
+    # Literals (lower case) one of which every match contains: a cheap ``in`` test on the lowered text
+    # skips the pass — a test per spelling (tests/test_logs.py) keeps them complete.
+    needles: tuple[bytes, ...]
+    pattern: Any
+    value_group: int = 0  # the part that is the secret (masked in facts); 0: the whole match
+
+
+_SECRET_PATTERNS: tuple[_SecretPattern, ...] = (
+    _SecretPattern("private_key", (b"private key", b"putty-user-key-file"), linear(
+        rb"-{4,5} ?BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP |SSH2 ENCRYPTED )?PRIVATE KEY(?: BLOCK)? ?-{4,5}"
+        rb"|PuTTY-User-Key-File-[0-9]+:")),
+    _SecretPattern("jwt", (b"eyj",), linear(rb"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")),
+    _SecretPattern("bearer_token", (b"bearer",), linear(rb"(?i)\bBearer\s+([A-Za-z0-9._~+/-]{16,}=*)"), 1),
+    _SecretPattern("basic_auth", (b"basic",), linear(rb"(?i)\bAuthorization\s*:\s*Basic\s+([A-Za-z0-9+/]{8,}=*)"), 1),
+    _SecretPattern("aws_access_key", (b"akia", b"asia", b"abia", b"acca", b"a3t"),
+                   linear(rb"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16}\b")),
+    _SecretPattern("aws_secret_key", (b"access",), linear(
+        rb"(?i)\b(?:aws[_-]?)?secret[_-]?access[_-]?key[\"']?\s*[=:]\s*[\"']?([A-Za-z0-9/+]{40})"), 1),
+    _SecretPattern("github_token", (b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_", b"github_pat_"),
+                   linear(rb"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})")),
+    _SecretPattern("gitlab_token", (b"glpat-", b"gldt-", b"glrt-", b"glsoat-", b"glft-", b"glcbt-", b"glptt-"),
+                   linear(rb"\b(?:glpat|gldt|glrt|glsoat|glft|glcbt|glptt)-[A-Za-z0-9_-]{20,}")),
+    _SecretPattern("slack_token", (b"xox", b"xapp-"),
+                   linear(rb"(?i)\b(?:xox[abposr]-(?:[0-9]+-)+[a-z0-9]+|xapp-[0-9]+-[a-z0-9-]{10,})")),
+    _SecretPattern("slack_webhook", (b"hooks.slack.com",),
+                   linear(rb"(?i)https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+")),
+    _SecretPattern("google_api_key", (b"aiza",), linear(rb"\bAIza[0-9A-Za-z_-]{35}")),
+    _SecretPattern("stripe_key", (b"k_live_",), linear(rb"\b[rs]k_live_[0-9A-Za-z]{24,}")),
+    _SecretPattern("sendgrid_key", (b"sg.",), linear(rb"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}")),
+    _SecretPattern("npm_token", (b"npm_",), linear(rb"\bnpm_[A-Za-z0-9]{36}")),
+    _SecretPattern("pypi_token", (b"pypi-age",), linear(rb"\bpypi-AgE[IN][A-Za-z0-9_-]{50,}")),
+    _SecretPattern("openai_key", (b"t3blbkfj",), linear(rb"\bsk-[A-Za-z0-9_-]*T3BlbkFJ[A-Za-z0-9_-]{10,}")),
+    _SecretPattern("azure_storage_key", (b"accountkey=",), linear(rb"(?i)\bAccountKey=([A-Za-z0-9+/=]{86,88})"), 1),
+    _SecretPattern("url_password", (b"://",),
+                   linear(rb"(?i)\b[a-z][a-z0-9+.-]{1,15}://[^\s/:@\"'<>]+:([^\s/@\"'<>]+)@"), 1),
+    _SecretPattern("url_secret_param", (b"=",),
+                   linear(rb"(?i)[?&](?:" + _query_names() + rb")=([^\s&#\"'<>]{4,})"), 1),
+    # The keyword may end a longer name (keystore.password, dbPassword, DB_PWD) but must be followed by
+    # the separator: "passwordExpiry: 2024-01-01" is not a secret.
+    _SecretPattern("password_pair", (b"pass", b"pwd", b"mdp", b"secret", b"api", b"token", b"auth"),
+                   linear(rb"(?i)(" + _KEYWORDS + rb")[\"']?\s*[=:]\s*[\"']?([^\s\"'&;,<>]{4,})"), 2),
+)
 # Values that are placeholders, not secrets (masked in the log already, or a template).
-_PLACEHOLDER_RE = re.compile(r"(?i)^(?:[*x•#.]+|<.*|\$\{.*|\{\{.*|%s|null|none|nil|undefined|redacted|\[redacted\]|hidden|changeme|\(.*)$")
+_PLACEHOLDER_RE = linear(
+    r"(?i)^(?:[*x•#.]+|<.*|\$\{.*|\{\{.*|%s|null|none|nil|undefined|redacted|\[redacted\]|hidden|changeme|\(.*)$"
+)
+_BASE64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+
+
+def _is_jwt(token: bytes) -> bool:
+    """A JWT's first part is base64url JSON (detect-secrets checks it the same way)."""
+    header = token.split(b".", 1)[0]
+    try:
+        value = json.loads(base64.urlsafe_b64decode(header + b"=" * (-len(header) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(value, dict)
+
+
+def _accepted(rule: _SecretPattern, match: Any, data: bytes) -> bool:
+    """The checks RE2 cannot express (no look-around), and the placeholders."""
+    kind = rule.kind
+    if kind == "jwt":
+        return _is_jwt(match.group(0))
+    if kind == "bearer_token":
+        return not _is_jwt(match.group(1))  # a JWT is counted once, as "jwt"
+    if kind == "aws_secret_key":
+        return match.end() == len(data) or data[match.end()] not in _BASE64_CHARS  # exactly 40 characters
+    if kind in ("password_pair", "url_password", "url_secret_param"):
+        value = match.group(rule.value_group)
+        if _PLACEHOLDER_RE.match(value.decode("utf-8", "replace")):
+            return False
+        # PWD=/home/… in an environment dump is the working directory, not a password.
+        if kind == "password_pair" and match.group(1).lower() == b"pwd" and value[:1] in (b"/", b"~"):
+            return False
+    return True
+
+
+def _secret_hits(data: bytes, max_matches: int) -> Iterator[tuple[str, int, int]]:
+    """(kind, start, end of the secret value) per kind in order; at most ``max_matches`` per kind, and
+    at most four times as many candidates (placeholders) looked at."""
+    lowered = data.lower()
+    for rule in _SECRET_PATTERNS:
+        if not any(needle in lowered for needle in rule.needles):
+            continue
+        found = 0
+        for tried, match in enumerate(rule.pattern.finditer(data)):
+            if tried >= 4 * max_matches:
+                break
+            if _accepted(rule, match, data):
+                yield rule.kind, match.start(rule.value_group), match.end(rule.value_group)
+                found += 1
+                if found >= max_matches:
+                    break
 
 
 @dataclass
@@ -218,30 +309,48 @@ class SecretScan:
     def first_lines(self, limit: int = 5) -> list[int]:
         return sorted({n for lines in self.lines.values() for n in lines})[:limit]
 
+    def merge(self, other: "SecretScan", label: str | None = None) -> None:
+        """Add ``other``'s counts; its line numbers are kept only without ``label`` (another file)."""
+        for kind, count in other.counts.items():
+            self.counts[kind] = self.counts.get(kind, 0) + count
+            if label is None:
+                self.lines.setdefault(kind, []).extend(other.lines.get(kind, []))
 
-def scan_secrets(text: str, max_matches: int = 1000) -> SecretScan:
-    """Find private keys, tokens and passwords in ``text``; bounded to ``max_matches`` per kind."""
+
+def scan_secrets(text: str | bytes, max_matches: int = 1000) -> SecretScan:
+    """Find private keys, tokens and passwords in ``text`` (or its UTF-8 bytes); bounded to
+    ``max_matches`` per kind."""
     scan = SecretScan()
-    line_starts: list[int] | None = None
-    lowered = text.lower()
-    for kind, pattern in _SECRET_PATTERNS:
-        if not any(needle in lowered for needle in _SECRET_NEEDLES[kind]):
-            continue
-        for count, match in enumerate(pattern.finditer(text)):
-            if count >= max_matches:
-                break
-            if kind == "password_pair" and _PLACEHOLDER_RE.match(match.group(2)):
-                continue
-            if kind == "url_password" and _PLACEHOLDER_RE.match(match.group(1)):
-                continue
-            if line_starts is None:
-                line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-            line = bisect_right(line_starts, match.start())
-            scan.counts[kind] = scan.counts.get(kind, 0) + 1
-            recorded = scan.lines.setdefault(kind, [])
-            if len(recorded) < 5:
-                recorded.append(line)
+    data = as_bytes(text)
+    for kind, start, _end in _secret_hits(data, max_matches):
+        scan.counts[kind] = scan.counts.get(kind, 0) + 1
+        recorded = scan.lines.setdefault(kind, [])
+        if len(recorded) < 5:
+            recorded.append(data.count(b"\n", 0, start) + 1)
     return scan
+
+
+def mask_secrets(text: str, max_len: int | None = None) -> str:
+    """``text`` with the value of every secret :func:`scan_secrets` finds replaced by ``•••``, every
+    NIR masked and every URL's credentials masked: for facts copied from file content into a report
+    (a SOAP action, a FHIR profile, a ZIP member name…), so that a flagged secret never comes back whole.
+    """
+    if not isinstance(text, str) or not text:
+        return text
+    data = as_bytes(text)
+    spans = sorted((start, end) for _kind, start, end in _secret_hits(data, 1000))
+    if spans:
+        pieces: list[bytes] = []
+        last = 0
+        for start, end in spans:
+            if end <= last:
+                continue
+            pieces += (data[last:max(start, last)], MASK.encode("utf-8"))
+            last = end
+        pieces.append(data[last:])
+        text = b"".join(pieces).decode("utf-8", "surrogatepass")
+    text = mask_urls_in_text(mask_identities(text))
+    return text if max_len is None or len(text) <= max_len else text[: max_len - 1] + "…"
 
 
 # --- Decoding --------------------------------------------------------------------------------
@@ -287,6 +396,15 @@ def decode_text(data: bytes) -> Decoded:
     return Decoded(data.decode("latin-1"), None)
 
 
-def mask_identities(text: str) -> str:
+def mask_identities(text: str, max_candidates: int = 10_000) -> str:
     """``text`` with every NIR-shaped number masked (for quoting third-party messages in a report)."""
-    return _NIR_RE.sub(lambda m: mask_nir("".join(m.groups())), text)
+    data = as_bytes(text)
+    pieces: list[bytes] = []
+    last = 0
+    for start, end, digits in _iter_nirs(data, max_candidates):
+        pieces += (data[last:start], mask_nir(digits).encode("utf-8"))
+        last = end
+    if not pieces:
+        return text
+    pieces.append(data[last:])
+    return b"".join(pieces).decode("utf-8", "surrogatepass")
