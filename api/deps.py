@@ -1,19 +1,21 @@
-"""FastAPI dependencies (``Annotated``): settings, engine, upload directory, API key, in-flight slot."""
+"""FastAPI dependencies (``Annotated``): settings, engine, upload directory, API key, admission (slot)."""
 
 from __future__ import annotations
 
-import hmac
+import contextlib
 import threading
-from typing import Annotated, AsyncIterator
+from typing import Annotated, AsyncIterator, Iterator
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api import metrics
-from api.errors import Saturated, Unauthorized, Unavailable
+from api.callers import caller_of, key_matches
+from api.errors import CallerBusy, Saturated, Unauthorized, Unavailable
 from api.settings import ApiSettings
 from api.upload import UploadDir
 from validator_core.engine import Engine
+from validator_core.errors import EngineUnavailable
 
 
 def _settings(request: Request) -> ApiSettings:
@@ -40,15 +42,6 @@ bearer_scheme = HTTPBearer(auto_error=False, description="Authorization: Bearer 
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: <clé d'API>")
 
 
-def key_matches(given: str, keys: list[str]) -> bool:
-    """Constant-time comparison against every configured key (no early exit reveals which one)."""
-    given_bytes = given.encode()
-    found = False
-    for key in keys:
-        found |= hmac.compare_digest(given_bytes, key.encode())
-    return found
-
-
 def require_api_key(
     settings: SettingsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
@@ -64,42 +57,115 @@ def require_api_key(
         raise Unauthorized()
 
 
-class InFlightGate:
-    """A bounded count of validation requests in this process (receiving or being checked)."""
+class Admission:
+    """Bounded counts of this process's validating requests (single, batch, dossier, bench).
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.count = 0
+    A request is admitted before its body is read: at most ``receiving`` bodies are being received at
+    once, and one caller (API key, else address) has at most ``per_caller`` requests in progress
+    (received or checked), so that one key holder cannot take every place. A place among the
+    ``in_flight`` validations is taken only once the body is complete: a client that sends its file
+    slowly holds a reception place (bounded in time by the minimum upload rate, ``api/upload.py``),
+    never a validation place.
+    """
+
+    def __init__(self, *, receiving: int, in_flight: int, per_caller: int) -> None:
+        self.receiving_limit = receiving
+        self.in_flight_limit = in_flight
+        self.per_caller_limit = per_caller
+        self.receiving = 0
+        self.in_flight = 0
+        self.by_caller: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def try_acquire(self) -> bool:
+    def enter(self, caller: str, retry_after_s: int) -> "Slot":
         with self._lock:
-            if self.count >= self.limit:
+            held = self.by_caller.get(caller, 0)
+            if held >= self.per_caller_limit:
+                metrics.SATURATED.labels("429").inc()
+                raise CallerBusy(retry_after_s, self.per_caller_limit)
+            if self.receiving >= self.receiving_limit:
+                metrics.SATURATED.labels("429").inc()
+                raise Saturated(retry_after_s, self.receiving + self.in_flight, close=True)
+            self.by_caller[caller] = held + 1
+            self.receiving += 1
+        metrics.RECEIVING.inc()
+        return Slot(self, caller, retry_after_s)
+
+    def _start_validating(self) -> bool:
+        with self._lock:
+            if self.in_flight >= self.in_flight_limit:
                 return False
-            self.count += 1
+            self.in_flight += 1
+            self.receiving -= 1
+        metrics.RECEIVING.dec()
         metrics.QUEUE_DEPTH.inc()
         return True
 
-    def release(self) -> None:
+    def _stop_validating(self) -> None:
         with self._lock:
-            self.count -= 1
+            self.in_flight -= 1
+            self.receiving += 1
         metrics.QUEUE_DEPTH.dec()
+        metrics.RECEIVING.inc()
+
+    def _leave(self, caller: str) -> None:
+        with self._lock:
+            self.receiving -= 1
+            left = self.by_caller.get(caller, 1) - 1
+            if left > 0:
+                self.by_caller[caller] = left
+            else:
+                self.by_caller.pop(caller, None)
+        metrics.RECEIVING.dec()
 
 
-async def validation_slot(request: Request, settings: SettingsDep, engine: EngineDep) -> AsyncIterator[None]:
-    """Take a place in the bounded queue before reading the body; 429/503 with Retry-After otherwise."""
-    if not engine.pool.alive:
+class Slot:
+    """One admitted request; :meth:`validating` holds a validation place around the engine calls."""
+
+    def __init__(self, admission: Admission, caller: str, retry_after_s: int) -> None:
+        self.admission = admission
+        self.caller = caller
+        self.retry_after_s = retry_after_s
+
+    @contextlib.contextmanager
+    def validating(self) -> Iterator[None]:
+        admission = self.admission
+        if not admission._start_validating():
+            metrics.SATURATED.labels("429").inc()
+            raise Saturated(self.retry_after_s, admission.in_flight)
+        try:
+            yield
+        finally:
+            admission._stop_validating()
+
+    def release(self) -> None:
+        self.admission._leave(self.caller)
+
+
+def engine_liveness(engine: Engine) -> tuple[bool, bool, str | None]:
+    """``(alive, ready, reason)`` of the engine's workers: dead for good, able to take a file now, why not."""
+    alive = engine.pool.alive
+    return alive, alive, None if alive else "workers de validation arrêtés"
+
+
+def engine_unavailable(engine: Engine) -> str | None:
+    """Why the engine cannot validate now (answered 503 before the body is read), or None."""
+    return None
+
+
+async def validation_slot(request: Request, settings: SettingsDep, engine: EngineDep) -> AsyncIterator[Slot]:
+    """Admit the request before reading its body; 429/503 with Retry-After otherwise."""
+    reason = engine_unavailable(engine)
+    if reason is not None:
         metrics.SATURATED.labels("503").inc()
-        raise Unavailable("workers de validation arrêtés", settings.retry_after_s)
-    gate: InFlightGate = request.app.state.gate
-    if not gate.try_acquire():
-        metrics.SATURATED.labels("429").inc()
-        raise Saturated(settings.retry_after_s, gate.count)
+        raise EngineUnavailable(reason, retry_after_s=settings.retry_after_s)
+    _kind, caller = caller_of(request.scope, [k.get_secret_value() for k in settings.api_keys])
+    slot = request.app.state.admission.enter(caller, settings.retry_after_s)
     try:
-        yield
+        yield slot
     finally:
-        gate.release()
+        slot.release()
 
 
 ApiKeyDep = Depends(require_api_key)
-SlotDep = Annotated[None, Depends(validation_slot)]
+SlotDep = Annotated[Slot, Depends(validation_slot)]

@@ -6,10 +6,10 @@ every :class:`PreuvesError` into ``application/problem+json`` with the status gi
 
 from __future__ import annotations
 
-from validator_core.errors import PreuvesError, UnknownProofType, UnsupportedLanguage
+from validator_core.errors import EngineUnavailable, PreuvesError, UnknownProofType, UnsupportedLanguage
 
-# Library errors are bad requests; their status in HTTP.
-CORE_STATUS: dict[type[PreuvesError], int] = {UnknownProofType: 422, UnsupportedLanguage: 422}
+# Library errors: bad requests, or an engine that could not examine the file (never a verdict).
+CORE_STATUS: dict[type[PreuvesError], int] = {UnknownProofType: 422, UnsupportedLanguage: 422, EngineUnavailable: 503}
 
 
 class ApiError(PreuvesError):
@@ -77,12 +77,65 @@ class Saturated(ApiError):
     code = "service.saturated"
     title = "Service saturé"
 
-    def __init__(self, retry_after_s: int, in_flight: int) -> None:
+    def __init__(self, retry_after_s: int, in_flight: int, *, close: bool = False) -> None:
         super().__init__(
             f"Trop de validations en cours ({in_flight}) : réessayez dans {retry_after_s} s.",
             f"Too many validations in progress ({in_flight}): retry in {retry_after_s} s.",
-            headers={"Retry-After": str(retry_after_s)},
+            headers={"Retry-After": str(retry_after_s)}, close=close,
             retry_after_s=retry_after_s,
+        )
+
+
+class CallerBusy(ApiError):
+    status = 429
+    code = "rate_limit.in_flight"
+    title = "Trop de requêtes en cours"
+
+    def __init__(self, retry_after_s: int, limit: int) -> None:
+        super().__init__(
+            f"Cet appelant a déjà {limit} requêtes de validation en cours (sa part de la file du service) : "
+            f"attendez leurs réponses, puis réessayez dans {retry_after_s} s.",
+            f"This caller already has {limit} validation requests in progress (its share of the service's "
+            f"queue): wait for their answers, then retry in {retry_after_s} s.",
+            headers={"Retry-After": str(retry_after_s)}, close=True,
+            retry_after_s=retry_after_s, limit=limit,
+        )
+
+
+class UploadTimeout(ApiError):
+    """The body came too slowly (or stopped): the upload is abandoned, the file was not examined."""
+
+    status = 408
+    code = "request.timeout"
+    title = "Délai de requête dépassé"
+
+    def __init__(self, reason: str, *, idle_s: float, min_rate: int, window_s: float, received: int) -> None:
+        if reason == "idle":
+            fr = (f"Aucun octet du fichier reçu depuis {idle_s:g} s : l'envoi est abandonné et le fichier n'a pas "
+                  "été examiné. Vérifiez la connexion réseau, puis renvoyez le fichier.")
+            en = (f"No byte of the file received for {idle_s:g} s: the upload is abandoned and the file was not "
+                  "examined. Check the network connection, then send the file again.")
+        else:
+            fr = (f"Envoi trop lent (moins de {min_rate} octets par seconde pendant {window_s:g} s) : l'envoi est "
+                  "abandonné et le fichier n'a pas été examiné. Vérifiez la connexion réseau, puis renvoyez le fichier.")
+            en = (f"Upload too slow (under {min_rate} bytes per second for {window_s:g} s): the upload is abandoned "
+                  "and the file was not examined. Check the network connection, then send the file again.")
+        super().__init__(fr, en, close=True, reason=reason, idle_timeout_s=idle_s, min_rate_bytes=min_rate,
+                         window_s=window_s, received_bytes=received)
+
+
+class AmbiguousFraming(ApiError):
+    status = 400
+    code = "request.ambiguous_framing"
+    title = "Requête invalide"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "La requête porte à la fois Transfer-Encoding et Content-Length : sa longueur est ambiguë (RFC 9112 § 6.1), "
+            "elle est refusée. Envoyez l'un ou l'autre ; si un mandataire ajoute l'en-tête, corrigez sa configuration.",
+            "The request has both Transfer-Encoding and Content-Length: its length is ambiguous (RFC 9112 § 6.1), it is "
+            "refused. Send one or the other; if a proxy adds the header, fix its configuration.",
+            close=True,
         )
 
 
@@ -99,6 +152,14 @@ class Unavailable(ApiError):
             reason=reason,
             retry_after_s=retry_after_s,
         )
+
+
+def headers_of(exc: PreuvesError) -> dict[str, str] | None:
+    if isinstance(exc, ApiError):
+        return exc.headers
+    if isinstance(exc, EngineUnavailable):
+        return {"Retry-After": str(exc.retry_after_s)}
+    return None
 
 
 def status_of(exc: PreuvesError) -> int:

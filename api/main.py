@@ -18,12 +18,14 @@ from fastapi.openapi.utils import get_openapi
 from starlette.requests import ClientDisconnect
 
 from api import problems
-from api.deps import InFlightGate
+from api.callers import ForwardedForMiddleware
+from api.deps import Admission
 from api.logs import ensure_handler
-from api.middleware import RequestContextMiddleware
+from api.middleware import FramingGuardMiddleware, RequestContextMiddleware
 from api.problems import Problem
 from api.ratelimit import RateLimitMiddleware
 from api.routes import bench, docs, dossiers, health, metrics, proof_types, requirements, validations, web
+from api.server import raise_fd_limit
 from api.settings import ApiSettings, get_settings
 from api.upload import UploadDir
 from validator_core import __version__
@@ -50,6 +52,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        raise_fd_limit()  # also when run by a bare ``uvicorn api.main:app`` (preuves serve did it already)
         app.state.upload_dir = UploadDir(settings.upload_dir())
         engine = await anyio.to_thread.run_sync(Engine, settings)
         try:
@@ -61,7 +64,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             log.info("service ready", extra={
                 "rules": engine.rules.version, "plugins": engine.registry.plugin_names,
                 "engine_workers": engine.pool.workers, "auth": settings.auth_enabled,
-                "max_in_flight": settings.max_in_flight, "upload_dir": str(app.state.upload_dir.path),
+                "max_in_flight": settings.max_in_flight, "max_receiving": settings.receiving_limit,
+                "max_in_flight_per_caller": settings.per_caller_limit, "upload_dir": str(app.state.upload_dir.path),
                 "rate_limit_per_min": settings.rate_limit_per_min,
             })
             if not settings.auth_enabled:
@@ -82,7 +86,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = None
-    app.state.gate = InFlightGate(settings.max_in_flight)
+    app.state.admission = Admission(receiving=settings.receiving_limit, in_flight=settings.max_in_flight,
+                                    per_caller=settings.per_caller_limit)
     # Threads that wait on the engine: one per admitted request at most.
     app.state.validate_limiter = anyio.CapacityLimiter(settings.max_in_flight)
     app.state.largest_limit = max(rule.max_bytes for rule in rules.proof_types.values())
@@ -98,6 +103,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             allow_headers=["Authorization", "X-API-Key", "X-Request-ID", "Content-Type"],
             expose_headers=["X-Request-ID", "Retry-After"], max_age=600,
         )
+    # Who the caller is (rate limit, per-caller share) is settled before either looks at it.
+    app.add_middleware(ForwardedForMiddleware, trusted=settings.trusted_proxies)
+    app.add_middleware(FramingGuardMiddleware)  # inside the request context: its 400 has an id and a metric
     app.add_middleware(RequestContextMiddleware)
 
     for module in (health, metrics, proof_types, validations, dossiers, requirements, web, docs):  # web: the page at /

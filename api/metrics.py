@@ -34,8 +34,14 @@ VALIDATION_DURATION = Histogram("preuves_validation_duration_seconds", "Durée d
                                 ["proof_type"], buckets=TIME_BUCKETS)
 CHECK_TIMEOUTS = Counter("preuves_check_timeouts_total", "Vérifications arrêtées à leur délai (check.timeout)", ["check"])
 CHECK_CRASHES = Counter("preuves_check_crashes_total", "Vérifications plantées (check.crashed)", ["check"])
-QUEUE_DEPTH = Gauge("preuves_in_flight_requests", "Requêtes de validation en cours (réception + vérification)",
+QUEUE_DEPTH = Gauge("preuves_in_flight_requests", "Requêtes en cours de vérification (corps reçu en entier)",
                     multiprocess_mode="livesum")
+RECEIVING = Gauge("preuves_receiving_requests", "Requêtes de validation admises dont le corps est en cours de réception",
+                  multiprocess_mode="livesum")
+UPLOAD_TIMEOUTS = Counter("preuves_upload_timeouts_total", "Envois abandonnés (408) : corps trop lent ou interrompu",
+                          ["reason"])  # reason: "slow" or "idle"
+CONNECTIONS_CLOSED = Counter("preuves_connections_closed_total", "Connexions fermées par le service avant une requête",
+                             ["reason"])  # "header_timeout", "evicted" (idle, at the cap), "refused" (at the cap), "malformed"
 RATE_LIMITED = Counter("preuves_rate_limited_total", "Requêtes refusées par la limite de débit par appelant (429)",
                        ["caller"])  # caller: "key" or "ip" (the kind, never the identity)
 SATURATED = Counter("preuves_saturated_total", "Requêtes refusées faute de place (429) ou de workers (503)", ["status"])

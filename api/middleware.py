@@ -1,4 +1,4 @@
-"""Request id, access log and HTTP metrics, as a plain ASGI middleware.
+"""Request id, access log and HTTP metrics; refusal of ambiguous framing. Plain ASGI middlewares.
 
 (Not ``BaseHTTPMiddleware``: it would wrap the streamed upload body in another task and queue.)
 """
@@ -15,12 +15,23 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
+from api.errors import AmbiguousFraming
 from api.logs import request_id_var
+from api.problems import problem_response
 
 log = logging.getLogger("preuves.api.access")
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+# Methods that get their own metric label; anything else a client makes up is "other" (a label per
+# made-up method would grow /metrics without bound).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"})
+
+
+def method_label(method: str) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
 
 # Fields a route adds to the access line (verdict, proof type, sizes): never names or contents.
 log_fields_var: ContextVar[dict[str, Any] | None] = ContextVar("preuves_log_fields", default=None)
@@ -63,13 +74,37 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            metrics.REQUESTS.labels(scope["method"], route, str(status)).inc()
+            method = method_label(scope["method"])
+            metrics.REQUESTS.labels(method, route, str(status)).inc()
             metrics.REQUEST_DURATION.labels(route).observe(elapsed)
             if route not in ("/healthz", "/readyz", "/metrics") or status >= 400:
                 log.info(
                     "request",
-                    extra={"method": scope["method"], "route": route, "status": status,
+                    extra={"method": method, "route": route, "status": status,
                            "duration_ms": round(elapsed * 1000, 1), **fields},
                 )
             log_fields_var.reset(fields_token)
             request_id_var.reset(id_token)
+
+
+class FramingGuardMiddleware:
+    """400 for a request that has both ``Transfer-Encoding`` and ``Content-Length``.
+
+    Its length is ambiguous (RFC 9112 § 6.1: the message may be a smuggling attempt, read one way by a
+    proxy in front and another way here). h11 reads such a body as chunked and goes on; the rule is
+    enforced here, at the application, so that it holds whatever the HTTP server in front of it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            names = {k for k, _ in scope["headers"] if k in (b"transfer-encoding", b"content-length")}
+            if len(names) == 2:
+                error = AmbiguousFraming()
+                response = problem_response(error.status, error.code, error.message, detail_en=error.message_en,
+                                            title=error.title, instance=scope.get("path"), headers=error.headers)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

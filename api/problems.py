@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.status import HTTP_500_INTERNAL_SERVER_ERROR
 
-from api.errors import ApiError, status_of
+from api.errors import ApiError, headers_of, status_of
 from api.logs import request_id_var
 from validator_core.errors import PreuvesError
 
@@ -28,7 +28,8 @@ TYPE_PREFIX = "urn:preuves:problem:"
 
 TITLES = {
     400: "Requête invalide", 401: "Authentification requise", 403: "Accès refusé", 404: "Ressource introuvable",
-    405: "Méthode non autorisée", 406: "Format de réponse non disponible", 413: "Requête trop volumineuse",
+    405: "Méthode non autorisée", 406: "Format de réponse non disponible", 408: "Délai de requête dépassé",
+    413: "Requête trop volumineuse",
     415: "Type de contenu non pris en charge", 422: "Requête invalide", 429: "Service saturé",
     500: "Erreur interne", 503: "Service indisponible",
 }
@@ -71,7 +72,7 @@ def problem_response(
 async def preuves_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PreuvesError)
     status = status_of(exc)
-    headers = exc.headers if isinstance(exc, ApiError) else None
+    headers = headers_of(exc)
     title = exc.title if isinstance(exc, ApiError) else None
     return problem_response(status, exc.code, exc.message, detail_en=exc.message_en, title=title,
                             instance=request.url.path, headers=headers, **exc.details)
@@ -132,9 +133,14 @@ EXAMPLES: dict[int, dict[str, Any]] = {
     429: {"type": TYPE_PREFIX + "service.saturated", "title": "Service saturé", "status": 429,
           "detail": "Trop de validations en cours (32) : réessayez dans 5 s.", "code": "service.saturated",
           "retry_after_s": 5},
-    503: {"type": TYPE_PREFIX + "service.unavailable", "title": "Service indisponible", "status": 503,
-          "detail": "Service indisponible (workers arrêtés) : réessayez dans 5 s.", "code": "service.unavailable",
-          "reason": "workers arrêtés", "retry_after_s": 5},
+    408: {"type": TYPE_PREFIX + "request.timeout", "title": "Délai de requête dépassé", "status": 408,
+          "detail": "Envoi trop lent (moins de 10000 octets par seconde pendant 30 s) : l'envoi est abandonné et le "
+                    "fichier n'a pas été examiné. Vérifiez la connexion réseau, puis renvoyez le fichier.",
+          "code": "request.timeout", "reason": "slow", "min_rate_bytes": 10000, "window_s": 30},
+    503: {"type": TYPE_PREFIX + "engine.unavailable", "title": "Service indisponible", "status": 503,
+          "detail": "Le moteur de validation est momentanément indisponible : le fichier n'a pas été examiné. "
+                    "Réessayez dans 5 s ; si le problème persiste, prévenez l'exploitant du service.",
+          "code": "engine.unavailable", "reason": "workers cannot start", "retry_after_s": 5},
 }
 
 DESCRIPTIONS = {
@@ -142,8 +148,12 @@ DESCRIPTIONS = {
     413: "Corps de requête au-delà du plafond du service (même sans Content-Length ou en chunked).",
     422: "Requête invalide : `proof_type` inconnu (le corps liste `valid`), `lang` inconnue, champ `file` absent, "
          "multipart mal formé.",
-    429: "Trop de validations en cours ; réessayer après `Retry-After` secondes.",
-    503: "Workers de validation indisponibles ; réessayer après `Retry-After` secondes.",
+    400: "Requête HTTP ambiguë (`Transfer-Encoding` et `Content-Length` ensemble : `request.ambiguous_framing`).",
+    408: "Corps reçu trop lentement ou interrompu (`request.timeout`) ; le fichier n'a pas été examiné.",
+    429: "Trop de validations en cours (`service.saturated`), ou trop pour cet appelant (`rate_limit.in_flight`) ; "
+         "réessayer après `Retry-After` secondes.",
+    503: "Moteur indisponible (`engine.unavailable` : le fichier n'a pas été examiné) ou service non démarré "
+         "(`service.unavailable`) ; réessayer après `Retry-After` secondes.",
 }
 
 

@@ -1,10 +1,10 @@
 """Per-caller rate limit on ``/v1/*``: a token bucket per caller, in this process's memory.
 
 The caller is the API key when keys are configured and the request presents a valid one (identified
-by a hash of the key, never the key itself), else the client address (``request.client``: behind a
-reverse proxy, run uvicorn with ``--forwarded-allow-ips`` so that it is the real client's). A wrong
-key does not open a bucket of its own: such a request is counted against its address (and answered
-401 by the route).
+by a hash of the key, never the key itself), else the client address: the socket peer's, or the
+address forwarded by one of ``PREUVES_TRUSTED_PROXIES`` (``api/callers.py``). A wrong key does not
+open a bucket of its own: such a request is counted against its address (and answered 401 by the
+route).
 
 Each bucket holds ``PREUVES_RATE_LIMIT_BURST`` tokens and refills at ``PREUVES_RATE_LIMIT_PER_MIN``
 per minute; a request takes one token (a batch or a dossier counts as one request: the in-flight
@@ -20,7 +20,6 @@ wraps the upload stream.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 import time
@@ -30,7 +29,7 @@ from typing import Callable
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import metrics
-from api.deps import key_matches
+from api.callers import caller_of, key_identity  # noqa: F401 - key_identity: part of this module's API
 from api.errors import ApiError
 from api.problems import problem_response
 from api.settings import ApiSettings
@@ -85,28 +84,6 @@ class TokenBuckets:
 
     def __len__(self) -> int:
         return len(self._buckets)
-
-
-def key_identity(key: str) -> str:
-    # A short digest names the caller in memory; the key itself is never kept nor logged.
-    return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
-
-
-def caller_of(scope: Scope, keys: list[str]) -> tuple[str, str]:
-    """``(kind, id)`` of the caller: ``("key", key:<hash>)`` for a valid key, else ``("ip", ip:<addr>)``."""
-    if keys:
-        presented = []
-        for name, value in scope.get("headers", ()):
-            if name == b"x-api-key":
-                presented.append(value.decode("latin-1"))
-            elif name == b"authorization":
-                scheme, _, credentials = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer" and credentials.strip():
-                    presented.append(credentials.strip())
-        if presented and all(key_matches(p, keys) for p in presented):
-            return "key", key_identity(presented[0])
-    client = scope.get("client")
-    return "ip", "ip:" + (client[0] if client else "unknown")
 
 
 class RateLimitMiddleware:

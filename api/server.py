@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import logging.config
 import os
+import resource
 import shutil
 import tempfile
 from typing import Any
 
 from api.logs import log_config
+from api.protocol import GuardedH11Protocol
 from api.settings import ApiSettings, get_settings
 
 log = logging.getLogger("preuves.api")
@@ -50,18 +52,53 @@ def run(host: str | None = None, port: int | None = None, workers: int | None = 
 
 def _serve(uvicorn: Any, settings: ApiSettings, bind: str, port: int | None, workers: int,
            uvicorn_options: dict[str, Any]) -> None:
-    log.info("starting", extra={"host": bind, "port": port or settings.port, "http_workers": workers})
+    raise_fd_limit()  # inherited by the HTTP processes uvicorn starts
+    connections = settings.connection_limit()
+    log.info("starting", extra={"host": bind, "port": port or settings.port, "http_workers": workers,
+                                "max_connections": connections})
+    options: dict[str, Any] = dict(
+        log_config=log_config(settings.log_level, settings.log_json),
+        access_log=False,  # our middleware logs each request with its id (api/middleware.py)
+        # h11 (its handling of bodies left unread after a response is what api/upload.py expects), with
+        # the time limits and the connection cap h11 and uvicorn lack (api/protocol.py).
+        http=GuardedH11Protocol,
+        ws="none",  # no WebSocket route: an upgrade request is an ordinary request
+        server_header=False,
+        # X-Forwarded-For is read by api/callers.py, from PREUVES_TRUSTED_PROXIES only; uvicorn's own
+        # handling would trust it from 127.0.0.1, so any local client could name itself.
+        proxy_headers=False,
+        timeout_keep_alive=settings.keep_alive_s,
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
+        backlog=settings.backlog,
+        # A backstop: GuardedH11Protocol keeps the connections under this, so uvicorn's plain-text 503
+        # only ever comes for more requests at once than connections.
+        limit_concurrency=connections + 1,
+    )
+    options.update(uvicorn_options)
     uvicorn.run(
         "api.main:app",
         host=bind,
         port=port if port is not None else settings.port,
         workers=workers,
-        log_config=log_config(settings.log_level, settings.log_json),
-        access_log=False,  # our middleware logs each request with its id (api/middleware.py)
-        http="h11",  # its handling of bodies left unread after a response is what api/upload.py expects
-        server_header=False,
-        **uvicorn_options,
+        **options,
     )
+
+
+def raise_fd_limit() -> tuple[int, int]:
+    """Raise this process's file-descriptor limit (soft) to its hard limit; returns ``(soft, hard)``.
+
+    Each connection is a descriptor; the default soft limit (often 1,024) would make a few thousand
+    idle connections exhaust it, and ``accept()`` then fails with EMFILE for everyone.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):  # pragma: no cover - a sandbox may refuse; keep what we have
+            pass
+    return soft, hard
 
 
 def _prepare_multiprocess(workers: int) -> str | None:

@@ -7,6 +7,7 @@ Every field is ``PREUVES_<NAME>`` in the environment and is documented for opera
 from __future__ import annotations
 
 import ipaddress
+import resource
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,8 @@ from validator_core.settings import CoreSettings
 # Room for the multipart framing around one file: boundaries, part headers (name, filename,
 # content type) and the small ``proof_type`` / ``lang`` fields. 64 KiB is far more than a browser sends.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
+# Idle connections cost ~10 kB each in the server; past this many, the oldest idle ones are closed.
+DEFAULT_MAX_CONNECTIONS = 16_384
 
 
 def _split(value: object) -> object:
@@ -68,9 +71,51 @@ class ApiSettings(CoreSettings):
         description="Octets encore lus (et jetés) après le dépassement du plafond, pour que le client reçoive le 413",
     )
     max_in_flight: int = Field(
-        default=32, ge=1, description="Requêtes de validation simultanées (réception + vérification) par processus ; au-delà : 429"
+        default=32, ge=1,
+        description="Requêtes en cours de vérification simultanées par processus (place prise une fois le corps reçu "
+                    "en entier) ; au-delà : 429",
+    )
+    max_receiving: int | None = Field(
+        default=None, ge=1,
+        description="Envois en cours de réception simultanés par processus (défaut : 4 × max_in_flight) ; au-delà : 429",
+    )
+    max_in_flight_per_caller: int | None = Field(
+        default=None, ge=1,
+        description="Requêtes de validation en cours (réception + vérification) par appelant (clé d'API, sinon adresse) "
+                    "(défaut : max_in_flight / 4, au moins 1) ; au-delà : 429 rate_limit.in_flight",
     )
     retry_after_s: int = Field(default=5, ge=1, description="Valeur de l'en-tête Retry-After des réponses 429/503 (secondes)")
+    header_timeout_s: float = Field(
+        default=10.0, gt=0,
+        description="Délai pour recevoir une ligne de requête et des en-têtes complets, depuis l'ouverture de la "
+                    "connexion ou la fin de la réponse précédente (secondes) ; au-delà : 408 et fermeture",
+    )
+    body_idle_timeout_s: float = Field(
+        default=15.0, gt=0, description="Délai maximal sans aucun octet du corps d'un envoi (secondes) ; au-delà : 408",
+    )
+    min_upload_rate_bytes: int = Field(
+        default=10_000, ge=0,
+        description="Débit minimal d'un envoi (octets par seconde), mesuré sur upload_rate_window_s ; 0 = pas de minimum",
+    )
+    upload_rate_window_s: float = Field(
+        default=30.0, ge=1, description="Fenêtre de mesure du débit minimal d'un envoi (secondes)",
+    )
+    keep_alive_s: int = Field(default=5, ge=1, description="Délai d'inactivité d'une connexion entre deux requêtes (secondes)")
+    shutdown_timeout_s: int = Field(
+        default=15, ge=1,
+        description="Attente maximale des requêtes en cours à l'arrêt (SIGTERM) avant de les interrompre (secondes)",
+    )
+    max_connections: int | None = Field(
+        default=None, ge=16,
+        description="Connexions ouvertes au plus par processus (défaut : selon la limite de descripteurs, au plus 16 384) ; "
+                    "au-delà, les connexions inactives les plus anciennes sont fermées",
+    )
+    backlog: int = Field(default=2048, ge=16, description="File d'attente des connexions du noyau (listen backlog)")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Mandataires (adresses ou réseaux CIDR, séparés par des virgules) dont l'en-tête X-Forwarded-For "
+                    "est cru ; vide = l'adresse de la connexion est l'appelant",
+    )
     tmp_dir: Path | None = Field(
         default=None, description="Répertoire des fichiers temporaires de réception (défaut : <tmp système>/segur-preuves)"
     )
@@ -81,7 +126,14 @@ class ApiSettings(CoreSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Niveau des journaux")
     log_json: bool = Field(default=True, description="Journaux en JSON (une ligne par événement) ; 0 = texte lisible")
 
-    _split_lists = field_validator("api_keys", "cors_origins", mode="before")(_split)
+    _split_lists = field_validator("api_keys", "cors_origins", "trusted_proxies", mode="before")(_split)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry at start-up
+        return value
 
     @field_validator("api_keys")
     @classmethod
@@ -107,6 +159,28 @@ class ApiSettings(CoreSettings):
     def rate_limit_capacity(self) -> int:
         """The token bucket's size: how many requests a caller may send at once after a pause."""
         return self.rate_limit_burst or max(1, self.rate_limit_per_min // 10)
+
+    @property
+    def receiving_limit(self) -> int:
+        return self.max_receiving or 4 * self.max_in_flight
+
+    @property
+    def per_caller_limit(self) -> int:
+        return self.max_in_flight_per_caller or max(1, self.max_in_flight // 4)
+
+    def connection_limit(self) -> int:
+        """Open connections per process: what the file-descriptor limit leaves room for, at most 16,384.
+
+        Room is kept for what each request opens besides its socket (temp files, pipes to the workers)
+        so that ``accept()`` never meets EMFILE.
+        """
+        if self.max_connections:
+            return self.max_connections
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == resource.RLIM_INFINITY:
+            soft = DEFAULT_MAX_CONNECTIONS * 2
+        reserve = max(256, soft // 8, 4 * self.receiving_limit)
+        return max(16, min(DEFAULT_MAX_CONNECTIONS, soft - reserve))
 
     def upload_dir(self) -> Path:
         return self.tmp_dir or Path(tempfile.gettempdir()) / "segur-preuves"

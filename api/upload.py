@@ -12,6 +12,9 @@ so the service parses the body itself with ``python_multipart``'s streaming pars
   observed size;
 - past the body cap the request ends with 413 — counted on the bytes actually received, so a lying or
   absent ``Content-Length`` (chunked transfer) changes nothing;
+- the body must keep coming: no byte for ``PREUVES_BODY_IDLE_TIMEOUT_S``, or less than
+  ``PREUVES_MIN_UPLOAD_RATE_BYTES`` per second over ``PREUVES_UPLOAD_RATE_WINDOW_S``, ends it with 408
+  (:class:`UploadPace`): a client that trickles bytes holds its place for one window, not forever;
 - every temp file is removed when the request ends, whatever the outcome (report, error, client
   disconnect); a process killed outright leaves its directory behind, which the next process to
   start removes (:meth:`UploadDir.sweep`).
@@ -30,12 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import AsyncIterator, Callable
 
+import time
+
 import anyio
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from api.errors import BadMultipart, BadRequest, BodyTooLarge, MissingFile, Unavailable
+from api import metrics
+from api.errors import BadMultipart, BadRequest, BodyTooLarge, MissingFile, Unavailable, UploadTimeout
 
 log = logging.getLogger("preuves.api.upload")
 
@@ -210,6 +216,80 @@ def boundary_of(request: Request) -> bytes:
     return boundary
 
 
+@dataclass
+class UploadPace:
+    """How slowly a body may come: some byte every ``idle_s``, and ``min_rate`` bytes per second over
+    each ``window_s`` (0: no minimum). :meth:`wait_s` is how long the next read may wait."""
+
+    idle_s: float
+    min_rate: int
+    window_s: float
+    clock: Callable[[], float] = time.monotonic
+    received: int = 0
+
+    def __post_init__(self) -> None:
+        now = self.clock()
+        self._last = self._window_start = now
+        self._window_bytes = 0
+
+    def wait_s(self) -> float:
+        deadline = self._last + self.idle_s
+        if self.min_rate:
+            deadline = min(deadline, self._window_start + self.window_s)
+        return max(0.0, deadline - self.clock())
+
+    def check(self, n: int) -> None:
+        """After a read of ``n`` bytes (0: the wait ran out); raises :class:`UploadTimeout`."""
+        now = self.clock()
+        if n:
+            self._last = now
+            self._window_bytes += n
+            self.received += n
+        elif now - self._last >= self.idle_s:
+            self._fail("idle")
+        elapsed = now - self._window_start
+        if self.min_rate and elapsed >= self.window_s:
+            if self._window_bytes < self.min_rate * elapsed:
+                self._fail("slow")
+            self._window_start, self._window_bytes = now, 0
+
+    def _fail(self, reason: str) -> None:
+        metrics.UPLOAD_TIMEOUTS.labels(reason).inc()
+        raise UploadTimeout(reason, idle_s=self.idle_s, min_rate=self.min_rate, window_s=self.window_s,
+                            received=self.received)
+
+
+class BodyReader:
+    """The request body, chunk by chunk, each read bounded by an :class:`UploadPace`.
+
+    Reads the ASGI ``receive`` channel itself rather than ``request.stream()``: a read given up
+    because its wait ran out must leave the stream usable (cancelling an async generator ends it).
+    """
+
+    def __init__(self, request: Request, pace: UploadPace) -> None:
+        self._receive = request.receive
+        self.pace = pace
+        self.done = False
+
+    async def next(self) -> bytes | None:
+        """The next non-empty chunk, or None at the end of the body."""
+        while not self.done:
+            with anyio.move_on_after(self.pace.wait_s()) as scope:
+                message = await self._receive()
+            if scope.cancelled_caught:
+                self.pace.check(0)
+                continue
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            body = message.get("body", b"")
+            if not message.get("more_body", False):
+                self.done = True
+            if body:
+                self.pace.check(len(body))
+                return body
+        return None
+
+
 class MultipartReceiver:
     """Receive one request's multipart body: files to temp files, small fields in memory.
 
@@ -219,6 +299,7 @@ class MultipartReceiver:
     :param file_cap: over this many bytes in one file part, 413 (batch: each file like a single upload).
     :param drain_bytes: after a cap is passed, read and drop up to this many more bytes so that a
         client still sending can read the 413; past it the connection is closed.
+    :param pace: how slowly the body may come (default: no bound, for callers that set none).
     """
 
     def __init__(
@@ -231,8 +312,10 @@ class MultipartReceiver:
         drain_bytes: int,
         max_files: int,
         fields: tuple[str, ...] = ("proof_type", "lang"),
+        pace: Callable[[], UploadPace] | None = None,
     ) -> None:
         self.upload_dir = upload_dir
+        self.pace = pace or (lambda: UploadPace(idle_s=float("inf"), min_rate=0, window_s=1.0))
         self.storage_limit = storage_limit
         self.body_cap = body_cap
         self.file_cap = file_cap
@@ -336,13 +419,11 @@ class MultipartReceiver:
             "on_header_value": self._on_header_value, "on_header_end": self._on_header_end,
             "on_headers_finished": self._on_headers_finished, "on_end": self._on_end,
         })
-        stream = request.stream()
+        reader = BodyReader(request, self.pace())
         total = 0
         try:
             try:
-                async for chunk in stream:
-                    if not chunk:
-                        continue
+                while (chunk := await reader.next()) is not None:
                     total += len(chunk)
                     if total > self.body_cap:
                         raise _OverCap(self.body_cap)
@@ -360,9 +441,9 @@ class MultipartReceiver:
                 for received in self.files:
                     await anyio.to_thread.run_sync(received.finish)
             except _OverCap as over:
-                ended = await _drain(stream, self.drain_bytes)
+                ended = await _drain(reader, self.drain_bytes)
                 raise BodyTooLarge(over.limit, close=not ended) from None
-            except (BadRequest, BadMultipart) as exc:
+            except (BadRequest, BadMultipart, UploadTimeout) as exc:
                 exc.headers["Connection"] = "close"  # the rest of the body is not read
                 raise
             except OSError as exc:
@@ -380,14 +461,14 @@ class MultipartReceiver:
                 await anyio.to_thread.run_sync(received.write, received.take())
 
 
-async def _drain(stream: AsyncIterator[bytes], budget: int) -> bool:
-    """Read and drop up to ``budget`` bytes; True when the body ended within it."""
+async def _drain(reader: BodyReader, budget: int) -> bool:
+    """Read and drop up to ``budget`` bytes (at the upload's pace); True when the body ended within it."""
     seen = 0
     try:
-        async for chunk in stream:
+        while (chunk := await reader.next()) is not None:
             seen += len(chunk)
             if seen > budget:
                 return False
-    except ClientDisconnect:
+    except (ClientDisconnect, UploadTimeout):
         return False
     return True

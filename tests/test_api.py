@@ -72,6 +72,8 @@ def _start(tmp_dir: Path, log: Path, **env_overrides: str) -> tuple[subprocess.P
         PREUVES_API_KEYS=",".join(KEYS),
         PREUVES_BENCH_ROUTES="1",
         PREUVES_MAX_IN_FLIGHT=str(MAX_IN_FLIGHT),
+        # One key sends several requests at once here; the per-caller share is tested in test_api_robustness.py.
+        PREUVES_MAX_IN_FLIGHT_PER_CALLER=str(MAX_IN_FLIGHT + 1),
         PREUVES_RATE_LIMIT_PER_MIN="0",  # tested in test_api_ratelimit.py; here it would make pace matter
     )
     env.update(env_overrides)
@@ -337,16 +339,25 @@ def test_hanging_plugin_times_out_while_other_requests_are_served(client, media)
 
 
 def test_full_queue_is_429_with_retry_after(server, client, media):
+    # Uploads still being received hold no validation place…
     socks = [_partial_upload(server.port, sent=1000) for _ in range(MAX_IN_FLIGHT)]
     try:
         assert _wait_for(lambda: len(server.files_left()) == MAX_IN_FLIGHT)
-        response = client.post("/v1/validations", files={"file": ("app.log", media["log"].read_bytes())})
-        assert_problem(response, 429, "service.saturated")
-        assert int(response.headers["retry-after"]) > 0
+        assert client.post("/v1/validations", files={"file": ("a.log", b"ok\n")}).status_code == 200
     finally:
         for sock in socks:
             sock.close()
     assert _wait_for(lambda: not server.files_left())
+    # … files being checked do: MAX_IN_FLIGHT hanging checks (each until its timeout) fill the queue.
+    with ThreadPoolExecutor(MAX_IN_FLIGHT) as pool:
+        hanging = [pool.submit(client.post, "/v1/validations", data={"proof_type": "logs"},
+                               files={"file": (f"hang{i}.log", b"HANG here\n" * 10)}) for i in range(MAX_IN_FLIGHT)]
+        assert _wait_for(lambda: 'preuves_in_flight_requests ' + f"{MAX_IN_FLIGHT:.1f}" in httpx.get(server.url + "/metrics").text)
+        response = httpx.post(server.url + "/v1/validations", headers={"X-API-Key": KEYS[0]},
+                              files={"file": ("app.log", media["log"].read_bytes())})
+        assert_problem(response, 429, "service.saturated")
+        assert int(response.headers["retry-after"]) > 0
+        assert [h.result(timeout=TIMEOUT_S * 5).status_code for h in hanging] == [200] * MAX_IN_FLIGHT
     assert _wait_for(lambda: client.post("/v1/validations", files={"file": ("a.log", b"ok\n")}).status_code == 200)
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from api.deps import ApiKeyDep, SettingsDep, SlotDep, UploadDirDep
 from api.problems import responses
+from api.routes.validations import upload_pace
 from api.upload import MultipartReceiver
 
 router = APIRouter(prefix="/v1/bench", tags=["bench"], dependencies=[ApiKeyDep])
@@ -23,7 +24,7 @@ class Received(BaseModel):
 
 
 @router.post("/receive", summary="Réception seule (mesures)", response_model=Received,
-             responses=responses(401, 413, 422, 429, 503),
+             responses=responses(400, 401, 408, 413, 422, 429, 503),
              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"],
                  "properties": {"file": {"type": "string", "format": "binary"}},
@@ -32,7 +33,8 @@ async def bench_receive(request: Request, settings: SettingsDep, upload_dir: Upl
     largest = request.app.state.largest_limit
     cap = settings.body_cap(largest)
     receiver = MultipartReceiver(upload_dir, storage_limit=lambda i, f: cap, body_cap=cap, file_cap=cap,
-                                 drain_bytes=settings.drain_bytes, max_files=1, fields=())
+                                 drain_bytes=settings.drain_bytes, max_files=1, fields=(),
+                                 pace=lambda: upload_pace(settings))
     received = await receiver.receive(request)
     try:
         upload = received.single_file()

@@ -85,14 +85,14 @@ MARKDOWN_200 = {"description": "Le rapport Markdown (`format=md`)", "content": {
                 "dont le nom commence par l'identifiant de la preuve) et renvoie le résultat de `preuves dossier "
                 "--json` : statut et rapport de chaque preuve déposée, preuves manquantes, fichiers sans preuve, "
                 "synthèse (`summary.ready`). 200 quel que soit le résultat. `format=md` : le rapport Markdown.",
-    responses={**responses(401, 413, 422, 429, 503), 200: {
+    responses={**responses(400, 401, 408, 413, 422, 429, 503), 200: {
         "description": "Le résultat du dossier (JSON), ou le rapport Markdown avec `format=md`",
         "content": {"application/json": {"schema": {"type": "object"}}, **MARKDOWN_200["content"]},
     }},
     openapi_extra=dossier_body(),
 )
 async def create_dossier_check(
-    request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep, _slot: SlotDep,
+    request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep, slot: SlotDep,
     output: Annotated[str, Query(alias="format", pattern="^(json|md)$",
                                  description="`json` (défaut) ou `md` (rapport Markdown)")] = "json",
 ) -> Response:
@@ -127,7 +127,8 @@ async def create_dossier_check(
             else:
                 entries.append(DossierEntry(proof.id, upload.path))
 
-        reports = await _validate_all(request, engine, received.files, entries, rem, lang)
+        with slot.validating():
+            reports = await _validate_all(request, engine, received.files, entries, rem, lang)
         result = check_dossier(_Validated(engine, reports), Dossier(rem=rem, profiles=[], entries=entries, unmatched=unmatched),
                                rem=rem, profiles=profiles, lang=lang)
         for proof in [*result.proofs, *result.unknown]:

@@ -1,10 +1,17 @@
-"""``GET /healthz`` (the process answers) and ``GET /readyz`` (it can validate). Open: no API key."""
+"""``GET /healthz`` (liveness: the process and its engine work) and ``GET /readyz`` (readiness: it can
+validate now). Open: no API key.
+
+Liveness fails (503) when the engine's workers are dead and do not come back: an orchestrator should
+then restart the process. Readiness fails while the engine is not started, has no plugin, or has no
+worker able to take a file right now (a pool being rebuilt): send traffic elsewhere for a moment.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from api.deps import engine_liveness
 from api.errors import Unavailable
 from api.problems import responses
 
@@ -22,8 +29,14 @@ class Ready(BaseModel):
     workers: int
 
 
-@router.get("/healthz", summary="Vivant", response_model=Health)
-async def healthz() -> Health:
+@router.get("/healthz", summary="Vivant : le processus répond et ses workers ne sont pas morts",
+            response_model=Health, responses=responses(503))
+async def healthz(request: Request) -> Health:
+    engine = getattr(request.app.state, "engine", None)
+    if engine is not None:  # before start-up (or during shutdown) the process itself is alive
+        alive, _ready, reason = engine_liveness(engine)
+        if not alive:
+            raise Unavailable(reason or "workers de validation arrêtés", request.app.state.settings.retry_after_s)
     return Health(status="ok")
 
 
@@ -37,6 +50,7 @@ async def readyz(request: Request) -> Ready:
     plugins = engine.registry.plugin_names
     if not plugins:
         raise Unavailable("aucun plugin enregistré", retry)
-    if not engine.pool.alive:
-        raise Unavailable("workers de validation arrêtés", retry)
+    _alive, ready, reason = engine_liveness(engine)
+    if not ready:
+        raise Unavailable(reason or "workers de validation arrêtés", retry)
     return Ready(status="ready", rules=engine.rules.version, plugins=plugins, workers=engine.pool.workers)

@@ -21,15 +21,15 @@ from api.errors import BadRequest, MissingFile
 from api.middleware import add_log_fields
 from api.problems import responses
 from api.settings import ApiSettings
-from api.upload import MultipartReceiver, Received, ReceivedFile, UploadDir
+from api.upload import MultipartReceiver, Received, ReceivedFile, UploadDir, UploadPace
 from validator_core.engine import Engine
-from validator_core.errors import PreuvesError, UnknownRem, UnsupportedLanguage
+from validator_core.errors import EngineUnavailable, PreuvesError, UnknownRem, UnsupportedLanguage
 from validator_core.messages import LANGS
 from validator_core.models import Report
 
 router = APIRouter(prefix="/v1/validations", tags=["validations"], dependencies=[ApiKeyDep])
 
-ERRORS = responses(401, 413, 422, 429, 503)
+ERRORS = responses(400, 401, 408, 413, 422, 429, 503)
 
 
 class BatchReport(BaseModel):
@@ -155,8 +155,13 @@ def upload_receiver(engine: Engine, settings: ApiSettings, upload_dir: UploadDir
     return MultipartReceiver(
         upload_dir, storage_limit=storage_limit(engine), body_cap=body_cap,
         file_cap=settings.body_cap(largest_limit(engine)), drain_bytes=settings.drain_bytes,
-        max_files=max_files, fields=fields,
+        max_files=max_files, fields=fields, pace=partial(upload_pace, settings),
     )
+
+
+def upload_pace(settings: ApiSettings) -> UploadPace:
+    return UploadPace(idle_s=settings.body_idle_timeout_s, min_rate=settings.min_upload_rate_bytes,
+                      window_s=settings.upload_rate_window_s)
 
 
 def check_lang(lang: str | None) -> str:
@@ -202,10 +207,33 @@ async def validate_many(request: Request, engine: Engine, jobs: list[tuple[Recei
             reports[i] = await validate_to_report(request, engine, upload, type_id, lang, requirement=requirement,
                                                   rem=rem)
 
-    async with anyio.create_task_group() as group:
-        for i, (upload, type_id, requirement) in enumerate(jobs):
-            group.start_soon(one, i, upload, type_id, requirement)
+    try:
+        async with anyio.create_task_group() as group:
+            for i, (upload, type_id, requirement) in enumerate(jobs):
+                group.start_soon(one, i, upload, type_id, requirement)
+    except BaseExceptionGroup as group_error:
+        # One file's error is the request's: an engine that could not examine a file is a 503 for the
+        # whole batch (never a partial result), any other domain error its own status.
+        raise _first_error(group_error) from None
     return [report for report in reports if report is not None]
+
+
+def _first_error(group_error: BaseExceptionGroup) -> BaseException:
+    leaves: list[BaseException] = []
+
+    def walk(error: BaseException) -> None:
+        if isinstance(error, BaseExceptionGroup):
+            for inner in error.exceptions:
+                walk(inner)
+        else:
+            leaves.append(error)
+
+    walk(group_error)
+    for wanted in (EngineUnavailable, PreuvesError):
+        found = next((e for e in leaves if isinstance(e, wanted)), None)
+        if found is not None:
+            return found
+    return leaves[0] if len(leaves) == 1 else group_error
 
 
 @router.post(
@@ -215,13 +243,14 @@ async def validate_many(request: Request, engine: Engine, jobs: list[tuple[Recei
                 "`lang`) et renvoie le rapport (200, quel que soit le verdict). Avec `requirement`, le fichier est "
                 "jugé pour cette preuve du REM (types admis, PDF/A-1, plein écran…). Un fichier au-delà de la limite "
                 "de son type donne un rapport `rejected` avec `file.too_large` ; un corps au-delà du plafond du "
-                "service, 413.",
+                "service, 413. Un moteur qui n'a pas pu examiner le fichier donne 503 `engine.unavailable`, jamais "
+                "un rapport.",
     response_model=Report,
     responses=ERRORS,
     openapi_extra=upload_body([], batch=False)  # proof type enum filled from the rules: api/main.py,
 )
 async def create_validation(
-    request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep, _slot: SlotDep,
+    request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep, slot: SlotDep,
 ) -> JSONResponse:
     receiver = upload_receiver(engine, settings, upload_dir, body_cap=settings.body_cap(largest_limit(engine)),
                                max_files=1, fields=REQUEST_FIELDS)
@@ -232,7 +261,9 @@ async def create_validation(
         requirement, rem = received.field("requirement"), received.field("rem")
         lang = check_lang(received.field("lang"))
         check_fields(engine, {"proof_type": [proof_type or ""], "requirement": [requirement or ""], "rem": [rem or ""]})
-        report = await validate_received(request, engine, upload, proof_type, lang, requirement=requirement, rem=rem)
+        with slot.validating():  # a validation place, now that the file is complete
+            report = await validate_received(request, engine, upload, proof_type, lang, requirement=requirement,
+                                             rem=rem)
     finally:
         received.cleanup()
     add_log_fields(size=upload.size, proof_type=report["proof_type"], verdict=report["verdict"],
@@ -251,7 +282,7 @@ async def create_validation(
     openapi_extra=upload_body([], batch=True),
 )
 async def create_batch_validation(
-    request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep, _slot: SlotDep,
+    request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep, slot: SlotDep,
 ) -> JSONResponse:
     receiver = upload_receiver(engine, settings, upload_dir, body_cap=settings.batch_body_cap(largest_limit(engine)),
                                max_files=settings.batch_max_files, fields=REQUEST_FIELDS)
@@ -265,7 +296,8 @@ async def create_batch_validation(
                               "requirement": [r or "" for r in requirements]})
         jobs = [(upload, type_id, requirement)
                 for upload, type_id, requirement in zip(received.files, types, requirements)]
-        reports = [report.to_dict() for report in await validate_many(request, engine, jobs, lang, rem=rem)]
+        with slot.validating():
+            reports = [report.to_dict() for report in await validate_many(request, engine, jobs, lang, rem=rem)]
     finally:
         received.cleanup()
     add_log_fields(files=len(reports), verdicts=[r["verdict"] for r in reports])
