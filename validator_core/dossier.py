@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -346,14 +347,44 @@ def summary_line(result: DossierResult, lang: str = "fr") -> str:
             + ("Prêt pour le dépôt." if s["ready"] else "Pas prêt pour le dépôt."))
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+# -- Markdown ----------------------------------------------------------------------------------
+# Every string that comes from outside the code (file names, ids as written, finding messages that quote
+# file content, catalogue texts) goes through md_text(): a file named "<img src=x onerror=…>",
+# "[x](javascript:…)" or "a\n# Dossier prêt" must show as that text, never become HTML, a link or a
+# heading in whatever renders the report (GitLab, GitHub, an intranet wiki).
+_MD_BREAKS = frozenset("\n\r\t\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+# Inline syntax (emphasis, code, links, images, autolinks and HTML, entities, tables, strikethrough,
+# math): escaped wherever it appears. Backslash escapes of ASCII punctuation are CommonMark's own.
+_MD_INLINE = frozenset("\\`*_[]<>|~&!$")
+# Block syntax only counts at the start of a block: headings, quotes, lists, thematic breaks.
+_MD_BLOCK_START = frozenset("#>+-=:")
+_MD_ORDERED = re.compile(r"^(\d{1,9})([.)])")
+_KEEP_FORMAT = frozenset("\u200c\u200d")  # zero-width (non-)joiners: part of some scripts and emoji
+
+
+def md_text(value: object) -> str:
+    """``value`` as literal Markdown text on one line (table cell or list item)."""
+    out: list[str] = []
+    for ch in str(value):
+        if ch in _MD_BREAKS:
+            out.append(" ")  # a line break would end the cell or start a block (a forged heading)
+        elif ch in _MD_INLINE:
+            out.append("\\" + ch)
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") and ch not in _KEEP_FORMAT:
+            out.append("\ufffd")  # controls, bidi overrides, unassigned: shown as replaced, never obeyed
+        else:
+            out.append(ch)
+    text = "".join(out).strip()
+    if text[:1] in _MD_BLOCK_START:
+        text = "\\" + text
+    return _MD_ORDERED.sub(r"\1\\\2", text, count=1)
 
 
 def to_markdown(result: DossierResult, lang: str = "fr") -> str:
     fr = lang == "fr"
     labels = STATUS_LABELS[lang]
-    out = [f"# {'Vérification du dossier' if fr else 'Dossier check'} — REM {result.rem}", "", summary_line(result, lang), ""]
+    out = [f"# {'Vérification du dossier' if fr else 'Dossier check'} — REM {md_text(result.rem)}", "",
+           md_text(summary_line(result, lang)), ""]
     out += [f"## {'Preuves déposées' if fr else 'Filed proofs'}", "",
             "| Preuve | Statut | Fichier | Constats |" if fr else "| Proof | Status | File | Findings |",
             "|---|---|---|---|"]
@@ -361,12 +392,14 @@ def to_markdown(result: DossierResult, lang: str = "fr") -> str:
         for file in proof.files:
             findings = "; ".join(f"{f.severity.value}: {f.message} ({f.code})" for f in (file.report.findings if file.report else [])
                                  if f.code != "type.inferred") or (file.error or "—")
-            out.append(f"| {proof.proof.id} | {labels[file.status]} | {_cell(Path(file.path).name)} | {_cell(findings)} |")
+            out.append(f"| {md_text(proof.proof.id)} | {labels[file.status]} | {md_text(Path(file.path).name)} "
+                       f"| {md_text(findings)} |")
     if result.unknown:
         out += ["", f"## {'Identifiants inconnus' if fr else 'Unknown ids'}", ""]
-        out += [f"- `{u.written_id}` : {u.unknown_reason}" for u in result.unknown]
+        out += [f"- {md_text(u.written_id)} : {md_text(u.unknown_reason or '')}" for u in result.unknown]
     out += ["", f"## {'Preuves manquantes' if fr else 'Missing proofs'} ({len(result.missing)})", ""]
-    out += [f"- `{m.id}` ({m.profile}) — {_cell(m.text)} [{', '.join(m.admits) or '?'}]" for m in result.missing] or ["—"]
+    out += [f"- {md_text(m.id)} ({md_text(m.profile)}) — {md_text(m.text)} [{md_text(', '.join(m.admits) or '?')}]"
+            for m in result.missing] or ["—"]
     out += ["", f"## {'Fichiers sans preuve' if fr else 'Files matching no proof'} ({len(result.unmatched)})", ""]
-    out += [f"- {u}" for u in result.unmatched] or ["—"]
+    out += [f"- {md_text(u)}" for u in result.unmatched] or ["—"]
     return "\n".join(out) + "\n"
