@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Annotated, AsyncIterator, Iterator
+from typing import Annotated, Any, AsyncIterator, Iterator
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -142,15 +142,41 @@ class Slot:
         self.admission._leave(self.caller)
 
 
+def _health(engine: Engine) -> Any:
+    """The engine's health snapshot (``Engine.health()``, else its pool's), or None if it has none."""
+    for owner in (engine, engine.pool):
+        health = getattr(owner, "health", None)
+        if callable(health):
+            return health()
+    return None
+
+
 def engine_liveness(engine: Engine) -> tuple[bool, bool, str | None]:
-    """``(alive, ready, reason)`` of the engine's workers: dead for good, able to take a file now, why not."""
-    alive = engine.pool.alive
-    return alive, alive, None if alive else "workers de validation arrêtés"
+    """``(alive, ready, reason)``: the workers are not dead for good; they can take a file now; why not.
+
+    A pool being rebuilt after a one-off failure (a killed fork server) is alive; it is dead when it
+    keeps failing to start workers (the engine's own judgement: ``health().alive``).
+    """
+    health = _health(engine)
+    if health is None:
+        alive = bool(engine.pool.alive)
+        return alive, alive, None if alive else "workers de validation arrêtés"
+    alive = bool(getattr(health, "alive", False))
+    ready = alive and bool(getattr(health, "started", True))
+    reason = None if ready else (getattr(health, "failure", None) or "workers de validation arrêtés")
+    return alive, ready, reason
 
 
 def engine_unavailable(engine: Engine) -> str | None:
-    """Why the engine cannot validate now (answered 503 before the body is read), or None."""
-    return None
+    """Why the engine cannot validate now (answered 503 before the body is read), or None.
+
+    Only a pool the engine itself calls dead is refused up front (it keeps trying to rebuild in the
+    background); a pool that is merely not started yet, or being rebuilt, gets the request.
+    """
+    health = _health(engine)
+    if health is None or getattr(health, "alive", True):
+        return None
+    return getattr(health, "failure", None) or "workers de validation arrêtés"
 
 
 async def validation_slot(request: Request, settings: SettingsDep, engine: EngineDep) -> AsyncIterator[Slot]:

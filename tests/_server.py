@@ -2,12 +2,18 @@
 
 ``start_server(tmp_dir, log, **env)`` returns ``(process, url)`` once ``/readyz`` answers;
 ``stop_server(process)`` stops it (SIGINT, then SIGKILL). The environment is the test's, minus any
-``PREUVES_*`` of the user's, plus entry points off and 2 engine workers, then ``env``.
+``PREUVES_*`` of the user's, plus entry points off and 2 engine workers, then ``env``. ``nofile``
+starts the server with that file-descriptor limit (soft and hard: it cannot raise it).
+
+``children(pid)`` and ``fork_server_of(pid)`` find the engine's processes among the server's.
+``raise_nofile()`` raises the test process's own descriptor limit (for tests that open thousands of
+sockets).
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -26,7 +32,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(tmp_dir: Path, log: Path, **env_overrides: str) -> tuple[subprocess.Popen, str]:
+def start_server(tmp_dir: Path, log: Path, *, nofile: int | None = None,
+                 **env_overrides: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREUVES_")}
     env.update(PREUVES_LOAD_ENTRYPOINTS="0", PREUVES_WORKERS="2", PREUVES_TMP_DIR=str(tmp_dir))
@@ -35,6 +42,7 @@ def start_server(tmp_dir: Path, log: Path, **env_overrides: str) -> tuple[subpro
         proc = subprocess.Popen(
             [sys.executable, "-c", f"from api.server import run; run(port={port})"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) if nofile else None,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -68,3 +76,41 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict:
     assert body["status"] == status and body["code"] == code, body
     assert body["request_id"] == response.headers["x-request-id"]
     return body
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def fork_server_of(pid: int) -> int:
+    """The multiprocessing fork server the engine of server ``pid`` starts its workers from."""
+    found = [child for child in children(pid) if b"multiprocessing.forkserver" in cmdline(child)]
+    assert len(found) == 1, [(c, cmdline(c)[:80]) for c in children(pid)]
+    return found[0]
+
+
+def raise_nofile(wanted: int) -> int:
+    """Raise this process's soft descriptor limit towards ``wanted`` (bounded by the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
