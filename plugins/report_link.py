@@ -15,18 +15,19 @@ import plistlib
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable
-from urllib.parse import parse_qs
+from urllib.parse import unquote_plus
 
 from validator_core import Inspection, Proof, finding, hookimpl
 from validator_core.textscan import decode_text, mask_identities
 from validator_core.urls import (
     HOMOGRAPH_FORMS,
     MASK,
+    MAX_PARTS,
     OBFUSCATION_FORMS,
     BrowserURL,
+    MaskedURL,
     find_urls,
     lookalike_of,
-    mask_url,
     mask_urls_in_text,
     masked_url,
     parse_url,
@@ -242,13 +243,13 @@ def preuves_infer_proof_type(proof: Proof) -> str | None:
 # --- link extraction -------------------------------------------------------------------------------
 # No "\s" that may span lines, no lazy group before "\s*$": both backtrack quadratically (a 20 kB
 # file of newlines took 3 s). Horizontal blanks only; the value is stripped in Python.
-_URL_SHORTCUT_RE = re.compile(r"(?im)^[ \t]*URL[ \t]*=([^\r\n]*)")
+_URL_SHORTCUT_RE = re.compile(r"(?im)^[ \t]*URL[ \t]*=[ \t]*([^\s][^\r\n]*)")
 _HREF_ATTRS = ("href", "src", "action", "formaction", "data")
 
 
 def _links_from_url_shortcut(text: str) -> list[str]:
     """``[InternetShortcut]`` INI files (Windows ``.url``/``.website``): the ``URL=`` lines."""
-    return [value for m in _URL_SHORTCUT_RE.finditer(text) if (value := m.group(1).strip())]
+    return [value.strip() for value in _URL_SHORTCUT_RE.findall(text)[:1000]]
 
 
 def _links_from_webloc(data: bytes) -> list[str] | None:
@@ -348,6 +349,7 @@ class Link:
     id: str | None = None
     credentials: tuple[str, ...] = ()
     imitates: str | None = None
+    masked: MaskedURL | None = None  # computed once: a 1 Mo URL is masked in one pass, not per use
 
     @property
     def scheme(self) -> str:
@@ -372,7 +374,9 @@ class Link:
 
     @property
     def shown(self) -> str:
-        return mask_url(self.parsed)
+        if self.masked is None:
+            self.masked = masked_url(self.parsed)
+        return self.masked.text
 
     def facts(self) -> dict[str, Any]:
         out: dict[str, Any] = {"url": self.shown, "scheme": self.scheme or "?"}
@@ -413,6 +417,15 @@ def _safe_id(value: str) -> str:
     return MASK if token_shape(value) else value[:120]
 
 
+def _query_value(query: str, name: str, limit: int = 4096) -> str | None:
+    """The first non-blank value of ``name`` in ``query``, decoded from at most ``limit`` characters."""
+    for pair in query.split("&", MAX_PARTS)[:MAX_PARTS]:
+        key, _, value = pair.partition("=")
+        if (key == name or ("%" in key or "+" in key) and unquote_plus(key) == name) and value.strip():
+            return unquote_plus(value[:limit]).strip() or None
+    return None
+
+
 def analyse_link(url: str, hosts: dict[str, str]) -> Link:
     """Parse ``url`` as a browser would and tell its platform and permalink kind (offline)."""
     parsed = parse_url(url)
@@ -421,7 +434,8 @@ def analyse_link(url: str, hosts: dict[str, str]) -> Link:
         return link
     host = (parsed.host or "").rstrip(".") or None
     link.host = host
-    link.credentials = tuple(k for k in masked_url(parsed).kinds if k != "userinfo")
+    link.masked = masked_url(parsed)
+    link.credentials = tuple(k for k in link.masked.kinds if k != "userinfo")
     link.platform = hosts.get(host or "")
     if link.platform is None and host:
         link.imitates = lookalike_of(host, tuple(hosts))
@@ -434,9 +448,9 @@ def analyse_link(url: str, hosts: dict[str, str]) -> Link:
         if param is None:
             link.kind, link.id = kind, _safe_id(match.group(1))
             break
-        values = parse_qs(parsed.query or "").get(param)
-        if values and values[0].strip():
-            link.kind, link.id = kind, _safe_id(values[0])
+        value = _query_value(parsed.query or "", param)
+        if value:
+            link.kind, link.id = kind, _safe_id(value)
             break
     return link
 

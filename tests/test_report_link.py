@@ -133,13 +133,21 @@ def test_allowlist_comes_from_the_rules(engine_factory, link_dir, tmp_path):
     assert links_of(report)[0]["platform"] == "gazelle"
 
 
-def test_credentials_are_a_warning_and_masked(engine, link_dir):
+def test_credentials_are_masked_token_warned_userinfo_refused(engine, link_dir):
     url = "https://editeur:MotDePasse123@interop.esante.gouv.fr/evs/report.seam?oid=1.2.3&access_token=abcdef123456"
     report = engine.validate(texts.make_link_text(link_dir, "creds.txt", url), "report_link")
-    assert "report_link.credentials_in_url" in codes(report, "warning")
+    assert codes(report, "warning") == {"report_link.credentials_in_url"}
+    assert codes(report, "error") == {"report_link.userinfo_in_url"}
     dumped = json.dumps(report.to_dict(), ensure_ascii=False)
     assert "MotDePasse123" not in dumped and "abcdef123456" not in dumped and "editeur:" not in dumped
     assert "•••" in dumped
+
+
+def test_token_in_query_alone_is_a_warning(engine, link_dir):
+    url = "https://interop.esante.gouv.fr/evs/report.seam?oid=1.2.3&access_token=abcdef123456"
+    report = engine.validate(texts.make_link_text(link_dir, "token.txt", url), "report_link")
+    assert codes(report) == {"report_link.credentials_in_url"}
+    assert report.verdict.value == "accepted_with_warnings"
 
 
 def test_known_host_but_not_a_report(engine, link_dir):
@@ -207,6 +215,7 @@ def test_mask_url_keeps_privacy_key_and_hides_credentials():
 def test_analyse_link_is_offline_and_lenient():
     hosts = report_link.DEFAULT_HOSTS
     assert report_link.analyse_link("https://[::1", hosts).host is None  # unparsable: no crash
+    assert not report_link.analyse_link("https://a\udcffb.fr/", hosts).valid  # lone surrogate: no crash
     link = report_link.analyse_link("https://INTEROP.esante.gouv.fr./evs/report.seam?oid=9", hosts)
     assert (link.platform, link.kind, link.id) == ("gazelle", "evs_report", "9")
 
