@@ -3,7 +3,13 @@
 Facts: text or binary, encoding, line count, first/last timestamps, and the structured formats
 recognised (HL7 v2, FHIR JSON, CDA, SOAP, SMTP message source, ZIP, generic XML/JSON). Warnings:
 secrets (private keys, tokens, passwords), NIRs with a valid key that are not test identities, XML or
-JSON that does not parse, a DOCTYPE (never expanded), a ZIP that promises a bomb (never inflated).
+JSON that does not parse, a DOCTYPE (never expanded), a ZIP that promises a bomb (never inflated),
+unsafe or disagreeing member names, nested archives. Stored (uncompressed) ZIP members are scanned
+for secrets and NIRs where they lie in the file; nothing is ever inflated.
+
+Every pattern over the content is linear-time (RE2, or Python's ``re`` for quantifier-free patterns
+and fixed-size windows), and every string fact copied from the content goes through the secrets
+scanner's masking (``mask_secrets``) before it enters the report.
 
 Codes and thresholds are documented for users in ``docs/checks/logs.md``.
 """
@@ -15,13 +21,25 @@ import email.policy
 import io
 import json
 import re
+import struct
 import zipfile
+import zlib
+from bisect import bisect_right
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator
 
 from validator_core import Inspection, Proof, finding, hookimpl
-from validator_core.textscan import decode_text, scan_identities, scan_secrets
+from validator_core.textscan import (
+    IdentityScan,
+    as_bytes,
+    decode_text,
+    find_secrets,
+    linear,
+    mask_secrets,
+    scan_identities,
+    scan_secrets,
+)
 from validator_core.xmlsafe import find_first, local_name, parse_xml
 
 __version__ = "1.0.0"
@@ -34,6 +52,8 @@ DEFAULTS: dict[str, Any] = {
     "zip_max_members_listed": 50,
     "hl7_max_messages": 1000,
     "timestamp_scan_lines": 200,
+    "zip_max_nesting": 3,
+    "zip_max_members_examined": 5000,
 }
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -80,8 +100,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The file looks like a ZIP archive but its central directory cannot be read.",
     ),
     "logs.zip_unsafe_names": (
-        "L'archive ZIP contient {count} chemin(s) dangereux (absolu ou « .. ») : {names}.",
-        "The ZIP archive holds {count} unsafe path(s) (absolute or “..”): {names}.",
+        "L'archive ZIP contient {count} chemin(s) dangereux (absolu, « .. » ou caractère nul) : {names}. "
+        "À l'extraction, ces fichiers s'écriraient hors du dossier cible (« zip slip ») : refaites "
+        "l'archive avec des chemins relatifs.",
+        "The ZIP archive holds {count} unsafe path(s) (absolute, “..” or a NUL character): {names}. On "
+        "extraction these files would be written outside the target folder (“zip slip”): rebuild the "
+        "archive with relative paths.",
+    ),
+    "logs.zip_name_mismatch": (
+        "{count} membre(s) de l'archive ZIP portent dans leur en-tête local un autre nom que dans le "
+        "répertoire central ({names}) : selon l'outil, un autre fichier serait extrait que celui "
+        "annoncé. Refaites l'archive avec un outil standard.",
+        "{count} ZIP member(s) carry another name in their local header than in the central directory "
+        "({names}): depending on the tool, another file would be extracted than the one listed. Rebuild "
+        "the archive with a standard tool.",
+    ),
+    "logs.zip_nested": (
+        "L'archive ZIP contient {count} archive(s) imbriquée(s) ({names}) : une archive dans une archive "
+        "est la forme habituelle d'une bombe de décompression, et son contenu compressé n'a pas été "
+        "examiné. Déposez les fichiers à plat, dans une seule archive.",
+        "The ZIP archive holds {count} nested archive(s) ({names}): an archive inside an archive is the "
+        "usual form of a decompression bomb, and its compressed content was not examined. File the "
+        "files flat, in a single archive.",
     ),
     "logs.zip_encrypted": (
         "L'archive ZIP contient {count} fichier(s) chiffré(s) : l'ANS ne pourra pas les lire.",
@@ -108,6 +148,8 @@ def preuves_register_messages(register):
 
 # --- timestamps --------------------------------------------------------------------------------------
 # A log line's timestamp is at its start; a 1 MB single-line file must not be scanned 5 times whole.
+# These patterns (Python's re, for their look-arounds) only ever see the first 256 characters of at
+# most 2 x timestamp_scan_lines lines, and each has fixed-width groups: bounded work per line.
 TIMESTAMP_LINE_CHARS = 256
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _TS_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -166,21 +208,56 @@ def _first_timestamp(lines: list[str]) -> str | None:
     return None
 
 
+# Lines end on \r too: an HL7 v2 dump separates its segments with carriage returns. Quantifier-free.
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_END_REVERSED = re.compile(r"\n\r|\r|\n")
+
+
+def _edge_lines(text: str, count: int, from_end: bool) -> list[str]:
+    """The first (or last, last one first) ``count`` lines, each cut to TIMESTAMP_LINE_CHARS: one pass
+    over the line ends needed, never a list of every line of the file."""
+    source = text[::-1] if from_end else text
+    lines: list[str] = []
+    start = 0
+    for match in (_LINE_END_REVERSED if from_end else _LINE_END).finditer(source):
+        if len(lines) >= count:
+            return lines
+        lines.append(source[max(start, match.start() - TIMESTAMP_LINE_CHARS):match.start()][::-1]
+                     if from_end else source[start:min(match.start(), start + TIMESTAMP_LINE_CHARS)])
+        start = match.end()
+    if len(lines) < count:
+        tail = source[start:]
+        lines.append(tail[-TIMESTAMP_LINE_CHARS:][::-1] if from_end else tail[:TIMESTAMP_LINE_CHARS])
+    return lines
+
+
 def timestamps(text: str, scan_lines: int) -> dict[str, str]:
-    # Lines split on \r too: an HL7 v2 dump separates its segments with carriage returns.
-    lines = re.split(r"\r\n|\r|\n", text)
     out: dict[str, str] = {}
-    first = _first_timestamp(lines[:scan_lines])
+    first = _first_timestamp(_edge_lines(text, scan_lines, from_end=False))
     if first:
         out["first_timestamp"] = first
-        last = _first_timestamp(list(reversed(lines[-scan_lines:])))
+        last = _first_timestamp(_edge_lines(text, scan_lines, from_end=True))
         if last:
             out["last_timestamp"] = last
     return out
 
 
 # --- structured formats ------------------------------------------------------------------------------
-_MSH_RE = re.compile(r"(?:^|[\r\n\x0b])MSH([|^~\\&#!])")
+# An MSH segment starts the text or follows a CR/LF or the MLLP start byte (VT); "MSH" is found by a
+# literal search (a regex alternation at every position cost ~100 ms per Mo). A segment ends at a
+# CR/LF, VT or the MLLP end byte (FS): a candidate's segment never runs into the next candidate, so
+# reading the segments costs one pass over the text however many "MSH|" it holds.
+_MSH_FIELD_SEPARATORS = "|^~\\&#!"
+_SEGMENT_END = re.compile(r"[\r\n\x0b\x1c]")  # a character class: linear
+MSH_SEGMENT_CHARS = 2048
+
+
+def _msh_starts(text: str) -> Iterator[int]:
+    pos = text.find("MSH")
+    while pos >= 0:
+        if (pos == 0 or text[pos - 1] in "\r\n\x0b") and text[pos + 3:pos + 4] and text[pos + 3] in _MSH_FIELD_SEPARATORS:
+            yield pos
+        pos = text.find("MSH", pos + 3)
 
 
 def hl7v2_facts(text: str, max_messages: int) -> dict[str, Any] | None:
@@ -188,19 +265,19 @@ def hl7v2_facts(text: str, max_messages: int) -> dict[str, Any] | None:
     types: Counter[str] = Counter()
     versions: Counter[str] = Counter()
     count = 0
-    for match in _MSH_RE.finditer(text):
-        if count >= max_messages:
+    for tried, start in enumerate(_msh_starts(text)):
+        if count >= max_messages or tried >= 4 * max_messages:
             break
-        sep = match.group(1)
-        start = match.start(1) - 3
-        segment = re.split(r"[\r\n\x1c]", text[start:start + 2048], maxsplit=1)[0]
+        sep = text[start + 3]
+        end = _SEGMENT_END.search(text, start + 4, start + MSH_SEGMENT_CHARS)
+        segment = text[start:end.start() if end else start + MSH_SEGMENT_CHARS]
         fields = segment.split(sep)
         if len(fields) < 9 or len(fields[1]) < 3:  # MSH-2 holds the encoding characters
             continue
         component = fields[1][0]
         count += 1
         parts = fields[8].split(component)
-        types["^".join(p for p in parts[:2] if p) or "?"] += 1
+        types[("^".join(p for p in parts[:2] if p) or "?")[:64]] += 1
         if len(fields) > 11 and fields[11]:
             versions[fields[11].split(component)[0][:10]] += 1
     if not count:
@@ -275,31 +352,61 @@ def xml_structured(root: Any) -> tuple[str | None, dict[str, Any]]:
     return None, {}
 
 
+# Quantifier-free, over the first 64 KiB only.
 _SMTP_HEADER_RE = re.compile(r"(?im)^(Received|Return-Path|Message-ID|MIME-Version|DKIM-Signature|From|To|Subject|Date|Content-Type):")
+_BLANK_LINE = linear(r"\r?\n\r?\n")
+_FIRST_HEADER = linear(r"[A-Za-z0-9-]+|From [^\n]*")
 
 
 def looks_like_smtp(text: str) -> bool:
     """RFC 5322 headers at the top: at least a From: and two other message headers before a blank line."""
-    head = re.split(r"\r?\n\r?\n", text[:65536], maxsplit=1)[0]
+    head = text[:65536]
+    blank = _BLANK_LINE.search(head)
+    head = head[: blank.start()] if blank else head
     names = {m.group(1).lower() for m in _SMTP_HEADER_RE.finditer(head)}
     first = head.lstrip().split(":", 1)[0]
-    return "from" in names and len(names) >= 3 and bool(re.fullmatch(r"[A-Za-z0-9-]+|From [^\n]*", first[:200]))
+    return "from" in names and len(names) >= 3 and bool(_FIRST_HEADER.fullmatch(first[:200]))
+
+
+# The email parser's cost is per line (140,000 header lines took ~0.9 s, 30,000 tiny MIME parts 1.5 s):
+# it reads the first SMTP_PARSE_LINES lines only — a 1 Mo message with a base64 attachment has ~13,500,
+# and its structure (the part headers) comes first. Each line is also checked against the boundary of
+# every enclosing multipart: the parser stops before the SMTP_MAX_MULTIPARTS + 1-th multipart header
+# (a real message nests a handful; 20,000 nested ones took 1 s, then overflowed the stack).
+SMTP_PARSE_LINES = 3000
+SMTP_MAX_MULTIPARTS = 32
+_MULTIPART = linear(rb"(?i)multipart/")
 
 
 def smtp_facts(data: bytes) -> dict[str, Any]:
     """The message's structure only: no addresses, no subject (personal data), no bodies."""
-    message = email.message_from_bytes(data, policy=email.policy.compat32)
+    cut, pos = len(data), -1
+    for _ in range(SMTP_PARSE_LINES):
+        pos = data.find(b"\n", pos + 1)
+        if pos < 0:
+            break
+    else:
+        cut = pos + 1
+    for count, match in enumerate(_MULTIPART.finditer(data[:cut])):
+        if count >= SMTP_MAX_MULTIPARTS:
+            cut = data.rfind(b"\n", 0, match.start()) + 1
+            break
     parts = 0
     attachments = 0
     content_types: Counter[str] = Counter()
-    for count, part in enumerate(message.walk()):
-        if count >= 1000:
-            break
-        parts += 1
-        content_types[part.get_content_type()] += 1
-        if part.get_filename() or (part.get("Content-Disposition") or "").lower().startswith("attachment"):
-            attachments += 1
+    try:
+        message = email.message_from_bytes(data[:cut], policy=email.policy.compat32)
+        for count, part in enumerate(message.walk()):
+            if count >= 1000:
+                break
+            parts += 1
+            content_types[part.get_content_type()] += 1
+            if part.get_filename() or (part.get("Content-Disposition") or "").lower().startswith("attachment"):
+                attachments += 1
+    except RecursionError:  # multiparts nested deeper than the interpreter's stack: not a real message
+        return {"parsed_lines": SMTP_PARSE_LINES, "truncated": cut < len(data), "nesting_too_deep": True}
     return {
+        "truncated": cut < len(data),
         "content_type": message.get_content_type(),
         "parts": parts,
         "attachments": attachments,
@@ -311,50 +418,236 @@ def smtp_facts(data: bytes) -> dict[str, Any]:
     }
 
 
+# Searched over the text's UTF-8 bytes with RE2 (linear). The namespace is looked for inside the start
+# tag only: up to its ">" or to the next "<" (which an attribute value cannot hold), so that
+# "<soap:Envelope" repeated costs one pass, where a 500-character window per tag cost 7-13x.
 _EMBEDDED = {
-    "soap": re.compile(r"<(?:[\w.-]+:)?Envelope\b[^>]{0,500}?(?:schemas\.xmlsoap\.org/soap/envelope/|www\.w3\.org/2003/05/soap-envelope)", re.S),
-    "cda": re.compile(r"<(?:[\w.-]+:)?ClinicalDocument\b[^>]{0,500}?urn:hl7-org:v3", re.S),
-    "fhir_json": re.compile(r"\"resourceType\"\s*:\s*\"[A-Z][A-Za-z]+\""),
+    "soap": linear(rb"<(?:[\w.-]+:)?Envelope\b[^<>]*?(?:schemas\.xmlsoap\.org/soap/envelope/|www\.w3\.org/2003/05/soap-envelope)"),
+    "cda": linear(rb"<(?:[\w.-]+:)?ClinicalDocument\b[^<>]*?urn:hl7-org:v3"),
+    "fhir_json": linear(rb"\"resourceType\"\s*:\s*\"[A-Z][A-Za-z]+\""),
 }
 
 
+# --- ZIP: the central directory, the local headers, and stored members where they lie ---------------
+# Nothing is ever inflated, except at most 4 bytes of a deflated member (its signature: is it an
+# archive?) among the first ``zip_max_members_examined``. A stored member (method 0) is its own bytes,
+# read straight from the upload: its text is scanned for secrets and NIRs like the file itself, and a
+# stored ZIP inside is opened the same way (its central directory only), to ``zip_max_nesting`` levels.
+ARCHIVE_SUFFIXES = (".zip", ".jar", ".war", ".ear", ".apk", ".aar", ".ipa", ".xpi", ".nupkg", ".whl",
+                    ".7z", ".rar", ".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".zst", ".lz", ".lzma",
+                    ".tar", ".cab", ".arj", ".z")
+ARCHIVE_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!",
+                      b"\xfd7zX", b"BZh", b"(\xb5/\xfd", b"MSCF")
+_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
+_UNICODE_PATH = 0x7075  # Info-ZIP Unicode Path extra field: version, CRC-32 of the header name, UTF-8 name
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError,
+               struct.error, KeyError, IndexError)
+
+
+def unsafe_path(name: str) -> bool:
+    """Absolute (``/``, ``\\``, ``C:``), climbing (a ``..`` component) or NUL-cut: "zip slip"."""
+    return (name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/") or "\x00" in name
+            or (len(name) > 1 and name[1] == ":" and name[0].isascii() and name[0].isalpha()))
+
+
+def _unicode_paths(extra: bytes) -> list[str]:
+    names = []
+    index = 0
+    while index + 4 <= len(extra):
+        header_id, size = struct.unpack_from("<HH", extra, index)
+        body = extra[index + 4:index + 4 + size]
+        if header_id == _UNICODE_PATH and len(body) > 5 and body[0] == 1:
+            names.append(body[5:].decode("utf-8", "replace"))
+        index += 4 + size
+    return names
+
+
+def _shown(name: str, limit: int = 80) -> str:
+    return mask_secrets(name, limit)
+
+
+class _Walk:
+    """What reading one archive (and the stored archives inside it) found, within shared budgets."""
+
+    def __init__(self, limits: dict[str, Any]) -> None:
+        self.max_nesting = int(limits["zip_max_nesting"])
+        self.members_left = int(limits["zip_max_members_examined"])
+        self.bytes_left = READ_LIMIT  # stored bytes scanned, across every member and level
+        self.seen: set[tuple[int, int]] = set()
+        self.unsafe: dict[str, str] = {}  # shown name -> where it was read
+        self.sources: Counter[str] = Counter()
+        self.mismatched: list[str] = []
+        self.nested: list[dict[str, Any]] = []
+        self.nested_declared = 0
+        self.texts: list[tuple[str, bytes]] = []  # (member path, UTF-8 text) of stored members
+        self.not_scanned = 0
+        self.bad_local_headers = 0
+
+    def archive(self, data: bytes, base: int, prefix: str, depth: int) -> list[zipfile.ZipInfo]:
+        """Read ``data``'s directory, check every member; ``base`` is where ``data`` starts in the upload."""
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        for info in infos:
+            if self.members_left <= 0:
+                self.not_scanned += 1
+                continue
+            self.members_left -= 1
+            self.member(data, base, prefix, depth, info)
+        return infos
+
+    def member(self, data: bytes, base: int, prefix: str, depth: int, info: zipfile.ZipInfo) -> None:
+        path = prefix + info.filename
+        names = [("central", info.orig_filename)] + [("unicode_path", n) for n in _unicode_paths(info.extra)]
+        start = None
+        offset = info.header_offset
+        if 0 <= offset and offset + _LOCAL_HEADER.size <= len(data):
+            (signature, _version, flags, _method, _time, _date, _crc, _csize, _usize, name_len,
+             extra_len) = _LOCAL_HEADER.unpack_from(data, offset)
+            if signature == b"PK\x03\x04":
+                raw = data[offset + 30:offset + 30 + name_len]
+                local = raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+                names.append(("local", local))
+                names += [("unicode_path", n) for n in
+                          _unicode_paths(data[offset + 30 + name_len:offset + 30 + name_len + extra_len])]
+                if local != info.orig_filename:
+                    self.mismatched.append(f"{_shown(info.orig_filename, 60)} / {_shown(local, 60)}")
+                start = offset + 30 + name_len + extra_len
+        if start is None:
+            self.bad_local_headers += 1
+        for where, name in names:
+            if unsafe_path(name):
+                self.sources[where] += 1
+                self.unsafe.setdefault(_shown(prefix + name), where)
+        end = min(start + info.compress_size, len(data)) if start is not None else None
+        by_name = info.filename.lower().endswith(ARCHIVE_SUFFIXES)
+        head = b""
+        if start is not None and not info.flag_bits & 0x1:
+            if info.compress_type == zipfile.ZIP_STORED:
+                head = data[start:start + 4]
+            elif info.compress_type == zipfile.ZIP_DEFLATED:
+                try:  # 4 bytes out at most: a signature, never the content
+                    head = zlib.decompressobj(-15).decompress(data[start:min(end, start + 1024)], 4)
+                except zlib.error:
+                    head = b""
+        by_signature = head.startswith(ARCHIVE_SIGNATURES)
+        if by_name or by_signature:
+            entry: dict[str, Any] = {"name": _shown(path, 200), "detected_by": "signature" if by_signature else "name",
+                                     "method": info.compress_type, "declared_bytes": info.file_size}
+            self.nested.append(entry)
+            if (info.compress_type == zipfile.ZIP_STORED and head.startswith(b"PK") and depth < self.max_nesting
+                    and (base + start, base + end) not in self.seen):
+                self.seen.add((base + start, base + end))
+                try:
+                    inner = self.archive(data[start:end], base + start, path + "/", depth + 1)
+                except _ZIP_ERRORS:
+                    entry["readable"] = False
+                else:
+                    declared = sum(i.file_size for i in inner)
+                    entry.update(examined=True, members=len(inner), inner_declared_bytes=declared)
+                    self.nested_declared += declared
+                return
+        if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1 or start is None:
+            self.not_scanned += 1
+            return
+        if (base + start, base + end) in self.seen or self.bytes_left <= 0:  # entries sharing their data
+            return
+        self.seen.add((base + start, base + end))
+        content = data[start:min(end, start + self.bytes_left)]
+        self.bytes_left -= len(content)
+        decoded = decode_text(content, detect_charset=False)
+        self.texts.append((path, as_bytes(decoded.text)))
+
+
 def zip_facts(data: bytes, limits: dict[str, Any]) -> tuple[dict[str, Any] | None, list]:
-    """Members from the central directory only (``infolist``): nothing is ever decompressed."""
+    """The central directory and local headers; stored members scanned in place; nothing inflated."""
+    walk = _Walk(limits)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError):
+        infos = walk.archive(data, 0, "", 0)
+    except _ZIP_ERRORS:
         return None, [finding("logs.zip_unreadable", "warning")]
     findings = []
-    total = sum(i.file_size for i in infos)
+    outer = sum(i.file_size for i in infos)
+    total = outer + walk.nested_declared
     compressed = sum(i.compress_size for i in infos)
     ratio = total / max(compressed, 1)
     listed = int(limits["zip_max_members_listed"])
     facts: dict[str, Any] = {
         "members": len(infos),
-        "uncompressed_bytes": total,
+        "uncompressed_bytes": outer,
         "compressed_bytes": compressed,
-        "ratio": round(ratio, 1),
+        "ratio": round(outer / max(compressed, 1), 1),
         "entries": [
-            {"name": i.filename[:200], "size": i.file_size, "compressed": i.compress_size}
+            {"name": _shown(i.filename, 200), "size": i.file_size, "compressed": i.compress_size}
             for i in infos[:listed]
         ],
+        "stored_members_scanned": len(walk.texts),
+        "members_not_scanned": walk.not_scanned,
     }
+    if walk.nested:
+        facts["nested_archives"] = walk.nested[:listed]
+        facts["nested_declared_bytes"] = walk.nested_declared
+    if walk.bad_local_headers:
+        facts["bad_local_headers"] = walk.bad_local_headers
     if (ratio > float(limits["zip_max_ratio"]) and total >= int(limits["zip_ratio_min_bytes"])) or total > int(
         limits["zip_max_uncompressed_bytes"]
     ):
         findings.append(finding("logs.zip_bomb", "warning", uncompressed=total, compressed=compressed,
-                                ratio=round(ratio), max_ratio=limits["zip_max_ratio"]))
-    unsafe = [i.filename for i in infos if i.filename.startswith(("/", "\\")) or ".." in re.split(r"[\\/]", i.filename)
-              or re.match(r"^[A-Za-z]:", i.filename)]
-    if unsafe:
-        findings.append(finding("logs.zip_unsafe_names", "warning", count=len(unsafe),
-                                names=", ".join(n[:80] for n in unsafe[:3])))
+                                ratio=round(ratio), max_ratio=limits["zip_max_ratio"],
+                                nested_uncompressed=walk.nested_declared))
+    if walk.unsafe:
+        findings.append(finding("logs.zip_unsafe_names", "warning", count=len(walk.unsafe),
+                                names=", ".join(list(walk.unsafe)[:3]), sources=dict(walk.sources)))
+    if walk.mismatched:
+        findings.append(finding("logs.zip_name_mismatch", "warning", count=len(walk.mismatched),
+                                names=", ".join(walk.mismatched[:3])))
+    if walk.nested:
+        findings.append(finding("logs.zip_nested", "warning", count=len(walk.nested),
+                                names=", ".join(e["name"][:80] for e in walk.nested[:3]),
+                                examined=sum(1 for e in walk.nested if e.get("examined"))))
     encrypted = sum(1 for i in infos if i.flag_bits & 0x1)
     if encrypted:
         facts["encrypted_members"] = encrypted
         findings.append(finding("logs.zip_encrypted", "warning", count=encrypted))
+    findings += _member_content_findings(walk.texts, facts)
     return facts, findings
+
+
+def _member_content_findings(texts: list[tuple[str, bytes]], facts: dict[str, Any]) -> list:
+    """Secrets and NIRs in stored members: the same scanners and codes as for a text file, the lines
+    given as ``member:line``. One pass over all members joined (a NUL between two ends every match)."""
+    if not texts:
+        return []
+    starts, pieces, position = [], [], 0
+    for _path, text in texts:
+        starts.append(position)
+        pieces.append(text)
+        position += len(text) + 1
+    joined = b"\x00".join(pieces)
+    counts: Counter[str] = Counter()
+    where: list[str] = []
+    for kind, start, _end in find_secrets(joined):
+        counts[kind] += 1
+        if len(where) < 5:
+            index = bisect_right(starts, start) - 1
+            line = joined.count(b"\n", starts[index], start) + 1
+            where.append(f"{_shown(texts[index][0], 60)}:{line}")
+    findings = []
+    if counts:
+        facts["secrets"] = dict(counts)
+        findings.append(finding("logs.secret", "warning", kinds=", ".join(sorted(counts)), lines=", ".join(where),
+                                counts=dict(counts)))
+    findings += _identity_findings(scan_identities(joined), facts)
+    return findings
+
+
+def _identity_findings(identities: IdentityScan, facts: dict[str, Any]) -> list:
+    facts["identities"] = identities.facts()
+    findings = []
+    if identities.unknown_valid:
+        findings.append(finding("logs.nir_not_test", "warning", count=len(identities.unknown_valid),
+                                nirs=", ".join(identities.unknown_valid[:5])))
+    if identities.ins_oids.get("ins_nir"):
+        findings.append(finding("logs.ins_real_oid", "warning", count=identities.ins_oids["ins_nir"]))
+    return findings
 
 
 # --- inspection ---------------------------------------------------------------------------------------
@@ -376,6 +669,21 @@ def _json_document(text: str) -> tuple[str, Any, tuple[int, int] | None]:
     return "invalid", None, (error.lineno, error.colno)
 
 
+def _masked(value: Any) -> Any:
+    """``value`` with every string in it (keys too) through :func:`mask_secrets`: facts quote the file."""
+    if isinstance(value, str):
+        return mask_secrets(value)
+    if isinstance(value, dict):
+        return {_masked(k): _masked(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_masked(v) for v in value]
+    return value
+
+
+def _looks_like_xml(stripped: str) -> bool:
+    return len(stripped) > 1 and stripped[0] == "<" and (stripped[1] in "?!_" or (stripped[1].isascii() and stripped[1].isalpha()))
+
+
 @hookimpl
 def preuves_inspect(proof: Proof) -> Inspection:
     limits = {**DEFAULTS, **proof.thresholds(PLUGIN)}
@@ -390,8 +698,11 @@ def preuves_inspect(proof: Proof) -> Inspection:
         findings.extend(zfindings)
         if zfacts is not None:
             formats.append("zip")
+            for key in ("secrets", "identities"):
+                if key in zfacts:
+                    facts[key] = zfacts.pop(key)
             facts["zip"] = zfacts
-        return Inspection(findings=findings, facts=facts)
+        return Inspection(findings=findings, facts=_masked(facts))
 
     decoded = decode_text(data)
     text = decoded.text
@@ -416,8 +727,8 @@ def preuves_inspect(proof: Proof) -> Inspection:
                 if fhir is not None:
                     formats.append("fhir_json")
                     facts["fhir"] = fhir
-        elif stripped.startswith("<") and re.match(r"<[?!A-Za-z_]", stripped):
-            parsed = parse_xml(data)
+        elif _looks_like_xml(stripped):
+            parsed = parse_xml(data)  # libxml2 tells UTF-16 from its first bytes, with or without a BOM
             facts["xml"] = parsed.facts()
             if parsed.doctype:
                 findings.append(finding("logs.xml_doctype", "warning", entities=parsed.entity_declarations,
@@ -433,27 +744,22 @@ def preuves_inspect(proof: Proof) -> Inspection:
                                         column=parsed.error_column or "?"))
         if looks_like_smtp(text):
             formats.append("smtp")
-            facts["smtp"] = smtp_facts(data)
+            facts["smtp"] = smtp_facts(data if not (decoded.encoding or "").startswith("utf-16") else as_bytes(text))
 
     # Messages embedded in log lines (a SOAP call, an HL7 dump, a FHIR resource after a log prefix).
     hl7 = hl7v2_facts(text, int(limits["hl7_max_messages"]))
     if hl7 is not None:
         formats.append("hl7v2")
         facts["hl7v2"] = hl7
-    embedded = [name for name, pattern in _EMBEDDED.items() if name not in formats and pattern.search(text)]
+    raw = as_bytes(text)  # what the byte patterns scan: one encoding for every scanner below
+    embedded = [name for name, pattern in _EMBEDDED.items() if name not in formats and pattern.search(raw)]
     if embedded:
         facts["embedded_formats"] = embedded
 
-    secrets = scan_secrets(text)
+    secrets = scan_secrets(raw)
     if secrets.found:
         facts["secrets"] = dict(secrets.counts)
         findings.append(finding("logs.secret", "warning", kinds=", ".join(secrets.kinds()),
                                 lines=", ".join(str(n) for n in secrets.first_lines()), counts=dict(secrets.counts)))
-    identities = scan_identities(text)
-    facts["identities"] = identities.facts()
-    if identities.unknown_valid:
-        findings.append(finding("logs.nir_not_test", "warning", count=len(identities.unknown_valid),
-                                nirs=", ".join(identities.unknown_valid[:5])))
-    if identities.ins_oids.get("ins_nir"):
-        findings.append(finding("logs.ins_real_oid", "warning", count=identities.ins_oids["ins_nir"]))
-    return Inspection(findings=findings, facts=facts)
+    findings += _identity_findings(scan_identities(raw), facts)
+    return Inspection(findings=findings, facts=_masked(facts))

@@ -45,12 +45,20 @@ _BYTES.encoding = re2.Options.Encoding.LATIN1
 _BYTES.log_errors = False
 _TEXT = re2.Options()
 _TEXT.log_errors = False
+# Finding a match without its groups takes RE2's DFA only; groups need its NFA over the whole match
+# (~150 ms for one 1 Mo "password=password=…" match): find first, then read the groups in a window.
+_BYTES_NO_GROUPS = re2.Options()
+_BYTES_NO_GROUPS.encoding = re2.Options.Encoding.LATIN1
+_BYTES_NO_GROUPS.log_errors = False
+_BYTES_NO_GROUPS.never_capture = True
 
 
-def linear(pattern: bytes | str) -> Any:
+def linear(pattern: bytes | str, groups: bool = True) -> Any:
     """``pattern`` compiled with RE2: bytes patterns run over bytes (one byte, one character),
     str patterns over str. Python's ``re`` only for quantifier-free or fixed-size inputs."""
-    return re2.compile(pattern, _BYTES if isinstance(pattern, bytes) else _TEXT)
+    if isinstance(pattern, bytes):
+        return re2.compile(pattern, _BYTES if groups else _BYTES_NO_GROUPS)
+    return re2.compile(pattern, _TEXT)
 
 
 def as_bytes(text: str | bytes) -> bytes:
@@ -68,7 +76,17 @@ INS_OIDS = {
 _OID_PREFIX = b"1.2.250.1.213.1.4."
 # The arc after the INS root, whole (all its digits: .10 is not .1 followed by 0); not after a digit
 # or a dot (…1.2.250… inside a longer OID is another OID).
-_OID_RE = linear(rb"(?:^|[^0-9.])1\.2\.250\.1\.213\.1\.4\.([0-9]+)")
+_OID_RE = linear(rb"(?:^|[^0-9.])1\.2\.250\.1\.213\.1\.4\.[0-9]+", groups=False)
+
+
+def _oid_arcs(data: bytes, limit: int) -> Iterator[str]:
+    """The arc after each INS root ``1.2.250.1.213.1.4.`` in ``data``, at most ``limit``."""
+    if _OID_PREFIX not in data:
+        return
+    for count, match in enumerate(_OID_RE.finditer(data)):
+        if count >= limit:
+            return
+        yield match.group().rsplit(b".", 1)[1][:12].decode("ascii")
 # A NIR: sex (1, 2; 3, 4, 7, 8 for temporary numbers), year, month, department (2A/2B for Corsica),
 # commune, order number, then a two-digit key; groups may be separated by one space (also a no-break
 # or thin space, as French typography writes them), never inside a longer run of letters or digits.
@@ -153,13 +171,10 @@ def scan_identities(text: str | bytes, max_matches: int = 10_000) -> IdentitySca
             masked = mask_nir(nir)
             if masked not in scan.unknown_valid:
                 scan.unknown_valid.append(masked)
-    if _OID_PREFIX in data:
-        for count, match in enumerate(_OID_RE.finditer(data)):
-            if count >= max_matches:
-                break
-            kind = INS_OIDS.get(_OID_PREFIX.decode() + match.group(1).decode("ascii"))
-            if kind is not None:
-                scan.ins_oids[kind] = scan.ins_oids.get(kind, 0) + 1
+    for arc in _oid_arcs(data, max_matches):
+        kind = INS_OIDS.get(_OID_PREFIX.decode() + arc)
+        if kind is not None:
+            scan.ins_oids[kind] = scan.ins_oids.get(kind, 0) + 1
     return scan
 
 
@@ -201,6 +216,10 @@ class _SecretPattern:
     needles: tuple[bytes, ...]
     pattern: Any
     value_group: int = 0  # the part that is the secret (masked in facts); 0: the whole match
+    finder: Any = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "finder", linear(self.pattern.pattern, groups=False))
 
 
 _SECRET_PATTERNS: tuple[_SecretPattern, ...] = (
@@ -249,44 +268,69 @@ def _is_jwt(token: bytes) -> bool:
     """A JWT's first part is base64url JSON (detect-secrets checks it the same way)."""
     header = token.split(b".", 1)[0]
     try:
-        value = json.loads(base64.urlsafe_b64decode(header + b"=" * (-len(header) % 4)))
+        decoded = base64.urlsafe_b64decode(header + b"=" * (-len(header) % 4))
+        return decoded.rstrip().endswith(b"}") and isinstance(json.loads(decoded), dict)
     except (ValueError, UnicodeDecodeError):
         return False
-    return isinstance(value, dict)
 
 
-def _accepted(rule: _SecretPattern, match: Any, data: bytes) -> bool:
-    """The checks RE2 cannot express (no look-around), and the placeholders."""
+GROUPS_WINDOW = 4096  # the groups of a match are read in its first 4 KiB (a keyword, a separator…)
+
+
+def _accepted(rule: _SecretPattern, data: bytes, start: int, end: int) -> tuple[int, int] | None:
+    """The span of the secret in the match ``data[start:end]``, or None for a placeholder or a shape
+    RE2 cannot exclude by itself (it has no look-around)."""
     kind = rule.kind
     if kind == "jwt":
-        return _is_jwt(match.group(0))
+        return (start, end) if _is_jwt(data[start:end]) else None
+    if kind == "aws_secret_key" and end < len(data) and data[end] in _BASE64_CHARS:
+        return None  # exactly 40 characters, not the start of a longer run
+    if not rule.value_group:
+        return start, end
+    window = min(end, start + GROUPS_WINDOW)
+    parsed = rule.pattern.match(data, start, window)
+    if parsed is None:  # the structure is longer than the window (e.g. a huge user name): all of it
+        return start, end
+    value_start = parsed.start(rule.value_group)
+    # Every value group ends its match (url_password: just before "@"); cut by the window, it runs on.
+    value_end = parsed.end(rule.value_group) if parsed.end() == end else end - (kind == "url_password")
+    value = data[value_start:value_end]
     if kind == "bearer_token":
-        return not _is_jwt(match.group(1))  # a JWT is counted once, as "jwt"
-    if kind == "aws_secret_key":
-        return match.end() == len(data) or data[match.end()] not in _BASE64_CHARS  # exactly 40 characters
+        return None if _is_jwt(value) else (value_start, value_end)  # a JWT is counted once, as "jwt"
     if kind in ("password_pair", "url_password", "url_secret_param"):
-        value = match.group(rule.value_group)
         if _PLACEHOLDER_RE.match(value.decode("utf-8", "replace")):
-            return False
+            return None
         # PWD=/home/… in an environment dump is the working directory, not a password.
-        if kind == "password_pair" and match.group(1).lower() == b"pwd" and value[:1] in (b"/", b"~"):
-            return False
-    return True
+        if kind == "password_pair" and parsed.group(1).lower() == b"pwd" and value[:1] in (b"/", b"~"):
+            return None
+    return value_start, value_end
 
 
-def _secret_hits(data: bytes, max_matches: int) -> Iterator[tuple[str, int, int]]:
+# All the needles in one RE2 set: one pass over the lowered text tells which patterns can match (a set
+# of literals has a bounded automaton), where one ``in`` test per needle cost ~30 ms per Mo.
+_NEEDLE_SET = re2.Set.SearchSet(_BYTES)
+_NEEDLE_RULES: list[int] = []
+for _index, _rule in enumerate(_SECRET_PATTERNS):
+    for _needle in _rule.needles:
+        _NEEDLE_SET.Add(re2.escape(_needle))
+        _NEEDLE_RULES.append(_index)
+_NEEDLE_SET.Compile()
+
+
+def find_secrets(data: bytes, max_matches: int = 1000) -> Iterator[tuple[str, int, int]]:
     """(kind, start, end of the secret value) per kind in order; at most ``max_matches`` per kind, and
     at most four times as many candidates (placeholders) looked at."""
-    lowered = data.lower()
-    for rule in _SECRET_PATTERNS:
-        if not any(needle in lowered for needle in rule.needles):
+    present = {_NEEDLE_RULES[i] for i in _NEEDLE_SET.Match(data.lower()) or ()}
+    for index, rule in enumerate(_SECRET_PATTERNS):
+        if index not in present:
             continue
         found = 0
-        for tried, match in enumerate(rule.pattern.finditer(data)):
+        for tried, match in enumerate(rule.finder.finditer(data)):
             if tried >= 4 * max_matches:
                 break
-            if _accepted(rule, match, data):
-                yield rule.kind, match.start(rule.value_group), match.end(rule.value_group)
+            span = _accepted(rule, data, match.start(), match.end())
+            if span is not None:
+                yield rule.kind, span[0], span[1]
                 found += 1
                 if found >= max_matches:
                     break
@@ -322,7 +366,7 @@ def scan_secrets(text: str | bytes, max_matches: int = 1000) -> SecretScan:
     ``max_matches`` per kind."""
     scan = SecretScan()
     data = as_bytes(text)
-    for kind, start, _end in _secret_hits(data, max_matches):
+    for kind, start, _end in find_secrets(data, max_matches):
         scan.counts[kind] = scan.counts.get(kind, 0) + 1
         recorded = scan.lines.setdefault(kind, [])
         if len(recorded) < 5:
@@ -338,7 +382,7 @@ def mask_secrets(text: str, max_len: int | None = None) -> str:
     if not isinstance(text, str) or not text:
         return text
     data = as_bytes(text)
-    spans = sorted((start, end) for _kind, start, end in _secret_hits(data, 1000))
+    spans = sorted((start, end) for _kind, start, end in find_secrets(data, 1000))
     if spans:
         pieces: list[bytes] = []
         last = 0
@@ -370,29 +414,69 @@ class Decoded:
         return self.encoding is not None
 
 
-def decode_text(data: bytes) -> Decoded:
-    """Decode ``data``: a BOM, then UTF-8, then charset detection (charset-normalizer).
+CHARSET_SAMPLE_BYTES = 64 * 1024
+_CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\r\f\v") | {"\x7f"}
 
-    Binary data (NUL bytes without a UTF-16 BOM, or no plausible charset) decodes as Latin-1 so that
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``"utf-16-le"`` / ``"utf-16-be"`` for UTF-16 text without a BOM (Windows tools write it), else None.
+
+    Text in a Latin script has a zero high byte in nearly every 16-bit unit and a non-zero low byte:
+    zeros at odd offsets only (little-endian) or at even offsets only (big-endian), in the first 8 KiB.
+    The decoded start must then read as text (almost no control characters), not as binary records.
+    """
+    sample = data[:8192]
+    units = len(sample) // 2
+    if units < 2:
+        return None
+    even, odd = sample[0 : 2 * units : 2].count(0), sample[1 : 2 * units : 2].count(0)
+    if odd >= 0.3 * units and even <= 0.02 * units:
+        codec = "utf-16-le"
+    elif even >= 0.3 * units and odd <= 0.02 * units:
+        codec = "utf-16-be"
+    else:
+        return None
+    start = sample[: 2 * units].decode(codec, "ignore")  # a surrogate pair may straddle the cut
+    controls = sum(1 for char in start if char in _CONTROL)
+    return codec if controls <= 0.01 * len(start) else None
+
+
+def decode_text(data: bytes, detect_charset: bool = True) -> Decoded:
+    """Decode ``data``: a BOM, UTF-16 without BOM, then UTF-8, then charset detection (charset-normalizer).
+
+    Binary data (NUL bytes that are not UTF-16, or no plausible charset) decodes as Latin-1 so that
     ASCII patterns (URLs, PEM armour) can still be searched, with ``encoding=None``.
     """
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
-                return Decoded(data.decode(codec), "utf-16" if codec == "utf-16" else "utf-8", bom=True)
+                # An odd trailing byte (a file cut short) does not make UTF-16 text binary.
+                body = data[: len(data) - len(data) % 2] if codec == "utf-16" else data
+                return Decoded(body.decode(codec), "utf-16" if codec == "utf-16" else "utf-8", bom=True)
             except UnicodeDecodeError:
                 break
-    if b"\x00" not in data[:8192]:
+    if b"\x00" in data[:8192]:
+        codec = _utf16_without_bom(data)
+        if codec is not None:
+            try:
+                return Decoded(data[: len(data) - len(data) % 2].decode(codec), codec)
+            except UnicodeDecodeError:  # a lone surrogate further on: binary after all
+                pass
+    else:
         try:
             text = data.decode("utf-8")
             return Decoded(text, "ascii" if text.isascii() else "utf-8")
         except UnicodeDecodeError:
             pass
+        if not detect_charset:  # many small texts (ZIP members): Latin-1 is enough for ASCII patterns
+            return Decoded(data.decode("latin-1"), "latin-1")
         from charset_normalizer import from_bytes
 
-        best = from_bytes(data).best()
+        # The charset is chosen on the first 64 KiB (detection costs ~60 ms per Mo whole), then the
+        # whole text is decoded with it.
+        best = from_bytes(data[:CHARSET_SAMPLE_BYTES]).best()
         if best is not None:
-            return Decoded(str(best), best.encoding)
+            return Decoded(data.decode(best.encoding, "replace"), best.encoding)
     return Decoded(data.decode("latin-1"), None)
 
 
