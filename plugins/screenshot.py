@@ -4,14 +4,18 @@ Runs on proofs of type ``screenshot`` or ``video`` whose content libmagic detect
 ANS row « Vidéos, Captures d'écrans » admits both). libmagic's "image/png" only means the first bytes
 look right, so the picture is walked and decoded:
 
-1. The first KB and the bytes after the image's end (PNG ``IEND``, JPEG ``EOI``) are searched for
-   another file's signature: a ZIP, a PDF or HTML there makes a polyglot (error); other trailing bytes
-   are a warning. The walk is done on an ``mmap`` with C-speed searches (no whole-file read), and also
-   gives truncation (no ``IEND``/``EOI``) and PNG chunk CRC errors.
+1. The first KB is searched for another file's signature; then one walk of the structure on an
+   ``mmap`` (``plugins/screenshot_structure.py``) finds the picture's end, truncation, PNG chunk CRC
+   errors, and another file's signature (ZIP incl. ZIP64, PDF, HTML/script, PHP) in every chunk or
+   segment payload that is not pixel data (text chunks, ``COM``, ``APPn``…), after ``IEND``/``EOI``,
+   or as a ZIP end record near the end: a polyglot (error). It also bounds the work before any decoder
+   runs (chunk and segment counts, JPEG scans per component: ``screenshot.too_complex``) and checks
+   that the coded data can fill the declared picture (``screenshot.data_incomplete``).
 2. Pillow opens the header only, restricted to the format libmagic announced (anything else is
    ``screenshot.not_an_image``), and the pixel count is checked *before* decoding (decompression bombs).
-3. The picture is decoded (a JPEG at 1/8 scale through ``draft()``), which catches corrupt data, and a
-   reduced greyscale copy says whether it is blank.
+3. The picture is decoded (a JPEG at 1/8 scale through ``draft()``) with truncated images refused,
+   which catches corrupt data; a JPEG is also decoded by ffmpeg's decoder (PyAV), which reports the
+   damage libjpeg conceals (``screenshot.decode_error``); a reduced greyscale copy says whether it is blank.
 4. EXIF: a GPS position or a camera serial number is personal data the ANS has no use for (warning).
 
 Thresholds come from ``[thresholds.screenshot]`` in the rules. User documentation:
@@ -21,16 +25,17 @@ Thresholds come from ``[thresholds.screenshot]`` in the rules. User documentatio
 from __future__ import annotations
 
 import mmap
-import re
 import struct
 import warnings
 import zlib
 from typing import Any
 
+from plugins import screenshot_structure as structure
+from plugins.screenshot_structure import KIND_LABEL, Hit
 from validator_core import Inspection, Proof, finding, hookimpl
 from validator_core.screens import DEFAULT_READABLE_SCREENS, readable_minimum
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 PLUGIN = "screenshot"
 
@@ -40,23 +45,16 @@ DEFAULTS: dict[str, Any] = {
     "blank_max_stddev": 2.0,
     "blank_sample_side": 256,
     "head_scan_bytes": 1024,
+    "max_png_chunks": 50_000,
+    "max_jpeg_segments": 10_000,
+    "max_jpeg_scans_per_component": 32,
+    "text_inflate_bytes": 1_048_576,
+    "jpeg_decoder_check": True,
 }
 
 PILLOW_FORMAT = {"png": "PNG", "jpeg": "JPEG"}
 LABELS = {"png": "PNG", "jpeg": "JPEG"}
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MAX_PNG_CHUNKS = 1_000_000  # real screenshots have tens; bounds a crafted file of empty chunks
-MAX_JPEG_SEGMENTS = 100_000
-
-# Another file inside the picture. ZIP: local header, central directory or end record.
-_ARCHIVE = re.compile(rb"PK\x03\x04|PK\x01\x02|PK\x05\x06")
-_PDF = re.compile(rb"%PDF-")
-_HTML = re.compile(rb"<html|<script|<!doctype html|<iframe|<svg", re.IGNORECASE)
-_NOT_NUL = re.compile(rb"[^\x00]")
-# In JPEG entropy-coded data, 0xFF is followed by 0x00 (stuffing), 0xD0-0xD7 (restart) or 0xFF (fill);
-# anything else is the next marker.
-_JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+PNG_SIGNATURE = structure.PNG_SIGNATURE
 
 # EXIF tags that identify a device (values never copied into the report).
 SERIAL_TAGS = {0xA431: "BodySerialNumber", 0xA435: "LensSerialNumber", 0xC62F: "CameraSerialNumber"}
@@ -112,6 +110,31 @@ def preuves_register_messages(register):
         "{kind} is refused. Export a plain screenshot from your tool.",
     )
     register(
+        "screenshot.too_complex",
+        fr="L'image {format} a une structure anormalement complexe ({what} : {count}, plafond {limit}) : "
+        "elle n'a pas été décodée, son décodage occuperait le service pendant des minutes. Une capture "
+        "réelle en a bien moins ; réenregistrez l'image depuis votre outil de capture.",
+        en="The {format} picture has an abnormally complex structure ({what}: {count}, cap {limit}): it was "
+        "not decoded, decoding it would keep the service busy for minutes. A real capture has far fewer; "
+        "save the picture again from your capture tool.",
+    )
+    register(
+        "screenshot.data_incomplete",
+        fr="Les données de l'image {format} ne peuvent pas remplir l'image annoncée ({width}×{height}) : "
+        "{where} contient {data_bytes} octets, il en faudrait au moins {min_bytes}. Une partie de l'image "
+        "est vide ou fausse (fichier endommagé ou en-tête modifié) ; refaites la capture.",
+        en="The {format} picture's data cannot fill the announced picture ({width}×{height}): {where} holds "
+        "{data_bytes} bytes where at least {min_bytes} are needed. Part of the picture is empty or wrong "
+        "(damaged file or altered header); take the screenshot again.",
+    )
+    register(
+        "screenshot.decode_error",
+        fr="Le décodage de l'image {format} signale une erreur ({reason}) : des zones de l'image "
+        "s'afficheront grises, décalées ou brouillées. Refaites la capture.",
+        en="Decoding the {format} picture reports an error ({reason}): parts of the picture will display "
+        "grey, shifted or garbled. Take the screenshot again.",
+    )
+    register(
         "screenshot.trailing_data",
         fr="{trailing_bytes} octets suivent la fin de l'image {format} : ils ne s'affichent pas et "
         "peuvent cacher des données. Réenregistrez l'image.",
@@ -147,123 +170,26 @@ def preuves_register_messages(register):
     )
 
 
-# -- structure walks (on an mmap: random access, C-speed searches, nothing loaded whole) ----------
+# -- findings from the structure walk --------------------------------------------------------------
 
 
-class Broken(Exception):
-    """The structure walk met a truncated or corrupt picture; ``kind`` is "truncated" or "corrupt"."""
-
-    def __init__(self, kind: str, reason: str) -> None:
-        super().__init__(reason)
-        self.kind = kind
-        self.reason = reason
-
-
-def png_end(mm: mmap.mmap) -> int:
-    """Offset just after the PNG's ``IEND`` chunk, checking every chunk's length and CRC."""
-    size = len(mm)
-    if mm[:8] != PNG_SIGNATURE:
-        raise Broken("corrupt", "signature PNG invalide")
-    view = memoryview(mm)
-    try:
-        pos = 8
-        for _ in range(MAX_PNG_CHUNKS):
-            if pos + 8 > size:
-                raise Broken("truncated", "bloc IEND absent")
-            length = int.from_bytes(mm[pos : pos + 4], "big")
-            name = bytes(mm[pos + 4 : pos + 8])
-            if length > 0x7FFFFFFF or not name.isalpha():
-                raise Broken("corrupt", f"bloc invalide à l'octet {pos}")
-            end = pos + 12 + length
-            if end > size:
-                raise Broken("truncated", f"bloc {name.decode('ascii')} incomplet")
-            stored = int.from_bytes(mm[end - 4 : end], "big")
-            if zlib.crc32(view[pos + 4 : end - 4]) != stored:
-                raise Broken("corrupt", f"somme de contrôle du bloc {name.decode('ascii')} fausse")
-            if name == b"IEND":
-                return end
-            pos = end
-        raise Broken("corrupt", "trop de blocs")
-    finally:
-        view.release()
+def _polyglot(hit: Hit):
+    """``location``: "head" (first KB), "chunk"/"segment" (a PNG chunk or JPEG segment, named in
+    ``container``), "compressed_text" (an inflated zTXt/iTXt), "trailer" (after IEND/EOI), "end" (ZIP
+    end record) or "data" (a PHP open tag elsewhere, pixel data included)."""
+    details = {"kind": KIND_LABEL[hit.kind], "signature": hit.kind, "offset": hit.offset, "location": hit.location}
+    if hit.container:
+        details["container"] = hit.container
+    return finding("screenshot.polyglot", "error", **details)
 
 
-def jpeg_end(mm: mmap.mmap) -> int:
-    """Offset just after the JPEG's ``EOI`` marker: segments by length, entropy data by search."""
-    size = len(mm)
-    if mm[:2] != b"\xff\xd8":
-        raise Broken("corrupt", "marqueur SOI absent")
-    pos = 2
-    for _ in range(MAX_JPEG_SEGMENTS):
-        if pos >= size:
-            raise Broken("truncated", "marqueur EOI absent")
-        if mm[pos] != 0xFF:
-            raise Broken("corrupt", f"marqueur attendu à l'octet {pos}")
-        while pos < size and mm[pos] == 0xFF:  # fill bytes
-            pos += 1
-        if pos >= size:
-            raise Broken("truncated", "marqueur EOI absent")
-        marker = mm[pos]
-        pos += 1
-        if marker == 0xD9:
-            return pos
-        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length
-            continue
-        if pos + 2 > size:
-            raise Broken("truncated", "segment incomplet")
-        length = int.from_bytes(mm[pos : pos + 2], "big")
-        if length < 2:
-            raise Broken("corrupt", f"segment de longueur {length}")
-        pos += length
-        if pos > size:
-            raise Broken("truncated", "segment incomplet")
-        if marker == 0xDA:  # start of scan: entropy-coded data runs to the next real marker
-            found = _JPEG_MARKER.search(mm, pos)
-            if found is None:
-                raise Broken("truncated", "marqueur EOI absent")
-            pos = found.start()
-    raise Broken("corrupt", "trop de segments")
-
-
-def polyglot_kind(data: bytes | mmap.mmap, start: int = 0, end: int | None = None) -> tuple[str, int] | None:
-    """("archive" | "document" | "html", offset) of another file's signature in data[start:end]."""
-    end = len(data) if end is None else end
-    for kind, pattern in (("archive", _ARCHIVE), ("document", _PDF), ("html", _HTML)):
-        found = pattern.search(data, start, end)
-        if found:
-            return kind, found.start()
-    return None
-
-
-def zip_end_record_near_end(mm: mmap.mmap) -> int | None:
-    """A ZIP end-of-central-directory record in the last 64 KB that points at a real central directory.
-
-    That is how ZIP readers find an archive (from the end, tolerating bytes after it), so a picture
-    holding one opens as a ZIP too, wherever the archive hides (after IEND, inside a chunk…). Requiring
-    the central directory's signature where the record says it starts keeps a chance ``PK\x05\x06``
-    inside compressed pixels from counting.
-    """
-    size = len(mm)
-    start = max(0, size - 22 - 0xFFFF)
-    pos = mm.rfind(b"PK\x05\x06", start)
-    while pos >= 0:
-        if pos + 22 <= size:
-            cd_size = int.from_bytes(mm[pos + 12 : pos + 16], "little")
-            cd_offset = int.from_bytes(mm[pos + 16 : pos + 20], "little")
-            cd_start = pos - cd_size
-            if cd_size and cd_start >= 0 and cd_offset <= cd_start and mm[cd_start : cd_start + 4] == b"PK\x01\x02":
-                return pos
-        pos = mm.rfind(b"PK\x05\x06", start, pos)
-    return None
-
-
-KIND_LABEL = {"archive": "ZIP", "document": "PDF", "html": "HTML"}
-
-
-def _polyglot(kind: str, offset: int, location: str):
-    """``location``: "head" (first KB), "trailer" (after IEND/EOI) or "end" (ZIP end record)."""
-    return finding("screenshot.polyglot", "error", kind=KIND_LABEL[kind], signature=kind, offset=offset,
-                   location=location)
+def _first_per_kind(hits: list[Hit]) -> list[Hit]:
+    """One hit per kind of hidden file, the earliest in the file (the first listed wins a tie)."""
+    best: dict[str, Hit] = {}
+    for hit in hits:
+        if hit.kind not in best or hit.offset < best[hit.kind].offset:
+            best[hit.kind] = hit
+    return sorted(best.values(), key=lambda h: h.offset)
 
 
 def _dpi(image) -> list[float] | None:
@@ -302,6 +228,16 @@ def _exif_findings(image) -> list:
 # -- the check -----------------------------------------------------------------------------------
 
 
+def _limits(limits: dict[str, Any]) -> structure.Limits:
+    return structure.Limits(
+        max_png_chunks=int(limits["max_png_chunks"]),
+        max_jpeg_segments=int(limits["max_jpeg_segments"]),
+        max_jpeg_scans_per_component=int(limits["max_jpeg_scans_per_component"]),
+        text_inflate_bytes=int(limits["text_inflate_bytes"]),
+        max_pixels=int(limits["max_pixels"]),
+    )
+
+
 @hookimpl
 def preuves_inspect(proof: Proof) -> Inspection:
     limits = {**DEFAULTS, **proof.thresholds(PLUGIN)}
@@ -309,40 +245,68 @@ def preuves_inspect(proof: Proof) -> Inspection:
     findings: list = []
     facts: dict[str, Any] = {"format": label}
 
-    head = proof.head[: int(limits["head_scan_bytes"])]
-    hit = polyglot_kind(head)
-    if hit:
-        findings.append(_polyglot(*hit, "head"))
+    hits: list[Hit] = []
+    found = structure.find_signature(proof.head[: int(limits["head_scan_bytes"])])
+    if found:
+        hits.append(Hit(found[0], found[1], "head"))
 
     if proof.size == 0:  # the engine rejects empty files first; mmap cannot map them
+        findings += [_polyglot(hit) for hit in hits]
         return Inspection(findings=findings, facts=facts)
-    structure_broken = None
+    trailing = None
     with open(proof.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        try:
-            end = png_end(mm) if proof.format == "png" else jpeg_end(mm) if proof.format == "jpeg" else None
-        except Broken as broken:
-            structure_broken = broken
-            end = None
+        if proof.format == "png":
+            walk = structure.walk_png(mm, _limits(limits))
+        elif proof.format == "jpeg":
+            walk = structure.walk_jpeg(mm, _limits(limits))
+        else:
+            walk = structure.Walk()
+        hits += walk.hits
+        if walk.unscanned:
+            facts["unscanned_text"] = walk.unscanned
+        end = walk.end
         if end is not None and end < len(mm):
             facts["trailing_bytes"] = len(mm) - end
-            hit = polyglot_kind(mm, end)
-            if hit:
-                findings.append(_polyglot(*hit, "trailer"))
-            elif _NOT_NUL.search(mm, end):  # a run of NUL bytes is padding some encoders add
-                findings.append(finding("screenshot.trailing_data", "warning", trailing_bytes=len(mm) - end, format=label))
-        if not any(f.code == "screenshot.polyglot" for f in findings):
-            eocd = zip_end_record_near_end(mm)
+            found = structure.find_signature(mm[end:])
+            if found:
+                hits.append(Hit(found[0], end + found[1], "trailer"))
+            elif mm[end:].translate(None, b"\x00"):  # a run of NUL bytes is padding some encoders add
+                trailing = finding("screenshot.trailing_data", "warning", trailing_bytes=len(mm) - end, format=label)
+        if not any(hit.kind == "archive" for hit in hits):
+            eocd = structure.zip_end_record_near_end(mm)
             if eocd is not None:
-                findings.append(_polyglot("archive", eocd, "end"))
+                hits.append(Hit("archive", eocd, "end"))
+        if not any(hit.kind == "php" for hit in hits):
+            php = structure.php_open_tag(mm)
+            if php is not None:
+                hits.append(Hit("php", php, "data"))
+        jpeg_data = bytes(mm[:end]) if (proof.format == "jpeg" and end is not None and _ffmpeg_decodes(walk)
+                                         and limits["jpeg_decoder_check"]) else None
 
-    findings += _decode(proof, limits, label, facts, structure_broken)
+    findings += [_polyglot(hit) for hit in _first_per_kind(hits)]
+    if trailing is not None:
+        findings.append(trailing)
+    if walk.too_complex is not None:
+        # Refused before any decoder runs: Pillow alone would spend minutes on it.
+        too = walk.too_complex
+        findings.append(finding("screenshot.too_complex", "error", format=label, what=too.what, count=too.count,
+                                limit=too.limit))
+        return Inspection(findings=findings, facts=facts)
+    findings += _decode(proof, limits, label, facts, walk, jpeg_data)
     return Inspection(findings=findings, facts=facts)
 
 
-def _decode(proof: Proof, limits: dict[str, Any], label: str, facts: dict[str, Any], broken: Broken | None) -> list:
-    from PIL import Image, ImageStat, UnidentifiedImageError
+def _ffmpeg_decodes(walk: structure.Walk) -> bool:
+    """ffmpeg's JPEG decoder covers Huffman-coded 8-bit frames (baseline, extended, progressive)."""
+    return walk.broken is None and walk.incomplete is None and walk.sof in (0xC0, 0xC1, 0xC2) and walk.precision == 8
+
+
+def _decode(proof: Proof, limits: dict[str, Any], label: str, facts: dict[str, Any], walk: structure.Walk,
+            jpeg_data: bytes | None) -> list:
+    from PIL import Image, ImageFile, ImageStat, UnidentifiedImageError
 
     out: list = []
+    broken = walk.broken
     formats = [PILLOW_FORMAT[proof.format]] if proof.format in PILLOW_FORMAT else None
     max_pixels = int(limits["max_pixels"])
     with warnings.catch_warnings():
@@ -378,29 +342,82 @@ def _decode(proof: Proof, limits: dict[str, Any], label: str, facts: dict[str, A
                 return out
             if broken is not None:
                 out.append(finding(f"screenshot.{broken.kind}", "error", format=label, reason=broken.reason))
+            elif walk.incomplete is not None:
+                gap = walk.incomplete
+                out.append(finding("screenshot.data_incomplete", "error", format=label, width=width, height=height,
+                                   where=gap.where, data_bytes=gap.data_bytes, min_bytes=gap.min_bytes))
             else:
-                side = int(limits["blank_sample_side"])
-                if image.format == "JPEG":
-                    # Decode at 1/2..1/8 scale in libjpeg: every byte is still read, far fewer pixels made.
-                    image.draft("RGB" if image.mode not in ("L", "1") else "L", (max(1, width // 8), max(1, height // 8)))
-                try:
-                    image.load()
-                except (OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error) as exc:
-                    truncated = "truncated" in str(exc).lower()
-                    out.append(finding("screenshot.truncated" if truncated else "screenshot.corrupt", "error",
-                                       format=label, reason="données d'image incomplètes" if truncated
-                                       else "décodage impossible"))
-                else:
-                    stddev = _luminance_stddev(image, side, ImageStat)
-                    facts["luminance_stddev"] = round(stddev, 2)
-                    if stddev < float(limits["blank_max_stddev"]):
-                        out.append(finding("screenshot.blank", "warning", stddev=f"{stddev:.2f}",
-                                           max_stddev=f"{float(limits['blank_max_stddev']):g}"))
+                out += _load_and_measure(image, width, height, limits, label, facts, jpeg_data, ImageFile, ImageStat)
             minimum = readable_minimum(width, height, limits["readable_screens"])
             if minimum is not None:
                 out.append(finding("screenshot.resolution_low", "warning", width=width, height=height, minimum=minimum))
             out += _exif_findings(image)
     return out
+
+
+def _load_and_measure(image, width, height, limits, label, facts, jpeg_data, image_file, image_stat) -> list:
+    side = int(limits["blank_sample_side"])
+    if image.format == "JPEG":
+        # Decode at 1/2..1/8 scale in libjpeg: every byte is still read, far fewer pixels made.
+        image.draft("RGB" if image.mode not in ("L", "1") else "L", (max(1, width // 8), max(1, height // 8)))
+    # Pillow's global switch: when on, a truncated picture decodes silently with grey rows. Whatever
+    # another module in this worker set, this check needs it off.
+    saved = image_file.LOAD_TRUNCATED_IMAGES
+    image_file.LOAD_TRUNCATED_IMAGES = False
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error) as exc:
+        truncated = "truncated" in str(exc).lower()
+        return [finding("screenshot.truncated" if truncated else "screenshot.corrupt", "error", format=label,
+                        reason="données d'image incomplètes" if truncated else "décodage impossible")]
+    finally:
+        image_file.LOAD_TRUNCATED_IMAGES = saved
+    if jpeg_data is not None:
+        # libjpeg conceals damaged entropy data (grey or smeared blocks) and only warns, which Pillow
+        # drops; ffmpeg's decoder reports it.
+        error = jpeg_decoder_error(jpeg_data)
+        if error:
+            return [finding("screenshot.decode_error", "error", format=label, reason=error)]
+    stddev = _luminance_stddev(image, side, image_stat)
+    facts["luminance_stddev"] = round(stddev, 2)
+    if stddev < float(limits["blank_max_stddev"]):
+        return [finding("screenshot.blank", "warning", stddev=f"{stddev:.2f}",
+                        max_stddev=f"{float(limits['blank_max_stddev']):g}")]
+    return []
+
+
+def jpeg_decoder_error(data: bytes) -> str | None:
+    """The first error ffmpeg's JPEG decoder reports on ``data`` (one picture, SOI to EOI), or None.
+
+    Decoded at 1/8 scale (``lowres``: the whole entropy-coded data is still read), one thread; the
+    decoder's log is captured, never printed.
+    """
+    import av
+    import av.logging
+
+    from plugins.video_frames import clean_message
+
+    previous = av.logging.get_level()
+    av.logging.set_level(av.logging.ERROR)
+    try:
+        with av.logging.Capture(local=True) as logs:
+            try:
+                context = av.CodecContext.create("mjpeg", "r")
+                context.thread_type = "NONE"
+                context.options = {"lowres": "3"}
+                frames = list(context.decode(av.Packet(data))) + list(context.decode(None))
+            except (av.error.FFmpegError, MemoryError, ValueError) as exc:
+                log = getattr(exc, "log", None)
+                return clean_message(log[2] if log and len(log) > 2 and log[2] else getattr(exc, "strerror", exc))
+        if logs:
+            return clean_message(logs[0][2])
+        if not frames:
+            return "aucune image décodée"
+        if any(frame.is_corrupt for frame in frames):
+            return "image signalée corrompue par le décodeur"
+        return None
+    finally:
+        av.logging.set_level(previous)
 
 
 def _png_header_size(head: bytes) -> tuple[int, int] | None:

@@ -5,22 +5,29 @@ ANS row « Vidéos, Captures d'écrans » admits MP4, MOV, AVI and FLV; pictures
 
 Facts come from libmediainfo (pymediainfo, bundled library) at a low ``parse_speed``: it reads the
 container's headers and index, not the frames, so a 50 MB file costs a few milliseconds. For MP4/MOV
-we also walk the top-level boxes ourselves (a seek and 16 bytes per box) to tell a missing ``moov``
-index — the file an interrupted recording or upload leaves — from other damage.
+we first walk the boxes ourselves (``plugins/video_boxes.py``: a few bytes per box): that tells a
+missing ``moov`` index — the file an interrupted recording or upload leaves — from other damage, finds
+a missing media data box, and refuses sample tables whose declared entry counts cannot fit in their
+box *before* libmediainfo believes them (a 66 kB file declaring 2³²−1 ``stts`` entries kept it busy
+for minutes). Last, a few frames are decoded at a few positions (``plugins/video_frames.py``, the
+ffmpeg libraries through PyAV): an index is no proof that the pictures it points to decode.
 
 Errors: no video track, unreadable file, no duration, missing index, truncated data, container that
-disagrees with the detected format. Warnings (numbers from ``[thresholds.video]`` in the rules): picture
-too small to read, too short, a codec the reviewer's player may not open, odd or variable frame rate.
-User documentation: ``docs/checks/video.md``.
+disagrees with the detected format, lying sample table, too many boxes, no media data, frames that do
+not decode, a picture too large to decode. Warnings (numbers from ``[thresholds.video]`` in the rules):
+picture too small to read, too short, a codec the reviewer's player may not open, odd or variable
+frame rate. User documentation: ``docs/checks/video.md``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from typing import Any, Iterator
 
+from plugins import video_boxes, video_frames
 from validator_core import Inspection, Proof, finding, hookimpl
 from validator_core.screens import DEFAULT_READABLE_SCREENS, readable_minimum
 
@@ -37,6 +44,11 @@ DEFAULTS: dict[str, Any] = {
     "warn_variable_frame_rate": True,
     "playable_codecs": ["AVC", "MPEG-4 Visual", "Sorenson Spark", "VP6"],
     "mediainfo_parse_speed": 0.1,
+    "max_boxes": 200_000,
+    "max_pixels": 50_000_000,
+    "decode_positions": [0.0, 0.5, 0.9],
+    "decode_frames_per_position": 2,
+    "decode_max_packets_per_position": 16,
 }
 
 # What MediaInfo calls each container the rules know (MOV and MP4 are the same ISO/QuickTime family:
@@ -48,8 +60,6 @@ CONTAINERS: dict[str, frozenset[str]] = {
     "flv": frozenset({"Flash Video"}),
 }
 LABELS = {"mp4": "MP4", "mov": "MOV", "avi": "AVI", "flv": "FLV"}
-
-MAX_BOXES = 10_000  # top-level boxes walked in an MP4/MOV (real files have fewer than ten)
 
 
 @hookimpl
@@ -134,6 +144,48 @@ def preuves_register_messages(register):
         "{max_fps} fps): check that it plays normally.",
     )
     register(
+        "video.sample_table_invalid",
+        fr="L'index du fichier {container} est faux : la table « {box} » (piste {track}) annonce {declared} "
+        "entrées alors que sa place n'en permet que {capacity}. Le fichier est endommagé ou fabriqué ; "
+        "il n'a pas été analysé plus loin. Réexportez la vidéo depuis votre outil d'enregistrement.",
+        en="The {container} file's index is wrong: its “{box}” table (track {track}) announces {declared} "
+        "entries where only {capacity} fit. The file is damaged or crafted; it was not analysed further. "
+        "Export the video again from your recording tool.",
+    )
+    register(
+        "video.too_complex",
+        fr="Le fichier {container} a une structure anormalement complexe (plus de {limit} boîtes) : il n'a "
+        "pas été analysé. Une vidéo enregistrée normalement en a quelques dizaines ; réexportez-la.",
+        en="The {container} file has an abnormally complex structure (over {limit} boxes): it was not "
+        "analysed. A normally recorded video has a few dozen; export it again.",
+    )
+    register(
+        "video.no_media_data",
+        fr="Le fichier {container} ne contient que son index : les images et le son (boîte « mdat ») sont "
+        "absents ou vides, rien ne peut être lu. Le fichier a été mal copié ou tronqué ; déposez la vidéo "
+        "complète.",
+        en="The {container} file holds only its index: the pictures and sound (the “mdat” box) are missing "
+        "or empty, nothing can be played. The file was badly copied or cut; file the complete video.",
+    )
+    register(
+        "video.frames_undecodable",
+        fr="Les images de la vidéo ne se décodent pas ({failed} position(s) sur {sampled} essayées, "
+        "la première à {at_s} s ; décodeur : « {reason} ») : le lecteur de l'évaluateur montrera une image "
+        "noire, figée ou brouillée. Réexportez la vidéo depuis votre outil d'enregistrement.",
+        en="The video's pictures do not decode ({failed} of {sampled} positions tried, the first at {at_s} s; "
+        "decoder: “{reason}”): the reviewer's player will show a black, frozen or garbled picture. "
+        "Export the video again from your recording tool.",
+    )
+    register(
+        "video.too_many_pixels",
+        fr="La vidéo annonce des images de {width}×{height} pixels ({megapixels} Mpx), au-delà du plafond de "
+        "{max_megapixels} Mpx : elles n'ont pas été décodées. Un enregistrement d'écran réel est bien plus "
+        "petit ; réexportez la vidéo en 1080p ou 720p.",
+        en="The video announces {width}×{height} pictures ({megapixels} MP), over the {max_megapixels} MP "
+        "cap: they were not decoded. A real screen recording is much smaller; export the video again in "
+        "1080p or 720p.",
+    )
+    register(
         "video.frame_rate_variable",
         fr="La cadence de la vidéo est variable ({min_fps} à {max_fps} images/s) : certains lecteurs "
         "désynchronisent ou saccadent. Une cadence fixe est plus sûre.",
@@ -157,38 +209,6 @@ def _num(value: Any) -> float | None:
 
 def _fmt(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".")
-
-
-def top_level_boxes(path: str, size: int) -> tuple[list[str], bool]:
-    """Names of the top-level ISO/QuickTime boxes, and whether the last one runs past the file's end.
-
-    Reads 16 bytes per box and seeks over its body: bounded whatever the file's size.
-    """
-    names: list[str] = []
-    pos = 0
-    with open(path, "rb") as fh:
-        while pos < size and len(names) < MAX_BOXES:
-            fh.seek(pos)
-            header = fh.read(16)
-            if len(header) < 8:
-                return names, True
-            length = int.from_bytes(header[:4], "big")
-            name = header[4:8].decode("latin-1")
-            if length == 1:  # 64-bit size follows
-                if len(header) < 16:
-                    return names, True
-                length = int.from_bytes(header[8:16], "big")
-                if length < 16:
-                    return names, False  # not a box structure: let the other checks speak
-            elif length == 0:  # "to the end of the file"
-                length = size - pos
-            elif length < 8:
-                return names, False
-            names.append(name)
-            if pos + length > size:
-                return names, True
-            pos += length
-    return names, False
 
 
 def flv_tail_complete(path: str, size: int) -> bool:
@@ -222,10 +242,13 @@ def _named_for_mediainfo(proof: Proof) -> Iterator[str]:
     if not wanted or os.path.splitext(proof.path)[1].lower() == "." + wanted:
         yield proof.path
         return
-    with tempfile.TemporaryDirectory(prefix="preuves-mi-") as tmp:
+    tmp = tempfile.mkdtemp(prefix="preuves-mi-")
+    try:  # removed whatever happens in the parse (the worker's private TMPDIR covers a kill)
         link = os.path.join(tmp, "proof." + wanted)
         os.symlink(os.path.abspath(proof.path), link)
         yield link
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # -- the check -----------------------------------------------------------------------------------
@@ -239,6 +262,20 @@ def preuves_inspect(proof: Proof) -> Inspection:
     findings = []
     facts: dict[str, Any] = {}
     label = LABELS.get(proof.format or "", proof.format or proof.media_type)
+
+    structure = None
+    if proof.format in ("mp4", "mov"):
+        # Before libmediainfo: it trusts declared counts and loops over them (bounded work first).
+        structure = video_boxes.walk(proof.path, proof.size, max_boxes=int(limits["max_boxes"]))
+        if structure.too_many_boxes:
+            findings.append(finding("video.too_complex", "error", container=label, limit=int(limits["max_boxes"])))
+            return Inspection(findings=findings, facts=facts)
+        if structure.lie is not None:
+            lie = structure.lie
+            findings.append(finding("video.sample_table_invalid", "error", container=label, box=lie.box,
+                                    track=lie.track if lie.track is not None else "-", declared=lie.declared,
+                                    capacity=lie.capacity, path=lie.path, offset=lie.offset))
+            return Inspection(findings=findings, facts=facts)
 
     # Only the local path the engine created; never mediainfo_options (SECURITY.md).
     try:
@@ -257,15 +294,18 @@ def preuves_inspect(proof: Proof) -> Inspection:
         facts["container_profile"] = general.format_profile
     facts["audio"] = bool(audios)
 
-    index_missing = False
-    if proof.format in ("mp4", "mov"):
-        boxes, _ = top_level_boxes(proof.path, proof.size)
-        if "moov" not in boxes:
-            index_missing = True
+    # One cause per file: a missing index or missing media data explains every later symptom.
+    structure_broken = False
+    if structure is not None:
+        if "moov" not in structure.top_level:
+            structure_broken = True
             findings.append(finding("video.index_missing", "error", container=label))
+        elif structure.media_bytes == 0:
+            structure_broken = True
+            findings.append(finding("video.no_media_data", "error", container=label))
 
     if container is None:
-        if not index_missing:
+        if not structure_broken:
             findings.append(finding("video.unreadable", "error", reason="format non reconnu"))
         return Inspection(findings=findings, facts=facts)
 
@@ -276,11 +316,11 @@ def preuves_inspect(proof: Proof) -> Inspection:
     truncated = general is not None and str(getattr(general, "istruncated", "")).lower() == "yes"
     if proof.format == "flv" and not flv_tail_complete(proof.path, proof.size):
         truncated = True  # libmediainfo does not flag a cut FLV; its tag chain does
-    if truncated and not index_missing:
+    if truncated and not structure_broken:
         findings.append(finding("video.truncated", "error"))
 
     if not videos:
-        if not index_missing:
+        if not structure_broken:
             findings.append(finding("video.no_video_track", "error", container=label, audio_tracks=len(audios)))
         return Inspection(findings=findings, facts=facts)
 
@@ -311,6 +351,10 @@ def preuves_inspect(proof: Proof) -> Inspection:
                     min_s=_fmt(float(limits["min_duration_s"])))
         )
 
+    if not any(f.severity.value == "error" for f in findings):
+        # Only a file whose structure holds up: the decoder would just repeat the cause already given.
+        findings += _frames_findings(proof, limits, width, height, facts)
+
     if width and height:
         minimum = readable_minimum(width, height, limits["readable_screens"])
         if minimum is not None:
@@ -336,3 +380,37 @@ def preuves_inspect(proof: Proof) -> Inspection:
                     min_fps=_fmt(low) if low else "?", max_fps=_fmt(high) if high else "?")
         )
     return Inspection(findings=findings, facts=facts)
+
+
+def _too_many_pixels(width: int, height: int, max_pixels: int):
+    return finding("video.too_many_pixels", "error", width=width, height=height,
+                   megapixels=f"{width * height / 1e6:.1f}", max_megapixels=f"{max_pixels / 1e6:g}")
+
+
+def _frames_findings(proof: Proof, limits: dict[str, Any], width: int, height: int, facts: dict[str, Any]) -> list:
+    """Decode a few frames (start, then keyframes further on): an index proves nothing about the data."""
+    max_pixels = int(limits["max_pixels"])
+    if width * height > max_pixels:  # what libmediainfo read; the decoder's own size is checked too
+        return [_too_many_pixels(width, height, max_pixels)]
+    sample = video_frames.sample_frames(
+        proof.path,
+        container_format=proof.format,
+        positions=tuple(float(p) for p in limits["decode_positions"]),
+        frames_per_position=int(limits["decode_frames_per_position"]),
+        max_packets_per_position=int(limits["decode_max_packets_per_position"]),
+        max_pixels=max_pixels,
+    )
+    if sample.skipped == "too_many_pixels":
+        return [_too_many_pixels(sample.width, sample.height, max_pixels)]
+    facts["frames_decoded"] = sample.decoded
+    if not sample.opened or not sample.has_video:
+        reason = sample.open_error or ("aucun flux vidéo" if sample.opened else "ouverture impossible")
+        return [finding("video.frames_undecodable", "error", failed=1, sampled=1, at_s="0", reason=reason)]
+    failed = sample.failed
+    if not sample.positions or failed:
+        first = failed[0] if failed else None
+        reason = (first.error if first and first.error else None) or sample.first_error or "aucune image décodée"
+        return [finding("video.frames_undecodable", "error", failed=len(failed) or 1,
+                        sampled=len(sample.positions) or 1, at_s=_fmt(first.target_s) if first else "0",
+                        reason=reason)]
+    return []

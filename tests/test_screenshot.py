@@ -160,7 +160,8 @@ def test_script_in_the_first_kilobyte_is_a_polyglot(engine, pictures):
 
 def test_zip_hidden_in_a_chunk_before_iend_is_found(pictures, tmp_path):
     """An archive in a private chunk just before IEND: nothing trails the picture, the head is clean,
-    yet a ZIP reader (which looks for the end record from the end) opens the file as an archive."""
+    yet a ZIP reader (which looks for the end record from the end) opens the file as an archive. The
+    chunk's payload is scanned: the finding names the chunk and the local header's offset."""
     import struct
     import zlib
 
@@ -171,12 +172,32 @@ def test_zip_hidden_in_a_chunk_before_iend_is_found(pictures, tmp_path):
     path = tmp_path / "zip_in_chunk.png"
     path.write_bytes(data[:-12] + chunk + data[-12:])  # IEND is the last 12 bytes
     inspection = shot_plugin.preuves_inspect(_proof(path, "png"))
-    assert [(f.code, f.details["location"]) for f in inspection.findings] == [("screenshot.polyglot", "end")]
+    assert [(f.code, f.details["location"], f.details["container"]) for f in inspection.findings] == [
+        ("screenshot.polyglot", "chunk", "zzIP")]
+    assert inspection.findings[0].details["offset"] == len(data) - 12 + 8  # the local header, in the chunk
     assert "trailing_bytes" not in inspection.facts
 
     import zipfile
 
     assert zipfile.ZipFile(path).namelist() == ["payload.txt"]  # it really is an archive too
+
+
+def test_zip_hidden_in_pixel_data_is_found_by_its_end_record(pictures, tmp_path):
+    """Pixel chunks are not scanned (compressed data matches signatures by chance), but an archive
+    there still has its end record near the end of the file, where ZIP readers look."""
+    import struct
+    import zipfile
+    import zlib
+
+    payload = media.zip_bytes()
+    chunk = struct.pack(">I", len(payload)) + b"IDAT" + payload  # after the image's zlib stream ends
+    chunk += struct.pack(">I", zlib.crc32(chunk[4:]))
+    data = pictures["ok.png"].read_bytes()
+    path = tmp_path / "zip_in_idat.png"
+    path.write_bytes(data[:-12] + chunk + data[-12:])
+    inspection = shot_plugin.preuves_inspect(_proof(path, "png"))
+    assert [(f.code, f.details["location"]) for f in inspection.findings] == [("screenshot.polyglot", "end")]
+    assert zipfile.ZipFile(path).namelist() == ["payload.txt"]
 
 
 # -- warnings --------------------------------------------------------------------------------------
@@ -243,7 +264,7 @@ def test_every_code_is_documented_with_its_french_message():
     text = DOCS.read_text(encoding="utf-8")
     registered = {}
     shot_plugin.preuves_register_messages(lambda code, fr, en: registered.setdefault(code, fr))
-    assert len(registered) == 10
+    assert len(registered) == 13
     for code, fr in registered.items():
         assert f"`{code}`" in text, code
         assert fr.split("{")[0].strip()[:30] in text, code

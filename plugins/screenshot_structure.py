@@ -1,0 +1,466 @@
+"""PNG and JPEG structure walks for the ``screenshot`` plugin: one linear pass, bounded work.
+
+What a decoder does not say, found by reading the structure once on an ``mmap`` (C-speed searches,
+nothing loaded whole):
+
+- where the picture ends (PNG ``IEND``, JPEG ``EOI``), truncation and PNG chunk CRC errors;
+- *polyglots*: another file's signature (ZIP records including ZIP64, PDF, HTML/script, PHP) in any
+  chunk or segment payload that is not pixel data — text chunks (compressed ones inflated within a
+  budget), ``COM``, ``APPn`` — with the kind, the offset and the chunk or segment holding it;
+- *work bounds*, checked before any decoder runs: chunk and segment counts, and JPEG scans per
+  component (a 3.4 MB progressive JPEG of 99,000 scans costs libjpeg minutes: each scan walks every
+  block of its component);
+- *data that cannot fill the declared picture*: a PNG whose compressed stream ends before the rows the
+  header announces (Pillow fills the rest with zeros and says nothing), a JPEG scan too short to code
+  its blocks (a header claiming 7000×7000 over a 1280×720 scan). The JPEG bound is exact, not a
+  guess: a sequential Huffman scan spends at least 2 bits per block (a DC code and an AC code or EOB,
+  each at least one bit), a progressive DC scan at least 1; AC scans can code whole runs of blocks
+  in a few bits, so they have no bound.
+"""
+
+from __future__ import annotations
+
+import mmap
+import re
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# Another file's signature. ZIP: local header, central directory, end records (ZIP64 record and
+# locator too): a ZIP reader needs none of them at the start of the file.
+ARCHIVE_SIGNATURES = (b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07")
+PDF_SIGNATURES = (b"%pdf-",)  # searched in a lower-cased copy
+HTML_SIGNATURES = (b"<html", b"<script", b"<!doctype html", b"<iframe", b"<svg", b"<body", b"<object",
+                   b"<embed")
+# PHP runs whatever precedes its open tag, which must be followed by white space. "<?=" (short echo) is
+# three bytes, met by chance every few MB of compressed data: it counts in text only.
+_PHP_OPEN = re.compile(rb"<\?php(?=[ \t\r\n]|\Z)")
+_PHP_OPEN_ANYCASE = re.compile(rb"(?i)<\?php(?=[ \t\r\n]|\Z)")
+PHP_ECHO = b"<?="
+
+KIND_LABEL = {"archive": "ZIP", "document": "PDF", "html": "HTML", "php": "PHP"}
+
+# In JPEG entropy-coded data, 0xFF is followed by 0x00 (stuffing), 0xD0-0xD7 (restart) or 0xFF (fill);
+# anything else is the next marker.
+_JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\x00"
+
+PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type -> samples per pixel
+PNG_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
+ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+PIXEL_CHUNKS = frozenset({b"IDAT", b"fdAT"})  # compressed pixels: not scanned (chance matches)
+INFLATE_STEP = 1 << 20
+
+
+class Broken(Exception):
+    """The walk met a truncated or corrupt picture; ``kind`` is "truncated" or "corrupt"."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+class TooComplex(Exception):
+    """The structure exceeds a work bound; nothing should decode it."""
+
+    def __init__(self, what: str, count: int, limit: int) -> None:
+        super().__init__(what)
+        self.what = what
+        self.count = count
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str  # "archive" | "document" | "html" | "php"
+    offset: int
+    location: str  # "head" | "chunk" | "segment" | "compressed_text" | "trailer" | "end" | "data"
+    container: str | None = None  # the PNG chunk or JPEG segment holding it ("tEXt", "COM", "APP1"…)
+
+
+@dataclass(frozen=True)
+class Incomplete:
+    """The coded data holds less than the declared picture needs (``data_bytes`` < ``min_bytes``)."""
+
+    data_bytes: int
+    min_bytes: int
+    where: str  # "IDAT" or "scan 2"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_png_chunks: int = 50_000
+    max_jpeg_segments: int = 10_000
+    max_jpeg_scans_per_component: int = 32
+    text_inflate_bytes: int = 1 << 20
+    max_pixels: int = 50_000_000
+
+
+@dataclass
+class Walk:
+    end: int | None = None  # offset just after IEND / EOI
+    broken: Broken | None = None
+    too_complex: TooComplex | None = None
+    incomplete: Incomplete | None = None
+    hits: list[Hit] = field(default_factory=list)
+    unscanned: list[dict] = field(default_factory=list)  # compressed text not inflated, and why
+    units: int = 0  # chunks or segments walked
+    scans: int = 0  # JPEG scans
+    sof: int | None = None  # JPEG frame marker (0xC0 baseline, 0xC2 progressive…)
+    precision: int | None = None
+
+
+def find_signature(data: bytes, *, text: bool = False) -> tuple[str, int] | None:
+    """The earliest (kind, offset) of another file's signature in ``data`` (each search is linear)."""
+    best: tuple[int, str] | None = None
+
+    def consider(kind: str, pos: int) -> None:
+        nonlocal best
+        if pos >= 0 and (best is None or pos < best[0]):
+            best = (pos, kind)
+
+    for needle in ARCHIVE_SIGNATURES:
+        consider("archive", data.find(needle))
+    lowered = data.lower()
+    for needle in PDF_SIGNATURES:
+        consider("document", lowered.find(needle))
+    for needle in HTML_SIGNATURES:
+        consider("html", lowered.find(needle))
+    found = _PHP_OPEN.search(lowered)
+    if found:
+        consider("php", found.start())
+    if text:
+        consider("php", data.find(PHP_ECHO))
+    return (best[1], best[0]) if best else None
+
+
+def php_open_tag(mm: mmap.mmap | bytes) -> int | None:
+    """Offset of a PHP open tag anywhere (pixel data included: PHP does not care where it sits)."""
+    found = _PHP_OPEN_ANYCASE.search(mm)
+    return found.start() if found else None
+
+
+def _scan(w: Walk, mm: mmap.mmap, start: int, end: int, location: str, container: str, text: bool) -> None:
+    if end > start:
+        hit = find_signature(mm[start:end], text=text)
+        if hit:
+            w.hits.append(Hit(hit[0], start + hit[1], location, container))
+
+
+# -- PNG -------------------------------------------------------------------------------------------
+
+
+def png_raw_size(width: int, height: int, depth: int, colour: int, interlace: int) -> int | None:
+    """Bytes the IDAT stream must inflate to (filter byte + packed samples per row, per Adam7 pass)."""
+    if colour not in PNG_CHANNELS or depth not in PNG_DEPTHS[colour] or interlace not in (0, 1):
+        return None
+    bits = PNG_CHANNELS[colour] * depth
+
+    def rows(w: int, h: int) -> int:
+        return h * (1 + (w * bits + 7) // 8) if w > 0 and h > 0 else 0
+
+    if interlace == 0:
+        return rows(width, height)
+    return sum(rows(-(-(width - x0) // dx), -(-(height - y0) // dy)) for x0, y0, dx, dy in ADAM7)
+
+
+class _Inflater:
+    """Counts what a zlib stream inflates to, without keeping it, stopping once ``enough`` is reached."""
+
+    def __init__(self, enough: int) -> None:
+        self.enough = enough
+        self.produced = 0
+        self.ended = False
+        self.invalid = False
+        self._z = zlib.decompressobj()
+
+    @property
+    def done(self) -> bool:
+        return self.ended or self.invalid or self.produced >= self.enough
+
+    def feed(self, data) -> None:
+        buf = data
+        while buf and not self.done:
+            try:
+                out = self._z.decompress(buf, INFLATE_STEP)
+            except zlib.error:  # a flag, not an exception: a traceback would pin ``data``'s mmap view
+                self.invalid = True
+                return
+            self.produced += len(out)
+            if self._z.eof:
+                self.ended = True
+                return
+            buf = self._z.unconsumed_tail
+
+
+def _inflate_text(w: Walk, mm: mmap.mmap, name: bytes, pos: int, start: int, end: int, budget: list[int]) -> None:
+    """Inflate a zTXt / compressed iTXt within the budget and scan the text; else say why not."""
+    label = name.decode("ascii")
+    keyword_end = mm.find(b"\x00", start, min(end, start + 80))
+    if keyword_end < 0:
+        return
+    if name == b"zTXt":
+        data_start = keyword_end + 2  # compression method byte
+    else:
+        if keyword_end + 3 > end or mm[keyword_end + 1] == 0:
+            return  # uncompressed iTXt: already scanned as raw bytes
+        language_end = mm.find(b"\x00", keyword_end + 3, end)
+        translated_end = mm.find(b"\x00", language_end + 1, end) if language_end >= 0 else -1
+        if translated_end < 0:
+            return
+        data_start = translated_end + 1
+    if budget[0] <= 0:
+        w.unscanned.append({"chunk": label, "offset": pos, "reason": "budget"})
+        return
+    inflater = zlib.decompressobj()
+    try:
+        text = inflater.decompress(mm[data_start:end], budget[0] + 1)
+    except zlib.error:
+        w.unscanned.append({"chunk": label, "offset": pos, "reason": "invalid_compression"})
+        return
+    if len(text) > budget[0]:
+        w.unscanned.append({"chunk": label, "offset": pos, "reason": "too_large"})
+        budget[0] = 0
+        return
+    budget[0] -= len(text)
+    hit = find_signature(text, text=True)
+    if hit:
+        w.hits.append(Hit(hit[0], pos, "compressed_text", label))
+
+
+def _plain_text(mm: mmap.mmap, name: bytes, start: int, stop: int) -> bool:
+    """Whether a chunk's raw bytes are text (tEXt, uncompressed iTXt): "<?=" counts only there."""
+    if name == b"tEXt":
+        return True
+    if name == b"iTXt":
+        keyword_end = mm.find(b"\x00", start, min(stop, start + 80))
+        return 0 <= keyword_end < stop - 1 and mm[keyword_end + 1] == 0
+    return False
+
+
+def walk_png(mm: mmap.mmap, limits: Limits = Limits()) -> Walk:
+    """Chunks by length and CRC up to ``IEND``; payloads scanned; the IDAT stream inflated and counted."""
+    w = Walk()
+    try:
+        _walk_png(mm, limits, w)
+    except Broken as broken:
+        w.broken = broken.with_traceback(None)  # no frame (and no view of the mmap) kept alive
+    except TooComplex as too:
+        w.too_complex = too.with_traceback(None)
+    return w
+
+
+def _walk_png(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
+    size = len(mm)
+    if mm[:8] != PNG_SIGNATURE:
+        raise Broken("corrupt", "signature PNG invalide")
+    view = memoryview(mm)
+    inflater: _Inflater | None = None
+    expected: int | None = None
+    budget = [limits.text_inflate_bytes]
+    try:
+        pos = 8
+        while True:
+            if w.units >= limits.max_png_chunks:
+                raise TooComplex("blocs PNG", w.units, limits.max_png_chunks)
+            w.units += 1
+            if pos + 8 > size:
+                raise Broken("truncated", "bloc IEND absent")
+            length = int.from_bytes(mm[pos : pos + 4], "big")
+            name = bytes(mm[pos + 4 : pos + 8])
+            if length > 0x7FFFFFFF or not name.isalpha():
+                raise Broken("corrupt", f"bloc invalide à l'octet {pos}")
+            end = pos + 12 + length
+            if end > size:
+                raise Broken("truncated", f"bloc {name.decode('ascii')} incomplet")
+            stored = int.from_bytes(mm[end - 4 : end], "big")
+            if zlib.crc32(view[pos + 4 : end - 4]) != stored:
+                raise Broken("corrupt", f"somme de contrôle du bloc {name.decode('ascii')} fausse")
+            start, stop = pos + 8, end - 4
+            if name == b"IHDR" and w.units == 1 and length >= 13:
+                width = int.from_bytes(mm[start : start + 4], "big")
+                height = int.from_bytes(mm[start + 4 : start + 8], "big")
+                if 0 < width * height <= limits.max_pixels:  # a bomb is refused later, never inflated
+                    expected = png_raw_size(width, height, mm[start + 8], mm[start + 9], mm[start + 12])
+                    if expected:
+                        inflater = _Inflater(expected)
+            if name == b"IDAT":
+                if inflater is not None and not inflater.done:
+                    inflater.feed(view[start:stop])
+                    if inflater.invalid:
+                        raise Broken("corrupt", "données compressées IDAT invalides")
+            elif name == b"IEND":
+                w.end = end
+                break
+            elif name not in PIXEL_CHUNKS:
+                _scan(w, mm, start, stop, "chunk", name.decode("ascii"), text=_plain_text(mm, name, start, stop))
+                if name in (b"zTXt", b"iTXt"):
+                    _inflate_text(w, mm, name, pos, start, stop, budget)
+            pos = end
+    finally:
+        view.release()
+    if inflater is not None and expected is not None and inflater.produced < expected:
+        if not inflater.ended:
+            raise Broken("truncated", "flux IDAT inachevé")
+        w.incomplete = Incomplete(inflater.produced, expected, "IDAT")
+
+
+# -- JPEG ------------------------------------------------------------------------------------------
+
+
+def _segment_name(marker: int) -> str:
+    if 0xE0 <= marker <= 0xEF:
+        return f"APP{marker - 0xE0}"
+    return {0xFE: "COM", 0xDB: "DQT", 0xC4: "DHT", 0xDD: "DRI", 0xDA: "SOS"}.get(marker, f"FF{marker:02X}")
+
+
+def walk_jpeg(mm: mmap.mmap, limits: Limits = Limits()) -> Walk:
+    """Segments by length up to ``EOI``, entropy-coded data by search; payloads scanned; scans bounded."""
+    w = Walk()
+    try:
+        _walk_jpeg(mm, limits, w)
+    except Broken as broken:
+        w.broken = broken.with_traceback(None)  # no frame (and no view of the mmap) kept alive
+    except TooComplex as too:
+        w.too_complex = too.with_traceback(None)
+    return w
+
+
+def _walk_jpeg(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
+    size = len(mm)
+    if mm[:2] != b"\xff\xd8":
+        raise Broken("corrupt", "marqueur SOI absent")
+    frame: dict | None = None
+    per_component: Counter = Counter()
+    pos = 2
+    while True:
+        if w.units >= limits.max_jpeg_segments:
+            raise TooComplex("segments JPEG", w.units, limits.max_jpeg_segments)
+        w.units += 1
+        if pos >= size:
+            raise Broken("truncated", "marqueur EOI absent")
+        if mm[pos] != 0xFF:
+            raise Broken("corrupt", f"marqueur attendu à l'octet {pos}")
+        while pos < size and mm[pos] == 0xFF:  # fill bytes
+            pos += 1
+        if pos >= size:
+            raise Broken("truncated", "marqueur EOI absent")
+        marker = mm[pos]
+        pos += 1
+        if marker == 0xD9:
+            w.end = pos
+            return
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length
+            continue
+        if pos + 2 > size:
+            raise Broken("truncated", "segment incomplet")
+        length = int.from_bytes(mm[pos : pos + 2], "big")
+        if length < 2:
+            raise Broken("corrupt", f"segment de longueur {length}")
+        start, stop = pos + 2, pos + length
+        if stop > size:
+            raise Broken("truncated", "segment incomplet")
+        if marker in SOF_MARKERS and frame is None:
+            frame = _frame(mm, marker, start, stop)
+            w.sof = marker
+            w.precision = frame["precision"] if frame else None
+        if marker != 0xDA:
+            text = marker == 0xFE or (marker == 0xE1 and mm[start : start + len(XMP_APP1)] == XMP_APP1)
+            _scan(w, mm, start, stop, "segment", _segment_name(marker), text=text)
+            pos = stop
+            continue
+        # Start of scan: header, then entropy-coded data up to the next real marker.
+        w.scans += 1
+        ids = [mm[start + 1 + 2 * i] for i in range(min(mm[start], 4))] if stop > start else []
+        for component in ids:
+            per_component[component] += 1
+            if per_component[component] > limits.max_jpeg_scans_per_component:
+                raise TooComplex("balayages d'une composante", per_component[component],
+                                 limits.max_jpeg_scans_per_component)
+        found = _JPEG_MARKER.search(mm, stop)
+        if found is None:
+            raise Broken("truncated", "marqueur EOI absent")
+        if w.incomplete is None and frame is not None and stop - start >= 1 + 2 * len(ids) + 3:
+            spectral_start = mm[stop - 3]
+            needed = _scan_min_bytes(frame, ids, spectral_start)
+            if needed and found.start() - stop < needed:
+                w.incomplete = Incomplete(found.start() - stop, needed, f"balayage {w.scans}")
+        pos = found.start()
+
+
+def _frame(mm: mmap.mmap, marker: int, start: int, stop: int) -> dict | None:
+    """SOF: precision, height, width and each component's sampling factors."""
+    if stop - start < 6:
+        return None
+    count = mm[start + 5]
+    if stop - start < 6 + 3 * count:
+        return None
+    components = {}
+    for i in range(count):
+        at = start + 6 + 3 * i
+        components[mm[at]] = (max(1, mm[at + 1] >> 4), max(1, mm[at + 1] & 0x0F))
+    return {"marker": marker, "precision": mm[start], "height": int.from_bytes(mm[start + 1 : start + 3], "big"),
+            "width": int.from_bytes(mm[start + 3 : start + 5], "big"), "components": components}
+
+
+def _scan_min_bytes(frame: dict, ids: list[int], spectral_start: int) -> int:
+    """Fewest bytes the scan's entropy-coded data can take for the frame's declared size (0: no bound)."""
+    marker = frame["marker"]
+    if marker in (0xC0, 0xC1):
+        bits_per_block = 2  # sequential Huffman: DC code + (AC code or EOB), each ≥ 1 bit
+    elif marker == 0xC2 and spectral_start == 0:
+        bits_per_block = 1  # progressive DC scan: one code (first pass) or one bit (refinement) per block
+    else:
+        return 0  # progressive AC (EOB runs), lossless, arithmetic: no per-block floor
+    width, height, components = frame["width"], frame["height"], frame["components"]
+    if not width or not height or any(c not in components for c in ids) or not ids:
+        return 0  # height 0 = given later by DNL; unknown components: the decoder will say
+    hmax = max(h for h, _ in components.values())
+    vmax = max(v for _, v in components.values())
+    if len(ids) == 1:
+        h, v = components[ids[0]]
+        cw, ch = -(-width * h // hmax), -(-height * v // vmax)
+        blocks = -(-cw // 8) * -(-ch // 8)
+    else:
+        mcus = -(-width // (8 * hmax)) * -(-height // (8 * vmax))
+        blocks = mcus * sum(components[c][0] * components[c][1] for c in ids)
+    return -(-blocks * bits_per_block // 8)
+
+
+# -- archives found from the end ------------------------------------------------------------------
+
+
+def zip_end_record_near_end(mm: mmap.mmap) -> int | None:
+    """A ZIP end-of-central-directory record in the last 64 KB that points at a real central directory.
+
+    That is how ZIP readers find an archive (from the end, tolerating bytes after it), so a picture
+    holding one opens as a ZIP too, wherever the archive hides (after IEND, inside pixel data…).
+    Requiring the central directory's signature where the record says it starts keeps a chance
+    ``PK\\x05\\x06`` inside compressed pixels from counting. A ZIP64 archive's record says 0xFFFFFFFF
+    and defers to the ZIP64 end record just before its locator (where ``zipfile`` reads it).
+    """
+    size = len(mm)
+    start = max(0, size - 22 - 0xFFFF)
+    pos = mm.rfind(b"PK\x05\x06", start)
+    while pos >= 0:
+        if pos + 22 <= size:
+            cd_size = int.from_bytes(mm[pos + 12 : pos + 16], "little")
+            cd_offset = int.from_bytes(mm[pos + 16 : pos + 20], "little")
+            record = pos
+            if cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF:
+                locator = pos - 20
+                record = locator - 56
+                if record < 0 or mm[locator : locator + 4] != b"PK\x06\x07" or mm[record : record + 4] != b"PK\x06\x06":
+                    pos = mm.rfind(b"PK\x05\x06", start, pos)
+                    continue
+                cd_size = int.from_bytes(mm[record + 40 : record + 48], "little")
+                cd_offset = int.from_bytes(mm[record + 48 : record + 56], "little")
+            cd_start = record - cd_size
+            if cd_size and cd_start >= 0 and cd_offset <= cd_start and mm[cd_start : cd_start + 4] == b"PK\x01\x02":
+                return pos
+        pos = mm.rfind(b"PK\x05\x06", start, pos)
+    return None

@@ -1,0 +1,211 @@
+"""Decode a handful of video frames in-process, with bounded work: does the picture really decode?
+
+libmediainfo reads headers and the index, never the frames: a video whose media data was zeroed,
+replaced by random bytes or cut off still has a perfect index. The reviewer's player decodes frames;
+so do we, with the ffmpeg libraries (PyAV, which most players' decoders share), at a few positions
+only: the start, then a keyframe before each further position (a seek reads the index, not the data
+in between). Each position decodes at most ``frames_per_position`` frames from at most
+``max_packets_per_position`` packets, single-threaded; nothing here reads the whole file.
+
+:func:`sample_frames` returns what was decoded and what went wrong; the ``video`` plugin turns that
+into findings, and other checks (the visual content of a demonstration) reuse the frames it keeps.
+ffmpeg's log messages are captured, never printed (a worker's stderr is the caller's).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+# libavformat demuxer for each format the engine detects.
+DEMUXERS = {"mp4": "mov", "mov": "mov", "avi": "avi", "flv": "flv"}
+
+_PRINTABLE = re.compile(r"[^ -~]+")
+MAX_MESSAGES = 8
+
+
+@dataclass
+class Position:
+    """One place sampled: ``target_s`` asked, frames decoded there, the first error met."""
+
+    target_s: float
+    decoded: int = 0  # frames the decoder returned, clean or not
+    clean: int = 0  # frames not flagged corrupt by the decoder
+    packets: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.clean > 0
+
+
+@dataclass
+class SampledFrame:
+    time_s: float | None
+    key_frame: bool
+    width: int
+    height: int
+    frame: Any = field(default=None, repr=False)  # the ``av.VideoFrame`` when ``keep_frames``
+
+
+@dataclass
+class FrameSample:
+    opened: bool = False
+    open_error: str | None = None
+    has_video: bool = False
+    width: int = 0
+    height: int = 0
+    duration_s: float | None = None
+    skipped: str | None = None  # why no frame was decoded on purpose ("too_many_pixels")
+    positions: list[Position] = field(default_factory=list)
+    frames: list[SampledFrame] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # the decoder's error messages (first few, sanitised)
+
+    @property
+    def decoded(self) -> int:
+        return sum(p.clean for p in self.positions)
+
+    @property
+    def failed(self) -> list[Position]:
+        return [p for p in self.positions if not p.ok]
+
+    @property
+    def first_error(self) -> str | None:
+        for position in self.positions:
+            if position.error:
+                return position.error
+        return self.messages[0] if self.messages else None
+
+
+def clean_message(text: Any) -> str:
+    """A decoder message fit for a report: printable ASCII, one line, short (never a path or data)."""
+    return _PRINTABLE.sub(" ", str(text)).strip()[:120]
+
+
+def _error_text(exc: BaseException) -> str:
+    # FFmpegError carries (errno, strerror, function, log record); the path argument is left out.
+    log = getattr(exc, "log", None)
+    if log and len(log) >= 3 and log[2]:
+        return clean_message(log[2])
+    return clean_message(getattr(exc, "strerror", None) or type(exc).__name__)
+
+
+def sample_frames(
+    path: str,
+    *,
+    container_format: str | None = None,
+    positions: tuple[float, ...] = (0.0, 0.5, 0.9),
+    frames_per_position: int = 2,
+    max_packets_per_position: int = 24,
+    max_pixels: int = 50_000_000,
+    keep_frames: bool = False,
+) -> FrameSample:
+    """Decode up to ``frames_per_position`` frames at each fraction of the duration in ``positions``.
+
+    ``container_format`` is the engine's detected format (``mp4``, ``mov``, ``avi``, ``flv``): the
+    matching demuxer is forced, so libavformat never guesses another format from the bytes. A stream
+    whose declared picture exceeds ``max_pixels`` is not decoded (``skipped``). Never raises for a bad
+    file: every failure is in the result.
+    """
+    import av
+    import av.logging
+
+    out = FrameSample()
+    previous_level = av.logging.get_level()
+    av.logging.set_level(av.logging.ERROR)
+    try:
+        with av.logging.Capture(local=True) as logs:
+            try:
+                _sample(av, path, container_format, positions, frames_per_position, max_packets_per_position,
+                        max_pixels, keep_frames, out)
+            finally:
+                out.messages = [clean_message(record[2]) for record in logs[:MAX_MESSAGES] if len(record) > 2]
+    finally:
+        av.logging.set_level(previous_level)
+    return out
+
+
+def _sample(av, path, container_format, positions, frames_per_position, max_packets, max_pixels, keep, out):
+    try:
+        container = av.open(path, format=DEMUXERS.get(container_format or ""), mode="r")
+    except (av.error.FFmpegError, OSError, MemoryError, ValueError) as exc:
+        out.open_error = _error_text(exc)
+        return
+    try:
+        out.opened = True
+        if not container.streams.video:
+            return
+        stream = container.streams.video[0]
+        out.has_video = True
+        context = stream.codec_context
+        context.thread_type = "NONE"  # one thread: bounded memory, and no frame delay between threads
+        context.thread_count = 1
+        out.width, out.height = int(context.width or 0), int(context.height or 0)
+        if out.width * out.height > max_pixels:
+            out.skipped = "too_many_pixels"
+            return
+        duration = _duration_s(container, stream)
+        out.duration_s = duration
+        seen: set[int] = set()
+        for fraction in positions:
+            target = (duration or 0.0) * fraction
+            position = Position(target_s=round(target, 3))
+            out.positions.append(position)
+            if fraction > 0:
+                if not duration:
+                    out.positions.pop()  # nowhere to seek to: the start is all we can sample
+                    break
+                try:
+                    offset = int(target / stream.time_base) + int(stream.start_time or 0)
+                    container.seek(offset, stream=stream, backward=True, any_frame=False)
+                    context.flush_buffers()
+                except (av.error.FFmpegError, OverflowError, ZeroDivisionError) as exc:
+                    position.error = _error_text(exc)
+                    continue
+            _decode_at(av, container, stream, position, frames_per_position, max_packets, keep, out, seen)
+    finally:
+        container.close()
+
+
+def _duration_s(container, stream) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / 1_000_000  # AV_TIME_BASE
+    return None
+
+
+def _decode_at(av, container, stream, position, wanted, max_packets, keep, out, seen) -> None:
+    demux = container.demux(stream)
+    try:
+        while position.decoded < wanted and position.packets < max_packets:
+            try:
+                packet = next(demux)
+            except StopIteration:
+                return
+            except (av.error.FFmpegError, MemoryError) as exc:  # the demuxer met damaged data
+                position.error = position.error or _error_text(exc)
+                return
+            position.packets += 1
+            try:
+                frames = packet.decode()  # an empty packet at the end flushes the decoder's delay
+            except (av.error.FFmpegError, MemoryError) as exc:
+                position.error = position.error or _error_text(exc)
+                continue
+            for frame in frames:
+                position.decoded += 1
+                if frame.is_corrupt:
+                    position.error = position.error or "image signalée corrompue par le décodeur"
+                    continue
+                position.clean += 1
+                pts = frame.pts if frame.pts is not None else -1 - len(seen)
+                if pts in seen:
+                    continue  # a short video: several positions seek back to the same keyframe
+                seen.add(pts)
+                out.frames.append(SampledFrame(
+                    time_s=round(float(frame.time), 3) if frame.time is not None else None,
+                    key_frame=bool(frame.key_frame), width=frame.width, height=frame.height,
+                    frame=frame if keep else None))
+    finally:
+        demux.close()
