@@ -230,3 +230,11 @@ def test_gazelle_report_with_doctype_and_quoted_nir(engine, link_dir):
     assert report.proof_type == "report_link"
     assert {"report_link.xml_doctype", "report_link.gazelle_failed"} <= codes(report)
     assert texts.UNKNOWN_NIR not in json.dumps(report.to_dict())
+
+
+def test_every_code_is_documented_with_its_french_message():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "checks" / "report_link.md").read_text(encoding="utf-8")
+    assert len(report_link.MESSAGES) >= 17
+    for code, (fr, _en) in report_link.MESSAGES.items():
+        assert f"`{code}`" in text, code
+        assert fr.split("{")[0].strip()[:30] in text, code
