@@ -45,8 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "blank_max_stddev": 2.0,
     "blank_sample_side": 256,
     "head_scan_bytes": 1024,
-    "max_png_chunks": 50_000,
-    "max_jpeg_segments": 10_000,
+    "max_png_chunks": 20_000,
+    "max_jpeg_segments": 2_000,
     "max_jpeg_scans_per_component": 32,
     "text_inflate_bytes": 1_048_576,
     "jpeg_decoder_check": True,
@@ -245,10 +245,7 @@ def preuves_inspect(proof: Proof) -> Inspection:
     findings: list = []
     facts: dict[str, Any] = {"format": label}
 
-    hits: list[Hit] = []
-    found = structure.find_signature(proof.head[: int(limits["head_scan_bytes"])])
-    if found:
-        hits.append(Hit(found[0], found[1], "head"))
+    hits = [Hit(kind, at, "head") for kind, at in structure.find_signatures(proof.head[: int(limits["head_scan_bytes"])])]
 
     if proof.size == 0:  # the engine rejects empty files first; mmap cannot map them
         findings += [_polyglot(hit) for hit in hits]
@@ -267,10 +264,9 @@ def preuves_inspect(proof: Proof) -> Inspection:
         end = walk.end
         if end is not None and end < len(mm):
             facts["trailing_bytes"] = len(mm) - end
-            found = structure.find_signature(mm[end:])
-            if found:
-                hits.append(Hit(found[0], end + found[1], "trailer"))
-            elif mm[end:].translate(None, b"\x00"):  # a run of NUL bytes is padding some encoders add
+            found = structure.find_signatures(mm[end:])
+            hits += [Hit(kind, end + at, "trailer") for kind, at in found]
+            if not found and mm[end:].translate(None, b"\x00"):  # NUL padding is what some encoders add
                 trailing = finding("screenshot.trailing_data", "warning", trailing_bytes=len(mm) - end, format=label)
         if not any(hit.kind == "archive" for hit in hits):
             eocd = structure.zip_end_record_near_end(mm)

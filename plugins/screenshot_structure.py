@@ -20,11 +20,14 @@ nothing loaded whole):
 
 from __future__ import annotations
 
+import bisect
 import mmap
 import re
+import struct
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -52,7 +55,10 @@ PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type -> samples per pixe
 PNG_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
 ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
 PIXEL_CHUNKS = frozenset({b"IDAT", b"fdAT"})  # compressed pixels: not scanned (chance matches)
-INFLATE_STEP = 1 << 20
+INFLATE_STEP = 1 << 18
+_CHUNK_HEAD = struct.Struct(">I4s")
+_U32 = struct.Struct(">I")
+_U16 = struct.Struct(">H")
 
 
 class Broken(Exception):
@@ -93,8 +99,8 @@ class Incomplete:
 
 @dataclass(frozen=True)
 class Limits:
-    max_png_chunks: int = 50_000
-    max_jpeg_segments: int = 10_000
+    max_png_chunks: int = 20_000
+    max_jpeg_segments: int = 2_000
     max_jpeg_scans_per_component: int = 32
     text_inflate_bytes: int = 1 << 20
     max_pixels: int = 50_000_000
@@ -114,14 +120,13 @@ class Walk:
     precision: int | None = None
 
 
-def find_signature(data: bytes, *, text: bool = False) -> tuple[str, int] | None:
-    """The earliest (kind, offset) of another file's signature in ``data`` (each search is linear)."""
-    best: tuple[int, str] | None = None
+def find_signatures(data: bytes) -> list[tuple[str, int]]:
+    """The earliest offset of each kind of signature in ``data``, in offset order (linear searches)."""
+    best: dict[str, int] = {}
 
     def consider(kind: str, pos: int) -> None:
-        nonlocal best
-        if pos >= 0 and (best is None or pos < best[0]):
-            best = (pos, kind)
+        if pos >= 0 and (kind not in best or pos < best[kind]):
+            best[kind] = pos
 
     for needle in ARCHIVE_SIGNATURES:
         consider("archive", data.find(needle))
@@ -133,9 +138,7 @@ def find_signature(data: bytes, *, text: bool = False) -> tuple[str, int] | None
     found = _PHP_OPEN.search(lowered)
     if found:
         consider("php", found.start())
-    if text:
-        consider("php", data.find(PHP_ECHO))
-    return (best[1], best[0]) if best else None
+    return sorted(best.items(), key=lambda item: item[1])
 
 
 def php_open_tag(mm: mmap.mmap | bytes) -> int | None:
@@ -144,11 +147,41 @@ def php_open_tag(mm: mmap.mmap | bytes) -> int | None:
     return found.start() if found else None
 
 
-def _scan(w: Walk, mm: mmap.mmap, start: int, end: int, location: str, container: str, text: bool) -> None:
-    if end > start:
-        hit = find_signature(mm[start:end], text=text)
-        if hit:
-            w.hits.append(Hit(hit[0], start + hit[1], location, container))
+class _Unit(NamedTuple):  # a tuple: the walks make one per chunk or segment
+    start: int
+    stop: int
+    container: str
+    text: bool
+
+
+def _scan_units(w: Walk, mm: mmap.mmap, units: list[_Unit], location: str) -> None:
+    """Scan the payloads of ``units`` (in file order) for signatures, one search per run of adjacent
+    units: ten thousand 1-byte comments cost one search, not ten thousand. A hit is attributed to the
+    unit it falls in (or the one before, if it falls in the few header bytes between two)."""
+    run: list[_Unit] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        first = run[0].start
+        starts = [unit.start for unit in run]
+        for kind, at in find_signatures(mm[first : run[-1].stop]):
+            unit = run[max(0, bisect.bisect_right(starts, first + at) - 1)]
+            w.hits.append(Hit(kind, first + at, location, unit.container))
+        for unit in run:  # "<?=" in text only (three bytes: binary data holds it by chance)
+            if unit.text:
+                at = mm.find(PHP_ECHO, unit.start, unit.stop)
+                if at >= 0:
+                    w.hits.append(Hit("php", at, location, unit.container))
+                    break
+        run.clear()
+
+    for unit in units:
+        if run and unit.start - run[-1].stop > 16:  # a chunk or segment header is 4–12 bytes
+            flush()
+        if unit.stop > unit.start:
+            run.append(unit)
+    flush()
 
 
 # -- PNG -------------------------------------------------------------------------------------------
@@ -227,9 +260,10 @@ def _inflate_text(w: Walk, mm: mmap.mmap, name: bytes, pos: int, start: int, end
         budget[0] = 0
         return
     budget[0] -= len(text)
-    hit = find_signature(text, text=True)
-    if hit:
-        w.hits.append(Hit(hit[0], pos, "compressed_text", label))
+    kinds = [kind for kind, _ in find_signatures(text)]
+    if PHP_ECHO in text and "php" not in kinds:
+        kinds.append("php")
+    w.hits += [Hit(kind, pos, "compressed_text", label) for kind in kinds]
 
 
 def _plain_text(mm: mmap.mmap, name: bytes, start: int, stop: int) -> bool:
@@ -262,23 +296,25 @@ def _walk_png(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
     inflater: _Inflater | None = None
     expected: int | None = None
     budget = [limits.text_inflate_bytes]
+    units: list[_Unit] = []
     try:
         pos = 8
+        # Real encoders write IDAT chunks of 8–64 KB: past the cap, a chunk per KB of file is still fine
+        # (the walk then costs what decoding a file that size would), but not thousands of empty ones.
+        max_chunks = max(limits.max_png_chunks, size // 1024)
         while True:
-            if w.units >= limits.max_png_chunks:
-                raise TooComplex("blocs PNG", w.units, limits.max_png_chunks)
+            if w.units >= max_chunks:
+                raise TooComplex("blocs PNG", w.units, max_chunks)
             w.units += 1
             if pos + 8 > size:
                 raise Broken("truncated", "bloc IEND absent")
-            length = int.from_bytes(mm[pos : pos + 4], "big")
-            name = bytes(mm[pos + 4 : pos + 8])
+            length, name = _CHUNK_HEAD.unpack_from(mm, pos)
             if length > 0x7FFFFFFF or not name.isalpha():
                 raise Broken("corrupt", f"bloc invalide à l'octet {pos}")
             end = pos + 12 + length
             if end > size:
                 raise Broken("truncated", f"bloc {name.decode('ascii')} incomplet")
-            stored = int.from_bytes(mm[end - 4 : end], "big")
-            if zlib.crc32(view[pos + 4 : end - 4]) != stored:
+            if zlib.crc32(view[pos + 4 : end - 4]) != _U32.unpack_from(mm, end - 4)[0]:
                 raise Broken("corrupt", f"somme de contrôle du bloc {name.decode('ascii')} fausse")
             start, stop = pos + 8, end - 4
             if name == b"IHDR" and w.units == 1 and length >= 13:
@@ -297,12 +333,13 @@ def _walk_png(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
                 w.end = end
                 break
             elif name not in PIXEL_CHUNKS:
-                _scan(w, mm, start, stop, "chunk", name.decode("ascii"), text=_plain_text(mm, name, start, stop))
+                units.append(_Unit(start, stop, name.decode("ascii"), _plain_text(mm, name, start, stop)))
                 if name in (b"zTXt", b"iTXt"):
                     _inflate_text(w, mm, name, pos, start, stop, budget)
             pos = end
     finally:
         view.release()
+        _scan_units(w, mm, units, "chunk")  # also when the walk stopped: what was met is reported
     if inflater is not None and expected is not None and inflater.produced < expected:
         if not inflater.ended:
             raise Broken("truncated", "flux IDAT inachevé")
@@ -312,10 +349,9 @@ def _walk_png(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
 # -- JPEG ------------------------------------------------------------------------------------------
 
 
-def _segment_name(marker: int) -> str:
-    if 0xE0 <= marker <= 0xEF:
-        return f"APP{marker - 0xE0}"
-    return {0xFE: "COM", 0xDB: "DQT", 0xC4: "DHT", 0xDD: "DRI", 0xDA: "SOS"}.get(marker, f"FF{marker:02X}")
+SEGMENT_NAMES = {marker: f"FF{marker:02X}" for marker in range(256)}
+SEGMENT_NAMES.update({0xE0 + n: f"APP{n}" for n in range(16)})
+SEGMENT_NAMES.update({0xFE: "COM", 0xDB: "DQT", 0xC4: "DHT", 0xDD: "DRI", 0xDA: "SOS"})
 
 
 def walk_jpeg(mm: mmap.mmap, limits: Limits = Limits()) -> Walk:
@@ -331,9 +367,17 @@ def walk_jpeg(mm: mmap.mmap, limits: Limits = Limits()) -> Walk:
 
 
 def _walk_jpeg(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
-    size = len(mm)
     if mm[:2] != b"\xff\xd8":
         raise Broken("corrupt", "marqueur SOI absent")
+    units: list[_Unit] = []
+    try:
+        _jpeg_segments(mm, limits, w, units)
+    finally:
+        _scan_units(w, mm, units, "segment")
+
+
+def _jpeg_segments(mm: mmap.mmap, limits: Limits, w: Walk, units: list) -> None:
+    size = len(mm)
     frame: dict | None = None
     per_component: Counter = Counter()
     pos = 2
@@ -358,7 +402,7 @@ def _walk_jpeg(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
             continue
         if pos + 2 > size:
             raise Broken("truncated", "segment incomplet")
-        length = int.from_bytes(mm[pos : pos + 2], "big")
+        length = _U16.unpack_from(mm, pos)[0]
         if length < 2:
             raise Broken("corrupt", f"segment de longueur {length}")
         start, stop = pos + 2, pos + length
@@ -370,7 +414,7 @@ def _walk_jpeg(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
             w.precision = frame["precision"] if frame else None
         if marker != 0xDA:
             text = marker == 0xFE or (marker == 0xE1 and mm[start : start + len(XMP_APP1)] == XMP_APP1)
-            _scan(w, mm, start, stop, "segment", _segment_name(marker), text=text)
+            units.append(_Unit(start, stop, SEGMENT_NAMES[marker], text))
             pos = stop
             continue
         # Start of scan: header, then entropy-coded data up to the next real marker.

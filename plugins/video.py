@@ -44,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "warn_variable_frame_rate": True,
     "playable_codecs": ["AVC", "MPEG-4 Visual", "Sorenson Spark", "VP6"],
     "mediainfo_parse_speed": 0.1,
-    "max_boxes": 200_000,
+    "max_boxes": 50_000,
     "max_pixels": 50_000_000,
     "decode_positions": [0.0, 0.5, 0.9],
     "decode_frames_per_position": 2,

@@ -16,12 +16,18 @@ Used by ``plugins/video.py``; independent of the engine (a path in, a :class:`Mp
 from __future__ import annotations
 
 import mmap
+import struct
 from dataclasses import dataclass, field
 
 # Boxes whose payload is a sequence of boxes holding (part of) the index. "meta", "udta", "ilst"…
 # carry tags, not the sample index, and QuickTime variants of them do not always nest boxes cleanly.
 CONTAINER_BOXES = frozenset({b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"mvex",
                              b"moof", b"traf", b"mfra"})
+
+TABLE_BOXES = frozenset({b"stts", b"ctts", b"stsc", b"stco", b"co64", b"stss", b"stps", b"elst", b"stsd", b"dref",
+                         b"stsz", b"stz2", b"trun", b"sbgp", b"saio", b"saiz", b"tfra"})
+_HEAD = struct.Struct(">I4s")
+_U64 = struct.Struct(">Q")
 
 MAX_DEPTH = 16  # moov/trak/mdia/minf/stbl/stsd is 6 deep; nesting beyond 16 is not an index
 
@@ -114,7 +120,7 @@ def _capacity(name: bytes, mm: mmap.mmap, start: int, end: int) -> tuple[int, in
     return None
 
 
-def walk(path: str, size: int, *, max_boxes: int = 200_000) -> Mp4Structure:
+def walk(path: str, size: int, *, max_boxes: int = 50_000) -> Mp4Structure:
     """Walk the boxes of an MP4/MOV file and check its sample tables (see the module docstring).
 
     Work is bounded by ``max_boxes`` (headers read) whatever the file declares; a box that claims more
@@ -136,42 +142,36 @@ def walk(path: str, size: int, *, max_boxes: int = 200_000) -> Mp4Structure:
                     out.too_many_boxes = True
                     return out
                 out.boxes += 1
-                length = _u32(mm, pos)
-                name = bytes(mm[pos + 4 : pos + 8])
+                length, name = _HEAD.unpack_from(mm, pos)
                 header = 8
                 if length == 1:
                     if pos + 16 > end:
                         break
-                    length = int.from_bytes(mm[pos + 8 : pos + 16], "big")
+                    length = _U64.unpack_from(mm, pos + 8)[0]
                     header = 16
                 elif length == 0:  # "to the end of the enclosing space"
                     length = end - pos
                 if length < header:
                     break  # not a box (QuickTime ends some lists with a 32-bit zero): stop this level
                 box_end = min(pos + length, end)  # a box never reaches past its parent
-                label = name.decode("latin-1")
-                box_track = track
-                if name == b"trak":
-                    traks += 1
-                    box_track = traks
-                    label = f"trak[{traks}]"
-                box_path = f"{parent}/{label}" if parent else label
                 if depth == 0:
-                    out.top_level.append(label)
-                if depth == 0 and name == b"mdat":
-                    out.mdat_boxes += 1
-                    out.media_bytes += max(0, box_end - pos - header)
-                elif name in CONTAINER_BOXES and depth < MAX_DEPTH:
-                    children.append((pos + header, box_end, depth + 1, box_path, box_track))
-                elif out.lie is None:
-                    counted = _capacity(name, mm, pos + header, box_end)
-                    if counted is not None and counted[0] > counted[1]:
-                        out.lie = TableLie(label, box_path, box_track, counted[0], counted[1], pos)
-                    elif name == b"stsz" and box_end - pos - header >= 12:
-                        sample_size = _u32(mm, pos + header + 4)
-                        if sample_size:
-                            out._constant_sizes.append(
-                                (sample_size, _u32(mm, pos + header + 8), pos, box_path, box_track))
+                    out.top_level.append(name.decode("latin-1"))
+                    if name == b"mdat":
+                        out.mdat_boxes += 1
+                        out.media_bytes += max(0, box_end - pos - header)
+                        pos += length
+                        continue
+                if name in CONTAINER_BOXES:
+                    if depth < MAX_DEPTH:
+                        box_track = track
+                        label = name.decode("latin-1")
+                        if name == b"trak":
+                            traks += 1
+                            box_track, label = traks, f"trak[{traks}]"
+                        children.append((pos + header, box_end, depth + 1, f"{parent}/{label}" if parent else label,
+                                         box_track))
+                elif name in TABLE_BOXES and out.lie is None:
+                    _check_table(out, mm, name, pos, pos + header, box_end, parent, track)
                 pos += length
             stack.extend(reversed(children))  # depth first, siblings in file order
     if out.lie is None:
@@ -181,3 +181,16 @@ def walk(path: str, size: int, *, max_boxes: int = 200_000) -> Mp4Structure:
                 out.lie = TableLie("stsz", box_path, box_track, count, out.media_bytes // sample_size, offset)
                 break
     return out
+
+
+def _check_table(out: Mp4Structure, mm: mmap.mmap, name: bytes, pos: int, start: int, end: int, parent: str,
+                 track: int | None) -> None:
+    label = name.decode("latin-1")
+    box_path = f"{parent}/{label}" if parent else label
+    counted = _capacity(name, mm, start, end)
+    if counted is not None and counted[0] > counted[1]:
+        out.lie = TableLie(label, box_path, track, counted[0], counted[1], pos)
+    elif name == b"stsz" and end - start >= 12:
+        sample_size = _u32(mm, start + 4)
+        if sample_size:
+            out._constant_sizes.append((sample_size, _u32(mm, start + 8), pos, box_path, track))

@@ -22,6 +22,7 @@ from typing import Any
 DEMUXERS = {"mp4": "mov", "mov": "mov", "avi": "avi", "flv": "flv"}
 
 _PRINTABLE = re.compile(r"[^ -~]+")
+_REPEATED = re.compile(r"\s*\(repeated \d+ more times?\)")  # PyAV's log de-duplication note
 MAX_MESSAGES = 8
 
 
@@ -80,7 +81,7 @@ class FrameSample:
 
 def clean_message(text: Any) -> str:
     """A decoder message fit for a report: printable ASCII, one line, short (never a path or data)."""
-    return _PRINTABLE.sub(" ", str(text)).strip()[:120]
+    return _REPEATED.sub("", _PRINTABLE.sub(" ", str(text))).strip()[:120]
 
 
 def _error_text(exc: BaseException) -> str:
