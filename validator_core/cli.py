@@ -1,37 +1,41 @@
 """The ``preuves`` command: ``check``, ``types``, ``serve`` (and subcommands added by other modules).
 
 Exit status of ``check``: 0 when no file is rejected, 1 when at least one is, 2 for usage or I/O
-errors (a missing or unreadable path is reported before anything is checked).
+errors (a missing or unreadable path is reported before anything is checked) and when the engine
+cannot examine the files (:class:`~validator_core.EngineUnavailable`: no verdict is given).
+
+A cold ``preuves check`` is a one-shot process: it imports only what the command needs (rich when it
+prints a table, the progress bar only on a terminal with several files), starts as many workers as
+there are files (up to ``PREUVES_WORKERS``) by a plain ``fork`` of itself while it is still
+single-threaded (no second interpreter to start; ``PREUVES_WORKER_START=forkserver`` to choose), and
+stops them before exiting.
 """
 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor, as_completed
 import os
 import sys
 from pathlib import Path
-import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from validator_core.errors import PreuvesError
+import click
+
+from validator_core.errors import EngineUnavailable, PreuvesError
 from validator_core.messages import LANGS
-from validator_core.models import Report, Severity, Verdict
-from validator_core.registry import PluginError
-from validator_core.rules import RulesError
+
+if TYPE_CHECKING:
+    from validator_core.models import Report
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
+# Keyed by the values of Verdict / Severity (str enums): no model import to print a table.
 VERDICT_LABELS = {
-    "fr": {Verdict.ACCEPTED: "accepté", Verdict.ACCEPTED_WITH_WARNINGS: "accepté avec avertissements",
-           Verdict.REJECTED: "rejeté"},
-    "en": {Verdict.ACCEPTED: "accepted", Verdict.ACCEPTED_WITH_WARNINGS: "accepted with warnings",
-           Verdict.REJECTED: "rejected"},
+    "fr": {"accepted": "accepté", "accepted_with_warnings": "accepté avec avertissements", "rejected": "rejeté"},
+    "en": {"accepted": "accepted", "accepted_with_warnings": "accepted with warnings", "rejected": "rejected"},
 }
-VERDICT_STYLES = {Verdict.ACCEPTED: "green", Verdict.ACCEPTED_WITH_WARNINGS: "yellow", Verdict.REJECTED: "bold red"}
-SEVERITY_STYLES = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
+VERDICT_STYLES = {"accepted": "green", "accepted_with_warnings": "yellow", "rejected": "bold red"}
+SEVERITY_STYLES = {"error": "red", "warning": "yellow", "info": "dim"}
 
 
 def _fail(message: str) -> None:
@@ -39,13 +43,29 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
-def _engine(rules: str | None):
-    """Build the engine, turning start-up errors (rules, plugins) into exit 2 with the reason."""
+def _unavailable(exc: EngineUnavailable, lang: str) -> None:
+    """The engine could not examine the files: exit 2, no verdict."""
+    _fail((exc.message if lang == "fr" else exc.message_en) + f" ({exc.reason})")
+
+
+def _engine(rules: str | None, *, files: int | None = None):
+    """Build the engine, turning start-up errors (rules, plugins) into exit 2 with the reason.
+
+    ``files``: how many files this command checks (a one-shot run starts no more workers than that,
+    and forks them from this process unless ``PREUVES_WORKER_START`` says otherwise).
+    """
     from validator_core.engine import Engine
+    from validator_core.registry import PluginError
+    from validator_core.rules import RulesError
     from validator_core.settings import CoreSettings
 
+    overrides: dict[str, object] = {"rules": rules} if rules else {}
+    if files is not None and "PREUVES_WORKER_START" not in os.environ:
+        overrides["worker_start"] = "fork"
     try:
-        settings = CoreSettings(**({"rules": rules} if rules else {}))
+        settings = CoreSettings(**overrides)
+        if files is not None:
+            settings = settings.model_copy(update={"workers": min(settings.worker_count(), max(1, files))})
         return Engine(settings)
     except (RulesError, PluginError) as exc:
         _fail(str(exc))
@@ -81,35 +101,23 @@ def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, r
             problems.append(f"{raw} : lecture impossible (droits)")
     if problems:  # nothing is checked half-way: say every bad path, then stop
         _fail("\n  ".join(["chemins invalides :", *problems]))
-    engine = _engine(rules)
+    engine = _engine(rules, files=len(paths))
     try:
         engine.check_proof_type(proof_type)
         if requirement:
             engine.requirement(requirement, rem)  # an unknown proof id fails now, with close ids
+        # Workers start now, from the main thread, before any other thread exists (fork is safe).
+        engine.pool.start()
+    except EngineUnavailable as exc:
+        engine.close()
+        _unavailable(exc, lang)
     except PreuvesError as exc:
         engine.close()
         _fail(exc.message if lang == "fr" else exc.message_en)
-    reports: list[Report] = []
-    console = Console(stderr=True)
-    # A progress bar on a terminal when there are several files; silent in pipes and CI.
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True, disable=len(paths) < 2 or not console.is_terminal,
-    )
     try:
-        with progress:
-            task = progress.add_task("Vérification" if lang == "fr" else "Checking", total=len(paths))
-            # As many files at once as there are workers: hashing in this process overlaps parsing there.
-            with ThreadPoolExecutor(max_workers=engine.pool.workers) as pool:
-                futures = [pool.submit(engine.validate, raw, proof_type, lang=lang, requirement=requirement, rem=rem)
-                           for raw in paths]
-                for future in as_completed(futures):
-                    progress.advance(task)
-                for raw, future in zip(paths, futures):
-                    try:
-                        reports.append(future.result())
-                    except OSError as exc:
-                        _fail(f"{raw} : lecture impossible ({exc.strerror})")
+        reports = _check_all(engine, paths, proof_type, lang, requirement, rem)
+    except EngineUnavailable as exc:
+        _unavailable(exc, lang)
     finally:
         engine.close()
     if as_json:
@@ -117,10 +125,56 @@ def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, r
         sys.stdout.write("\n")
     else:
         _print_reports(reports, paths, lang)
-    sys.exit(EXIT_REJECTED if any(r.verdict == Verdict.REJECTED for r in reports) else EXIT_OK)
+    sys.exit(EXIT_REJECTED if any(r.verdict == "rejected" for r in reports) else EXIT_OK)
 
 
-def _print_reports(reports: list[Report], paths: tuple[str, ...], lang: str) -> None:
+def _check_all(engine, paths: tuple[str, ...], proof_type: str | None, lang: str, requirement: str | None,
+               rem: str | None) -> list["Report"]:
+    def one(raw: str) -> "Report":
+        try:
+            return engine.validate(raw, proof_type, lang=lang, requirement=requirement, rem=rem)
+        except OSError as exc:
+            _fail(f"{raw} : lecture impossible ({exc.strerror})")
+            raise  # pragma: no cover - _fail exits
+
+    if len(paths) == 1:  # no thread, no progress bar
+        return [one(paths[0])]
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    # A progress bar on a terminal when there are several files; silent in pipes and CI.
+    progress = None
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                            MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        progress.start()
+    try:
+        task = progress.add_task("Vérification" if lang == "fr" else "Checking", total=len(paths)) if progress else None
+        # As many files at once as there are workers: hashing in this process overlaps parsing there.
+        with ThreadPoolExecutor(max_workers=engine.pool.workers) as pool:
+            futures = [pool.submit(engine.validate, raw, proof_type, lang=lang, requirement=requirement, rem=rem)
+                       for raw in paths]
+            for _done in as_completed(futures):
+                if progress is not None:
+                    progress.advance(task)
+            reports = []
+            for raw, future in zip(paths, futures):
+                try:
+                    reports.append(future.result())
+                except OSError as exc:
+                    _fail(f"{raw} : lecture impossible ({exc.strerror})")
+            return reports
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
+def _print_reports(reports: list["Report"], paths: tuple[str, ...], lang: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console(highlight=False)
     fr = lang == "fr"
     table = Table(show_lines=True, title="Vérification des preuves" if fr else "Proof check")
@@ -129,11 +183,11 @@ def _print_reports(reports: list[Report], paths: tuple[str, ...], lang: str) -> 
     table.add_column("Verdict")
     table.add_column("Constats" if fr else "Findings", overflow="fold")
     for raw, report in zip(paths, reports):
-        verdict = report.verdict
+        verdict = report.verdict.value
         type_cell = (report.proof_type or "—") + (" (déduit)" if fr and report.proof_type_inferred else
                                                    " (inferred)" if report.proof_type_inferred else "")
         lines = [
-            f"[{SEVERITY_STYLES[f.severity]}]{f.severity.value}[/] {f.message} [dim]({f.code})[/]"
+            f"[{SEVERITY_STYLES[f.severity.value]}]{f.severity.value}[/] {f.message} [dim]({f.code})[/]"
             for f in report.findings
             if f.code != "type.inferred"  # the Type column already says "(déduit)"
         ]
@@ -141,10 +195,9 @@ def _print_reports(reports: list[Report], paths: tuple[str, ...], lang: str) -> 
             raw, type_cell, f"[{VERDICT_STYLES[verdict]}]{VERDICT_LABELS[lang][verdict]}[/]", "\n".join(lines) or "—"
         )
     console.print(table)
-    counts = {v: sum(1 for r in reports if r.verdict == v) for v in Verdict}
-    console.print(
-        ", ".join(f"{counts[v]} {VERDICT_LABELS[lang][v]}" for v in Verdict)
-    )
+    labels = VERDICT_LABELS[lang]
+    counts = {v: sum(1 for r in reports if r.verdict.value == v) for v in labels}
+    console.print(", ".join(f"{counts[v]} {label}" for v, label in labels.items()))
 
 
 @main.command()
@@ -152,7 +205,10 @@ def _print_reports(reports: list[Report], paths: tuple[str, ...], lang: str) -> 
 @click.option("--rules", type=click.Path(dir_okay=False), envvar="PREUVES_RULES", help="Fichier de règles TOML.")
 def types(as_json: bool, rules: str | None) -> None:
     """Liste les types de preuve, formats acceptés et tailles maximales (tableau de l'ANS)."""
-    from validator_core.rules import load_rules
+    from rich.console import Console
+    from rich.table import Table
+
+    from validator_core.rules import RulesError, load_rules
 
     try:
         loaded = load_rules(rules)

@@ -13,20 +13,17 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from validator_core.cli import EXIT_OK, EXIT_REJECTED, _engine, _fail, main
-from validator_core.errors import PreuvesError
+from validator_core.cli import EXIT_OK, EXIT_REJECTED, _engine, _fail, _unavailable, main
+from validator_core.errors import EngineUnavailable, PreuvesError
 from validator_core.messages import LANGS
-from validator_core.registry import PluginError
 
 STATUS_STYLES = {"accepted": "green", "accepted_with_warnings": "yellow", "rejected": "bold red",
                  "missing": "magenta", "unknown": "red"}
 
 
 def _catalogue():
-    from validator_core.registry import PluginRegistry
+    from validator_core.registry import PluginError, PluginRegistry
     from validator_core.settings import get_core_settings
 
     try:
@@ -62,6 +59,9 @@ def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None,
             for item in catalogue.duplicate_entries:
                 click.echo(f"  doublon ignoré, {item['rem']} {item['fragment'][:120]}")
         return
+    from rich.console import Console
+    from rich.table import Table
+
     proofs = catalogue.select(rem, profiles or None, search)
     if unclassified:
         proofs = [p for p in proofs if not p.classified]
@@ -94,7 +94,9 @@ def _dump(data) -> None:
 def dossier(source: str, rem: str | None, profiles: tuple[str, ...], as_json: bool, report_md: str | None,
             show_missing: bool, lang: str, rules: str | None) -> None:
     """Vérifie un dossier entier : un manifeste (JSON/CSV : preuve → fichier) ou un dossier rangé par preuve."""
-    from validator_core.dossier import check_dossier, load_manifest, scan_folder, summary_line, to_markdown
+    from rich.console import Console
+
+    from validator_core.dossier import check_dossier, load_manifest, scan_folder, to_markdown
 
     path = Path(source)
     engine = _engine(rules)
@@ -111,6 +113,8 @@ def dossier(source: str, rem: str | None, profiles: tuple[str, ...], as_json: bo
                         status.update(f"{index}/{total} {file.name}")
 
                 result = check_dossier(engine, loaded, rem=rem, profiles=profiles, lang=lang, progress=progress)
+        except EngineUnavailable as exc:
+            _unavailable(exc, lang)
         except PreuvesError as exc:
             _fail(exc.message if lang == "fr" else exc.message_en)
         except OSError as exc:
@@ -128,6 +132,9 @@ def dossier(source: str, rem: str | None, profiles: tuple[str, ...], as_json: bo
 
 
 def _print_dossier(result, lang: str, show_missing: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     from validator_core.dossier import STATUS_LABELS, summary_line
 
     fr = lang == "fr"

@@ -1,8 +1,12 @@
 """The validation pipeline: one file in, one :class:`~validator_core.Report` out.
 
-Order (each step cheap before the next): empty file → size against the type's limit (``stat``, no
-read) → content detection on the file's head (libmagic, in a worker) → format allowlist by content →
-extension against content → plugin checks (in workers, in parallel, each under the timeout) → verdict.
+Order (each step cheap before the next): not a regular file (``stat``, nothing opened) → empty file →
+size against the type's limit (``fstat``, no read) → content detection on the file's head (libmagic, in
+a worker) → format allowlist by content → extension against content → plugin checks (in workers, in
+parallel, each under the timeout) → verdict.
+
+An engine that cannot examine a file (its workers cannot start, its pool keeps breaking) raises
+:class:`~validator_core.EngineUnavailable`: that is never a verdict on the file.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from validator_core import __version__
-from validator_core.detect import OCTET_STREAM, clean_name, read_head, sha256_file
-from validator_core.errors import UnknownProofType, UnsupportedLanguage
-from validator_core.isolation import Raised, Sniffed, WorkerPool, task_inspect, task_sniff
+from validator_core.detect import OCTET_STREAM, OpenedProof, clean_name, open_proof_file, sha256_of
+from validator_core.errors import EngineUnavailable, UnknownProofType, UnsupportedLanguage
+from validator_core.isolation import (
+    ENGINE_EXCEPTIONS, EngineHealth, Raised, Sniffed, WorkerPool, task_inspect, task_sniff,
+)
 from validator_core.messages import LANGS, render
 from validator_core.models import EngineInfo, FileFacts, Finding, Inspection, Report, Severity, Verdict
 from validator_core.proof import HEAD_BYTES, Proof
@@ -66,6 +72,7 @@ class Engine:
             memory_mb=self.settings.worker_memory_mb,
             max_tasks=self.settings.worker_max_tasks,
             mode=self.settings.isolation,
+            start_method=self.settings.worker_start,
         )
         self.info = EngineInfo(version=__version__, rules=self.rules.version, plugins=self.registry.versions())
 
@@ -108,7 +115,14 @@ class Engine:
         :raises UnknownRequirement: ``requirement`` is not in the catalogue (with close ids).
         :raises UnknownRem: ``rem`` is not in the catalogue.
         :raises UnsupportedLanguage: ``lang`` is not ``fr`` or ``en``.
-        :raises OSError: ``path`` cannot be read.
+        :raises OSError: ``path`` cannot be read (:class:`IsADirectoryError` for a directory). A device,
+            FIFO, socket or kernel pseudo-file is not an error: it gets a report with ``file.not_regular``,
+            without being read.
+        :raises EngineUnavailable: the engine could not examine the file (workers cannot start, the
+            pool keeps failing): no verdict. Retry after ``exc.retry_after_s``.
+
+        Calls from several threads are served in the order they were made; each call's checks hold at
+        most its share of the workers while other calls wait (see :mod:`validator_core.isolation`).
         """
         started = time.perf_counter()
         if lang not in LANGS:
@@ -118,8 +132,17 @@ class Engine:
         if spec is not None:
             context = {**(context or {}), "requirement": spec.context()}
         path = Path(path)
-        stored_size = path.stat().st_size
-        size = max(stored_size, observed_size or 0)
+        opened = open_proof_file(path)  # refuses devices, FIFOs, pseudo-files before reading anything
+        try:
+            return self._validate(path, opened, started, proof_type, filename, lang, sha256, observed_size,
+                                  context, spec)
+        finally:
+            opened.close()
+
+    def _validate(self, path: Path, opened: OpenedProof, started: float, proof_type: str | None,
+                  filename: str | None, lang: str, sha256: str | None, observed_size: int | None,
+                  context: dict[str, Any] | None, spec: ProofSpec | None) -> Report:
+        size = max(opened.size, observed_size or 0)
         display_name, extension, name_problems = clean_name(filename if filename is not None else path.name)
         facts_file = FileFacts(name=display_name, size=size, extension=extension)
         findings: list[Finding] = []
@@ -142,93 +165,125 @@ class Engine:
                 elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
             )
 
+        def digest() -> str:
+            assert opened.fh is not None
+            return sha256 or sha256_of(opened.fh)
+
         if name_problems:
             findings.append(self._core("file.suspicious_name", Severity.WARNING, reason=", ".join(name_problems)))
+        if opened.fh is None:  # a device, FIFO, socket or kernel pseudo-file: never read
+            findings.append(self._core("file.not_regular", Severity.ERROR, kind=opened.kind or "other"))
+            return finish(proof_type)
         if size == 0:
             facts_file.media_type = "application/x-empty"
-            facts_file.sha256 = sha256 or sha256_file(path)
+            facts_file.sha256 = digest()
             findings.append(self._core("file.empty", Severity.ERROR))
             return finish(proof_type)
 
         # Size before anything reads the file (the type is known, or the largest limit applies).
         over_limit = proof_type is not None and size > self.rules.proof_type(proof_type).max_bytes
-        head = read_head(path, HEAD_BYTES)
+        head = opened.fh.read(HEAD_BYTES)
         base = Proof(
             path=str(path), name=display_name, size=size, media_type=OCTET_STREAM, format=None,
             extension=extension, proof_type=proof_type, rules=self.rules, head=head, context=context or {},
         )
-        sniff = self.pool.run(task_sniff, (base, proof_type is None))
-        if not isinstance(sniff.value, Sniffed):
-            findings.append(self._isolation_finding(SNIFF_CHECK, sniff))
-            facts_file.sha256 = None if over_limit else (sha256 or sha256_file(path))
-            return finish(proof_type)
-        media_type = sniff.value.media_type
-        facts_file.media_type = media_type
-        if proof_type is None:
-            candidate = sniff.value.inferred_type
-            proof_type = candidate if candidate in self.rules.proof_types else "logs"
-            if spec is not None:  # the requirement's admitted types come first
-                proof_type = choose_proof_type(spec, proof_type, media_type, self.rules)
-            inferred = True
-            findings.append(self._core("type.inferred", Severity.INFO, proof_type=proof_type))
-            over_limit = size > self.rules.proof_type(proof_type).max_bytes
-        rule = self.rules.proof_type(proof_type)
-        if spec is not None and spec.admits and proof_type not in spec.admits:
-            findings.append(self._core("requirement.type_not_admitted", Severity.ERROR, requirement=spec.id,
-                                       admitted=", ".join(spec.admits), proof_type=proof_type))
+        # One job per file: its tasks are served in the order files arrived, within its share of workers.
+        with self.pool.job() as job:
+            sniff = job.run(task_sniff, (base, proof_type is None))
+            if not isinstance(sniff.value, Sniffed):
+                self._raise_if_engine_incomplete(SNIFF_CHECK, sniff)
+                findings.append(self._isolation_finding(SNIFF_CHECK, sniff))
+                facts_file.sha256 = None if over_limit else digest()
+                return finish(proof_type)
+            media_type = sniff.value.media_type
+            facts_file.media_type = media_type
+            if proof_type is None:
+                candidate = sniff.value.inferred_type
+                proof_type = candidate if candidate in self.rules.proof_types else "logs"
+                if spec is not None:  # the requirement's admitted types come first
+                    proof_type = choose_proof_type(spec, proof_type, media_type, self.rules)
+                inferred = True
+                findings.append(self._core("type.inferred", Severity.INFO, proof_type=proof_type))
+                over_limit = size > self.rules.proof_type(proof_type).max_bytes
+            rule = self.rules.proof_type(proof_type)
+            if spec is not None and spec.admits and proof_type not in spec.admits:
+                findings.append(self._core("requirement.type_not_admitted", Severity.ERROR, requirement=spec.id,
+                                           admitted=", ".join(spec.admits), proof_type=proof_type))
 
-        if over_limit:
-            # Nothing past the limit is looked at; the digest of a partial upload would mislead.
-            facts_file.sha256 = None
-            findings.append(
-                self._core("file.too_large", Severity.ERROR, size=size, limit=rule.max_bytes,
-                           limit_mo=_mo(rule.max_bytes), proof_type=proof_type)
-            )
-            return finish(proof_type)
-
-        format_id = self.rules.format_for_media_type(media_type)
-        allowed_labels = ", ".join(self.rules.formats[f].label for f in rule.formats if f in self.rules.formats)
-        detected_label = self.rules.formats[format_id].label if format_id else _label_of(media_type)
-        if not self.rules.allows(proof_type, format_id):
-            facts_file.sha256 = sha256 or sha256_file(path)
-            code = "format.unknown" if media_type == OCTET_STREAM else "format.not_allowed"
-            findings.append(
-                self._core(code, Severity.ERROR, media_type=media_type, detected=detected_label,
-                           allowed=allowed_labels, proof_type=proof_type)
-            )
-            return finish(proof_type)
-        if format_id is not None:
-            expected = self.rules.formats[format_id].extensions
-            if extension not in expected:
+            if over_limit:
+                # Nothing past the limit is looked at; the digest of a partial upload would mislead.
+                facts_file.sha256 = None
                 findings.append(
-                    self._core("format.extension_mismatch", Severity.WARNING,
-                               extension=f".{extension}" if extension else "(aucune)",
-                               detected=detected_label, expected=", ".join("." + e for e in expected))
+                    self._core("file.too_large", Severity.ERROR, size=size, limit=rule.max_bytes,
+                               limit_mo=_mo(rule.max_bytes), proof_type=proof_type)
                 )
+                return finish(proof_type)
 
-        proof = Proof(**{**base.__dict__, "media_type": media_type, "format": format_id, "proof_type": proof_type})
-        checks = self.registry.checks_for(proof_type, media_type)
-        futures = [(decl.plugin, self.pool.submit(task_inspect, (decl.plugin, proof))) for decl in checks]
-        # Hash while the workers inspect: for a large video the two take about as long as each other.
-        facts_file.sha256 = sha256 or sha256_file(path)
-        for plugin, future in futures:
-            outcome = self.pool.wait(future)
-            result = outcome.value
-            if isinstance(result, Inspection):
-                for f in result.findings:
-                    f.plugin = plugin
-                    findings.append(f)
-                if result.facts:
-                    facts[plugin] = result.facts
-            elif isinstance(result, Raised):
-                findings.append(self._core("check.crashed", Severity.ERROR, check=plugin, reason=result.type_name))
-            else:
-                findings.append(self._isolation_finding(plugin, outcome))
+            format_id = self.rules.format_for_media_type(media_type)
+            allowed_labels = ", ".join(self.rules.formats[f].label for f in rule.formats if f in self.rules.formats)
+            detected_label = self.rules.formats[format_id].label if format_id else _label_of(media_type)
+            if not self.rules.allows(proof_type, format_id):
+                facts_file.sha256 = digest()
+                code = "format.unknown" if media_type == OCTET_STREAM else "format.not_allowed"
+                findings.append(
+                    self._core(code, Severity.ERROR, media_type=media_type, detected=detected_label,
+                               allowed=allowed_labels, proof_type=proof_type)
+                )
+                return finish(proof_type)
+            if format_id is not None:
+                expected = self.rules.formats[format_id].extensions
+                if extension not in expected:
+                    findings.append(
+                        self._core("format.extension_mismatch", Severity.WARNING,
+                                   extension=f".{extension}" if extension else "(aucune)",
+                                   detected=detected_label, expected=", ".join("." + e for e in expected))
+                    )
+
+            proof = Proof(**{**base.__dict__, "media_type": media_type, "format": format_id, "proof_type": proof_type})
+            checks = self.registry.checks_for(proof_type, media_type)
+            futures = [(decl.plugin, job.submit(task_inspect, (decl.plugin, proof))) for decl in checks]
+            # Hash while the workers inspect: for a large video the two take about as long as each other.
+            facts_file.sha256 = digest()
+            for plugin, future in futures:
+                outcome = job.wait(future)
+                result = outcome.value
+                if isinstance(result, Inspection):
+                    for f in result.findings:
+                        f.plugin = plugin
+                        findings.append(f)
+                    if result.facts:
+                        facts[plugin] = result.facts
+                elif isinstance(result, Raised):
+                    if result.type_name in ENGINE_EXCEPTIONS:  # a module or shared library is missing
+                        raise EngineUnavailable(f"plugin {plugin}: {result.type_name}")
+                    findings.append(self._core("check.crashed", Severity.ERROR, check=plugin, reason=result.type_name))
+                else:
+                    findings.append(self._isolation_finding(plugin, outcome))
         if spec is not None:
             apply_requirement_findings(
                 findings, self.registry.check_requirement(spec, proof_type, facts_file, facts, findings, self.rules)
             )
         return finish(proof_type)
+
+    def health(self) -> EngineHealth:
+        """The engine's state, without blocking (for ``/healthz`` and ``/readyz``).
+
+        Returns an :class:`~validator_core.isolation.EngineHealth`:
+
+        * ``alive`` — false when the worker pool is down: it failed several times in a row and no task
+          succeeded since (rebuilds go on in the background; :meth:`validate` raises
+          :class:`EngineUnavailable` meanwhile). A pool being rebuilt after a one-off failure (a killed
+          fork server) stays alive. Liveness probes should fail when this is false.
+        * ``ready`` — alive, started and at least one worker process running: validations are answered
+          now. Readiness probes should fail when this is false.
+        * ``workers`` (configured), ``workers_alive`` (worker processes running now),
+          ``fork_server_alive`` (``None`` without a fork server, or before it started), ``fork_server_pid``, ``start_method``,
+          ``mode`` (``process`` / ``inline``), ``rebuilds`` (pools replaced since start), ``failure``
+          (the last pool failure, for logs).
+
+        Calling it also notices a dead fork server and has the pool rebuilt.
+        """
+        return self.pool.health()
 
     def requirement(self, proof_id: str, rem: str | None = None) -> ProofSpec:
         """The catalogue proof ``proof_id`` (leniently); raises :class:`UnknownRequirement` / :class:`UnknownRem`."""
@@ -240,6 +295,11 @@ class Engine:
     # -- helpers ----------------------------------------------------------------------------
     def _core(self, code: str, severity: Severity, **details: Any) -> Finding:
         return Finding(code=code, severity=severity, plugin="core", details=details)
+
+    @staticmethod
+    def _raise_if_engine_incomplete(check: str, outcome: Any) -> None:
+        if outcome.crashed and outcome.reason in ENGINE_EXCEPTIONS:
+            raise EngineUnavailable(f"{check}: {outcome.reason}")
 
     def _isolation_finding(self, check: str, outcome: Any) -> Finding:
         if outcome.timed_out:

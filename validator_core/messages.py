@@ -29,6 +29,13 @@ CORE_MESSAGES: dict[str, Message] = {
         fr="Le fichier est vide (0 octet) : il ne peut pas servir de preuve.",
         en="The file is empty (0 bytes): it cannot serve as a proof.",
     ),
+    "file.not_regular": Message(
+        fr="Ce chemin ne désigne pas un fichier ordinaire (type : {kind}) : un périphérique, un tube, une "
+        "socket ou un pseudo-fichier du système ne peut pas servir de preuve ; il n'a pas été lu. "
+        "Indiquez le fichier de preuve lui-même.",
+        en="This path is not a regular file (type: {kind}): a device, pipe, socket or system pseudo-file "
+        "cannot serve as a proof; it was not read. Give the proof file itself.",
+    ),
     "file.too_large": Message(
         fr="Le fichier pèse {size} octets, au-delà de la limite de {limit} octets ({limit_mo} Mo) "
         "fixée par l'ANS pour « {type_label} ».",

@@ -46,6 +46,11 @@ class CoreSettings(BaseSettings):
     isolation: Literal["process", "inline"] = Field(
         default="process", description="« process » (workers isolés) ; « inline » (débogage, pas de délai)"
     )
+    worker_start: Literal["forkserver", "fork"] = Field(
+        default="forkserver",
+        description="Démarrage des workers : « forkserver » (serveur de fork propre, préchargé ; défaut) ou "
+        "« fork » (copie du processus appelant ; la CLI l'utilise pour démarrer vite)",
+    )
 
     _split = field_validator("plugins", "disable_plugins", "extra_plugins", mode="before")(_split_names)
 

@@ -1,0 +1,188 @@
+"""Cold start-up and pool recovery (issue 12, points 5 and 6).
+
+1. A cold ``preuves check one.png`` against a cold ``mediainfo --Output=JSON small.mp4``, each a fresh
+   process, interleaved A, B, A, B in one run (the same machine load for both); the ratio of medians.
+   Target: ≤ 12×.
+2. ``kill -9`` of the engine's fork server: time until a validation succeeds again, and until
+   ``Engine.health()`` says ready again. Target: ≤ 5 s.
+
+Both files are generated here (Pillow, ffmpeg). Standalone::
+
+    python -m bench.startup [--runs N]
+
+``section_startup(rep, runs)`` writes the same into ``bench/run.py``'s report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fixtures import formats
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_RATIO = 12.0
+TARGET_RECOVERY_S = 5.0
+
+
+def _files(directory: Path) -> tuple[Path, Path]:
+    png = formats.make_image(directory, "PNG", size=(1280, 720), name="one.png")
+    mp4 = formats.make_video(directory, "mp4", seconds=3, name="small.mp4")
+    return png, mp4
+
+
+def _preuves() -> list[str]:
+    script = Path(sys.executable).with_name("preuves")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "validator_core.cli"]
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREUVES_")}
+    env["PREUVES_LOAD_ENTRYPOINTS"] = "0"
+    return env
+
+
+def _time(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd, timeout=120)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr.decode(errors='replace')[-300:]}")
+    return elapsed
+
+
+def cold_start(runs: int = 15, warmup: int = 2) -> dict[str, object]:
+    """Interleaved cold runs; returns samples (s) and the ratio of medians."""
+    if shutil.which("mediainfo") is None:
+        raise RuntimeError("mediainfo (Debian package) is needed for the comparison")
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        directory = Path(tmp)
+        png, mp4 = _files(directory)
+        env = _env()
+        ours = [*_preuves(), "check", png.name]
+        theirs = ["mediainfo", "--Output=JSON", mp4.name]
+        for _ in range(warmup):  # page cache and .pyc files warm for both: "cold" is the process, not the disk
+            _time(ours, env, directory)
+            _time(theirs, env, directory)
+        a: list[float] = []
+        b: list[float] = []
+        for _ in range(runs):
+            a.append(_time(ours, env, directory))
+            b.append(_time(theirs, env, directory))
+        leftovers = _pool_leftovers()
+    ratio = statistics.median(a) / statistics.median(b)
+    return {"preuves": a, "mediainfo": b, "ratio": ratio, "leftover_processes": leftovers}
+
+
+def _pool_leftovers() -> int:
+    """Processes of ours still running after the commands ended (the fork server must not outlive them)."""
+    count = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"multiprocessing.forkserver" in cmdline and b"validator_core" in cmdline:
+            count += 1
+    return count
+
+
+def fork_server_recovery(runs: int = 5) -> dict[str, list[float]]:
+    """kill -9 the fork server of a started engine; time to the first successful validation and to ready."""
+    from validator_core import EngineUnavailable, Verdict
+    from validator_core.engine import Engine
+    from validator_core.registry import PluginConfig
+    from validator_core.settings import CoreSettings
+
+    first_ok: list[float] = []
+    ready: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-recovery-") as tmp:
+        png = formats.make_image(Path(tmp), "PNG", size=(1280, 720), name="one.png")
+        engine = Engine(CoreSettings(load_entrypoints=False, workers=2), plugin_config=PluginConfig(entrypoints=False))
+        try:
+            engine.pool.start()
+            for _ in range(runs):
+                assert engine.validate(png, "screenshot").verdict != Verdict.REJECTED
+                server_pid = engine.health().fork_server_pid
+                os.kill(server_pid, signal.SIGKILL)
+                killed = time.perf_counter()
+                while True:
+                    try:
+                        report = engine.validate(png, "screenshot")
+                    except EngineUnavailable:
+                        if time.perf_counter() - killed > 60:
+                            raise
+                        time.sleep(0.05)
+                        continue
+                    if report.verdict == Verdict.REJECTED:
+                        raise RuntimeError(f"wrong verdict after the kill: {report.codes}")
+                    break
+                first_ok.append(time.perf_counter() - killed)
+                while not engine.health().ready:
+                    time.sleep(0.01)
+                ready.append(time.perf_counter() - killed)
+                if engine.health().fork_server_pid == server_pid:
+                    raise RuntimeError("the fork server was not replaced")
+        finally:
+            engine.close()
+    return {"first_ok": first_ok, "ready": ready}
+
+
+def _ms(samples: list[float]) -> str:
+    return f"{statistics.median(samples) * 1000:.0f} ({min(samples) * 1000:.0f}–{max(samples) * 1000:.0f})"
+
+
+def section_startup(rep, runs: int = 15) -> None:
+    """For ``bench/run.py``: the two measurements as a section of ``bench/RESULTS.md``."""
+    rep.h("Démarrage à froid et reprise après la mort du serveur de fork (ms)")
+    cold = cold_start(max(5, runs))
+    rep.table(["commande (processus neuf, alternées)", "médiane (min–max)"], [
+        ["`preuves check one.png` (PNG 1280×720)", _ms(cold["preuves"])],
+        ["`mediainfo --Output=JSON small.mp4` (MP4 3 s)", _ms(cold["mediainfo"])],
+        ["rapport des médianes", f"{cold['ratio']:.1f}×"],
+        ["processus du moteur restés après les commandes", str(cold["leftover_processes"])],
+    ])
+    rep.target(f"`preuves check` à froid ≤ {TARGET_RATIO:g}× `mediainfo`", f"{cold['ratio']:.1f}×",
+               cold["ratio"] <= TARGET_RATIO)
+    recovery = fork_server_recovery(max(3, runs // 3))
+    rep.table(["après `kill -9` du serveur de fork", "médiane (min–max)"], [
+        ["première validation réussie", _ms(recovery["first_ok"])],
+        ["`Engine.health().ready` de nouveau vrai", _ms(recovery["ready"])],
+    ])
+    worst = max(recovery["first_ok"])
+    rep.target(f"validations de nouveau servies ≤ {TARGET_RECOVERY_S:g} s après `kill -9` du serveur de fork",
+               f"{worst:.2f} s (pire cas)", worst <= TARGET_RECOVERY_S)
+
+
+class _Print:
+    def h(self, title: str) -> None:
+        print(f"== {title}")
+
+    def table(self, header: list[str], rows: list[list[str]]) -> None:
+        print("   " + " | ".join(header))
+        for row in rows:
+            print("   " + " | ".join(row))
+
+    def target(self, name: str, value: str, met: bool | None) -> None:
+        print(f"-> {name}: {value} ({'atteint' if met else 'non atteint'})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    section_startup(_Print(), args.runs)
+
+
+if __name__ == "__main__":
+    main()
