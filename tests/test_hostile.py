@@ -16,6 +16,7 @@ from typing import Callable
 import pytest
 
 from fixtures import formats, media, pdfs, texts
+from fixtures import media_hostile as mh
 from validator_core import Verdict
 
 SECRET = "CONTENU-SECRET-NE-DOIT-PAS-FUIR"
@@ -53,6 +54,35 @@ CASES: dict[str, tuple[Callable[[Path], Path], str, str, Verdict]] = {
     "pdf named .mp4": (lambda d: formats.make_pdf(d, name="demo.mp4"), "video", "format.not_allowed", Verdict.REJECTED),
     "html named .png": (lambda d: formats.make_html(d, name="capture.png"), "screenshot", "format.not_allowed",
                         Verdict.REJECTED),
+    # Issue 12: small files that used to pin a worker for the whole timeout, refused before any parser.
+    "mp4 stts declaring 2^32-1 entries": (lambda d: mh.make_sample_table_lie(d, b"stts"), "video",
+                                          "video.sample_table_invalid", Verdict.REJECTED),
+    "mp4 elst declaring 2^32-1 entries": (lambda d: mh.make_sample_table_lie(d, b"elst"), "video",
+                                          "video.sample_table_invalid", Verdict.REJECTED),
+    "mp4 of 50,001 boxes": (mh.make_mp4_many_boxes, "video", "video.too_complex", Verdict.REJECTED),
+    "jpeg of 99,000 scans": (mh.make_jpeg_many_scans, "screenshot", "screenshot.too_complex", Verdict.REJECTED),
+    "jpeg of 2,500 comments": (mh.make_jpeg_many_segments, "screenshot", "screenshot.too_complex", Verdict.REJECTED),
+    "png of 25,000 empty chunks": (mh.make_png_many_chunks, "screenshot", "screenshot.too_complex", Verdict.REJECTED),
+    # Issue 12: unplayable videos and damaged pictures that were accepted.
+    "mp4 without mdat": (mh.make_mp4_without_mdat, "video", "video.no_media_data", Verdict.REJECTED),
+    "mp4 zeroed media data": (mh.make_mp4_zeroed_media, "video", "video.frames_undecodable", Verdict.REJECTED),
+    "mp4 random media data": (mh.make_mp4_random_media, "video", "video.frames_undecodable", Verdict.REJECTED),
+    "mp4 chunk offsets past the end": (mh.make_mp4_offsets_past_end, "video", "video.frames_undecodable",
+                                       Verdict.REJECTED),
+    "avi zeroed frames": (mh.make_avi_zeroed_frames, "video", "video.frames_undecodable", Verdict.REJECTED),
+    "jpeg sof 7000x7000 over a 1280x720 scan": (mh.make_jpeg_oversized_frame, "screenshot",
+                                                "screenshot.data_incomplete", Verdict.REJECTED),
+    "jpeg invalid huffman data": (mh.make_jpeg_damaged_scan, "screenshot", "screenshot.decode_error", Verdict.REJECTED),
+    "png stream holding a quarter of its rows": (mh.make_png_short_stream, "screenshot", "screenshot.data_incomplete",
+                                                 Verdict.REJECTED),
+    # Issue 12: polyglots where a head-and-trailer scan does not look.
+    "png with a zip64 archive in a chunk": (mh.make_png_with_zip64_chunk, "screenshot", "screenshot.polyglot",
+                                            Verdict.REJECTED),
+    "jpeg with a zip64 archive in a comment": (mh.make_jpeg_with_zip64_comment, "screenshot", "screenshot.polyglot",
+                                               Verdict.REJECTED),
+    "jpeg with php in a comment": (mh.make_jpeg_with_php_comment, "screenshot", "screenshot.polyglot", Verdict.REJECTED),
+    "png with html in a text chunk after 1 KB": (mh.make_png_text_after_first_kb, "screenshot", "screenshot.polyglot",
+                                                 Verdict.REJECTED),
 }
 
 needs_ffmpeg = pytest.mark.skipif(not media.have_ffmpeg(), reason="ffmpeg needed")

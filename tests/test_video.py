@@ -81,6 +81,7 @@ def test_good_videos_are_accepted_with_their_facts(engine, videos, name, contain
     assert facts["duration_s"] == pytest.approx(3.5, abs=0.15)
     assert facts["frame_rate"] == pytest.approx(10.0)
     assert facts["bitrate"] > 0
+    assert facts["frames_decoded"] == 6  # two frames at each of the three positions sampled
 
 
 @pytest.mark.parametrize("name", ["ok.mp4", "ok.mov", "ok.avi", "ok.flv"])
