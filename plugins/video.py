@@ -44,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "warn_variable_frame_rate": True,
     "playable_codecs": ["AVC", "MPEG-4 Visual", "Sorenson Spark", "VP6"],
     "mediainfo_parse_speed": 0.1,
-    "max_boxes": 50_000,
+    "max_boxes": 10_000,
     "max_pixels": 50_000_000,
     "decode_positions": [0.0, 0.5, 0.9],
     "decode_frames_per_position": 2,
@@ -268,7 +268,7 @@ def preuves_inspect(proof: Proof) -> Inspection:
         # Before libmediainfo: it trusts declared counts and loops over them (bounded work first).
         structure = video_boxes.walk(proof.path, proof.size, max_boxes=int(limits["max_boxes"]))
         if structure.too_many_boxes:
-            findings.append(finding("video.too_complex", "error", container=label, limit=int(limits["max_boxes"])))
+            findings.append(finding("video.too_complex", "error", container=label, limit=structure.max_boxes))
             return Inspection(findings=findings, facts=facts)
         if structure.lie is not None:
             lie = structure.lie

@@ -52,6 +52,7 @@ class Mp4Structure:
     mdat_boxes: int = 0
     lie: TableLie | None = None  # the first lying table met (depth first, in file order)
     too_many_boxes: bool = False  # the walk stopped at ``max_boxes``
+    max_boxes: int = 0  # the bound that applied
     # Per track: stsz (sample_size, sample_count, offset, path) for the media-data check after the walk.
     _constant_sizes: list[tuple[int, int, int, str, int | None]] = field(default_factory=list, repr=False)
 
@@ -120,17 +121,21 @@ def _capacity(name: bytes, mm: mmap.mmap, start: int, end: int) -> tuple[int, in
     return None
 
 
-def walk(path: str, size: int, *, max_boxes: int = 50_000) -> Mp4Structure:
+def walk(path: str, size: int, *, max_boxes: int = 10_000) -> Mp4Structure:
     """Walk the boxes of an MP4/MOV file and check its sample tables (see the module docstring).
 
-    Work is bounded by ``max_boxes`` (headers read) whatever the file declares; a box that claims more
-    than its parent holds is clipped to the parent, so no declared size makes the walk read further.
+    Work is bounded by ``max_boxes`` headers read, or one per KB of file if that is more (a recording
+    fragmented at every frame has under one box per KB), whatever the file declares: the walk never
+    costs more than a file of that size is worth. A box that claims more than its parent holds is
+    clipped to the parent, so no declared size makes the walk read further.
     """
     out = Mp4Structure()
     if size < 8:
         return out
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         size = len(mm)
+        max_boxes = max(max_boxes, size // 1024)
+        out.max_boxes = max_boxes
         # (start, end, depth, path, track number) of the box sequences still to walk.
         stack: list[tuple[int, int, int, str, int | None]] = [(0, size, 0, "", None)]
         while stack:

@@ -137,7 +137,16 @@ def test_a_box_claiming_more_than_its_parent_is_clipped(tmp_path):
 def test_too_many_boxes_is_refused_quickly(engine, tmp_path):
     report = engine.validate(mh.make_mp4_many_boxes(tmp_path), "video")
     assert errors(report, "video") == {"video.too_complex"}
-    assert only(report, "video.too_complex").details == {"container": "MP4", "limit": 50_000}
+    assert only(report, "video.too_complex").details == {"container": "MP4", "limit": 10_000}
+
+
+def test_the_box_bound_grows_with_the_file(tmp_path):
+    """One box per KB is allowed past the base bound: a large fragmented recording is not refused."""
+    path = tmp_path / "fragments.mp4"
+    base = mh.small_mp4(tmp_path, "b.mp4").read_bytes()
+    path.write_bytes(base + (mh.box(b"free", bytes(1100)) * 12_000))  # 12,000 boxes in 13 MB
+    walked = video_boxes.walk(str(path), path.stat().st_size)
+    assert not walked.too_many_boxes and walked.max_boxes == path.stat().st_size // 1024
 
 
 # -- video: media data present and decodable -------------------------------------------------------
