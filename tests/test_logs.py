@@ -268,8 +268,54 @@ def test_utf16_log_with_bom(engine, logs_dir):
         ("key id AKIAIOSFODNN7EXAMPLE used", "aws_access_key"),
         ("SMTP://user:Azerty-2024@mail.example", "url_password"),
         ("-----BEGIN OPENSSH PRIVATE KEY-----", "private_key"),
+        ("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----", "private_key"),
+        ("PuTTY-User-Key-File-2: ssh-rsa", "private_key"),
+        ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2ln", "jwt"),
+        ("key id ASIAIOSFODNN7EXAMPLE used", "aws_access_key"),
+        ("key id ABIAIOSFODNN7EXAMPLE used", "aws_access_key"),
+        ("key id ACCAIOSFODNN7EXAMPLE used", "aws_access_key"),
+        ("key id A3T0IOSFODNN7EXAMPLE used", "aws_access_key"),
+        ("AWS-Secret-Access-Key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_secret_key"),
+        ("token ghp_" + "a" * 36, "github_token"),
+        ("token gho_" + "a" * 36, "github_token"),
+        ("token ghu_" + "a" * 36, "github_token"),
+        ("token ghs_" + "a" * 36, "github_token"),
+        ("token ghr_" + "a" * 36, "github_token"),
+        ("token github_pat_" + "a" * 22 + "_" + "b" * 59, "github_token"),
+        ("glpat-" + "a" * 20, "gitlab_token"),
+        ("gldt-" + "a" * 20, "gitlab_token"),
+        ("glrt-" + "a" * 20, "gitlab_token"),
+        ("glsoat-" + "a" * 20, "gitlab_token"),
+        ("glft-" + "a" * 20, "gitlab_token"),
+        ("glcbt-" + "a" * 20, "gitlab_token"),
+        ("glptt-" + "a" * 20, "gitlab_token"),
+        ("XOXB-123-456-abcdef", "slack_token"),
+        ("xapp-1-A0123456789-0123456789-abcdef", "slack_token"),
+        ("HTTPS://HOOKS.SLACK.COM/services/T0000/B0000/XXXXXXXX", "slack_webhook"),
+        ("AIza" + "a" * 35, "google_api_key"),
+        ("rk_live_" + "a" * 24, "stripe_key"),
+        ("SG." + "a" * 22 + "." + "b" * 43, "sendgrid_key"),
+        ("npm_" + "a" * 36, "npm_token"),
+        ("pypi-AgEIcHlwaS5vcmc" + "a" * 60, "pypi_token"),
+        ("sk-proj-" + "a" * 20 + "T3BlbkFJ" + "b" * 20, "openai_key"),
+        ("ACCOUNTKEY=" + "a" * 86 + "==", "azure_storage_key"),
+        ("https://x.example/a?X-Amz-Signature=0123456789abcdef", "url_secret_param"),
+        ("Auth_Key: 9f8e7d6c5b4a", "password_pair"),
+        ("JWT_SECRET=9f8e7d6c5b4a", "password_pair"),
     ],
 )
 def test_secret_prefilter_never_hides_a_match(line, kind):
     """The literal prefilter of scan_secrets must let every spelling its regex accepts through."""
     assert scan_secrets(f"2024-03-01 10:00:00 DEBUG {line}\n").kinds() == [kind]
+
+
+def test_every_prefilter_literal_has_a_spelling_above():
+    """A literal added to the prefilter without a line above that needs it would go untested."""
+    from validator_core.textscan import _SECRET_PATTERNS
+
+    params = next(m for m in test_secret_prefilter_never_hides_a_match.pytestmark if m.name == "parametrize")
+    lines = [line.lower() for line, _kind in params.args[1]]
+    for rule in _SECRET_PATTERNS:
+        for needle in rule.needles:
+            assert any(needle.decode() in line for line, (_l, kind) in zip(lines, params.args[1]) if kind == rule.kind), \
+                (rule.kind, needle)

@@ -91,11 +91,21 @@ def _oid_arcs(data: bytes, limit: int) -> Iterator[str]:
 # commune, order number, then a two-digit key; groups may be separated by one space (also a no-break
 # or thin space, as French typography writes them), never inside a longer run of letters or digits.
 _SEP = rb"(?:[\t\n\v\f\r ]|\xc2\xa0|\xe2\x80[\xaf\x89])?"
+# Found without groups (RE2's DFA alone); the digits are read from the matched bytes.
 _NIR_RE = linear(
-    rb"(?:^|[^0-9A-Za-z])([123478])" + _SEP + rb"([0-9]{2})" + _SEP + rb"([0-9]{2})" + _SEP
-    + rb"([0-9]{2}|2[ABab])" + _SEP + rb"([0-9]{3})" + _SEP + rb"([0-9]{3})" + _SEP + rb"([0-9]{2})"
+    rb"(?:^|[^0-9A-Za-z])[123478]" + _SEP + rb"[0-9]{2}" + _SEP + rb"[0-9]{2}" + _SEP
+    + rb"(?:[0-9]{2}|2[ABab])" + _SEP + rb"[0-9]{3}" + _SEP + rb"[0-9]{3}" + _SEP + rb"[0-9]{2}", groups=False
 )
+_DIGITS = frozenset(b"0123456789")
 _ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_SPACES = b"\t\n\v\f\r \xc2\xa0\xe2\x80\xaf\x89"  # every byte of a separator _SEP accepts
+
+
+def _nir_key_ok(nir: str) -> bool:
+    """The NIR key (97 minus the 13-digit number mod 97; Corsica 2A/2B count as 19/18): a quick test
+    before python-stdnum's full one, for logs full of 15-digit identifiers."""
+    body = nir[:13].replace("2A", "19").replace("2B", "18")
+    return body.isdigit() and 97 - int(body) % 97 == int(nir[13:])
 
 
 def _iter_nirs(data: bytes, max_candidates: int) -> Iterator[tuple[int, int, str]]:
@@ -105,11 +115,14 @@ def _iter_nirs(data: bytes, max_candidates: int) -> Iterator[tuple[int, int, str
         match = _NIR_RE.search(data, pos)
         if match is None:
             return
-        start, end = match.start(1), match.end()
+        start, end = match.start(), match.end()
+        if data[start] not in _DIGITS:  # the separator before (at the very start, none)
+            start += 1
         if end < len(data) and data[end] in _ALNUM:
             pos = start + 1  # glued to a letter or digit: not a NIR; one may start further on
             continue
-        yield start, end, b"".join(match.groups()).decode("ascii")
+        # The digits without their separators (sliced, not read group by group: ~10 µs a match less).
+        yield start, end, data[start:end].translate(None, _SPACES).decode("ascii")
         pos = end
 
 
@@ -163,7 +176,7 @@ def scan_identities(text: str | bytes, max_matches: int = 10_000) -> IdentitySca
     data = as_bytes(text)
     for _start, _end, digits in _iter_nirs(data, max_matches):
         nir = digits.upper()
-        if not stdnum_nir.is_valid(nir):
+        if not _nir_key_ok(nir) or not stdnum_nir.is_valid(nir):
             scan.invalid_key += 1
         elif nir in known:
             scan.test_nirs += 1
@@ -374,27 +387,39 @@ def scan_secrets(text: str | bytes, max_matches: int = 1000) -> SecretScan:
     return scan
 
 
+MASK_INPUT_CHARS = 4096  # a fact is short: longer ones are cut (bounded work per fact)
+_TRAILING_TOKEN = linear(r"[A-Za-z0-9_.~+/=-]*$")
+
+
 def mask_secrets(text: str, max_len: int | None = None) -> str:
     """``text`` with the value of every secret :func:`scan_secrets` finds replaced by ``•••``, every
     NIR masked and every URL's credentials masked: for facts copied from file content into a report
     (a SOAP action, a FHIR profile, a ZIP member name…), so that a flagged secret never comes back whole.
+    At most ``max_len`` (else MASK_INPUT_CHARS) characters come out, ending in "…" when cut.
     """
     if not isinstance(text, str) or not text:
         return text
-    data = as_bytes(text)
-    spans = sorted((start, end) for _kind, start, end in find_secrets(data, 1000))
-    if spans:
-        pieces: list[bytes] = []
-        last = 0
-        for start, end in spans:
-            if end <= last:
-                continue
+    limit = max_len or MASK_INPUT_CHARS
+    cut = len(text) > limit + 512
+    if cut:
+        # Masked on a window a little longer than what is shown; the run of token characters the
+        # window cuts (maybe part of a secret) is dropped, never shown.
+        text = text[: limit + 512]
+        text = text[: _TRAILING_TOKEN.search(text).start()]
+        if not text:
+            return MASK + "…"
+    # URLs first: their masking re-serialises them (a "•" put in by the secrets pass would come out
+    # percent-encoded).
+    data = as_bytes(mask_urls_in_text(text))
+    pieces: list[bytes] = []
+    last = 0
+    for start, end in sorted((start, end) for _kind, start, end in find_secrets(data, 1000)):
+        if end > last:  # overlapping finds (a token inside a key=value pair): one mask
             pieces += (data[last:max(start, last)], MASK.encode("utf-8"))
             last = end
-        pieces.append(data[last:])
-        text = b"".join(pieces).decode("utf-8", "surrogatepass")
-    text = mask_urls_in_text(mask_identities(text))
-    return text if max_len is None or len(text) <= max_len else text[: max_len - 1] + "…"
+    pieces.append(data[last:])
+    text = mask_identities(b"".join(pieces).decode("utf-8", "surrogatepass"))
+    return text + ("…" if cut and len(text) < limit else "") if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- Decoding --------------------------------------------------------------------------------
