@@ -23,7 +23,9 @@ process (``get_settings()``), so it also works in the processes of ``--workers N
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import random
 import uuid
 from collections import OrderedDict
 from typing import Any
@@ -36,6 +38,7 @@ from api import metrics
 from api.problems import PROBLEM_MEDIA_TYPE, TITLES, TYPE_PREFIX
 from api.settings import get_settings
 
+HEADER_JITTER = 0.25
 _PHRASES = {400: "Bad Request", 408: "Request Timeout", 503: "Service Unavailable"}
 
 
@@ -81,6 +84,13 @@ _MALFORMED = raw_problem(
 )
 
 
+@functools.lru_cache(maxsize=1)
+def _limits() -> tuple[float, int, int]:
+    """This process's header deadline, connection cap and Retry-After (read once: a connection is cheap)."""
+    settings = get_settings()
+    return settings.header_timeout_s, settings.connection_limit(), settings.retry_after_s
+
+
 def _idle_registry(server_state: ServerState) -> "OrderedDict[GuardedH11Protocol, None]":
     """This server's idle connections, oldest first (one registry per uvicorn server)."""
     registry = getattr(server_state, "_preuves_idle", None)
@@ -94,10 +104,7 @@ class GuardedH11Protocol(H11Protocol):
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        settings = get_settings()
-        self.header_timeout_s = settings.header_timeout_s
-        self.max_connections = settings.connection_limit()
-        self.retry_after_s = settings.retry_after_s
+        self.header_timeout_s, self.max_connections, self.retry_after_s = _limits()
         self._idle = _idle_registry(server_state)
         self._header_timer: asyncio.TimerHandle | None = None
         self._pending_bytes = 0  # bytes of a request head received since the connection went idle
@@ -111,7 +118,10 @@ class GuardedH11Protocol(H11Protocol):
         self._idle[self] = None
         self._idle.move_to_end(self)
         self._cancel_header_timer()
-        self._header_timer = self.loop.call_later(self.header_timeout_s, self._on_header_timeout)
+        # Each deadline somewhere in the last quarter before the bound: connections opened together (a
+        # crowd) are not all closed in the same instant, to come back in one burst of accepts.
+        deadline = self.header_timeout_s * (1 - HEADER_JITTER * random.random())
+        self._header_timer = self.loop.call_later(deadline, self._on_header_timeout)
 
     def _went_busy(self) -> None:
         self._idle.pop(self, None)
