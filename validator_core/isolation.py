@@ -155,7 +155,25 @@ def init_worker(setup: WorkerSetup) -> None:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the pool
     _REGISTRY = PluginRegistry.load(setup.plugin_config)
+    _self_check()
     _BORN = time.time()
+
+
+class WorkerBroken(RuntimeError):
+    """A worker that cannot do its job (raised at start-up: the worker exits before taking a task)."""
+
+
+def _self_check() -> None:
+    """Refuse to serve unless libmagic recognises a known sample (its database may fail to load).
+
+    Without this, a worker whose libmagic is broken (missing or unmappable database, a memory cap too
+    low) would call every file ``application/octet-stream`` — a wrong verdict on the engine's account.
+    """
+    from validator_core.detect import media_type_of
+
+    found = media_type_of(CANARY_SAMPLE)
+    if found != CANARY_MEDIA_TYPE:
+        raise WorkerBroken(f"libmagic calls a PDF sample {found!r}")
 
 
 def _detach_from_fork_server() -> None:
@@ -988,6 +1006,9 @@ class WorkerPool:
         for context in contexts:
             context.kill_all()
         with self._cond:
+            for job in list(self._jobs.values()):  # queued while closing
+                while job.pending:
+                    self._fail_locked(job.pending.popleft(), "engine closed")
             if self._server is not None:
                 self._server.stop()
             if self._dir is not None:
@@ -1012,6 +1033,8 @@ class WorkerPool:
                 ticket.future.set_result(_outcome_of_exception(exc, self.timeout_s))
             return ticket.future
         with self._cond:
+            if self._closing:
+                raise EngineUnavailable("engine closing")
             if self._failures >= FAILURES_BEFORE_DOWN:
                 # Down: answer at once; the supervisor keeps trying to rebuild in the background.
                 self._ensure_started_locked()
@@ -1098,6 +1121,9 @@ class WorkerPool:
         if count:
             ticket.attempts += 1
             if ticket.attempts >= MAX_ATTEMPTS:
+                # A task the pool failed under, again and again: the engine is down until a canary passes.
+                self._failures = max(self._failures, FAILURES_BEFORE_DOWN)
+                self._failure = reason or self._failure
                 self._fail_locked(ticket, reason or "worker pool failed repeatedly")
                 return
         if ticket.canary:
@@ -1174,7 +1200,8 @@ class WorkerPool:
                 return "file", Outcome(timed_out=True, reason=f"> {self.timeout_s:g} s CPU")
             return "crash", Outcome(crashed=True, reason=_signal_reason(exc.exitcode))
         except (BrokenProcessPool, CancelledError) as exc:
-            return "engine", Outcome(crashed=True, reason=f"worker pool broken ({type(exc).__name__})")
+            return "engine", Outcome(crashed=True, reason="worker pool broken (workers exit at start-up, or all died)"
+                                     if isinstance(exc, BrokenProcessPool) else "worker pool broken (cancelled)")
         except RuntimeError as exc:
             if "Pool" in str(exc):  # pebble: "Unexpected error within the Pool" / "The Pool is not active"
                 return "engine", Outcome(crashed=True, reason=f"worker pool broken ({exc})")
