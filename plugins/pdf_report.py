@@ -1,36 +1,50 @@
-"""Built-in plugin `pdf_report`: PDF reports (comptes-rendus bio, imagerie …), read with pypdf.
+"""Built-in plugin `pdf_report`: PDF reports (comptes-rendus bio, imagerie …), read with qpdf (pikepdf).
 
 What a reviewer at the ANS needs from a filed report: it opens (no user password), it is a real,
 sound PDF (not repaired on the fly), it can be read (a text layer, not only a scan), it is the PDF/A-1
 the REMs ask for, and it can be trusted (no script, no launch action, no hidden payload). The plugin
 also looks for identities in the text of the first pages (real NIRs, the real-INS OID).
 
-All work is bounded, on top of the engine's worker timeout and memory cap: pypdf's own decoding
-limits are tightened for a 10 Mo input (:func:`_pypdf_limits`), the object walk stops after
-``max_objects`` objects or ``walk_budget_s`` seconds, text is extracted from ``text_pages`` pages at
-most, within ``text_budget_s`` seconds and ``text_max_chars`` characters. Every bound that cuts the
-work short is said in the report (``pdf_report.scan_partial``), never silently.
+The structure is read by qpdf (through pikepdf): a C++ parser, fuzzed continuously, that reads only
+the objects asked for. pypdf only extracts the text of the first pages, from a small PDF that holds
+those pages and what they use, copied out by :func:`_text_subset` — it never parses the upload itself.
+
+Every bound counts work, never time, so that a file gets the same verdict on an idle or a loaded
+machine: objects, pages, tree nodes, bytes decoded, characters. Active content is looked for three
+ways, none of them cut short by the others' bounds:
+
+- every byte of the file, and of the object streams decoded (``max_scan_bytes``), goes through one
+  linear scan for active names, escaped (``/J#53``) or not; an object the scan points at is parsed and
+  its names counted (:meth:`PdfInspector._scan_bytes`);
+- what a viewer runs or opens is reached from the catalogue with its own bounded walk (``max_trigger_nodes``),
+  whatever the number of objects: OpenAction, the catalogue's and every page's /AA, the /JavaScript and
+  /EmbeddedFiles name trees, every annotation's /A and /AA, AcroForm fields and widgets, outlines
+  (:meth:`PdfInspector._walk_triggers`);
+- when the scan cannot vouch for a hit (a name in a string or in bytes outside any object), every object
+  is parsed in turn, up to ``max_objects`` (:meth:`PdfInspector._walk_objects`).
+
+A bound that stops what a viewer would run (page tree, trigger walk, a qpdf limit while reading them)
+is an error (``pdf_report.too_complex``): the file cannot be vouched for. A bound on the rest is said
+in the report (``pdf_report.scan_partial``). Wall time is only the backstop of a real hang
+(``backstop_s``, far above any file's work bound; the engine's worker timeout stays the last resort).
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import signal
 import threading
-import time
 from contextlib import contextmanager
+from decimal import Decimal
 from io import BytesIO
 from typing import Any, Iterator
-
-from pypdf import PdfReader, apply_configuration
-from pypdf.errors import DependencyError, PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject, StreamObject
 
 from validator_core import Inspection, Proof, finding, hookimpl
 from validator_core.textscan import scan_identities
 
-__version__ = "1.0.0"
+__version__ = "2.0.0"
 
 PLUGIN = "pdf_report"
 
@@ -39,17 +53,20 @@ DEFAULTS: dict[str, Any] = {
     "header_search_bytes": 1024,
     "max_objects": 50_000,
     "max_walk_depth": 64,
-    "open_budget_s": 4.0,
-    "walk_budget_s": 5.0,
+    "max_page_tree_entries": 100_000,
+    "max_trigger_nodes": 200_000,
+    "max_scan_bytes": 100_000_000,
+    "max_container_items": 100_000,
+    "backstop_s": 12.0,
     "text_pages": 3,
     "text_max_chars": 200_000,
-    "text_budget_s": 3.0,
+    "text_max_objects": 5_000,
+    "text_max_operations": 100_000,
     "max_missing_lookups": 16,
     "min_text_chars": 20,
     "max_decompressed_bytes": 25_000_000,
-    "max_content_operations": 1_000_000,
+    "max_content_operations": 200_000,
     "max_xmp_bytes": 1_000_000,
-    "max_page_tree_entries": 100_000,
     "pdfa_required_part": 1,
     "pdfa_requirement_families": ["DOC", "MSS", "CRI"],
 }
@@ -61,24 +78,76 @@ ACTIVE_ERROR = ("/JavaScript", "/JS", "/Launch", "/SubmitForm", "/ImportData", "
 #  - WARNING: hidden payloads, triggers, links to other files, 3D engines, a codec with a known history
 #    of exploits and of silently swapping digits in lossy mode (JBIG2): may be legitimate, say so.
 ACTIVE_WARNING = ("/AA", "/EmbeddedFile", "/EmbeddedFiles", "/GoToR", "/GoToE", "/U3D", "/PRC", "/JBIG2Decode")
-#  - counted only (facts): ordinary links and the initial view of a document.
+#  - counted only (facts): ordinary links and the initial view of a document. They live in the
+#    catalogue and in annotations, which the trigger walk always reads.
 ACTIVE_COUNTED = ("/URI", "/OpenAction")
 ACTIVE_NAMES = frozenset(ACTIVE_ERROR + ACTIVE_WARNING + ACTIVE_COUNTED)
+# What the byte scan looks for: the names that change the verdict.
+SCANNED_NAMES = frozenset(ACTIVE_ERROR + ACTIVE_WARNING)
 # An /OpenAction whose action type is one of these runs something when the file is opened.
 SCRIPT_ACTIONS = frozenset({"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/RichMediaExecute", "/GoToE"})
 
 # /P bits (PDF 32000-1, table 22) a reviewer needs: print, modify, copy text, annotate.
 PERMISSION_BITS = {3: "print", 4: "modify", 5: "copy", 6: "annotate"}
+# Page attributes a page inherits from its ancestors (PDF 32000-1, table 30).
+INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
 
 _VERSION_RE = re.compile(rb"%PDF-(\d\.\d)")
 # XMP writes the claim as an attribute (pdfaid:part="1") or an element (<pdfaid:part …>1</pdfaid:part>).
 _PDFAID_PART_RE = re.compile(rb"pdfaid:part(?:\s*=\s*[\"']|[^<>]{0,200}>)\s*(\d+)")
 _PDFAID_CONF_RE = re.compile(rb"pdfaid:conformance(?:\s*=\s*[\"']|[^<>]{0,200}>)\s*([A-Za-z])")
-# What a viewer does with a file cut before its end: look for the objects themselves. Appended to a
-# copy of a file without %%EOF, it sends pypdf to its xref reconstruction (startxref 0).
-_RECOVERY_TAIL = b"\nstartxref\n0\n%%EOF\n"
-_PARSE_ERRORS = (PyPdfError, ValueError, TypeError, KeyError, AttributeError, IndexError, AssertionError,
-                 OSError, UnicodeError, OverflowError, ZeroDivisionError)
+
+# The byte scan. A PDF name ends at white space or a delimiter (PDF 32000-1, 7.2.2 and 7.3.5), and any
+# of its characters may be written #xx (7.3.5): "/J#61vaScript" is /JavaScript. One pattern finds
+# every active name, escaped or not, and the names that say the file has object streams. It runs in
+# linear time with Python's engine: after a "/" it follows a trie of fixed words (at most 14
+# characters, each one byte or a 3-byte escape) behind a one-byte guard and a one-byte look-ahead:
+# a bounded amount of work per byte, whatever the bytes (bench/pdf.py times adversarial input).
+STRUCTURE_NAMES = frozenset({"/ObjStm", "/XRef", "/XRefStm"})
+# Names the scan also reports, so that pages are asked for triggers only in files that can have some.
+MARKER_NAMES = STRUCTURE_NAMES | {"/Annots"}
+_DELIMS = "\\x00\\t\\n\\x0c\\r /<>\\[\\]()%{}"
+
+
+def _name_trie_pattern(names: list[str]) -> str:
+    def char(c: str) -> str:
+        escaped = "".join(f"[{d.upper()}{d.lower()}]" if d.isalpha() else d for d in f"{ord(c):02x}")
+        return f"(?:{re.escape(c)}|#{escaped})"
+
+    def build(words: list[str]) -> str:
+        groups: dict[str, list[str]] = {}
+        ends = False
+        for word in words:
+            if word:
+                groups.setdefault(word[0], []).append(word[1:])
+            else:
+                ends = True
+        alternatives = [char(c) + build(rest) for c, rest in sorted(groups.items())]
+        if ends:
+            alternatives.append("")
+        return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+
+    words = [n[1:] for n in names]
+    first = "".join(sorted({re.escape(w[0]) for w in words})) + "#"
+    return f"/(?=[{first}]){build(words)}(?=[{_DELIMS}]|\\Z)"
+
+
+_SCAN_RE = re.compile(_name_trie_pattern(sorted(SCANNED_NAMES | MARKER_NAMES)).encode("latin-1"))
+_HEX_ESCAPE_RE = re.compile(rb"#([0-9A-Fa-f]{2})")
+
+# qpdf's warnings that say it repaired the file's structure (never shown: they may quote the file).
+_REPAIR_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("reconstruct", "xref"),
+    ("startxref", "xref"),
+    ("xref", "xref"),
+    ("cross-reference", "xref"),
+    ("trailer", "root"),
+    ("/root", "root"),
+)
+_OBJECT_WARNING_RE = re.compile(r"\(object (\d+) (\d+)")
+# What the message names for each repair: the PDF syntax element at fault (the same in both languages).
+REPAIR_MARKERS = {"header": "%PDF-", "trailing_data": "%%EOF", "eof": "%%EOF", "xref": "xref", "root": "/Root",
+                  "page_tree": "/Kids"}
 
 
 # --- hooks ------------------------------------------------------------------------------------
@@ -163,11 +232,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "pdf_report.repaired": (
         "Le PDF est abîmé et a dû être réparé pour être lu (en cause : {reasons} — octets avant l'en-tête "
-        "ou après la fin, fichier coupé, table des références croisées) : un autre lecteur peut l'afficher "
-        "autrement ou refuser de l'ouvrir. Réexportez-le.",
+        "ou après la fin, fichier coupé, table des références croisées, arbre des pages) : un autre lecteur "
+        "peut l'afficher autrement ou refuser de l'ouvrir. Réexportez-le.",
         "The PDF is damaged and had to be repaired to be read (at fault: {reasons} — bytes before the "
-        "header or after the end, cut file, cross-reference table): another viewer may show it "
-        "differently or refuse to open it. Export it again.",
+        "header or after the end, cut file, cross-reference table, page tree): another viewer may show "
+        "it differently or refuse to open it. Export it again.",
     ),
     "pdf_report.objects_unreadable": (
         "{count} objet(s) du PDF n'ont pas pu être lus (structure invalide, trop imbriquée ou au-delà des "
@@ -176,17 +245,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "decompression limits): the document may display incompletely.",
     ),
     "pdf_report.scan_partial": (
-        "Analyse partielle : {scanned} objet(s) examiné(s) sur {total} (limite de {limit} ou de durée) ; "
-        "le contenu actif au-delà n'a pas été recherché.",
-        "Partial analysis: {scanned} of {total} object(s) examined (limit of {limit} or of time); active "
-        "content beyond was not looked for.",
+        "Analyse partielle : {scanned} objet(s) examiné(s) sur {total} (limite de {limit}) ; le contenu "
+        "actif éventuel de ces autres objets n'a pas été recherché. Les actions qu'un lecteur exécute "
+        "(ouverture, pages, annotations, formulaires, scripts du document) ont, elles, toutes été examinées.",
+        "Partial analysis: {scanned} of {total} object(s) examined (limit of {limit}); active content "
+        "in the other objects was not looked for. The actions a viewer runs (opening, pages, "
+        "annotations, forms, document scripts) were all examined.",
+    ),
+    "pdf_report.too_complex": (
+        "Le PDF dépasse une limite d'analyse ({what} : plus de {limit}) : les actions qu'un lecteur "
+        "exécuterait n'ont pas toutes pu être examinées, le fichier ne peut donc pas être garanti sans "
+        "script. Un compte-rendu ordinaire en est très loin : réexportez-le.",
+        "The PDF exceeds an analysis limit ({what}: more than {limit}): not every action a viewer would "
+        "run could be examined, so the file cannot be vouched for as script-free. An ordinary report is "
+        "far from it: export it again.",
     ),
     "pdf_report.budget_exceeded": (
-        "Analyse interrompue après {seconds} s, avant la fin de la recherche de contenu actif ou de "
-        "l'extraction du texte (étape « {stage} ») : le fichier n'a pas pu être entièrement vérifié. Un "
-        "compte-rendu ordinaire s'analyse en moins d'une seconde.",
-        "Analysis stopped after {seconds} s ({stage}): the file could not be fully checked. An ordinary "
-        "report is analysed in under a second.",
+        "Analyse interrompue après {seconds} s (étape « {stage} »), bien au-delà du temps d'un "
+        "compte-rendu ordinaire (moins d'une seconde) : le fichier n'a pas pu être entièrement vérifié.",
+        "Analysis stopped after {seconds} s ({stage}), far beyond the time an ordinary report takes "
+        "(under a second): the file could not be fully checked.",
     ),
     "pdf_report.nir_unknown": (
         "Le texte contient {count} NIR valide(s) qui ne sont pas des identités de test connues ({masked}) : "
@@ -202,10 +280,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# What ``pdf_report.too_complex`` names, in the message (the same words in both languages are codes).
+LIMIT_WHAT = {
+    "pages": "max_page_tree_entries",
+    "page_tree_depth": "max_walk_depth",
+    "triggers": "max_trigger_nodes",
+    "qpdf_limits": "max_decompressed_bytes / max_container_items",
+}
 
-# --- pypdf set-up ----------------------------------------------------------------------------
+
+# --- qpdf and pypdf set-up -------------------------------------------------------------------
+def _qpdf_limits(settings: dict[str, Any]) -> dict[str, int]:
+    """qpdf's global limits for one inspection (a worker inspects one file at a time).
+
+    qpdf decodes only what it is asked to (object streams, XMP, the byte scan's object streams);
+    its decoders stop at the same output size as pypdf's, arrays and dictionaries at the size pypdf
+    allows. (qpdf's ``doc_max_warnings`` is left alone: setting it makes qpdf walk the page tree at
+    open, unbounded and printing to stderr.)
+    """
+    out = int(settings["max_decompressed_bytes"])
+    return {
+        "flate_max_memory": out,
+        "run_length_max_memory": out,
+        "png_max_memory": out,
+        "tiff_max_memory": out,
+        "dct_max_memory": out,
+        "parser_max_container_size": int(settings["max_container_items"]),
+    }
+
+
 def _pypdf_limits(size: int, settings: dict[str, Any]) -> dict[str, Any]:
-    """pypdf's limits (``pypdf.Configuration``) tightened for a file of ``size`` bytes (≤ 10 Mo).
+    """pypdf's limits (``pypdf.Configuration``) for the text of the first pages of a ≤ 10 Mo file.
 
     pypdf's defaults (75 MB per stream, 300 MB of decoding work) are for any PDF; a report of 10 Mo has
     no stream longer than the file itself, and no page whose content inflates to tens of megabytes.
@@ -226,9 +331,8 @@ def _pypdf_limits(size: int, settings: dict[str, Any]) -> dict[str, Any]:
         "stream_parsing_work_maximum_count": int(settings["max_content_operations"]),
         "xmp_maximum_input_length": int(settings["max_xmp_bytes"]),
         "xmp_maximum_element_count": 10_000,
-        "xform_maximum_invocations_per_extraction": 500,
-        "page_tree_maximum_entries": int(settings["max_page_tree_entries"]),
-        "page_tree_maximum_page_entries": 4 * int(settings["max_page_tree_entries"]),
+        "xform_maximum_invocations_per_extraction": 100,
+        "page_tree_maximum_entries": 1_000,  # the copy holds ≤ text_pages pages
         "outline_maximum_entries": 10_000,
         "form_fields_maximum_entries": 10_000,
         "named_destinations_maximum_entries": 10_000,
@@ -237,73 +341,30 @@ def _pypdf_limits(size: int, settings: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# pypdf says what it repaired through warnings on its reader's logger; these map its message templates
-# (never the formatted text, which may quote the file) to a reason shown to the user. Warnings that are
-# not repairs (dangling references, text-extraction oddities) are only counted.
-_REPAIR_LOGGER = "pypdf._reader"
-_REPAIR_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("eof marker not found", "eof"),
-    ("eof marker seems truncated", "eof"),
-    ("startxref found while searching", "eof"),
-    ("invalid pdf header", "header"),
-    ("root", "root"),
-    ("xref", "xref"),
-    ("ref repaired", "xref"),
-    ("wrong pointing object", "xref"),
-    ("parsing for object streams", "xref"),
-    ("%(generation)d found", "xref"),
-)
-
-# What the message names for each repair: the PDF syntax element at fault (the same in both languages).
-REPAIR_MARKERS = {"header": "%PDF-", "trailing_data": "%%EOF", "eof": "%%EOF", "xref": "xref", "root": "/Root"}
-
-
-class _PypdfWarnings(logging.Handler):
-    """Collects pypdf's repair warnings while a file is read."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.reasons: set[str] = set()
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-        if record.name != _REPAIR_LOGGER:
-            return
-        template = str(record.msg).lower()
-        for needle, reason in _REPAIR_PATTERNS:
-            if needle in template:
-                self.reasons.add(reason)
-                return
-
-
 @contextmanager
-def _capture_pypdf_warnings() -> Iterator[_PypdfWarnings]:
-    handler = _PypdfWarnings()
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs oddities of the pages it reads: a hostile file must not flood the worker's log."""
     logger = logging.getLogger("pypdf")
     previous = logger.propagate, logger.level
-    logger.addHandler(handler)
-    logger.propagate = False  # a hostile file must not flood the worker's log
-    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    logger.setLevel(logging.CRITICAL)
     try:
-        yield handler
+        yield
     finally:
-        logger.removeHandler(handler)
-        logger.propagate, _ = previous
-        logger.setLevel(previous[1])
+        logger.propagate, level = previous
+        logger.setLevel(level)
 
 
 class _OutOfTime(BaseException):
-    """Raised by the alarm; a BaseException so that pypdf's ``except Exception`` cannot swallow it."""
+    """Raised by the alarm; a BaseException so that a library's ``except Exception`` cannot swallow it."""
 
 
 @contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
-    """A hard stop for one stage (SIGALRM), on top of the deadlines checked between objects and pages.
+    """The backstop of a real hang (SIGALRM), far above what any file's work bounds allow.
 
-    One pypdf call (a page's text, a damaged page tree) can take long; this turns it into our own
-    finding instead of the engine's check.timeout. Only in a main thread (worker processes run
-    plugins there); elsewhere the per-step deadlines alone apply.
+    It turns a hang into our own finding instead of the engine's check.timeout. Only in a main thread
+    (worker processes run plugins there); elsewhere the engine's worker timeout alone applies.
     """
     if threading.current_thread() is not threading.main_thread() or seconds <= 0:
         yield
@@ -321,34 +382,57 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-class _BoundedReader(PdfReader):
+_BOUNDED_READER: type | None = None
+
+
+def _bounded_reader(stream: BytesIO, missing_budget: int):
     """pypdf's reader, with a bound on lookups of objects that the xref does not list.
 
-    For each such lookup pypdf searches the whole file with a regular expression: a 10 Mo file that
-    refers to thousands of missing objects costs thousands of full-file searches (quadratic). After
-    ``missing_budget`` of them, a missing object is simply null — what pypdf returns when its search
-    fails anyway.
+    For each such lookup pypdf searches the whole file with a regular expression; after
+    ``missing_budget`` of them a missing object is simply null (what pypdf returns when its search
+    fails anyway). The class is made on first use: pypdf is imported only where a PDF is read.
     """
+    global _BOUNDED_READER
+    if _BOUNDED_READER is None:
+        from pypdf import PdfReader
+        from pypdf.generic import IndirectObject
 
-    def __init__(self, stream: BytesIO, *, missing_budget: int) -> None:
-        self.missing_lookups = 0
-        self.missing_budget = missing_budget
-        super().__init__(stream, strict=False)
+        class BoundedReader(PdfReader):
+            def __init__(self, stream: BytesIO, *, missing_budget: int) -> None:
+                self.missing_lookups = 0
+                self.missing_budget = missing_budget
+                super().__init__(stream, strict=False)
 
-    def get_object(self, indirect_reference: int | IndirectObject) -> PdfObject | None:
-        if isinstance(indirect_reference, int):
-            indirect_reference = IndirectObject(indirect_reference, 0, self)
-        key = (indirect_reference.generation, indirect_reference.idnum)
-        if (
-            key not in self.resolved_objects
-            and not (key[0] == 0 and key[1] in self.xref_objStm)
-            and key[1] not in self.xref.get(key[0], {})
-        ):
-            self.missing_lookups += 1
-            if self.missing_lookups > self.missing_budget:
-                self.resolved_objects[key] = None
-                return None
-        return super().get_object(indirect_reference)
+            def get_object(self, indirect_reference):
+                if isinstance(indirect_reference, int):
+                    indirect_reference = IndirectObject(indirect_reference, 0, self)
+                key = (indirect_reference.generation, indirect_reference.idnum)
+                if (
+                    key not in self.resolved_objects
+                    and not (key[0] == 0 and key[1] in self.xref_objStm)
+                    and key[1] not in self.xref.get(key[0], {})
+                ):
+                    self.missing_lookups += 1
+                    if self.missing_lookups > self.missing_budget:
+                        self.resolved_objects[key] = None
+                        return None
+                return super().get_object(indirect_reference)
+
+        _BOUNDED_READER = BoundedReader
+    return _BOUNDED_READER(stream, missing_budget=missing_budget)
+
+
+class _TextWorkDone(BaseException):
+    """Raised from pypdf's operator visitor when the text pages used up ``text_max_operations``
+    (a BaseException: pypdf catches ``Exception`` around forms)."""
+
+
+class _TooComplex(Exception):
+    """A work bound on what a viewer runs was reached: the inspection cannot vouch for the file."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(what)
+        self.what, self.limit = what, limit
 
 
 # --- the inspection --------------------------------------------------------------------------
@@ -360,6 +444,13 @@ class PdfInspector:
         self.settings = settings
         self.findings: list = []
         self.facts: dict[str, Any] = {}
+        self.stage = "structure"
+        # Active names per indirect object ((num, gen) -> {name: count}), each object counted once
+        # whichever pass (byte scan, trigger walk, object walk) reached it first.
+        self.names_by_object: dict[tuple[int, int], dict[str, int]] = {}
+        self.unreadable: set[tuple[int, int]] = set()
+        self.warnings = 0
+        self.repairs: list[str] = []
 
     def run(self) -> Inspection:
         data = self.proof.read(self.proof.size)  # ≤ 10 Mo: the engine refused anything larger
@@ -369,23 +460,27 @@ class PdfInspector:
             return self._done()
         version = _VERSION_RE.match(data, header_at)
         self.facts["pdf_version"] = version.group(1).decode() if version else None
-        repairs = self._byte_level_repairs(data, header_at)
+        self.repairs = self._byte_level_repairs(data, header_at)
 
-        with apply_configuration(**_pypdf_limits(len(data), self.settings)), _capture_pypdf_warnings() as warned:
-            try:
-                self._inspect(data, repairs)
-            except RecursionError:
-                self._unreadable("structure trop imbriquée")
-            except MemoryError:
-                self._unreadable("mémoire insuffisante")
-            repairs.extend(r for r in sorted(warned.reasons) if r not in repairs)
-            self.facts["parser_warnings"] = warned.count
-        if repairs and not any(f.code in ("pdf_report.unreadable", "pdf_report.not_pdf") for f in self.findings):
+        backstop = float(self.settings["backstop_s"])
+        try:
+            with _time_limit(backstop):
+                self._inspect(data, header_at)
+        except _OutOfTime:
+            self.facts["budget_exceeded"] = [self.stage]
+            self.findings.append(finding("pdf_report.budget_exceeded", "error", stage=self.stage,
+                                         seconds=round(backstop, 1)))
+        except RecursionError:
+            self._unreadable("structure trop imbriquée")
+        except MemoryError:
+            self._unreadable("mémoire insuffisante")
+        self.facts["parser_warnings"] = self.warnings
+        if self.repairs and not any(f.code in ("pdf_report.unreadable", "pdf_report.not_pdf") for f in self.findings):
             self.findings.append(finding(
-                "pdf_report.repaired", "warning", codes=repairs,
-                reasons=", ".join(dict.fromkeys(REPAIR_MARKERS[r] for r in repairs)),
+                "pdf_report.repaired", "warning", codes=self.repairs,
+                reasons=", ".join(dict.fromkeys(REPAIR_MARKERS[r] for r in self.repairs)),
             ))
-        self.facts["repairs"] = repairs
+        self.facts["repairs"] = self.repairs
         return self._done()
 
     def _done(self) -> Inspection:
@@ -393,6 +488,11 @@ class PdfInspector:
 
     def _unreadable(self, reason: str) -> None:
         self.findings.append(finding("pdf_report.unreadable", "error", reason=reason))
+
+    def _too_complex(self, what: str, limit: int) -> None:
+        self.facts.setdefault("limits_reached", []).append(what)
+        self.findings.append(finding("pdf_report.too_complex", "error", what=what, limit=limit,
+                                     setting=LIMIT_WHAT[what]))
 
     # -- bytes ------------------------------------------------------------------------------
     def _header_offset(self, data: bytes) -> int:
@@ -412,112 +512,151 @@ class PdfInspector:
             repairs.append("trailing_data")
         return repairs
 
+    # -- qpdf warnings ----------------------------------------------------------------------
+    def _collect_warnings(self, pdf) -> bool:
+        """qpdf's warnings since the last call: structure repairs, and objects it could not read.
+
+        Returns whether one of them says a qpdf limit stopped the reading of an object (qpdf then
+        gives null, and a dictionary key whose value is null is absent: only the warning tells).
+        """
+        limited = False
+        for text in pdf.get_warnings():
+            self.warnings += 1
+            lowered = text.lower()
+            if "limit" in lowered:  # "limits error(parser-max-nesting)", "PL_Flate memory limit exceeded" …
+                limited = True
+            if m := _OBJECT_WARNING_RE.search(text):
+                self.unreadable.add((int(m.group(1)), int(m.group(2))))
+                continue
+            for needle, reason in _REPAIR_PATTERNS:
+                if needle in lowered:
+                    if reason not in self.repairs:
+                        self.repairs.append(reason)
+                    break
+        return limited
+
     # -- structure --------------------------------------------------------------------------
-    def _inspect(self, data: bytes, repairs: list[str]) -> None:
-        opened: tuple[PdfReader, DictionaryObject, int] | None = None
-        budget = float(self.settings["open_budget_s"])
-        try:
-            with _time_limit(budget):
-                opened = self._open(data, repairs)
-        except _OutOfTime:
-            self._unreadable(f"analyse de la structure interrompue après {budget:g} s")
-            self.facts["budget_exceeded"] = ["structure"]
-        if opened is None:
+    def _inspect(self, data: bytes, header_at: int) -> None:
+        import pikepdf
+
+        pikepdf.settings.set_qpdf_limits(**_qpdf_limits(self.settings))
+        pdf = self._open(pikepdf)
+        if pdf is None:
             return
-        reader, root, pages = opened
-
-        self._walk_objects(reader, root)
-        if pages:
-            self._scan_text(reader, pages)
-
-    def _budget_exceeded(self, stage: str, seconds: float) -> None:
-        self.facts.setdefault("budget_exceeded", []).append(stage)
-        self.findings.append(finding("pdf_report.budget_exceeded", "warning", stage=stage,
-                                     seconds=round(seconds, 1)))
-
-    def _open(self, data: bytes, repairs: list[str]) -> tuple[PdfReader, DictionaryObject, int] | None:
-        """Parse, decrypt, find the catalog and count pages; None when the file cannot be read."""
-        missing = int(self.settings["max_missing_lookups"])
         try:
-            reader = _BoundedReader(BytesIO(data), missing_budget=missing)
-        except _PARSE_ERRORS as exc:
-            if "eof" not in repairs:
-                self._unreadable(type(exc).__name__)
-                return None
-            try:  # a truncated file: rebuild the xref from the objects, as viewers do
-                reader = _BoundedReader(BytesIO(data + _RECOVERY_TAIL), missing_budget=missing)
-            except _PARSE_ERRORS:
-                self._unreadable(type(exc).__name__)
-                return None
+            self._inspect_document(pikepdf, pdf, data, header_at)
+        finally:
+            pdf.close()
 
-        if not self._check_encryption(reader):
-            return None
+    def _open(self, pikepdf):
         try:
-            root = reader.trailer["/Root"].get_object()
-            if not isinstance(root, DictionaryObject):
-                raise PyPdfError("no catalog")
-        except Exception as exc:  # noqa: BLE001 - any failure here means "cannot be read"
-            self._unreadable(type(exc).__name__)
-            return None
-
-        catalog_version = root.get("/Version")
-        if isinstance(catalog_version, NameObject) and self.facts.get("pdf_version"):
-            declared = str(catalog_version).lstrip("/")
-            if re.fullmatch(r"\d\.\d", declared) and declared > self.facts["pdf_version"]:
-                self.facts["pdf_version"] = declared
-        self._document_info(reader)
-        self._pdfa_claim(root)
-
-        pages = self._page_count(reader, root)
-        self.facts["page_count"] = pages
-        if pages == 0:
-            self.findings.append(finding("pdf_report.no_pages", "error"))
-        return reader, root, pages
-
-    def _check_encryption(self, reader: PdfReader) -> bool:
-        """False when the file cannot be opened without a password (nothing more to look at)."""
-        if not reader.is_encrypted:
-            self.facts["encryption"] = "none"
-            return True
-        try:
-            opened = reader.decrypt("")
-        except (DependencyError, NotImplementedError, PyPdfError, ValueError, KeyError, TypeError):
-            opened = 0  # a scheme we cannot open (e.g. certificates): the ANS cannot either
-        if not opened:
+            pdf = pikepdf.open(self.proof.path, password="", inherit_page_attributes=False,
+                               access_mode=pikepdf.AccessMode.mmap)
+        except pikepdf.PasswordError:
             self.facts["encryption"] = "user_password"
             self.findings.append(finding("pdf_report.encrypted", "error"))
-            return False
-        self.facts["encryption"] = "owner_password"
-        denied = self._denied_permissions(reader)
+            return None
+        except (pikepdf.PdfError, RuntimeError, ValueError, OSError) as exc:
+            if "encrypt" in str(exc).lower():  # a scheme qpdf cannot open (certificates): the ANS cannot either
+                self.facts["encryption"] = "user_password"
+                self.findings.append(finding("pdf_report.encrypted", "error"))
+            else:
+                self._unreadable(type(exc).__name__)
+            return None
+        self._collect_warnings(pdf)
+        return pdf
+
+    def _inspect_document(self, pikepdf, pdf, data: bytes, header_at: int) -> None:
+        self._check_encryption(pdf)
+        try:
+            root = pdf.Root
+            if not isinstance(root, pikepdf.Dictionary):
+                raise TypeError("no catalog")
+        except Exception as exc:  # noqa: BLE001 - any failure here means "cannot be read"
+            self._unreadable(type(exc).__name__)
+            return
+        self._catalog_version(pikepdf, root)
+        self._document_info(pikepdf, pdf)
+
+        # The raw bytes first: where active names are written, and whether the file has object streams
+        # (whose objects are in no raw byte) or pages with triggers at all.
+        self.stage = "objects"
+        raw_hits = list(_scan(data))
+        written = {name for _, name in raw_hits}
+        streams_possible = bool(written & STRUCTURE_NAMES) or "xref" in self.repairs or any(
+            key in pdf.trailer for key in ("/W", "/XRefStm"))
+        page_triggers = streams_possible or bool(written & {"/AA", "/Annots"})
+
+        # What a viewer shows and runs: read whatever the object count; a qpdf limit reached here
+        # (a bomb in an object stream holding an action, nesting past qpdf's bound) stops the vouching.
+        limits_before = pikepdf.settings.qpdf_limit_errors()
+        try:
+            self._pdfa_claim(pikepdf, root)
+            self.stage = "pages"
+            pages, first_pages, trigger_pages = self._walk_pages(pikepdf, root, page_triggers)
+            self.facts["page_count"] = pages
+            if pages == 0:
+                self.findings.append(finding("pdf_report.no_pages", "error"))
+            self.stage = "triggers"
+            script_open = self._walk_triggers(pikepdf, pdf, root, trigger_pages)
+        except _TooComplex as exc:
+            self._too_complex(exc.what, exc.limit)
+            first_pages, script_open = [], False
+        limited = self._collect_warnings(pdf) or pikepdf.settings.qpdf_limit_errors() > limits_before
+        if limited and "qpdf_limits" not in self.facts.get("limits_reached", ()):
+            self._too_complex("qpdf_limits", int(self.settings["max_decompressed_bytes"]))
+
+        self.stage = "objects"
+        self._scan_bytes(pikepdf, pdf, data, header_at, raw_hits, streams_possible)
+        self._collect_warnings(pdf)
+        self._active_content_findings(script_open)
+
+        if first_pages:
+            self.stage = "text"
+            self._scan_text(pikepdf, pdf, first_pages, len(data))
+        self._collect_warnings(pdf)
+
+    def _check_encryption(self, pdf) -> None:
+        if not pdf.is_encrypted:
+            self.facts["encryption"] = "none"
+            return
+        self.facts["encryption"] = "owner_password"  # it opened with the empty user password
+        try:
+            p = int(pdf.encryption.P)
+        except Exception:  # noqa: BLE001
+            p = -1
+        denied = [name for bit, name in PERMISSION_BITS.items() if not p & (1 << (bit - 1))]
         self.facts["permissions_denied"] = denied
         self.findings.append(finding("pdf_report.restricted", "warning", count=len(denied), denied=denied))
-        return True
 
-    @staticmethod
-    def _denied_permissions(reader: PdfReader) -> list[str]:
+    def _catalog_version(self, pikepdf, root) -> None:
         try:
-            encrypt = reader.trailer["/Encrypt"].get_object()
-            p = int(encrypt.get("/P", -1))
+            declared = root.get("/Version")
         except Exception:  # noqa: BLE001
-            return []
-        return [name for bit, name in PERMISSION_BITS.items() if not p & (1 << (bit - 1))]
+            return
+        if isinstance(declared, pikepdf.Name) and self.facts.get("pdf_version"):
+            declared = str(declared).lstrip("/")
+            if re.fullmatch(r"\d\.\d", declared) and declared > self.facts["pdf_version"]:
+                self.facts["pdf_version"] = declared
 
-    def _document_info(self, reader: PdfReader) -> None:
+    def _document_info(self, pikepdf, pdf) -> None:
         """Producer and creator (software names; title/author may name a patient: never read)."""
         try:
-            info = reader.trailer.get("/Info")
-            info = info.get_object() if info is not None else None
+            info = pdf.trailer.get("/Info")
         except Exception:  # noqa: BLE001
             info = None
         for key, fact in (("/Producer", "producer"), ("/Creator", "creator")):
             value = None
-            if isinstance(info, DictionaryObject):
-                raw = dict.get(info, key)
-                if raw is not None and not isinstance(raw, IndirectObject):
-                    value = str(raw)[:120]
+            try:
+                if isinstance(info, pikepdf.Dictionary):
+                    raw = info.get(key)
+                    if isinstance(raw, pikepdf.String):
+                        value = str(raw)[:120]
+            except Exception:  # noqa: BLE001
+                value = None
             self.facts[fact] = value
 
-    def _pdfa_claim(self, root: DictionaryObject) -> None:
+    def _pdfa_claim(self, pikepdf, root) -> None:
         """The PDF/A claim of the XMP packet (``pdfaid:part`` / ``pdfaid:conformance``).
 
         Read with a byte search, not an XML parser: a claim is two short values, and XMP from uploads
@@ -525,10 +664,9 @@ class PdfInspector:
         """
         part = conformance = None
         try:
-            metadata = root.get("/Metadata")
-            stream = metadata.get_object() if metadata is not None else None
-            if isinstance(stream, StreamObject):
-                xmp = stream.get_data()[: int(self.settings["max_xmp_bytes"])]
+            stream = root.get("/Metadata")
+            if isinstance(stream, pikepdf.Stream):
+                xmp = stream.read_bytes()[: int(self.settings["max_xmp_bytes"])]
                 if m := _PDFAID_PART_RE.search(xmp):
                     part = int(m.group(1))
                 if m := _PDFAID_CONF_RE.search(xmp):
@@ -545,64 +683,350 @@ class PdfInspector:
             self.findings.append(finding("pdf_report.pdfa_not_1", "warning", claim=claim, families=families,
                                          required_part=required))
 
-    def _page_count(self, reader: PdfReader, root: DictionaryObject) -> int:
+    # -- the page tree ------------------------------------------------------------------------
+    def _walk_pages(self, pikepdf, root, with_triggers: bool = True):
+        """Count the pages of the page tree: iterative, each node expanded once, depth- and entry-bounded.
+
+        A node with /Kids is a node of the tree, anything else a page (what qpdf, pypdf and pdf.js do).
+        A node met twice (a loop, or a node shared by two parents) is not expanded again and the tree
+        counts as repaired; a page met twice is counted each time (viewers show it twice) and
+        inspected once. Returns the count, the first ``text_pages`` pages with the attributes they
+        inherit, and the pages that carry triggers (/AA, /Annots) with the object that holds them
+        (not asked when ``with_triggers`` is false: no byte of the file writes those names).
+        """
+        Dictionary, Array = pikepdf.Dictionary, pikepdf.Array
+        KIDS, AA, ANNOTS = pikepdf.Name.Kids, pikepdf.Name.AA, pikepdf.Name.Annots
+        max_entries = int(self.settings["max_page_tree_entries"])
+        max_depth = int(self.settings["max_walk_depth"])
+        text_pages = int(self.settings["text_pages"])
         try:
-            return len(reader.pages)
-        except RecursionError:
-            raise
-        except Exception:  # noqa: BLE001 - a broken page tree: trust the declared /Count, if any
+            top = root.get("/Pages")
+        except Exception:  # noqa: BLE001
+            top = None
+        if not isinstance(top, Dictionary):
+            return 0, [], []
+        # Frames of the walk, depth first in document order: [kids, next index, depth, inherited
+        # attributes, indirect object holding the kids ((-1, -1): the trailer)].
+        holder = top.objgen if top.objgen != (0, 0) else (root.objgen if root.objgen != (0, 0) else (-1, -1))
+        frames: list[list[Any]] = [[[top], 0, 0, {}, holder]]
+        nodes: set[tuple[int, int]] = set()
+        leaves: set[tuple[int, int]] = set()
+        first: list[tuple[Any, dict]] = []
+        triggers: list[tuple[Any, tuple[int, int]]] = []
+        queued = 1
+        count = broken = 0
+        while frames:
+            frame = frames[-1]
+            kids, index, depth, inherited, holder = frame
+            if index >= len(kids):
+                frames.pop()
+                continue
+            frame[1] = index + 1
+            node = kids[index]
             try:
-                count = root["/Pages"].get_object().get("/Count", 0)
-                return max(0, int(count))
-            except Exception:  # noqa: BLE001
-                return 0
+                if not isinstance(node, Dictionary):
+                    broken += 1  # null, a missing object, a number …: not a page
+                    continue
+                og = node.objgen
+                if KIDS in node:
+                    if og in nodes:
+                        broken += 1
+                        continue
+                    if og != (0, 0):
+                        nodes.add(og)
+                    if depth >= max_depth:
+                        raise _TooComplex("page_tree_depth", max_depth)
+                    children = node[KIDS]
+                    if not isinstance(children, Array):
+                        broken += 1
+                        continue
+                    queued += len(children)
+                    if queued > max_entries:  # checked before the kids are read
+                        raise _TooComplex("pages", max_entries)
+                    if len(first) < text_pages:
+                        inherited = {**inherited, **{k: node[k] for k in INHERITABLE if k in node}}
+                    frames.append([list(children), 0, depth + 1, inherited, og if og != (0, 0) else holder])
+                    continue
+                count += 1
+                if og != (0, 0):
+                    if og in leaves:
+                        continue
+                    leaves.add(og)
+                if len(first) < text_pages:
+                    first.append((node, inherited))
+                if with_triggers and (AA in node or ANNOTS in node):
+                    triggers.append((node, og if og != (0, 0) else holder))
+            except _TooComplex:
+                raise
+            except Exception:  # noqa: BLE001 - an object qpdf cannot give is not a page
+                broken += 1
+        if broken and "page_tree" not in self.repairs:
+            self.repairs.append("page_tree")
+        self.facts["page_tree_broken_entries"] = broken
+        return count, first, triggers
 
     # -- active content ---------------------------------------------------------------------
-    def _walk_objects(self, reader: PdfReader, root: DictionaryObject) -> None:
-        """Count active names in every object (bounded), object streams included."""
-        free = reader.xref_free_entry
-        refs: set[tuple[int, int]] = set()
-        for gen, table in reader.xref.items():
-            if gen == 65535:
-                continue
-            for idnum in table:
-                if not free.get(gen, {}).get(idnum, False):
-                    refs.add((idnum, gen))
-        refs.update((idnum, 0) for idnum in reader.xref_objStm)
-        ordered = sorted(refs)
-        limit = int(self.settings["max_objects"])
-        depth_limit = int(self.settings["max_walk_depth"])
+    def _count_object(self, pikepdf, pdf, og: tuple[int, int], obj: Any = None) -> dict[str, int]:
+        """The active names in one indirect object's own content (counted once per object)."""
+        known = self.names_by_object.get(og)
+        if known is not None:
+            return known
         counts: dict[str, int] = {}
-        scanned = unreadable = 0
-        budget = float(self.settings["walk_budget_s"])
-        deadline = time.monotonic() + budget
         try:
-            with _time_limit(budget + 1):  # backstop of the per-object deadline (one slow object)
-                for idnum, gen in ordered[:limit]:
-                    if time.monotonic() > deadline:
-                        self._budget_exceeded("objects", budget)
-                        break
-                    scanned += 1
-                    try:
-                        obj = reader.get_object(IndirectObject(idnum, gen, reader))
-                    except (Exception, RecursionError):  # noqa: BLE001 - one bad object is not the file
-                        unreadable += 1
-                        continue
-                    _count_names(obj, counts, depth_limit)
-        except _OutOfTime:
-            self._budget_exceeded("objects", budget + 1)
+            if obj is None:
+                obj = pdf.get_object(og)
+            if obj is None:
+                self.names_by_object[og] = counts
+                return counts
+            _count_names(pikepdf, obj, counts, int(self.settings["max_walk_depth"]))
+        except (Exception, RecursionError):  # noqa: BLE001 - one bad object is not the file
+            self.unreadable.add(og)
+        self.names_by_object[og] = counts
+        return counts
 
-        try:
-            with _time_limit(1.0):
-                script_open = self._open_action_runs_script(root)
-        except _OutOfTime:
-            script_open = False
-        self.facts["objects_total"] = len(ordered)
-        self.facts["objects_scanned"] = scanned
+    def _walk_triggers(self, pikepdf, pdf, root, pages) -> bool:
+        """Everything a viewer runs or opens, reached from the catalogue whatever the object count.
+
+        OpenAction (and its /Next chain), the catalogue's /AA, the /JavaScript and /EmbeddedFiles name
+        trees, AcroForm (/XFA, every field and its widgets' /A and /AA), outlines, and on every page
+        its /AA and every annotation's /A, /AA, attached file and parent field. Each node is one unit
+        of ``max_trigger_nodes``; each indirect object met (or the one holding a direct node) gets its
+        names counted. Returns whether the OpenAction runs something.
+        """
+        Dictionary, Array, Stream = pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream
+        budget = int(self.settings["max_trigger_nodes"])
+        max_depth = int(self.settings["max_walk_depth"])
+        root_holder = root.objgen if root.objgen != (0, 0) else (-1, -1)
+        # (object, role, depth, indirect object holding it)
+        stack: list[tuple[Any, str, int, tuple[int, int]]] = [(root, "catalog", 0, root_holder)]
+        stack.extend((page, "page", 0, holder) for page, holder in reversed(pages))
+        seen: set[tuple[tuple[int, int], str]] = set()
+        visited = 0
+        script_open = False
+
+        def get(obj, key):
+            try:
+                return obj.get(key) if key in obj else None
+            except Exception:  # noqa: BLE001
+                return None
+
+        while stack:
+            obj, role, depth, holder = stack.pop()
+            if obj is None or not isinstance(obj, (Dictionary, Array, Stream)):
+                continue
+            visited += 1
+            if visited > budget:
+                raise _TooComplex("triggers", budget)
+            try:
+                og = obj.objgen
+            except Exception:  # noqa: BLE001
+                continue
+            if og != (0, 0):
+                if (og, role) in seen:  # once per role: the OpenAction may also sit in the name tree
+                    continue
+                seen.add((og, role))
+                holder = og
+            if holder == (-1, -1):
+                if role == "catalog":  # a catalogue written straight into the trailer: its own content
+                    _count_names(pikepdf, obj, self.names_by_object.setdefault((-1, -1), {}), max_depth)
+            else:
+                self._count_object(pikepdf, pdf, holder, obj if holder == og else None)
+            if depth >= max_depth:
+                continue
+            nxt = depth + 1
+
+            def push(value, next_role, at=nxt):
+                if value is not None:
+                    stack.append((value, next_role, at, holder))
+
+            try:
+                if isinstance(obj, Array):  # arrays of actions (/Next), of annotations, of fields
+                    element_role = {"annots": "annot", "fields": "field", "actions": "action",
+                                    "open_actions": "open_action"}.get(role)
+                    if element_role:
+                        for i in range(len(obj)):
+                            push(obj[i], element_role)
+                    continue
+                if role == "catalog":
+                    action = get(obj, "/OpenAction")
+                    if isinstance(action, Dictionary):  # an array is a destination: only a view
+                        push(action, "open_action")
+                    push(get(obj, "/AA"), "aa")
+                    push(get(obj, "/Names"), "names")
+                    push(get(obj, "/AcroForm"), "acroform")
+                    outlines = get(obj, "/Outlines")
+                    if isinstance(outlines, Dictionary):
+                        push(get(outlines, "/First"), "outline")
+                elif role == "names":
+                    push(get(obj, "/JavaScript"), "tree_action")
+                    push(get(obj, "/EmbeddedFiles"), "tree_file")
+                elif role in ("tree_action", "tree_file"):
+                    kids = get(obj, "/Kids")
+                    if isinstance(kids, Array):
+                        for i in range(len(kids)):
+                            push(kids[i], role)
+                    names = get(obj, "/Names")
+                    if isinstance(names, Array):
+                        leaf = "action" if role == "tree_action" else "filespec"
+                        for i in range(1, len(names), 2):
+                            push(names[i], leaf)
+                elif role in ("action", "open_action"):
+                    if role == "open_action" and (get(obj, "/S") in SCRIPT_ACTIONS or "/JS" in obj):
+                        script_open = True
+                    push(get(obj, "/Next"), role + "s" if isinstance(get(obj, "/Next"), Array) else role, depth)
+                elif role == "aa":
+                    for key in sorted(obj.keys()):  # event names (PDF 32000-1, tables 194-197)
+                        push(get(obj, key), "action")
+                elif role == "acroform":
+                    push(get(obj, "/Fields"), "fields")
+                elif role == "field":
+                    push(get(obj, "/A"), "action")
+                    push(get(obj, "/AA"), "aa")
+                    push(get(obj, "/Kids"), "fields")
+                elif role == "page":
+                    push(get(obj, "/AA"), "aa")
+                    push(get(obj, "/Annots"), "annots")
+                elif role == "annot":
+                    push(get(obj, "/A"), "action")
+                    push(get(obj, "/AA"), "aa")
+                    push(get(obj, "/FS"), "filespec")
+                    push(get(obj, "/Parent"), "field")  # a widget's field
+                elif role == "filespec":
+                    files = get(obj, "/EF")
+                    if isinstance(files, Dictionary):
+                        for key in sorted(files.keys()):
+                            push(get(files, key), "file")
+                elif role == "outline":
+                    push(get(obj, "/A"), "action")
+                    push(get(obj, "/First"), "outline")
+                    push(get(obj, "/Next"), "outline", depth)  # siblings: same depth, bounded by the budget
+            except Exception:  # noqa: BLE001 - an unreadable node has no trigger we can follow
+                if og != (0, 0):
+                    self.unreadable.add(og)
+        self.facts["trigger_nodes"] = visited
+        return script_open
+
+    def _scan_bytes(self, pikepdf, pdf, data: bytes, header_at: int, raw_hits: list[tuple[int, str]],
+                    streams_possible: bool) -> None:
+        """Find active names in every byte of the file and of its object streams, then confirm them.
+
+        A hit is confirmed by parsing the object whose bytes hold it; a hit in bytes that no object
+        parses to (a string, dead bytes left by an incremental update) cannot be placed, and sends the
+        file to the object-by-object walk. A hit inside a stream's data (an image, a font) is inert:
+        viewers do not read stream data as objects, except object streams, which are decoded and
+        scanned themselves. The object table is read only when a hit or an object stream needs it.
+        """
+        hits = [(at, name) for at, name in raw_hits if name not in MARKER_NAMES]
+        xref = self._xref(pdf) if hits or streams_possible else None
+        unplaced = False
+        if hits:
+            live = sorted((entry.offset + header_at, og) for og, entry in xref.items() if entry.type == 1)
+            offsets = [offset for offset, _ in live]
+            for at, name in hits:
+                i = bisect.bisect_right(offsets, at) - 1
+                if i < 0:
+                    unplaced = True
+                    continue
+                og = live[i][1]
+                if not self._confirm(pikepdf, pdf, og, name) and not isinstance(self._safe_get(pdf, og),
+                                                                               pikepdf.Stream):
+                    unplaced = True
+
+        budget = int(self.settings["max_scan_bytes"])
+        decoded = 0
+        complete = True
+        scanned_streams = 0
+        in_streams = sorted({e.obj_stream_number for e in xref.values() if e.type == 2}) if streams_possible else []
+        for number in in_streams:
+            stream = self._safe_get(pdf, (number, 0))
+            if not isinstance(stream, pikepdf.Stream):
+                continue
+            try:
+                body = stream.read_bytes()
+                first = int(stream.get("/First", 0))
+            except Exception:  # noqa: BLE001 - undecodable: its objects are null for qpdf too
+                self.unreadable.add((number, 0))
+                continue
+            decoded += len(body)
+            if decoded > budget:
+                complete = False
+                break
+            scanned_streams += 1
+            placed = _object_stream_index(body, first)
+            starts = [start for start, _ in placed]
+            for at, name in _scan(body):
+                if name in MARKER_NAMES:
+                    continue
+                i = bisect.bisect_right(starts, at) - 1
+                if i < 0 or not self._confirm(pikepdf, pdf, (placed[i][1], 0), name):
+                    unplaced = True
+        self.facts["scan"] = {"bytes": len(data), "object_stream_bytes": decoded,
+                              "object_streams": scanned_streams, "complete": complete}
+
+        if complete and not unplaced:
+            if xref is not None:
+                total = sum(1 for entry in xref.values() if entry.type in (1, 2))
+                self.facts["objects_total"] = self.facts["objects_scanned"] = total
+        else:
+            self._walk_objects(pikepdf, pdf, xref if xref is not None else self._xref(pdf))
+        unreadable = len(self.unreadable)
         self.facts["objects_unreadable"] = unreadable
+        if unreadable:
+            self.findings.append(finding("pdf_report.objects_unreadable", "warning", count=unreadable))
+
+    @staticmethod
+    def _xref(pdf) -> dict:
+        try:
+            return pdf.get_xref_table()
+        except Exception:  # noqa: BLE001
+            return {}
+
+    @staticmethod
+    def _safe_get(pdf, og):
+        try:
+            return pdf.get_object(og)
+        except Exception:  # noqa: BLE001
+            return None
+
+    def _confirm(self, pikepdf, pdf, og: tuple[int, int], name: str) -> bool:
+        """Does the object at ``og`` hold ``name``? An object qpdf cannot parse keeps the byte hit:
+        a viewer that reads it differently could run it."""
+        counts = self._count_object(pikepdf, pdf, og)
+        if counts.get(name):
+            return True
+        self._collect_warnings(pdf)  # did qpdf fail on this very object?
+        if og in self.unreadable:
+            counts[name] = counts.get(name, 0) + 1
+            return True
+        return False
+
+    def _walk_objects(self, pikepdf, pdf, xref: dict) -> None:
+        """Count active names in every object, in xref order, up to ``max_objects`` objects."""
+        limit = int(self.settings["max_objects"])
+        ordered = sorted(og for og, entry in xref.items() if entry.type in (1, 2))
+        total = len(ordered)
+        scanned = 0
+        for og in ordered:
+            if og in self.names_by_object:
+                scanned += 1
+                continue
+            if scanned >= limit:
+                break
+            scanned += 1
+            self._count_object(pikepdf, pdf, og)
+        self.facts["objects_total"] = total
+        self.facts["objects_scanned"] = scanned
+        if scanned < total:
+            self.findings.append(finding("pdf_report.scan_partial", "warning", scanned=scanned,
+                                         total=total, limit=limit))
+
+    def _active_content_findings(self, script_open: bool) -> None:
+        counts: dict[str, int] = {}
+        for names in self.names_by_object.values():
+            for name, n in names.items():
+                counts[name] = counts.get(name, 0) + n
         self.facts["active_content"] = dict(sorted(counts.items()))
         self.facts["open_action_script"] = script_open
-
         errors = [k for k in ACTIVE_ERROR if counts.get(k)]
         if script_open:
             errors.insert(0, "/OpenAction")
@@ -613,61 +1037,64 @@ class PdfInspector:
         if warnings:
             self.findings.append(finding("pdf_report.risky_content", "warning", keys=", ".join(warnings),
                                          names=warnings))
-        if unreadable:
-            self.findings.append(finding("pdf_report.objects_unreadable", "warning", count=unreadable))
-        if scanned < len(ordered) and "objects" not in self.facts.get("budget_exceeded", ()):
-            self.findings.append(finding("pdf_report.scan_partial", "warning", scanned=scanned,
-                                         total=len(ordered), limit=limit))
-
-    @staticmethod
-    def _open_action_runs_script(root: DictionaryObject) -> bool:
-        """Does the catalog's /OpenAction (or an action it chains with /Next) run something?"""
-        try:
-            action = root.get("/OpenAction")
-            for _ in range(16):  # /Next chains, bounded (they may loop)
-                action = action.get_object() if action is not None else None
-                if not isinstance(action, DictionaryObject):
-                    return False
-                if action.get("/S") in SCRIPT_ACTIONS or "/JS" in action:
-                    return True
-                action = action.get("/Next")
-                if isinstance(action, ArrayObject):
-                    action = action[0] if action else None
-        except Exception:  # noqa: BLE001
-            return False
-        return False
 
     # -- text -------------------------------------------------------------------------------
-    def _scan_text(self, reader: PdfReader, pages: int) -> None:
+    def _scan_text(self, pikepdf, pdf, first_pages, size: int) -> None:
         """Extract text from the first pages (bounded), then look for a text layer and identities."""
-        max_pages = min(pages, int(self.settings["text_pages"]))
+        from pypdf import apply_configuration
+
         max_chars = int(self.settings["text_max_chars"])
-        budget = float(self.settings["text_budget_s"])
-        deadline = time.monotonic() + budget
         parts: list[str] = []
         total = scanned = failed = 0
-        timed_out = False
+        # pypdf's work is parsing content streams and running their operators, forms included (each
+        # time they are drawn): one budget over all the text pages. The operator visitor pypdf calls
+        # charges what was parsed and run; each parse, of the page or of a form, may use only what is
+        # left (a parse cut at that limit uses it all). Past it: _TextWorkDone, the text so far is kept.
+        remaining = [int(self.settings["text_max_operations"])]
+
+        def charge(operator, operands, cm, tm):  # noqa: ARG001
+            remaining[0] -= 1 + len(operands)
+            if operator == b"TJ" and operands and isinstance(operands[0], list):
+                remaining[0] -= len(operands[0])
+            if remaining[0] < 0:
+                raise _TextWorkDone()
+
+        cut = False
         try:
-            with _time_limit(budget + 1):  # backstop of the per-page deadline (one slow page)
-                for index in range(max_pages):
-                    if total >= max_chars:
-                        break
-                    if time.monotonic() > deadline:
-                        timed_out = True
-                        self._budget_exceeded("text", budget)
-                        break
-                    scanned += 1
-                    try:
-                        text = reader.pages[index].extract_text() or ""
-                    except (Exception, RecursionError):  # noqa: BLE001 - an unreadable page has no text for us
-                        failed += 1
-                        continue
-                    text = text[: max_chars - total]
-                    total += len(text)
-                    parts.append(text)
-        except _OutOfTime:
-            timed_out = True
-            self._budget_exceeded("text", budget + 1)
+            subset = _text_subset(pikepdf, pdf, first_pages, int(self.settings["text_max_objects"]))
+        except Exception:  # noqa: BLE001 - pages we cannot copy have no text for us
+            subset = None
+        with apply_configuration(**_pypdf_limits(size, self.settings)), _quiet_pypdf():
+            try:
+                reader = _bounded_reader(BytesIO(subset), int(self.settings["max_missing_lookups"])) if subset else None
+                pages = list(reader.pages) if reader is not None else []
+            except (Exception, RecursionError):  # noqa: BLE001
+                pages = []
+            failed = len(first_pages) - len(pages)
+            scanned = failed
+            for page in pages:
+                if total >= max_chars:
+                    break
+                if remaining[0] < 0:
+                    cut = True
+                    break
+                scanned += 1
+                _bound_forms(page, remaining)
+                try:
+                    with apply_configuration(stream_parsing_work_maximum_count=max(1, remaining[0])):
+                        text = page.extract_text(visitor_operand_before=charge) or ""
+                except _TextWorkDone:
+                    cut = True
+                    break
+                except (Exception, RecursionError) as exc:  # noqa: BLE001 - an unreadable page has no text for us
+                    failed += 1
+                    if type(exc).__name__ == "LimitReachedError":  # a parse or decode cut at a limit: all spent,
+                        remaining[0] = -1                          # and the page says nothing of the text layer
+                        cut = True
+                    continue
+                text = text[: max_chars - total]
+                total += len(text)
+                parts.append(text)
         text = "\n".join(parts)
         visible = sum(1 for ch in text if not ch.isspace())
         has_text = visible >= int(self.settings["min_text_chars"])
@@ -675,7 +1102,9 @@ class PdfInspector:
         self.facts["text_pages_failed"] = failed
         self.facts["text_extractable"] = has_text
         self.facts["text_chars"] = visible
-        if scanned and not has_text and not timed_out:  # a page cut short says nothing of the layer
+        if cut:
+            self.facts["text_work_limit_reached"] = True
+        if scanned and not has_text and not cut:  # pages cut short say nothing of the text layer
             self.findings.append(finding("pdf_report.no_text", "warning", pages_scanned=scanned))
 
         identities = scan_identities(text)
@@ -690,26 +1119,178 @@ class PdfInspector:
             self.findings.append(finding("pdf_report.ins_real_oid", "warning", count=real))
 
 
-def _count_names(obj: Any, counts: dict[str, int], depth_limit: int) -> None:
-    """Count active names among the keys and name values of one object's direct content.
+# --- helpers -------------------------------------------------------------------------------------
+def _bound_forms(page: Any, remaining: list[int]) -> None:
+    """Give each form pypdf draws while extracting ``page``'s text only the work budget left.
 
-    Iterative (no recursion on attacker-controlled depth); indirect references are not followed:
-    every indirect object gets its own visit from the walk.
+    pypdf parses a form anew each time a page draws it, with its per-stream limit, and skips a form
+    whose parse fails: without this, a page drawing hundreds of forms that each fail at the limit
+    costs hundreds of full parses. The wrapper sits on the page object (pypdf calls the method on
+    it); a pypdf without this method keeps its own per-form limits.
     """
+    from pypdf import PageObject, apply_configuration
+    from pypdf.errors import LimitReachedError
+
+    original = getattr(PageObject, "_extract_text__xform", None)
+    if original is None:
+        return
+
+    def bounded(**kwargs):
+        if remaining[0] <= 0:
+            raise _TextWorkDone()
+        with apply_configuration(stream_parsing_work_maximum_count=remaining[0]):
+            try:
+                return original(page, **kwargs)
+            except LimitReachedError:
+                remaining[0] = -1
+                raise _TextWorkDone() from None
+
+    page._extract_text__xform = bounded
+
+
+def _scan(data: bytes) -> Iterator[tuple[int, str]]:
+    """(offset, name) of every active or structure name written in ``data``, literally or escaped."""
+    for m in _SCAN_RE.finditer(data):
+        raw = m.group()
+        if b"#" in raw:  # only real hits get here: decode the escapes
+            raw = _HEX_ESCAPE_RE.sub(lambda h: bytes([int(h.group(1), 16)]), raw)
+        yield m.start(), raw.decode("latin-1")
+
+
+def _object_stream_index(body: bytes, first: int) -> list[tuple[int, int]]:
+    """(offset in ``body``, object number) of the objects of one object stream, sorted by offset."""
+    numbers = body[:max(0, first)].split()
+    placed = []
+    for i in range(0, len(numbers) - 1, 2):
+        try:
+            placed.append((first + int(numbers[i + 1]), int(numbers[i])))
+        except ValueError:
+            break
+    placed.sort()
+    return placed
+
+
+def _count_names(pikepdf, obj: Any, counts: dict[str, int], depth_limit: int) -> None:
+    """Count active names among the keys and name values of one object's own content.
+
+    Iterative (no recursion on attacker-controlled depth); references to other indirect objects are
+    not followed: those objects are counted on their own.
+    """
+    Dictionary, Array, Name, Stream = pikepdf.Dictionary, pikepdf.Array, pikepdf.Name, pikepdf.Stream
     stack: list[tuple[Any, int]] = [(obj, 0)]
-    budget = 100_000  # direct elements per object (pypdf caps arrays/dicts at 100k elements anyway)
+    budget = 100_000  # direct elements per object (qpdf caps arrays and dictionaries at max_container_items)
     while stack and budget > 0:
         item, depth = stack.pop()
         budget -= 1
-        if isinstance(item, DictionaryObject):
-            for key, value in dict.items(item):
+        if isinstance(item, (Dictionary, Stream)):
+            for key, value in item.items():
                 if key in ACTIVE_NAMES:
                     counts[key] = counts.get(key, 0) + 1
-                if depth < depth_limit and isinstance(value, (DictionaryObject, ArrayObject, NameObject)):
+                if (depth < depth_limit and isinstance(value, (Dictionary, Array, Name))
+                        and not value.is_indirect):
                     stack.append((value, depth + 1))
-        elif isinstance(item, ArrayObject):
+        elif isinstance(item, Array):
             if depth < depth_limit:
-                stack.extend((value, depth + 1) for value in list.__iter__(item)
-                             if isinstance(value, (DictionaryObject, ArrayObject, NameObject)))
-        elif isinstance(item, NameObject) and item in ACTIVE_NAMES:
-            counts[item] = counts.get(item, 0) + 1
+                for value in item:
+                    if isinstance(value, (Dictionary, Array, Name)) and not value.is_indirect:
+                        stack.append((value, depth + 1))
+        elif isinstance(item, Name):
+            name = str(item)
+            if name in ACTIVE_NAMES:
+                counts[name] = counts.get(name, 0) + 1
+
+
+def _unparse(value: Any) -> bytes:
+    """PDF syntax of one value as pikepdf gives it (scalars come back as Python values)."""
+    if value is None:
+        return b"null"
+    if value is True or value is False:
+        return b"true" if value else b"false"
+    if isinstance(value, int):
+        return b"%d" % value
+    if isinstance(value, (float, Decimal)):
+        return format(Decimal(value), "f").encode()
+    return value.unparse()
+
+
+def _references(pikepdf, value: Any, out: list[tuple[int, int]], budget: list[int]) -> None:
+    """The indirect objects a value refers to (iterative; ``budget[0]`` elements, shared by the caller)."""
+    Dictionary, Array, Stream = pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream
+    stack = [value]
+    while stack and budget[0] > 0:
+        item = stack.pop()
+        budget[0] -= 1
+        if getattr(item, "is_indirect", False):
+            out.append(item.objgen)
+        elif isinstance(item, (Dictionary, Stream)):
+            stack.extend(v for _, v in item.items())
+        elif isinstance(item, Array):
+            stack.extend(item)
+
+
+def _text_subset(pikepdf, pdf, first_pages, max_objects: int) -> bytes:
+    """A small PDF holding the first pages and what they draw with, for pypdf's text extraction.
+
+    Each page is written with the attributes it inherits; the objects its resources and contents refer
+    to are copied as qpdf reads them (decrypted, streams still encoded), at most ``max_objects`` of
+    them (a reference past the bound is a missing object, null for pypdf). pypdf then never parses the
+    upload, only this copy of a few pages: its cost does not grow with the file's page count.
+    """
+    Stream, Dictionary, Array = pikepdf.Stream, pikepdf.Dictionary, pikepdf.Array
+    bodies: dict[tuple[int, int], bytes] = {}
+    todo: list[tuple[int, int]] = []
+    budget = [200_000]  # elements looked at for references, over the whole copy
+    page_bodies: list[bytes] = []
+    for page, inherited in first_pages:
+        entries = [(b"/Type", b"/Page")]
+        for key in ("/Resources", "/Contents", "/MediaBox", "/CropBox", "/Rotate"):
+            value = page.get(key) if key in page else inherited.get(key)
+            if value is None:
+                continue
+            refs: list[tuple[int, int]] = []
+            _references(pikepdf, value, refs, budget)
+            todo.extend(refs)
+            entries.append((key.encode(), _unparse(value)))
+        page_bodies.append(b"<< " + b" ".join(k + b" " + v for k, v in entries))
+    highest = 0
+    while todo and len(bodies) < max_objects and budget[0] > 0:
+        og = todo.pop()
+        if og in bodies:
+            continue
+        highest = max(highest, og[0])
+        obj = pdf.get_object(og)
+        refs: list[tuple[int, int]] = []
+        if isinstance(obj, Stream):
+            raw = obj.read_raw_bytes()
+            items = [(k, v) for k, v in obj.items() if k != "/Length"]
+            for _, v in items:
+                _references(pikepdf, v, refs, budget)
+            head = b" ".join(pikepdf.Name(k).unparse() + b" " + _unparse(v) for k, v in items)
+            bodies[og] = b"<< " + head + b" /Length %d >>\nstream\n" % len(raw) + raw + b"\nendstream"
+        elif isinstance(obj, (Dictionary, Array)):
+            for v in (obj.values() if isinstance(obj, Dictionary) else obj):
+                _references(pikepdf, v, refs, budget)
+            bodies[og] = obj.unparse(resolved=True)
+        else:
+            bodies[og] = _unparse(obj)
+        todo.extend(r for r in refs if r not in bodies)
+    highest = max([highest, *(og[0] for og in todo)])
+    pages_root = highest + 1
+    catalog = highest + 2
+    kids = []
+    for i, body in enumerate(page_bodies):
+        number = highest + 3 + i
+        kids.append(b"%d 0 R" % number)
+        bodies[(number, 0)] = body + b" /Parent %d 0 R >>" % pages_root
+    bodies[(pages_root, 0)] = b"<< /Type /Pages /Kids [" + b" ".join(kids) + b"] /Count %d >>" % len(kids)
+    bodies[(catalog, 0)] = b"<< /Type /Catalog /Pages %d 0 R >>" % pages_root
+
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    table = []
+    for (number, gen), body in sorted(bodies.items()):
+        table.append(b"%d 1\n%010d %05d n \n" % (number, len(out), gen))
+        out += b"%d %d obj\n" % (number, gen) + body + b"\nendobj\n"
+    xref_at = len(out)
+    out += b"xref\n0 1\n0000000000 65535 f \n" + b"".join(table)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (catalog + 1, catalog, xref_at)
+    return bytes(out)
