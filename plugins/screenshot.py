@@ -343,7 +343,8 @@ def _decode(proof: Proof, limits: dict[str, Any], label: str, facts: dict[str, A
                 out.append(finding("screenshot.data_incomplete", "error", format=label, width=width, height=height,
                                    where=gap.where, data_bytes=gap.data_bytes, min_bytes=gap.min_bytes))
             else:
-                out += _load_and_measure(image, width, height, limits, label, facts, jpeg_data, ImageFile, ImageStat)
+                out += _load_and_measure(image, width, height, limits, label, facts, jpeg_data, ImageFile, ImageStat,
+                                         proof.path, walk)
             minimum = readable_minimum(width, height, limits["readable_screens"])
             if minimum is not None:
                 out.append(finding("screenshot.resolution_low", "warning", width=width, height=height, minimum=minimum))
@@ -351,7 +352,8 @@ def _decode(proof: Proof, limits: dict[str, Any], label: str, facts: dict[str, A
     return out
 
 
-def _load_and_measure(image, width, height, limits, label, facts, jpeg_data, image_file, image_stat) -> list:
+def _load_and_measure(image, width, height, limits, label, facts, jpeg_data, image_file, image_stat,
+                      path: str | None = None, walk: structure.Walk | None = None) -> list:
     side = int(limits["blank_sample_side"])
     if image.format == "JPEG":
         # Decode at 1/2..1/8 scale in libjpeg: every byte is still read, far fewer pixels made.
@@ -368,6 +370,12 @@ def _load_and_measure(image, width, height, limits, label, facts, jpeg_data, ima
                         reason="données d'image incomplètes" if truncated else "décodage impossible")]
     finally:
         image_file.LOAD_TRUNCATED_IMAGES = saved
+    if walk is not None and walk.idat and path and _ends_on_a_zero_row(image, width, height):
+        # A zero last row is what a short stream leaves (or a black one): count the stream to tell.
+        gap = structure.png_stream_shortfall(path, walk)
+        if gap is not None:
+            return [finding("screenshot.data_incomplete", "error", format=label, width=width, height=height,
+                            where=gap.where, data_bytes=gap.data_bytes, min_bytes=gap.min_bytes)]
     if jpeg_data is not None:
         # libjpeg conceals damaged entropy data (grey or smeared blocks) and only warns, which Pillow
         # drops; ffmpeg's decoder reports it.
@@ -380,6 +388,15 @@ def _load_and_measure(image, width, height, limits, label, facts, jpeg_data, ima
         return [finding("screenshot.blank", "warning", stddev=f"{stddev:.2f}",
                         max_stddev=f"{float(limits['blank_max_stddev']):g}")]
     return []
+
+
+def _ends_on_a_zero_row(image, width: int, height: int) -> bool:
+    """Whether one of the last two rows is all zero bytes (two: Adam7's last pass fills odd rows)."""
+    rows = image.crop((0, max(0, height - 2), width, height)).tobytes()
+    if height < 2:
+        return not rows.strip(b"\x00")
+    half = len(rows) // 2
+    return not rows[:half].strip(b"\x00") or not rows[half:].strip(b"\x00")
 
 
 def jpeg_decoder_error(data: bytes) -> str | None:

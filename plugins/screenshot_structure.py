@@ -11,7 +11,8 @@ nothing loaded whole):
   component (a 3.4 MB progressive JPEG of 99,000 scans costs libjpeg minutes: each scan walks every
   block of its component);
 - *data that cannot fill the declared picture*: a PNG whose compressed stream ends before the rows the
-  header announces (Pillow fills the rest with zeros and says nothing), a JPEG scan too short to code
+  header announces (Pillow fills the rest with zeros and says nothing: :func:`png_stream_shortfall`,
+  called when a decoded picture ends on a zero row), a JPEG scan too short to code
   its blocks (a header claiming 7000×7000 over a 1280×720 scan). The JPEG bound is exact, not a
   guess: a sequential Huffman scan spends at least 2 bits per block (a DC code and an AC code or EOB,
   each at least one bit), a progressive DC scan at least 1; AC scans can code whole runs of blocks
@@ -118,6 +119,8 @@ class Walk:
     scans: int = 0  # JPEG scans
     sof: int | None = None  # JPEG frame marker (0xC0 baseline, 0xC2 progressive…)
     precision: int | None = None
+    idat: list[tuple[int, int]] = field(default_factory=list)  # PNG image data chunk payloads
+    png_raw_bytes: int | None = None  # what the IDAT stream must inflate to (None: bomb or unknown)
 
 
 def find_signatures(data: bytes) -> list[tuple[str, int]]:
@@ -277,7 +280,7 @@ def _plain_text(mm: mmap.mmap, name: bytes, start: int, stop: int) -> bool:
 
 
 def walk_png(mm: mmap.mmap, limits: Limits = Limits()) -> Walk:
-    """Chunks by length and CRC up to ``IEND``; payloads scanned; the IDAT stream inflated and counted."""
+    """Chunks by length and CRC up to ``IEND``; payloads scanned; the IDAT chunks listed."""
     w = Walk()
     try:
         _walk_png(mm, limits, w)
@@ -293,8 +296,6 @@ def _walk_png(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
     if mm[:8] != PNG_SIGNATURE:
         raise Broken("corrupt", "signature PNG invalide")
     view = memoryview(mm)
-    inflater: _Inflater | None = None
-    expected: int | None = None
     budget = [limits.text_inflate_bytes]
     units: list[_Unit] = []
     try:
@@ -321,14 +322,9 @@ def _walk_png(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
                 width = int.from_bytes(mm[start : start + 4], "big")
                 height = int.from_bytes(mm[start + 4 : start + 8], "big")
                 if 0 < width * height <= limits.max_pixels:  # a bomb is refused later, never inflated
-                    expected = png_raw_size(width, height, mm[start + 8], mm[start + 9], mm[start + 12])
-                    if expected:
-                        inflater = _Inflater(expected)
+                    w.png_raw_bytes = png_raw_size(width, height, mm[start + 8], mm[start + 9], mm[start + 12])
             if name == b"IDAT":
-                if inflater is not None and not inflater.done:
-                    inflater.feed(view[start:stop])
-                    if inflater.invalid:
-                        raise Broken("corrupt", "données compressées IDAT invalides")
+                w.idat.append((start, stop))
             elif name == b"IEND":
                 w.end = end
                 break
@@ -340,10 +336,26 @@ def _walk_png(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
     finally:
         view.release()
         _scan_units(w, mm, units, "chunk")  # also when the walk stopped: what was met is reported
-    if inflater is not None and expected is not None and inflater.produced < expected:
-        if not inflater.ended:
-            raise Broken("truncated", "flux IDAT inachevé")
-        w.incomplete = Incomplete(inflater.produced, expected, "IDAT")
+
+
+def png_stream_shortfall(path: str, w: Walk) -> Incomplete | None:
+    """Inflate the IDAT stream (counting, keeping nothing) and compare with what IHDR announces.
+
+    Pillow fills the rows a complete-but-short stream never reached with zeros and says nothing, so
+    the plugin calls this only when a decoded picture ends with an all-zero row: an ordinary picture
+    is inflated once, by Pillow. None when the stream covers the picture (or cannot be judged).
+    """
+    if not w.png_raw_bytes or not w.idat:
+        return None
+    inflater = _Inflater(w.png_raw_bytes)
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        for start, stop in w.idat:
+            inflater.feed(mm[start:stop])
+            if inflater.done:
+                break
+    if inflater.invalid or not inflater.ended or inflater.produced >= w.png_raw_bytes:
+        return None  # broken or unfinished streams make Pillow raise; a full one is fine
+    return Incomplete(inflater.produced, w.png_raw_bytes, "IDAT")
 
 
 # -- JPEG ------------------------------------------------------------------------------------------

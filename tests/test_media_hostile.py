@@ -320,6 +320,18 @@ def test_a_png_stream_short_of_its_rows(engine, tmp_path):
     assert details["data_bytes"] == 225 * (1 + 1600 * 3)
 
 
+def test_a_black_last_row_is_counted_and_found_complete(tmp_path):
+    """A zero last row sends the stream to be counted (what a short stream leaves); a picture that
+    really ends in black is complete and stays accepted."""
+    from PIL import ImageDraw
+
+    image = media._screen((1600, 900))
+    ImageDraw.Draw(image).rectangle([0, 880, 1600, 900], fill=(0, 0, 0))
+    path = tmp_path / "black_bottom.png"
+    image.save(path)
+    assert shot_plugin.preuves_inspect(_proof(path, "png")).findings == []
+
+
 def test_interlaced_png_sizes_are_computed_per_pass():
     assert screenshot_structure.png_raw_size(37, 23, 8, 2, 0) == 23 * (1 + 37 * 3)
     # Adam7 passes of 37×23 (x0, y0, dx, dy → ceil((37−x0)/dx) × ceil((23−y0)/dy)).
