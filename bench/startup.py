@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from fixtures import formats
@@ -44,9 +45,10 @@ def _preuves() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "validator_core.cli"]
 
 
-def _env() -> dict[str, str]:
+def _env(marker: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREUVES_")}
     env["PREUVES_LOAD_ENTRYPOINTS"] = "0"
+    env["PREUVES_BENCH_MARK"] = marker  # inherited by every process the command starts
     return env
 
 
@@ -66,7 +68,8 @@ def cold_start(runs: int = 15, warmup: int = 2) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         directory = Path(tmp)
         png, mp4 = _files(directory)
-        env = _env()
+        marker = uuid.uuid4().hex
+        env = _env(marker)
         ours = [*_preuves(), "check", png.name]
         theirs = ["mediainfo", "--Output=JSON", mp4.name]
         for _ in range(warmup):  # page cache and .pyc files warm for both: "cold" is the process, not the disk
@@ -77,23 +80,22 @@ def cold_start(runs: int = 15, warmup: int = 2) -> dict[str, object]:
         for _ in range(runs):
             a.append(_time(ours, env, directory))
             b.append(_time(theirs, env, directory))
-        leftovers = _pool_leftovers()
+        leftovers = _leftovers(marker)
     ratio = statistics.median(a) / statistics.median(b)
     return {"preuves": a, "mediainfo": b, "ratio": ratio, "leftover_processes": leftovers}
 
 
-def _pool_leftovers() -> int:
-    """Processes of ours still running after the commands ended (the fork server must not outlive them)."""
+def _leftovers(marker: str) -> int:
+    """Processes started by the measured commands still running after they ended (none may outlive them)."""
     count = 0
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if marker.encode() in Path(f"/proc/{pid}/environ").read_bytes():
+                count += 1
         except OSError:
             continue
-        if b"multiprocessing.forkserver" in cmdline and b"validator_core" in cmdline:
-            count += 1
     return count
 
 
