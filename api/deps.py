@@ -143,7 +143,7 @@ class Slot:
 
 
 def _health(engine: Engine) -> Any:
-    """The engine's health snapshot (``Engine.health()``, else its pool's), or None if it has none."""
+    """``Engine.health()`` (an ``EngineHealth``: ``alive``, ``ready``, ``failure``…), else its pool's, else None."""
     for owner in (engine, engine.pool):
         health = getattr(owner, "health", None)
         if callable(health):
@@ -162,7 +162,7 @@ def engine_liveness(engine: Engine) -> tuple[bool, bool, str | None]:
         alive = bool(engine.pool.alive)
         return alive, alive, None if alive else "workers de validation arrêtés"
     alive = bool(getattr(health, "alive", False))
-    ready = alive and bool(getattr(health, "started", True))
+    ready = alive and bool(getattr(health, "ready", getattr(health, "started", True)))
     reason = None if ready else (getattr(health, "failure", None) or "workers de validation arrêtés")
     return alive, ready, reason
 
