@@ -98,15 +98,16 @@ _PDFAID_PART_RE = re.compile(rb"pdfaid:part(?:\s*=\s*[\"']|[^<>]{0,200}>)\s*(\d+
 _PDFAID_CONF_RE = re.compile(rb"pdfaid:conformance(?:\s*=\s*[\"']|[^<>]{0,200}>)\s*([A-Za-z])")
 
 # The byte scan. A PDF name ends at white space or a delimiter (PDF 32000-1, 7.2.2 and 7.3.5), and any
-# of its characters may be written #xx (7.3.5): "/J#61vaScript" is /JavaScript. One pattern finds
-# every active name, escaped or not, and the names that say the file has object streams. It runs in
-# linear time with Python's engine: after a "/" it follows a trie of fixed words (at most 14
-# characters, each one byte or a 3-byte escape) behind a one-byte guard and a one-byte look-ahead:
-# a bounded amount of work per byte, whatever the bytes (bench/pdf.py times adversarial input).
+# of its characters may be written #xx (7.3.5): "/J#61vaScript" is /JavaScript. One RE2 pattern (linear
+# time whatever the bytes, like every scan of upload content here) finds every active name, escaped
+# or not, and the names that say the file has object streams or annotations: "/", a trie of fixed
+# words (each character one byte or a 3-byte escape), then a word boundary; the byte after the match
+# is then checked to be a delimiter (a name like "/JS.x" is another name). bench/pdf.py times it on
+# adversarial bytes against an ordinary PDF of the same size.
 STRUCTURE_NAMES = frozenset({"/ObjStm", "/XRef", "/XRefStm"})
 # Names the scan also reports, so that pages are asked for triggers only in files that can have some.
 MARKER_NAMES = STRUCTURE_NAMES | {"/Annots"}
-_DELIMS = "\\x00\\t\\n\\x0c\\r /<>\\[\\]()%{}"
+_DELIM_BYTES = frozenset(b"\x00\t\n\x0c\r /<>[]()%{}")
 
 
 def _name_trie_pattern(names: list[str]) -> str:
@@ -127,12 +128,10 @@ def _name_trie_pattern(names: list[str]) -> str:
             alternatives.append("")
         return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
 
-    words = [n[1:] for n in names]
-    first = "".join(sorted({re.escape(w[0]) for w in words})) + "#"
-    return f"/(?=[{first}]){build(words)}(?=[{_DELIMS}]|\\Z)"
+    return "/" + build([n[1:] for n in names]) + r"\b"
 
 
-_SCAN_RE = re.compile(_name_trie_pattern(sorted(SCANNED_NAMES | MARKER_NAMES)).encode("latin-1"))
+_SCAN_RE: Any = None  # compiled on first use (re2 is imported only where a PDF is read)
 _HEX_ESCAPE_RE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
 # qpdf's warnings that say it repaired the file's structure (never shown: they may quote the file).
@@ -1149,8 +1148,17 @@ def _bound_forms(page: Any, remaining: list[int]) -> None:
 
 
 def _scan(data: bytes) -> Iterator[tuple[int, str]]:
-    """(offset, name) of every active or structure name written in ``data``, literally or escaped."""
+    """(offset, name) of every active or marker name written in ``data``, literally or escaped."""
+    global _SCAN_RE
+    if _SCAN_RE is None:
+        import re2
+
+        _SCAN_RE = re2.compile(_name_trie_pattern(sorted(SCANNED_NAMES | MARKER_NAMES)).encode("latin-1"))
+    size = len(data)
     for m in _SCAN_RE.finditer(data):
+        end = m.end()
+        if end < size and data[end] not in _DELIM_BYTES:
+            continue
         raw = m.group()
         if b"#" in raw:  # only real hits get here: decode the escapes
             raw = _HEX_ESCAPE_RE.sub(lambda h: bytes([int(h.group(1), 16)]), raw)
