@@ -477,3 +477,27 @@ def test_cli_refuses_special_files(specials):
         done = subprocess.run([sys.executable, "-m", "validator_core.cli", "check", str(specials[case][0])],
                               capture_output=True, text=True, timeout=120, cwd=ROOT, env=_env())
         assert done.returncode == 2 and "ce n'est pas un fichier" in done.stderr
+
+
+def test_a_process_that_forks_after_using_the_engine_gets_its_own_pool(tmp_path):
+    """A pre-forking server (or a user's os.fork()): child and parent both keep validating."""
+    path = tmp_path / "journal.log"
+    path.write_text("une ligne\n")
+    code = textwrap.dedent(f"""
+        import os, sys
+        from validator_core import validate
+        assert validate({str(path)!r}, "logs").verdict.value == "accepted"
+        pid = os.fork()
+        verdict = validate({str(path)!r}, "logs").verdict.value
+        if pid == 0:
+            print("child", verdict, flush=True)
+            sys.exit(0)  # a normal exit: the child's own engine closes at exit
+        os.waitpid(pid, 0)
+        print("parent", verdict, flush=True)
+    """)
+    marker = uuid.uuid4().hex
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env=_env(PREUVES_TEST_MARK=marker))
+    assert done.returncode == 0, done.stderr
+    assert sorted(done.stdout.split("\n")[:2]) == ["child accepted", "parent accepted"] and done.stderr == ""
+    assert _gone(_processes_with(marker))

@@ -395,6 +395,7 @@ class _ForkServer(mp_forkserver.ForkServer):
     def __init__(self, preload: tuple[str, ...]) -> None:
         super().__init__()
         self._preload_modules = list(preload)
+        self._owner = os.getpid()  # a forked copy must never stop or unlink the parent's server
         self.starts = 0
         self.deaths = 0  # times it was found dead (killed, crashed)
         # Workers whose exit status died with a fork server: their death was the engine's, not a file's.
@@ -421,7 +422,7 @@ class _ForkServer(mp_forkserver.ForkServer):
         self._forkserver_pid = None
 
     def _alive_locked(self) -> bool:
-        if self._forkserver_pid is None:
+        if self._forkserver_pid is None or os.getpid() != self._owner:
             return False
         try:
             pid, _status = os.waitpid(self._forkserver_pid, os.WNOHANG)
@@ -476,7 +477,7 @@ class _ForkServer(mp_forkserver.ForkServer):
         """Close the alive pipe (the server exits at EOF once its workers are gone); kill it if it lingers."""
         with self._lock:
             pid = self._forkserver_pid
-            if pid is None:
+            if pid is None or os.getpid() != self._owner:
                 return
             if self._forkserver_alive_fd is not None:
                 os.close(self._forkserver_alive_fd)
@@ -866,6 +867,24 @@ class WorkerPool:
         # SIGXCPU a little after the parent's wall-clock timeout would have fired: the parent normally
         # wins; this one holds when the parent is gone or its supervision failed.
         self.cpu_limit_s = timeout_s + max(1.0, timeout_s / 4)
+        self._reset_state()
+        if hasattr(os, "register_at_fork"):
+            # A process that forks after using the engine (a pre-forking server, a user's fork) gets a
+            # fresh, unstarted pool: the parent's workers, fork server and locks are the parent's.
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: (pool := ref()) is not None and pool._after_fork_in_child())
+        if mode == "inline":
+            init_worker_inline(plugin_config)
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's workers are not this process's children: forget them, or multiprocessing's
+        # clean-up (and pebble's at exit) would poll and join them from here.
+        for context in self._contexts:
+            for proc in list(context.processes):
+                mp_process._children.discard(proc)
+        self._reset_state()
+
+    def _reset_state(self) -> None:
         self._cond = threading.Condition(threading.RLock())
         self._jobs: dict[int, Job] = {}
         self._job_seq = itertools.count()
@@ -893,8 +912,6 @@ class WorkerPool:
         self._supervisor: threading.Thread | None = None
         self._last_sweep = 0.0
         self._server_deaths_seen = 0
-        if mode == "inline":
-            init_worker_inline(plugin_config)
 
     # -- public ------------------------------------------------------------------------------
     def job(self) -> Job:
