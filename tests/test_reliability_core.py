@@ -501,3 +501,31 @@ def test_a_process_that_forks_after_using_the_engine_gets_its_own_pool(tmp_path)
     assert done.returncode == 0, done.stderr
     assert sorted(done.stdout.split("\n")[:2]) == ["child accepted", "parent accepted"] and done.stderr == ""
     assert _gone(_processes_with(marker))
+
+
+@pytest.mark.parametrize("start", ["fork", "forkserver"])
+def test_cli_leaves_nothing_running(start, tmp_path):
+    png = formats.make_image(tmp_path, "PNG")
+    marker = uuid.uuid4().hex
+    done = subprocess.run([sys.executable, "-m", "validator_core.cli", "check", "--json", str(png)], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT,
+                          env=_env(PREUVES_TEST_MARK=marker, PREUVES_WORKER_START=start))
+    assert done.returncode in (0, 1) and done.stderr == ""
+    assert json.loads(done.stdout)[0]["verdict"] != "rejected"
+    assert _gone(_processes_with(marker)), "a worker or the fork server outlived the command"
+
+
+def test_recycled_workers_keep_serving(log_file):
+    """max_tasks=1: every task ends its worker (exit 0); nothing is mistaken for a crash."""
+    engine = Engine(CoreSettings(workers=2, worker_max_tasks=1, load_entrypoints=False),
+                    plugin_config=PluginConfig(allow=(PLUGIN_NAME,), extra=(PLUGIN,), entrypoints=False))
+    try:
+        pids = set()
+        for i in range(5):
+            report = engine.validate(log_file("rien\n", f"{i}.log"), "logs")
+            assert report.verdict == Verdict.ACCEPTED, report.codes
+            pids.add(_probe(report)["pid"])
+        assert len(pids) == 5  # a new worker each time
+        assert engine.health().rebuilds == 0
+    finally:
+        engine.close()
