@@ -106,7 +106,7 @@ _PDFAID_CONF_RE = re.compile(rb"pdfaid:conformance(?:\s*=\s*[\"']|[^<>]{0,200}>)
 # adversarial bytes against an ordinary PDF of the same size.
 STRUCTURE_NAMES = frozenset({"/ObjStm", "/XRef", "/XRefStm"})
 # Names the scan also reports, so that pages are asked for triggers only in files that can have some.
-MARKER_NAMES = STRUCTURE_NAMES | {"/Annots"}
+MARKER_NAMES = STRUCTURE_NAMES | {"/Annots", "/Kids"}
 _DELIM_BYTES = frozenset(b"\x00\t\n\x0c\r /<>[]()%{}")
 
 
@@ -450,6 +450,7 @@ class PdfInspector:
         self.unreadable: set[tuple[int, int]] = set()
         self.warnings = 0
         self.repairs: list[str] = []
+        self._xref_table: dict | None = None
 
     def run(self) -> Inspection:
         data = self.proof.read(self.proof.size)  # ≤ 10 Mo: the engine refused anything larger
@@ -585,6 +586,9 @@ class PdfInspector:
         streams_possible = bool(written & STRUCTURE_NAMES) or "xref" in self.repairs or any(
             key in pdf.trailer for key in ("/W", "/XRefStm"))
         page_triggers = streams_possible or bool(written & {"/AA", "/Annots"})
+        # A page-tree node needs its own /Kids: a file that writes that name once has one node, and
+        # every kid of it is a page (or not a page at all), known without reading each one.
+        flat = not page_triggers and sum(1 for _, name in raw_hits if name == "/Kids") == 1
 
         # What a viewer shows and runs: read whatever the object count; a qpdf limit reached here
         # (a bomb in an object stream holding an action, nesting past qpdf's bound) stops the vouching.
@@ -592,7 +596,10 @@ class PdfInspector:
         try:
             self._pdfa_claim(pikepdf, root)
             self.stage = "pages"
-            pages, first_pages, trigger_pages = self._walk_pages(pikepdf, root, page_triggers)
+            counted = self._flat_pages(pikepdf, pdf, root) if flat else None
+            if counted is None:
+                counted = self._walk_pages(pikepdf, root, page_triggers)
+            pages, first_pages, trigger_pages = counted
             self.facts["page_count"] = pages
             if pages == 0:
                 self.findings.append(finding("pdf_report.no_pages", "error"))
@@ -683,6 +690,52 @@ class PdfInspector:
                                          required_part=required))
 
     # -- the page tree ------------------------------------------------------------------------
+    def _flat_pages(self, pikepdf, pdf, root):
+        """The page count of a one-node page tree without reading its pages, or None to walk it.
+
+        Only for a file with no object stream, no /AA or /Annots anywhere, and a single /Kids (see the
+        caller): no kid can then be a node, nor hold a trigger. The kids are read from the node's
+        /Kids as written (references only, else None); a kid counts as a page when the xref holds it,
+        as a broken entry when not (missing, free, or the node itself). The first ``text_pages``
+        kids are read for their text, and must be pages: if one is not, the tree is walked instead.
+        """
+        Dictionary = pikepdf.Dictionary
+        KIDS = pikepdf.Name.Kids
+        max_entries = int(self.settings["max_page_tree_entries"])
+        text_pages = int(self.settings["text_pages"])
+        try:
+            top = root.get("/Pages")
+            if not isinstance(top, Dictionary) or KIDS not in top:
+                return None
+            written = top[KIDS].unparse()
+        except Exception:  # noqa: BLE001
+            return None
+        refs = _kid_references(written)
+        if refs is None:
+            return None
+        if len(refs) + 1 > max_entries:
+            raise _TooComplex("pages", max_entries)
+        xref = self._xref(pdf)
+        inherited = {k: top[k] for k in INHERITABLE if k in top}
+        count = broken = 0
+        for og in refs:
+            entry = xref.get(og)
+            if entry is None or entry.type != 1 or og == top.objgen:
+                broken += 1
+            else:
+                count += 1
+        first = []
+        for og in refs[:text_pages]:
+            node = self._safe_get(pdf, og)
+            if not isinstance(node, Dictionary) or KIDS in node:
+                return None
+            first.append((node, inherited))
+        if broken and "page_tree" not in self.repairs:
+            self.repairs.append("page_tree")
+        self.facts["page_tree_broken_entries"] = broken
+        self.facts["page_tree_walk"] = "one_node"
+        return count, first, []
+
     def _walk_pages(self, pikepdf, root, with_triggers: bool = True):
         """Count the pages of the page tree: iterative, each node expanded once, depth- and entry-bounded.
 
@@ -762,6 +815,7 @@ class PdfInspector:
         if broken and "page_tree" not in self.repairs:
             self.repairs.append("page_tree")
         self.facts["page_tree_broken_entries"] = broken
+        self.facts["page_tree_walk"] = "walked"
         return count, first, triggers
 
     # -- active content ---------------------------------------------------------------------
@@ -916,7 +970,7 @@ class PdfInspector:
         scanned themselves. The object table is read only when a hit or an object stream needs it.
         """
         hits = [(at, name) for at, name in raw_hits if name not in MARKER_NAMES]
-        xref = self._xref(pdf) if hits or streams_possible else None
+        xref = self._xref(pdf) if hits or streams_possible or self._xref_table is not None else None
         unplaced = False
         if hits:
             live = sorted((entry.offset + header_at, og) for og, entry in xref.items() if entry.type == 1)
@@ -973,12 +1027,14 @@ class PdfInspector:
         if unreadable:
             self.findings.append(finding("pdf_report.objects_unreadable", "warning", count=unreadable))
 
-    @staticmethod
-    def _xref(pdf) -> dict:
-        try:
-            return pdf.get_xref_table()
-        except Exception:  # noqa: BLE001
-            return {}
+    def _xref(self, pdf) -> dict:
+        """The object table (read once: ~1 µs an entry)."""
+        if self._xref_table is None:
+            try:
+                self._xref_table = pdf.get_xref_table()
+            except Exception:  # noqa: BLE001
+                self._xref_table = {}
+        return self._xref_table
 
     @staticmethod
     def _safe_get(pdf, og):
@@ -1163,6 +1219,18 @@ def _scan(data: bytes) -> Iterator[tuple[int, str]]:
         if b"#" in raw:  # only real hits get here: decode the escapes
             raw = _HEX_ESCAPE_RE.sub(lambda h: bytes([int(h.group(1), 16)]), raw)
         yield m.start(), raw.decode("latin-1")
+
+
+_KIDS_WRITTEN_RE = re.compile(rb"\[\s*(?:\d+\s+\d+\s+R\s*)*\]")
+_REFERENCE_RE = re.compile(rb"(\d+)\s+(\d+)\s+R")
+
+
+def _kid_references(written: bytes) -> list[tuple[int, int]] | None:
+    """The (number, generation) of a /Kids array as qpdf writes it, or None if it holds more than
+    references (a page written inside the array). Both patterns are linear: no nested repeats."""
+    if not _KIDS_WRITTEN_RE.fullmatch(written):
+        return None
+    return [(int(n), int(g)) for n, g in _REFERENCE_RE.findall(written)]
 
 
 def _object_stream_index(body: bytes, first: int) -> list[tuple[int, int]]:

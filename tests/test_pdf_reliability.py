@@ -167,6 +167,31 @@ def test_shared_and_looping_page_tree_nodes_are_expanded_once(engine, pdf_dir, s
     assert report.facts["pdf_report"]["page_count"] == pages
 
 
+def _flat_tree(directory: Path, name: str, kids: bytes, extra: list[bytes], annotated: bool = False) -> Path:
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] %s>>" % (b"/Annots [] " if annotated else b"")
+    return pdfs.write_raw_pdf(directory / name, [
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count 9 >>", page, page, *extra])
+
+
+@pytest.mark.parametrize("kids,extra,pages,broken,walk", [
+    (b"3 0 R 4 0 R 3 0 R", [], 3, 0, "one_node"),  # a page listed twice counts twice (viewers show it twice)
+    (b"3 0 R 4 0 R 3 0 R 2 0 R", [], 3, 1, "one_node"),  # the node listed as its own kid: not a page
+    (b"3 0 R 4 0 R 3 0 R 99 0 R", [], 3, 1, "walked"),  # a missing kid (qpdf writes it null): walked
+    (b"5 0 R 3 0 R", [b"42"], 1, 1, "walked"),  # a first kid that is no page: the tree is walked
+    (b"3 0 R << /Type /Page /Parent 2 0 R >>", [], 2, 0, "walked"),  # a page written inside /Kids
+])
+def test_a_one_node_page_tree_is_counted_like_the_walk(pdf_dir, kids, extra, pages, broken, walk):
+    path = _flat_tree(pdf_dir, f"flat-{pages}-{broken}-{walk}.pdf", kids, extra)
+    found, facts = inspect_inline(path)
+    assert (facts["page_count"], facts["page_tree_broken_entries"], facts["page_tree_walk"]) == (pages, broken, walk)
+    assert ("pdf_report.repaired" in found) is bool(broken)
+
+
+def test_pages_are_read_one_by_one_when_the_file_writes_a_trigger_name(pdf_dir):
+    found, facts = inspect_inline(_flat_tree(pdf_dir, "flat-annotated.pdf", b"3 0 R 4 0 R", [], annotated=True))
+    assert facts["page_tree_walk"] == "walked" and facts["page_count"] == 2
+
+
 # --- the byte scan ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("data,expected", [
     (b"<</S/JavaScript/JS(x)>>", ["/JavaScript", "/JS"]),
