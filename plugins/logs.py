@@ -505,10 +505,14 @@ class _Walk:
         self.members_left = int(limits["zip_max_members_examined"])
         self.bytes_left = READ_LIMIT  # stored bytes scanned, across every member and level
         self.seen: set[tuple[int, int]] = set()
-        self.unsafe: dict[str, str] = {}  # shown name -> where it was read
+        # Counted in full, shown (masked: a name may hold a token) for the first few only: thousands
+        # of hostile names cost one count each.
+        self.unsafe, self.unsafe_shown = 0, []
         self.sources: Counter[str] = Counter()
-        self.mismatched: list[str] = []
-        self.nested: list[dict[str, Any]] = []
+        self.mismatched, self.mismatched_shown = 0, []
+        self.nested, self.nested_examined = 0, 0
+        self.nested_listed: list[dict[str, Any]] = []
+        self.listed = int(limits["zip_max_members_listed"])
         self.nested_declared = 0
         self.texts: list[tuple[str, bytes]] = []  # (member path, UTF-8 text) of stored members
         self.not_scanned = 0
@@ -540,14 +544,22 @@ class _Walk:
                 names += [("unicode_path", n) for n in
                           _unicode_paths(data[offset + 30 + name_len:offset + 30 + name_len + extra_len])]
                 if local != info.orig_filename:
-                    self.mismatched.append(f"{_shown(info.orig_filename, 60)} / {_shown(local, 60)}")
+                    self.mismatched += 1
+                    if len(self.mismatched_shown) < 3:
+                        self.mismatched_shown.append(f"{_shown(info.orig_filename, 60)} / {_shown(local, 60)}")
                 start = offset + 30 + name_len + extra_len
         if start is None:
             self.bad_local_headers += 1
+        seen_here: set[str] = set()
         for where, name in names:
             if unsafe_path(name):
                 self.sources[where] += 1
-                self.unsafe.setdefault(_shown(prefix + name), where)
+                if name not in seen_here:
+                    seen_here.add(name)
+                    self.unsafe += 1
+                    shown = _shown(prefix + name) if len(self.unsafe_shown) < 3 else None
+                    if shown is not None and shown not in self.unsafe_shown:
+                        self.unsafe_shown.append(shown)
         end = min(start + info.compress_size, len(data)) if start is not None else None
         by_name = info.filename.lower().endswith(ARCHIVE_SUFFIXES)
         head = b""
@@ -561,9 +573,12 @@ class _Walk:
                     head = b""
         by_signature = head.startswith(ARCHIVE_SIGNATURES)
         if by_name or by_signature:
-            entry: dict[str, Any] = {"name": _shown(path, 200), "detected_by": "signature" if by_signature else "name",
+            self.nested += 1
+            entry: dict[str, Any] = {"name": path, "detected_by": "signature" if by_signature else "name",
                                      "method": info.compress_type, "declared_bytes": info.file_size}
-            self.nested.append(entry)
+            if len(self.nested_listed) < self.listed:
+                entry["name"] = _shown(path, 200)
+                self.nested_listed.append(entry)
             if (info.compress_type == zipfile.ZIP_STORED and head.startswith(b"PK") and depth < self.max_nesting
                     and (base + start, base + end) not in self.seen):
                 self.seen.add((base + start, base + end))
@@ -575,6 +590,7 @@ class _Walk:
                     declared = sum(i.file_size for i in inner)
                     entry.update(examined=True, members=len(inner), inner_declared_bytes=declared)
                     self.nested_declared += declared
+                    self.nested_examined += 1
                 return
         if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1 or start is None:
             self.not_scanned += 1
@@ -614,7 +630,7 @@ def zip_facts(data: bytes, limits: dict[str, Any]) -> tuple[dict[str, Any] | Non
         "members_not_scanned": walk.not_scanned,
     }
     if walk.nested:
-        facts["nested_archives"] = walk.nested[:listed]
+        facts["nested_archives"] = walk.nested_listed
         facts["nested_declared_bytes"] = walk.nested_declared
     if walk.bad_local_headers:
         facts["bad_local_headers"] = walk.bad_local_headers
@@ -625,15 +641,15 @@ def zip_facts(data: bytes, limits: dict[str, Any]) -> tuple[dict[str, Any] | Non
                                 ratio=round(ratio), max_ratio=limits["zip_max_ratio"],
                                 nested_uncompressed=walk.nested_declared))
     if walk.unsafe:
-        findings.append(finding("logs.zip_unsafe_names", "warning", count=len(walk.unsafe),
-                                names=", ".join(list(walk.unsafe)[:3]), sources=dict(walk.sources)))
+        findings.append(finding("logs.zip_unsafe_names", "warning", count=walk.unsafe,
+                                names=", ".join(walk.unsafe_shown), sources=dict(walk.sources)))
     if walk.mismatched:
-        findings.append(finding("logs.zip_name_mismatch", "warning", count=len(walk.mismatched),
-                                names=", ".join(walk.mismatched[:3])))
+        findings.append(finding("logs.zip_name_mismatch", "warning", count=walk.mismatched,
+                                names=", ".join(walk.mismatched_shown)))
     if walk.nested:
-        findings.append(finding("logs.zip_nested", "warning", count=len(walk.nested),
-                                names=", ".join(e["name"][:80] for e in walk.nested[:3]),
-                                examined=sum(1 for e in walk.nested if e.get("examined"))))
+        findings.append(finding("logs.zip_nested", "warning", count=walk.nested,
+                                names=", ".join(e["name"][:80] for e in walk.nested_listed[:3]),
+                                examined=walk.nested_examined))
     encrypted = sum(1 for i in infos if i.flag_bits & 0x1)
     if encrypted:
         facts["encrypted_members"] = encrypted

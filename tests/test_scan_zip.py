@@ -186,3 +186,13 @@ def test_member_names_are_masked_in_facts_and_findings(engine, zips):
     dumped = json.dumps(report.to_dict(), ensure_ascii=False)
     assert GHP not in dumped
     assert report.facts["logs"]["zip"]["entries"][0]["name"] == "../•••/app.log"
+
+
+def test_thousands_of_hostile_names_are_counted_not_all_shown(engine, zips):
+    members = [Member(f"../x{i}.log", b"", local_name=f"../y{i}.log") for i in range(3000)]
+    report = engine.validate(_write(zips, "many-slips.zip", build(members)), "logs")
+    unsafe = detail(report, "logs.zip_unsafe_names")
+    assert unsafe["count"] == 6000 and unsafe["sources"] == {"central": 3000, "local": 3000}
+    assert unsafe["names"] == "../x0.log, ../y0.log, ../x1.log"
+    assert detail(report, "logs.zip_name_mismatch")["count"] == 3000
+    assert not {"check.timeout", "check.crashed"} & set(report.codes)
