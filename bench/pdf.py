@@ -7,8 +7,10 @@
    against a cold ``pdfinfo path`` process (its start-up counted), interleaved A, B, A, B; medians
    and their ratio. Target: ≤ 10×. ``pdfinfo`` reads the catalogue and the declared page count; the
    engine also sniffs and hashes the file, walks the page tree, scans every byte for active names,
-   walks what a viewer runs and extracts the first pages' text. For information, the same with a
-   cold ``preuves check`` process on each side, and the plugin alone in this process.
+   walks what a viewer runs and extracts the first pages' text. This report has one page-tree node
+   and no trigger name, so its 20,000 pages are counted from the node's /Kids; for information, the
+   same pages in object streams (PDF 1.5), whose pages are read one by one, a cold ``preuves check``
+   process against ``pdfinfo``, and the plugin alone in this process.
 2. **Same verdict under load.** The verdict (and page count) of the file validated alone, 10 times,
    and while both workers are busy with other heavy validations (two threads validating other
    20,000-page PDFs in a loop), 10 times. Target: one verdict, the same in both.
@@ -69,7 +71,8 @@ def _verdict(report) -> tuple[str, int | None, tuple[str, ...]]:
             tuple(sorted(f.code for f in report.findings)))
 
 
-def section_pdfinfo(path: Path, runs: int, rows: list[list[str]], targets: list[tuple[str, str, bool]]) -> None:
+def section_pdfinfo(path: Path, runs: int, rows: list[list[str]], targets: list[tuple[str, str, bool]],
+                    label: str = "", target: bool = True) -> None:
     from plugins.pdf_report import DEFAULTS, PdfInspector
     from validator_core.proof import Proof
     from validator_core.rules import load_rules
@@ -85,11 +88,13 @@ def section_pdfinfo(path: Path, runs: int, rows: list[list[str]], targets: list[
     finally:
         engine.close()
     ratio = statistics.median(ours) / statistics.median(theirs)
-    rows.append(["Engine.validate() (moteur chaud, workers)", _cell(ours)])
-    rows.append(["pdfinfo (processus à froid)", _cell(theirs)])
-    rows.append(["rapport moteur / pdfinfo (médianes)", f"{ratio:.1f}×"])
-    targets.append(("PDF 20 000 pages ≤ 10× pdfinfo (moteur chaud contre pdfinfo à froid)", f"{ratio:.1f}×",
-                    ratio <= 10))
+    rows.append([f"{label}Engine.validate() (moteur chaud, workers)", _cell(ours)])
+    rows.append([f"{label}pdfinfo (processus à froid)", _cell(theirs)])
+    rows.append([f"{label}rapport moteur / pdfinfo (médianes)", f"{ratio:.1f}×"])
+    targets.append((f"{label}PDF 20 000 pages ≤ 10× pdfinfo (moteur chaud contre pdfinfo à froid)"
+                    + ("" if target else " — pour information"), f"{ratio:.1f}×", ratio <= 10 or not target))
+    if not target:
+        return
 
     proof = Proof(path=str(path), name=path.name, size=path.stat().st_size, media_type="application/pdf",
                   format="pdf", extension="pdf", proof_type="pdf_report", rules=load_rules())
@@ -227,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         heavy = [pdfs.pages_pdf(directory, f"heavy-{i}.pdf", args.pages) for i in range(2)]
         print(f"== {path.name}: {path.stat().st_size / 1e6:.1f} Mo, {args.pages} pages; {machine()}", flush=True)
         section_pdfinfo(path, args.runs, rows, targets)
+        packed = pdfs.pages_pdf(directory, f"report-{args.pages}p-objstm.pdf", args.pages, object_streams=True)
+        section_pdfinfo(packed, args.runs, rows, targets,
+                        label=f"[flux d'objets, {packed.stat().st_size / 1e6:.1f} Mo : pages lues une à une] ", target=False)
         section_load(path, heavy, args.runs, rows, targets)
         section_scan(directory, path, max(3, args.runs // 2), rows, targets)
         lines = [f"PDF de {args.pages} pages ({path.stat().st_size / 1e6:.1f} Mo, une page et un flux de contenu "
