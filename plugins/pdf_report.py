@@ -523,8 +523,8 @@ class PdfInspector:
         for text in pdf.get_warnings():
             self.warnings += 1
             lowered = text.lower()
-            if "limit" in lowered:  # "limits error(parser-max-nesting)", "PL_Flate memory limit exceeded" …
-                limited = True
+            if "limits error" in lowered or "limit exceeded" in lowered:  # "limits error(parser-max-nesting)",
+                limited = True                                               # "PL_Flate memory limit exceeded"
             if m := _OBJECT_WARNING_RE.search(text):
                 self.unreadable.add((int(m.group(1)), int(m.group(2))))
                 continue
