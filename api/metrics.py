@@ -41,7 +41,7 @@ RECEIVING = Gauge("preuves_receiving_requests", "Requêtes de validation admises
 UPLOAD_TIMEOUTS = Counter("preuves_upload_timeouts_total", "Envois abandonnés (408) : corps trop lent ou interrompu",
                           ["reason"])  # reason: "slow" or "idle"
 CONNECTIONS_CLOSED = Counter("preuves_connections_closed_total", "Connexions fermées par le service avant une requête",
-                             ["reason"])  # "header_timeout", "evicted" (idle, at the cap), "refused" (at the cap), "malformed"
+                             ["reason"])  # "header_timeout", "idle_timeout" (nothing sent), "evicted" (idle, at the cap), "refused", "malformed"
 RATE_LIMITED = Counter("preuves_rate_limited_total", "Requêtes refusées par la limite de débit par appelant (429)",
                        ["caller"])  # caller: "key" or "ip" (the kind, never the identity)
 SATURATED = Counter("preuves_saturated_total", "Requêtes refusées faute de place (429) ou de workers (503)", ["status"])

@@ -4,10 +4,14 @@ uvicorn (0.54) and h11 give a connection all the time it wants to send its reque
 one that never sends a complete head stays open forever, and ~20,000 of them exhaust the process's
 file descriptors (``accept()`` then fails with EMFILE for everyone). :class:`GuardedH11Protocol`:
 
-- **Header deadline.** From the moment a connection opens, or its previous response ends, it has
-  ``PREUVES_HEADER_TIMEOUT_S`` to deliver a complete request head, however it trickles the bytes
-  (uvicorn's keep-alive timer is reset by any byte, this one is not). Past it: 408 problem+json if
-  part of a request came, else a silent close. A body is the application's to time
+- **Header deadline.** From the first byte of a request, a connection has ``PREUVES_HEADER_TIMEOUT_S``
+  to deliver the complete request line and headers, however it trickles them (uvicorn's keep-alive
+  timer is reset by any byte, this one is not): past it, 408 problem+json and close. A connection that
+  sends nothing at all is closed, silently, ``PREUVES_IDLE_CONNECTION_TIMEOUT_S`` after it opened (or
+  after its previous response, if uvicorn's keep-alive timer has not closed it first). Deadlines are
+  spread (the last quarter of the header deadline, the last half of the silent one): a crowd of
+  sockets opened together is not closed in one instant, to come back as one burst of accepts (each
+  accept and close costs the event loop ~0.2 ms). A body is the application's to time
   (``api/upload.py``: idle timeout, minimum rate).
 - **Connection cap.** At most ``ApiSettings.connection_limit()`` open connections (sized from
   RLIMIT_NOFILE, leaving room for temp files and worker pipes). A connection past the cap closes the
@@ -38,7 +42,8 @@ from api import metrics
 from api.problems import PROBLEM_MEDIA_TYPE, TITLES, TYPE_PREFIX
 from api.settings import get_settings
 
-HEADER_JITTER = 0.25
+HEADER_JITTER = 0.25  # header deadlines fall in [0.75, 1] × PREUVES_HEADER_TIMEOUT_S
+SILENT_JITTER = 0.5  # silent connections are closed in [0.5, 1] × PREUVES_IDLE_CONNECTION_TIMEOUT_S
 _PHRASES = {400: "Bad Request", 408: "Request Timeout", 503: "Service Unavailable"}
 
 
@@ -85,10 +90,11 @@ _MALFORMED = raw_problem(
 
 
 @functools.lru_cache(maxsize=1)
-def _limits() -> tuple[float, int, int]:
-    """This process's header deadline, connection cap and Retry-After (read once: a connection is cheap)."""
+def _limits() -> tuple[float, float, int, int]:
+    """This process's header and silence deadlines, connection cap and Retry-After (read once)."""
     settings = get_settings()
-    return settings.header_timeout_s, settings.connection_limit(), settings.retry_after_s
+    return (settings.header_timeout_s, settings.idle_connection_timeout_s, settings.connection_limit(),
+            settings.retry_after_s)
 
 
 def _idle_registry(server_state: ServerState) -> "OrderedDict[GuardedH11Protocol, None]":
@@ -104,7 +110,7 @@ class GuardedH11Protocol(H11Protocol):
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.header_timeout_s, self.max_connections, self.retry_after_s = _limits()
+        self.header_timeout_s, self.silent_timeout_s, self.max_connections, self.retry_after_s = _limits()
         self._idle = _idle_registry(server_state)
         self._header_timer: asyncio.TimerHandle | None = None
         self._pending_bytes = 0  # bytes of a request head received since the connection went idle
@@ -117,11 +123,11 @@ class GuardedH11Protocol(H11Protocol):
         self._pending_bytes = 0
         self._idle[self] = None
         self._idle.move_to_end(self)
+        self._arm(self.silent_timeout_s * (1 - SILENT_JITTER * random.random()))
+
+    def _arm(self, delay: float) -> None:
         self._cancel_header_timer()
-        # Each deadline somewhere in the last quarter before the bound: connections opened together (a
-        # crowd) are not all closed in the same instant, to come back in one burst of accepts.
-        deadline = self.header_timeout_s * (1 - HEADER_JITTER * random.random())
-        self._header_timer = self.loop.call_later(deadline, self._on_header_timeout)
+        self._header_timer = self.loop.call_later(delay, self._on_header_timeout)
 
     def _went_busy(self) -> None:
         self._idle.pop(self, None)
@@ -154,11 +160,15 @@ class GuardedH11Protocol(H11Protocol):
                 self._close(_refused_response(self.max_connections, self.retry_after_s), "refused")
 
     def data_received(self, data: bytes) -> None:
+        first = not self._pending_bytes and not self._in_request()
         self._pending_bytes += len(data)
         before = self.cycle
         super().data_received(data)
         if self.cycle is not before and self._in_request():
             self._went_busy()  # a complete head: the request is the application's to time now
+        elif first and data and not self._in_request() and not self.transport.is_closing():
+            # A request has begun: its head is due within the header deadline, whatever the pace.
+            self._arm(self.header_timeout_s * (1 - HEADER_JITTER * random.random()))
 
     def on_response_complete(self) -> None:
         before = self.cycle
@@ -182,5 +192,7 @@ class GuardedH11Protocol(H11Protocol):
         self._header_timer = None
         if self.transport.is_closing() or self._in_request():
             return
-        self._close(_header_timeout_response(self.header_timeout_s) if self._pending_bytes else None,
-                    "header_timeout")
+        if self._pending_bytes:
+            self._close(_header_timeout_response(self.header_timeout_s), "header_timeout")
+        else:
+            self._close(None, "idle_timeout")

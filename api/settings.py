@@ -87,8 +87,12 @@ class ApiSettings(CoreSettings):
     retry_after_s: int = Field(default=5, ge=1, description="Valeur de l'en-tête Retry-After des réponses 429/503 (secondes)")
     header_timeout_s: float = Field(
         default=10.0, gt=0,
-        description="Délai pour recevoir une ligne de requête et des en-têtes complets, depuis l'ouverture de la "
-                    "connexion ou la fin de la réponse précédente (secondes) ; au-delà : 408 et fermeture",
+        description="Délai pour recevoir une ligne de requête et des en-têtes complets, depuis leur premier octet "
+                    "(secondes) ; au-delà : 408 et fermeture",
+    )
+    idle_connection_timeout_s: float = Field(
+        default=60.0, gt=0,
+        description="Délai après lequel une connexion qui n'a envoyé aucun octet de requête est fermée (secondes)",
     )
     body_idle_timeout_s: float = Field(
         default=15.0, gt=0, description="Délai maximal sans aucun octet du corps d'un envoi (secondes) ; au-delà : 408",

@@ -9,12 +9,15 @@
    ≤ 2 × median idle.
 2. **Fork server kill.** ``kill -9`` of the engine's fork server, then uploads every 50 ms until one
    is answered 200 with the right verdict: the time from the kill. Target ≤ 5 s.
+3. **Shutdown.** SIGTERM while ``--slow`` uploads trickle: the time until the process exits (bounded
+   by ``PREUVES_SHUTDOWN_TIMEOUT_S``, 15 s, then the engine's own stop).
 
     python -m bench.http_robustness [--rounds 5] [--per-round 5] [--idle 10000] [--slow 32] [--kind png|log]
                                     [--markdown out.md]
 
-Under attack the timed uploads are spread ``--spacing`` s apart (3 s: a round lasts longer than the
-10 s header deadline, so the service is also closing idle sockets that the attacker reopens).
+Under attack the timed uploads are spread ``--spacing`` s apart (10 s: an attacked round lasts longer
+than the first silent connections' deadline, 30–60 s, so the service is also closing idle sockets that
+the attacker reopens, and the slow uploads reach their 30 s rate window: 408, reopened).
 
 Exit status 1 when a target is missed.
 """
@@ -193,7 +196,7 @@ def crowd(server: Server, data: bytes, rounds: int, per_round: int, idle: int, s
         try:
             _wait_accepted(server.pid, idle)
             for i in range(per_round):
-                if i:  # spread over more than the header deadline: the service closes idle sockets, they come back
+                if i:  # spread over the silent deadline: the service closes idle sockets, they come back
                     time.sleep(spacing)
                 attacked.append(_upload(server.base, data))
             open_fds = len(os.listdir(f"/proc/{server.pid}/fd"))
@@ -250,6 +253,27 @@ def recovery(server: Server, data: bytes, times: int) -> list[float]:
     return out
 
 
+def shutdown(folder: Path, slow: int) -> float:
+    """Seconds from SIGTERM to exit with ``slow`` uploads trickling (defaults: 15 s graceful timeout)."""
+    keys = ",".join([VICTIM_KEY, *_slow_keys(slow)])
+    server = Server(folder / "uploads-stop", PREUVES_API_KEYS=keys, PREUVES_WORKERS="2")
+    with server:
+        attack_ = Attack(server.port, 0, slow)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and len(list((folder / "uploads-stop").rglob("up-*"))) < slow:
+                time.sleep(0.2)
+            assert server.proc is not None
+            started = time.perf_counter()
+            server.proc.send_signal(signal.SIGTERM)
+            server.proc.wait(120)
+            elapsed = time.perf_counter() - started
+        finally:
+            attack_.stop()
+    print(f"SIGTERM with {slow} slow uploads: exited after {elapsed:.1f} s", flush=True)
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
@@ -257,7 +281,7 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=10_000)
     parser.add_argument("--slow", type=int, default=32)
     parser.add_argument("--kills", type=int, default=3)
-    parser.add_argument("--spacing", type=float, default=3.0, help="seconds between the uploads timed under attack")
+    parser.add_argument("--spacing", type=float, default=10.0, help="seconds between the uploads timed under attack")
     parser.add_argument("--kind", choices=sorted(ORDINARY), default="png",
                         help="the ordinary upload: a 1280×720 PNG screenshot (default) or a 1 kB log")
     parser.add_argument("--markdown", type=Path)
@@ -281,6 +305,7 @@ def main() -> None:
             crowd_row = crowd(server, data, args.rounds, args.per_round, args.idle, args.slow,
                               args.spacing)
             kills = recovery(server, data, args.kills)
+        stop_s = shutdown(Path(folder), args.slow)
     ok = crowd_row["ratio"] <= RATIO_TARGET and max(kills) <= RECOVERY_TARGET_S
     lines = [
         "| mesure | valeur | cible |",
@@ -291,6 +316,7 @@ def main() -> None:
         f"| rapport attaque / repos | {crowd_row['ratio']:.2f} | ≤ {RATIO_TARGET:g} |",
         f"| validations de nouveau servies après `kill -9` du fork server | "
         f"{statistics.median(kills):.2f} s (médiane de {len(kills)}), max {max(kills):.2f} s | ≤ {RECOVERY_TARGET_S:g} s |",
+        f"| arrêt (SIGTERM) avec {args.slow} envois lents en cours | {stop_s:.1f} s | ≤ 15 s (+ arrêt du moteur) |",
     ]
     print("\n".join(lines))
     if args.markdown:

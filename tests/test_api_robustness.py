@@ -173,7 +173,7 @@ def _wait_for(predicate, timeout: float) -> bool:
 
 
 # -- slow clients, header deadline, framing, methods: one server with short limits --------------------
-HEADER_TIMEOUT_S, IDLE_S, WINDOW_S, MAX_IN_FLIGHT = 3, 4, 8, 8
+HEADER_TIMEOUT_S, SILENT_S, IDLE_S, WINDOW_S, MAX_IN_FLIGHT = 3, 4, 4, 8, 8
 PER_CALLER = MAX_IN_FLIGHT // 4  # the default share
 
 
@@ -196,6 +196,7 @@ def paced(tmp_path_factory) -> Iterator[Served]:
     proc, url = start_server(
         tmp_dir, log, PREUVES_API_KEYS=",".join(KEYS), PREUVES_RATE_LIMIT_PER_MIN="0",
         PREUVES_MAX_IN_FLIGHT=str(MAX_IN_FLIGHT), PREUVES_HEADER_TIMEOUT_S=str(HEADER_TIMEOUT_S),
+        PREUVES_IDLE_CONNECTION_TIMEOUT_S=str(SILENT_S),
         PREUVES_BODY_IDLE_TIMEOUT_S=str(IDLE_S), PREUVES_UPLOAD_RATE_WINDOW_S=str(WINDOW_S),
     )
     yield Served(url, proc, tmp_dir, log)
@@ -268,13 +269,26 @@ def test_a_request_head_that_never_ends_is_408(paced):
     assert response.headers["connection"] == "close" and body["request_id"] == response.headers["x-request-id"]
 
 
-def test_a_silent_connection_is_closed_after_the_header_deadline(paced):
+def test_a_silent_connection_is_closed_after_the_idle_deadline(paced):
     sock = socket.create_connection(("127.0.0.1", paced.port))
     try:
-        assert read_until_closed(sock, timeout=HEADER_TIMEOUT_S + 10) == b""  # closed, nothing said
+        assert read_until_closed(sock, timeout=SILENT_S + 10) == b""  # closed, nothing said
     finally:
         sock.close()
-    assert metric(paced.url, 'preuves_connections_closed_total{reason="header_timeout"}') >= 1
+    assert metric(paced.url, 'preuves_connections_closed_total{reason="idle_timeout"}') >= 1
+
+
+def test_the_header_deadline_counts_from_the_first_byte(paced):
+    sock = socket.create_connection(("127.0.0.1", paced.port))
+    try:
+        time.sleep(SILENT_S * 0.4)  # silent for a while (under the silent deadline)…
+        sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+        time.sleep(HEADER_TIMEOUT_S * 0.5)  # … then a head in two parts, well within the header deadline
+        sock.sendall(b"Host: x\r\nConnection: close\r\n\r\n")
+        response = parse_response(read_until_closed(sock, timeout=10))
+    finally:
+        sock.close()
+    assert response.status == 200 and json.loads(response.body) == {"status": "ok"}
 
 
 @pytest.mark.parametrize("framing", [
@@ -356,7 +370,7 @@ def crowded(tmp_path_factory) -> Iterator[str]:
     tmp_dir = tmp_path_factory.mktemp("idle-uploads")
     log = tmp_path_factory.mktemp("idle-logs") / "server.log"
     proc, url = start_server(tmp_dir, log, nofile=SERVER_NOFILE, PREUVES_RATE_LIMIT_PER_MIN="0",
-                             PREUVES_HEADER_TIMEOUT_S="120")
+                             PREUVES_IDLE_CONNECTION_TIMEOUT_S="300")  # only the cap closes them here
     yield url
     stop_server(proc)
 
