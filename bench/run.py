@@ -2,7 +2,8 @@
 
 Sections (issue 7): 1. library per type vs the sha256 floor; 2. HTTP upload vs a receive-only route;
 3. against native tools (mediainfo + file, MediaConch, qpdf --check); 4. throughput and peak RSS under
-concurrency; 5. scaling with file size and page count; 6. a bounded loopback soak.
+concurrency; 5. scaling with file size and page count; 6. a bounded loopback soak; 7. reliability
+(issue 12: hostile texts, links and media, a 20,000-page PDF under load, cold start-up, hostile HTTP clients).
 Everything runs on loopback; every loop is bounded in count and time.
 
     python -m bench.run [--quick] [--only 1,2,...] [--soak N]
@@ -310,10 +311,46 @@ def section_soak(rep: Report, total: int) -> None:
     rep.target("Endurance : fichiers temporaires revenus au départ", f"{base_tmp} → {end_tmp}", end_tmp <= base_tmp)
 
 
+# Issue 12 (reliability): each measurement is its own module, runnable alone (``python -m bench.X``);
+# here each runs in a fresh process (its own engine and workers) and its Markdown table lands in the
+# report, its exit status in the targets (0 = target met).
+RELIABILITY = (
+    ("Textes hostiles de 1 Mo contre un log ordinaire (validation complète)", "bench.scans", ["--runs", "5"],
+     "chaque texte hostile de 1 Mo ≤ 3× un log ordinaire de 1 Mo"),
+    ("Fichiers de liens hostiles de 1 Mo", "bench.links", ["--rounds", "3"], None),
+    ("Vidéos et images hostiles contre des fichiers ordinaires", "bench.media", ["--runs", "5"],
+     "chaque fichier média hostile refusé avec son code en ≤ 3× un fichier ordinaire"),
+    ("PDF valide de 20 000 pages : contre `pdfinfo`, seul et sous charge", "bench.pdf", ["--runs", "10"],
+     "PDF de 20 000 pages : même verdict seul et sous charge, ≤ 10× `pdfinfo`"),
+    ("Service HTTP sous clients hostiles (32 lents + 10 000 connexions inactives), `kill -9` du serveur de fork",
+     "bench.http_robustness", [], "envoi ordinaire ≤ 2× au repos sous attaque ; reprise ≤ 5 s après `kill -9`"),
+)
+
+
+def section_reliability(rep: Report, quick: bool) -> None:
+    from bench.startup import section_startup
+
+    section_startup(rep, 6 if quick else 15)
+    for title, module, args, target in RELIABILITY:
+        if quick and module == "bench.http_robustness":
+            args = ["--rounds", "2", "--per-round", "3", "--idle", "2000", "--kills", "1"]
+        rep.h(title)
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=1800)
+        kept = [line for line in done.stdout.splitlines() if line.startswith("|") or line.startswith("pire ")]
+        rep.p("\n".join(kept) + f"\n\n`python -m {module} {' '.join(args)}`".rstrip() +
+              f" — {time.perf_counter() - started:.0f} s, code de sortie {done.returncode}")
+        if done.returncode not in (0, 1):
+            rep.p("```\n" + done.stderr[-2000:] + "\n```")
+        if target:
+            rep.target(target, "voir la section", done.returncode == 0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer runs and requests")
-    parser.add_argument("--only", default="1,2,3,4,5,6", help="sections to run, e.g. 1,5")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="sections to run, e.g. 1,5")
     parser.add_argument("--soak", type=int, default=10_000, help="requests in the soak (section 6)")
     args = parser.parse_args()
     runs = 3 if args.quick else 7
@@ -327,6 +364,7 @@ def main() -> None:
         4: lambda: section_load(rep, args.quick),
         5: lambda: section_scaling(rep, runs, args.quick),
         6: lambda: section_soak(rep, 500 if args.quick else args.soak),
+        7: lambda: section_reliability(rep, args.quick),
     }
     for number, step in steps.items():
         if number in only:
