@@ -106,10 +106,10 @@ _PDFAID_CONF_RE = re.compile(rb"pdfaid:conformance(?:\s*=\s*[\"']|[^<>]{0,200}>)
 # is then checked to be a delimiter (a name like "/JS.x" is another name). bench/pdf.py times it on
 # adversarial bytes against an ordinary PDF of the same size.
 STRUCTURE_NAMES = frozenset({"/ObjStm", "/XRef", "/XRefStm"})
-# Names only tallied (by a second, Python pattern: cheap per match, for names that ordinary files
-# write thousands of times): the counted names, whether the file has object streams, how many page
-# tree (or form, name tree) nodes it writes.
-TALLIED_NAMES = frozenset(ACTIVE_COUNTED) | STRUCTURE_NAMES | {"/Kids"}
+# Names only tallied, by a second pattern: whether the file has object streams, how many page-tree
+# (or form, name-tree) nodes it writes. The counted names (links: thousands in a report) are counted
+# as written, by a third, literal one.
+TALLIED_NAMES = STRUCTURE_NAMES | {"/Kids"}
 _DELIM_BYTES = frozenset(b"\x00\t\n\x0c\r /<>[]()%{}")
 
 
@@ -1273,9 +1273,11 @@ def _scan(data: bytes, hits_left: list[int]) -> tuple[list[tuple[int, str]], boo
 
 
 # The tallied names, with Python's engine: C-speed per match (links are written thousands of times),
-# linear (a one-byte guard after "/", then fixed words behind a one-byte look-ahead).
+# linear (a one-byte guard after "/", then fixed words behind a one-byte look-ahead). Counts stop at
+# _TALLY_CAP matches (a lower bound past it: enough to say a file has object streams or more than
+# one page-tree node, and for the facts).
 _TALLY_RE: Any = None
-_TALLY_CAP = 1_000_000  # matches per tally: a count past it is a lower bound
+_TALLY_CAP = 100_000
 
 
 def _tally(data: bytes) -> dict[str, int]:
@@ -1285,16 +1287,26 @@ def _tally(data: bytes) -> dict[str, int]:
         guard = "".join(sorted({re.escape(w[1]) for w in words})) + "#"
         _TALLY_RE = re.compile((f"/(?=[{guard}])" + _name_trie_pattern(words)[1:-2]).encode("latin-1")
                                + rb"(?=[\x00\t\n\x0c\r /<>\[\]()%{}]|\Z)")
-    counts: dict[str, int] = {}
+    raw_counts: dict[bytes, int] = {}
     for i, m in enumerate(_TALLY_RE.finditer(data)):
         if i >= _TALLY_CAP:
             break
-        raw = m.group()
+        raw = m[0]
+        raw_counts[raw] = raw_counts.get(raw, 0) + 1
+    counts: dict[str, int] = {}
+    for raw, n in raw_counts.items():
         if b"#" in raw:
             raw = _HEX_ESCAPE_RE.sub(lambda h: bytes([int(h.group(1), 16)]), raw)
         name = raw.decode("latin-1")
-        counts[name] = counts.get(name, 0) + 1
+        counts[name] = counts.get(name, 0) + n
+    for name, pattern in _COUNTED_RES.items():  # a literal prefix: C-speed search, list built in C
+        if found := len(pattern.findall(data)):
+            counts[name] = counts.get(name, 0) + found
     return counts
+
+
+_COUNTED_RES = {name: re.compile(re.escape(name.encode()) + rb"(?=[\x00\t\n\x0c\r /<>\[\]()%{}]|\Z)")
+                for name in ACTIVE_COUNTED}
 
 
 _KIDS_WRITTEN_RE = re.compile(rb"\[\s*(?:\d+\s+\d+\s+R\s*)*\]")
