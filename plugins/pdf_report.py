@@ -147,6 +147,8 @@ _REPAIR_PATTERNS: tuple[tuple[str, str], ...] = (
     ("/root", "root"),
 )
 _OBJECT_WARNING_RE = re.compile(r"\(object (\d+) (\d+)")
+_LOSSY_WARNINGS = ("null", "ignoring", "limit", "unable", "error", "invalid", "unknown token", "inserting key",
+                   "treating as", "unexpected", "expected")
 # What the message names for each repair: the PDF syntax element at fault (the same in both languages).
 REPAIR_MARKERS = {"header": "%PDF-", "trailing_data": "%%EOF", "eof": "%%EOF", "xref": "xref", "root": "/Root",
                   "page_tree": "/Kids"}
@@ -529,7 +531,10 @@ class PdfInspector:
             if "limits error" in lowered or "limit exceeded" in lowered:  # "limits error(parser-max-nesting)",
                 limited = True                                               # "PL_Flate memory limit exceeded"
             if m := _OBJECT_WARNING_RE.search(text):
-                self.unreadable.add((int(m.group(1)), int(m.group(2))))
+                # qpdf says which object; only some warnings mean that what it read is not what is written
+                # ("name with stray #", "duplicated key" are notes on an object read whole)
+                if any(word in lowered for word in _LOSSY_WARNINGS):
+                    self.unreadable.add((int(m.group(1)), int(m.group(2))))
                 continue
             for needle, reason in _REPAIR_PATTERNS:
                 if needle in lowered:
