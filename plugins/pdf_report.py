@@ -10,23 +10,27 @@ the objects asked for. pypdf only extracts the text of the first pages, from a s
 those pages and what they use, copied out by :func:`_text_subset` — it never parses the upload itself.
 
 Every bound counts work, never time, so that a file gets the same verdict on an idle or a loaded
-machine: objects, pages, tree nodes, bytes decoded, characters. Active content is looked for three
-ways, none of them cut short by the others' bounds:
+machine: objects, pages, tree nodes, bytes decoded, hits, operations. Active content is looked for
+three ways, none of them cut short by another's bound:
 
-- every byte of the file, and of the object streams decoded (``max_scan_bytes``), goes through one
-  linear scan for active names, escaped (``/J#53``) or not; an object the scan points at is parsed and
-  its names counted (:meth:`PdfInspector._scan_bytes`);
-- what a viewer runs or opens is reached from the catalogue with its own bounded walk (``max_trigger_nodes``),
-  whatever the number of objects: OpenAction, the catalogue's and every page's /AA, the /JavaScript and
-  /EmbeddedFiles name trees, every annotation's /A and /AA, AcroForm fields and widgets, outlines
-  (:meth:`PdfInspector._walk_triggers`);
-- when the scan cannot vouch for a hit (a name in a string or in bytes outside any object), every object
-  is parsed in turn, up to ``max_objects`` (:meth:`PdfInspector._walk_objects`).
+- every byte of the file, and of its object streams decoded (``max_scan_bytes``), goes through one
+  linear scan (RE2) for active names, escaped (``/J#53``) or not, whatever the object count; the
+  object each hit falls in is parsed and its names counted (:meth:`PdfInspector._confirm_hits`);
+- what a viewer runs or opens is reached from the catalogue with its own bounded walk
+  (``max_trigger_nodes``): the OpenAction chain always; and when the scan could not see every byte
+  (object streams past ``max_scan_bytes``, more than ``max_scan_hits`` hits) also the catalogue's and
+  every page's /AA, the /JavaScript and /EmbeddedFiles name trees, every annotation's /A and /AA,
+  AcroForm fields and widgets, outlines (:meth:`PdfInspector._walk_triggers`);
+- when the scan cannot place a hit (a name in a string, in bytes outside any object) or did not see
+  every byte, every object is parsed in turn, up to ``max_objects`` (:meth:`PdfInspector._walk_objects`).
 
-A bound that stops what a viewer would run (page tree, trigger walk, a qpdf limit while reading them)
-is an error (``pdf_report.too_complex``): the file cannot be vouched for. A bound on the rest is said
-in the report (``pdf_report.scan_partial``). Wall time is only the backstop of a real hang
-(``backstop_s``, far above any file's work bound; the engine's worker timeout stays the last resort).
+The page tree is walked iteratively, each node expanded once, bounded in entries and depth; a tree of
+one node (the file writes /Kids once) is counted from its /Kids as written, without reading 20,000
+page objects. A bound that stops what a viewer would run (page tree, trigger walk, a qpdf limit on
+what they hold) is an error (``pdf_report.too_complex``): the file cannot be vouched for. A bound on
+the rest is said in the report (``pdf_report.scan_partial``). Wall time is only the backstop of a
+real hang (``backstop_s``, far above any file's work; the engine's worker timeout stays the last
+resort).
 """
 
 from __future__ import annotations
