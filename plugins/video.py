@@ -47,7 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "max_boxes": 10_000,
     "max_pixels": 50_000_000,
     "decode_positions": [0.0, 0.5, 0.9],
-    "decode_frames_per_position": 2,
+    "decode_frames_per_position": 1,
     "decode_max_packets_per_position": 16,
 }
 

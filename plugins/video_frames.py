@@ -35,10 +35,11 @@ class Position:
     clean: int = 0  # frames not flagged corrupt by the decoder
     packets: int = 0
     error: str | None = None
+    reused: bool = False  # the seek landed on a keyframe another position already decoded cleanly
 
     @property
     def ok(self) -> bool:
-        return self.clean > 0
+        return self.clean > 0 or self.reused
 
 
 @dataclass
@@ -62,6 +63,7 @@ class FrameSample:
     positions: list[Position] = field(default_factory=list)
     frames: list[SampledFrame] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)  # the decoder's error messages (first few, sanitised)
+    clean_keys: set[int] = field(default_factory=set)  # pts of the keyframes decoded cleanly
 
     @property
     def decoded(self) -> int:
@@ -192,6 +194,11 @@ def _decode_at(av, container, stream, position, wanted, max_packets, keep, out, 
                 position.error = position.error or _error_text(exc)
                 return
             position.packets += 1
+            if position.packets == 1 and packet.is_keyframe and packet.pts is not None and packet.pts in out.clean_keys:
+                # Seeking landed on a keyframe already decoded cleanly (a video with few keyframes):
+                # that picture is proven; decoding it again would only cost time.
+                position.reused = True
+                return
             try:
                 frames = packet.decode()  # an empty packet at the end flushes the decoder's delay
             except (av.error.FFmpegError, MemoryError) as exc:
@@ -203,6 +210,8 @@ def _decode_at(av, container, stream, position, wanted, max_packets, keep, out, 
                     position.error = position.error or "image signalée corrompue par le décodeur"
                     continue
                 position.clean += 1
+                if packet.is_keyframe and packet.pts is not None:
+                    out.clean_keys.add(packet.pts)
                 pts = frame.pts if frame.pts is not None else -1 - len(seen)
                 if pts in seen:
                     continue  # a short video: several positions seek back to the same keyframe

@@ -178,7 +178,7 @@ def test_a_wiped_middle_is_found_at_its_position(engine, tmp_path):
     assert errors(report, "video") == {"video.frames_undecodable"}
     details = only(report, "video.frames_undecodable").details
     assert (details["failed"], details["sampled"], details["at_s"]) == (1, 3, "15")
-    assert report.facts["video"]["frames_decoded"] == 4  # start and 90 %: two frames each
+    assert report.facts["video"]["frames_decoded"] == 2  # start and 90 %: one frame each (decode_frames_per_position)
     assert "la première à 15 s" in only(report, "video.frames_undecodable").message
 
 
