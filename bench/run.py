@@ -20,6 +20,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -315,15 +316,17 @@ def section_soak(rep: Report, total: int) -> None:
 # here each runs in a fresh process (its own engine and workers) and its Markdown table lands in the
 # report, its exit status in the targets (0 = target met).
 RELIABILITY = (
+    # (title, module, arguments, option that writes its Markdown table (None: its stdout), target)
     ("Textes hostiles de 1 Mo contre un log ordinaire (validation complète)", "bench.scans", ["--runs", "5"],
-     "chaque texte hostile de 1 Mo ≤ 3× un log ordinaire de 1 Mo"),
-    ("Fichiers de liens hostiles de 1 Mo", "bench.links", ["--rounds", "3"], None),
-    ("Vidéos et images hostiles contre des fichiers ordinaires", "bench.media", ["--runs", "5"],
+     "--markdown", "chaque texte hostile de 1 Mo ≤ 3× un log ordinaire de 1 Mo"),
+    ("Fichiers de liens hostiles de 1 Mo", "bench.links", ["--rounds", "3"], None, None),
+    ("Vidéos et images hostiles contre des fichiers ordinaires", "bench.media", ["--runs", "5"], "--markdown",
      "chaque fichier média hostile refusé avec son code en ≤ 3× un fichier ordinaire"),
-    ("PDF valide de 20 000 pages : contre `pdfinfo`, seul et sous charge", "bench.pdf", ["--runs", "10"],
-     "PDF de 20 000 pages : même verdict seul et sous charge, ≤ 10× `pdfinfo`"),
+    ("PDF valide de 20 000 pages : contre `pdfinfo`, seul et sous charge", "bench.pdf", ["--runs", "10"], "--out",
+     "PDF de 20 000 pages : même verdict seul et sous charge, ≤ 10× `pdfinfo` (toutes les variantes)"),
     ("Service HTTP sous clients hostiles (32 lents + 10 000 connexions inactives), `kill -9` du serveur de fork",
-     "bench.http_robustness", [], "envoi ordinaire ≤ 2× au repos sous attaque ; reprise ≤ 5 s après `kill -9`"),
+     "bench.http_robustness", [], "--markdown",
+     "envoi ordinaire ≤ 2× au repos sous attaque ; reprise ≤ 5 s après `kill -9`"),
 )
 
 
@@ -331,15 +334,19 @@ def section_reliability(rep: Report, quick: bool) -> None:
     from bench.startup import section_startup
 
     section_startup(rep, 6 if quick else 15)
-    for title, module, args, target in RELIABILITY:
+    for title, module, args, table_option, target in RELIABILITY:
         if quick and module == "bench.http_robustness":
             args = ["--rounds", "2", "--per-round", "3", "--idle", "2000", "--kills", "1"]
         rep.h(title)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True,
-                              timeout=1800)
-        kept = [line for line in done.stdout.splitlines() if line.startswith("|") or line.startswith("pire ")]
-        rep.p("\n".join(kept) + f"\n\n`python -m {module} {' '.join(args)}`".rstrip() +
+        with tempfile.TemporaryDirectory(prefix="bench-section7-") as folder:
+            table_file = Path(folder) / "table.md"
+            extra = [table_option, str(table_file)] if table_option else []
+            done = subprocess.run([sys.executable, "-m", module, *args, *extra], cwd=ROOT, capture_output=True,
+                                  text=True, timeout=1800)
+            table = table_file.read_text(encoding="utf-8") if table_option and table_file.exists() else \
+                "\n".join(line for line in done.stdout.splitlines() if line.startswith("|") or line.startswith("pire "))
+        rep.p(table.rstrip() + f"\n\n`python -m {module} {' '.join(args)}`".rstrip() +
               f" — {time.perf_counter() - started:.0f} s, code de sortie {done.returncode}")
         if done.returncode not in (0, 1):
             rep.p("```\n" + done.stderr[-2000:] + "\n```")
