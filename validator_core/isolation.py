@@ -94,7 +94,7 @@ _BORN = 0.0  # when this worker finished starting (time.time()): the canary's pr
 PRELOAD = (
     "ctypes", "validator_core.engine", "validator_core.isolation", "validator_core.detect", "plugins",
     "plugins.video", "plugins.screenshot", "plugins.pdf_report", "plugins.report_link", "plugins.logs",
-    "plugins.rem_catalogue", "pymediainfo", "pypdf", "pikepdf", "PIL.Image", "PIL.PngImagePlugin",
+    "plugins.rem_catalogue", "pymediainfo", "av", "pypdf", "pikepdf", "PIL.Image", "PIL.PngImagePlugin",
     "PIL.JpegImagePlugin", "lxml.etree", "magic", "charset_normalizer", "stdnum.fr.nir",
 )
 START_METHODS = ("forkserver", "fork")
