@@ -279,16 +279,21 @@ def _plain_text(mm: mmap.mmap, name: bytes, start: int, stop: int) -> bool:
     return False
 
 
-def walk_png(mm: mmap.mmap, limits: Limits = Limits()) -> Walk:
-    """Chunks by length and CRC up to ``IEND``; payloads scanned; the IDAT chunks listed."""
+def _walked(walker, mm: mmap.mmap, limits: Limits) -> Walk:
+    """Run one format's walk; a broken or too complex file ends it and is recorded, never raised."""
     w = Walk()
     try:
-        _walk_png(mm, limits, w)
+        walker(mm, limits, w)
     except Broken as broken:
         w.broken = broken.with_traceback(None)  # no frame (and no view of the mmap) kept alive
     except TooComplex as too:
         w.too_complex = too.with_traceback(None)
     return w
+
+
+def walk_png(mm: mmap.mmap, limits: Limits = Limits()) -> Walk:
+    """Chunks by length and CRC up to ``IEND``; payloads scanned; the IDAT chunks listed."""
+    return _walked(_walk_png, mm, limits)
 
 
 def _walk_png(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
@@ -368,14 +373,7 @@ SEGMENT_NAMES.update({0xFE: "COM", 0xDB: "DQT", 0xC4: "DHT", 0xDD: "DRI", 0xDA: 
 
 def walk_jpeg(mm: mmap.mmap, limits: Limits = Limits()) -> Walk:
     """Segments by length up to ``EOI``, entropy-coded data by search; payloads scanned; scans bounded."""
-    w = Walk()
-    try:
-        _walk_jpeg(mm, limits, w)
-    except Broken as broken:
-        w.broken = broken.with_traceback(None)  # no frame (and no view of the mmap) kept alive
-    except TooComplex as too:
-        w.too_complex = too.with_traceback(None)
-    return w
+    return _walked(_walk_jpeg, mm, limits)
 
 
 def _walk_jpeg(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
