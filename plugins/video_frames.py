@@ -210,8 +210,8 @@ def _decode_at(av, container, stream, position, wanted, max_packets, keep, out, 
                     position.error = position.error or "image signalée corrompue par le décodeur"
                     continue
                 position.clean += 1
-                if packet.is_keyframe and packet.pts is not None:
-                    out.clean_keys.add(packet.pts)
+                if frame.key_frame and frame.pts is not None:  # a keyframe keeps its packet's pts
+                    out.clean_keys.add(frame.pts)
                 pts = frame.pts if frame.pts is not None else -1 - len(seen)
                 if pts in seen:
                     continue  # a short video: several positions seek back to the same keyframe
