@@ -22,6 +22,7 @@ from stdnum.fr import nir as stdnum_nir
 # Finding, parsing (WHATWG, as browsers do) and masking URLs live in validator_core.urls; these
 # names stay importable from here.
 from validator_core.urls import (  # noqa: E402,F401 - re-exports
+    MASK,
     SECRET_QUERY_PARAMS,
     URL_RE,
     WEB_URL_RE,
@@ -194,7 +195,7 @@ def scan_identities(text: str | bytes, max_matches: int = 10_000) -> IdentitySca
 # --- Credentials in URLs ---------------------------------------------------------------------
 # SECRET_QUERY_PARAMS, url_credentials() and mask_url() are in validator_core.urls (re-exported
 # above): they judge a URL on the host a browser opens and mask by parameter name and value shape.
-MASK = "•••"
+# MASK, the one mask string of every report, comes from there too.
 
 
 # --- Secrets in text -------------------------------------------------------------------------
