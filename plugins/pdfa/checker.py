@@ -166,12 +166,14 @@ class Checker:
         except Exception:  # noqa: BLE001
             xref = {}
         document.indirect_objects = len(xref)
-        try:
-            self.bytes_pass(xref, document)
-            self.syntax_pass(xref)
-            self.structure(document)
-        except _Spent:
-            pass
+        for phase in (lambda: self.bytes_pass(xref, document), lambda: self.syntax_pass(xref),
+                      lambda: self.structure(document)):
+            try:
+                phase()
+            except _Spent:
+                break
+            except (Exception, RecursionError):  # noqa: BLE001 - what qpdf cannot give us is not vouched for
+                self.limit = self.limit or "unreadable"
         self.emit("Document", document, "file")
         return self.result()
 
@@ -248,7 +250,7 @@ class Checker:
                 continue
             self.cos(root, og)
 
-    def cos(self, root: Any, og: Any) -> None:
+    def cos(self, root: Any, og: Any, charge: bool = True) -> None:
         """The syntax rules on one object and what it holds directly (references are objects of
         their own, checked where the object table lists them)."""
         pikepdf = self.pikepdf
@@ -306,7 +308,8 @@ class Checker:
                     if len(key) > 128:
                         emit("Name", len(key.encode("utf-8", "surrogateescape")) - 1, og)
                     stack.append(item)
-        self.charge(count)
+        if charge:
+            self.charge(count)
 
     def content_syntax(self, data: bytes, where: Any) -> None:
         """6.1.6 on a content stream as written: its hex strings (inline image data left out)."""
@@ -342,6 +345,8 @@ class Checker:
             if isinstance(value, Dictionary):
                 self.action(value, root_og)
         self.additional_actions(root.get("/AA"), root_og)
+        if isinstance(names, Dictionary):
+            self.name_tree_actions(names.get("/JavaScript"))
         self.pages(root)
         self.acroform(root.get("/AcroForm"), root_og)
         self.outlines(root.get("/Outlines"))
@@ -401,9 +406,10 @@ class Checker:
         amd = packet.property(S.NS_PDFAID, "amd")
         present = packet.valid and (part is not None or conformance is not None)
         prefixes_ok = all(node is None or node.prefix == "pdfaid" for node in (part, conformance, amd))
-        self.emit("PDFAIdentification", IdentificationView(
-            present, xmp.simple(part).strip() if xmp.simple(part) is not None else None,
-            xmp.simple(conformance), prefixes_ok), where)
+        part_value = (xmp.simple(part) or "").strip()
+        part_value = str(int(part_value)) if part_value.lstrip("+").isdigit() else part_value or None
+        self.emit("PDFAIdentification", IdentificationView(present, part_value, xmp.simple(conformance),
+                                                           prefixes_ok), where)
         return packet
 
     def info_dictionary(self, packet: xmp.Packet | None, document: DocumentView) -> None:
@@ -428,6 +434,8 @@ class Checker:
                 document.info_matches_xmp = False
                 return
             text = str(entry)
+            if text.endswith("\x00"):  # a C string's terminator, written by some producers
+                text = text[:-1]
             if key in ("/CreationDate", "/ModDate"):
                 moment = xmp.parse_pdf_date(bytes(entry).decode("latin-1"))
                 ok = moment is not None and moment == value
@@ -540,6 +548,23 @@ class Checker:
         for item in following if isinstance(following, pikepdf.Array) else [following]:
             self.action(item, og, depth + 1)
 
+    def name_tree_actions(self, tree: Any) -> None:
+        """The document-level scripts (/Names /JavaScript): actions like any other (6.6.1)."""
+        pikepdf = self.pikepdf
+        stack = [(tree, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if not isinstance(node, pikepdf.Dictionary) or depth > MAX_WALK_DEPTH:
+                continue
+            self.charge()
+            kids = node.get("/Kids")
+            if isinstance(kids, pikepdf.Array):
+                stack.extend((kid, depth + 1) for kid in kids)
+            leaves = node.get("/Names")
+            if isinstance(leaves, pikepdf.Array):
+                for i in range(1, len(leaves), 2):
+                    self.action(leaves[i], _og(node, (-1, -1)))
+
     def additional_actions(self, aa: Any, where: tuple[int, int]) -> None:
         if isinstance(aa, self.pikepdf.Dictionary):
             for _, action in aa.items():
@@ -600,8 +625,6 @@ class Checker:
         subtype = view.subtype
         if subtype in ("/Type1", "/MMType1", "/TrueType", "/Type3"):
             self.emit("SimpleFont", view, where)
-        if subtype in ("/Type1", "/MMType1"):
-            self.emit("Type1Font", view, where)
         if subtype == "/TrueType":
             self.emit("TrueTypeFont", view, where)
         if subtype == "/Type3":
@@ -611,14 +634,13 @@ class Checker:
             self.type0(font, view, use, where)
             return
         program = self.program(font.get("/FontDescriptor"), where)
+        if subtype in ("/Type1", "/MMType1"):
+            view.charset_complete = _charset_complete(font.get("/FontDescriptor"), program)
+            self.emit("Type1Font", view, where)
         if program is None:
             return
         if subtype == "/TrueType":
             self.emit("TrueTypeProgram", TrueTypeProgramView(view.symbolic, program.cmap_subtables), where)
-        if subtype in ("/Type1", "/MMType1"):
-            view.charset_complete = _charset_complete(font.get("/FontDescriptor"), program)
-            if view.subset and not view.charset_complete:
-                self.emit("Type1Font", view, where)
         self.simple_glyphs(font, view, program, use, where)
 
     def font_view(self, font: Any, modes: set[int]) -> fonts.FontView:
@@ -891,7 +913,7 @@ def _cid_to_gid(cid_font: Any, pikepdf: Any) -> Any:
     return None
 
 
-def _charset_complete(descriptor: Any, program: fonts.Program) -> bool:
+def _charset_complete(descriptor: Any, program: fonts.Program | None) -> bool:
     """A Type 1 subset's /CharSet lists every glyph its program defines (.notdef aside)."""
     try:
         charset = descriptor.get("/CharSet")
@@ -899,6 +921,8 @@ def _charset_complete(descriptor: Any, program: fonts.Program) -> bool:
         return False
     if charset is None:
         return False
+    if program is None:
+        return True
     listed = {name.lstrip("/") for name in str(charset).replace("/", " /").split()}
     return (program.glyphs - {".notdef"}) <= listed
 

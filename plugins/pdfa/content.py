@@ -108,11 +108,6 @@ class Walker:
         self.seen_objects.add(key)
         colour.resolve(self.pikepdf, space, resources, self.checker.emit_colour, where)
 
-    def set_space(self, name: Any, resources: Any) -> Any:
-        if isinstance(name, self.pikepdf.Name) and str(name) in colour.DEVICE_SPACES:
-            return (name, resources)
-        return (name, resources)
-
     # -- streams ---------------------------------------------------------------------------------
     def run(self, stream: Any, resources: Any, where: tuple[int, int], state: State | None = None,
             depth: int = 0, nesting: int = 0) -> None:
@@ -145,10 +140,13 @@ class Walker:
     def interpret(self, instructions: Any, resources: Any, where: tuple[int, int], state: State, depth: int,
                   nesting: int) -> None:
         pikepdf = self.pikepdf
-        Name, Array, String = pikepdf.Name, pikepdf.Array, pikepdf.String
+        Name = pikepdf.Name
         stack: list[State] = []
         deepest = nesting
-        cos = self.checker.cos
+        checker_cos = self.checker.cos
+
+        def cos(value: Any, at: Any) -> None:  # operands are charged as content bytes, not objects
+            checker_cos(value, at, charge=False)
         for instruction in instructions:
             op = str(instruction.operator)
             operands = instruction.operands
@@ -180,7 +178,7 @@ class Walker:
                 else:
                     state.stroke = source
             elif op in ("cs", "CS") and operands and isinstance(operands[0], Name):
-                source = self.space_source(operands[0], resources)
+                source = (operands[0], resources)
                 if op == "cs":
                     state.fill = source
                 else:
@@ -216,10 +214,6 @@ class Walker:
                 shading = self.resource(resources, "/Shading", operands[0])
                 self.shading(shading, resources, where)
         self.checker.emit("Nesting", deepest, where)
-        _ = (Array, String)
-
-    def space_source(self, name: Any, resources: Any) -> Any:
-        return (name, resources)
 
     # -- what the operators use ------------------------------------------------------------------------
     def text(self, operands: Any, state: State, where: tuple[int, int]) -> None:

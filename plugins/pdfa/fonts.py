@@ -71,9 +71,17 @@ class Program:
     cmap_subtables: int = 0
 
 
+def _quiet() -> None:
+    """fontTools logs what it finds odd in a font: a hostile file must not flood the worker's log."""
+    import logging
+
+    logging.getLogger("fontTools").setLevel(logging.CRITICAL)
+
+
 def read_truetype(data: bytes) -> Program:
     from fontTools.ttLib import TTFont
 
+    _quiet()
     font = TTFont(BytesIO(data), lazy=True, recalcBBoxes=False, recalcTimestamp=False)
     program = Program("truetype")
     units = font["head"].unitsPerEm or 1000
@@ -101,6 +109,7 @@ def read_cff(data: bytes) -> Program:
     from fontTools.cffLib import CFFFontSet
     from fontTools.misc.psCharStrings import T2WidthExtractor
 
+    _quiet()
     cff = CFFFontSet()
     cff.decompile(BytesIO(data), None)
     top = cff[cff.fontNames[0]]
@@ -129,6 +138,8 @@ def read_cff(data: bytes) -> Program:
             continue
         program.widths[cid if cid_keyed else name] = width
     encoding = getattr(top, "Encoding", None)
+    if encoding == "StandardEncoding":
+        encoding = encoding_table("/StandardEncoding")
     if isinstance(encoding, list):
         program.builtin = {code: name for code, name in enumerate(encoding) if name and name != ".notdef"}
     return program

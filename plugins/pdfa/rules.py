@@ -54,6 +54,13 @@ def _one(value: Any) -> bool:
         return False
 
 
+def _normal_blend(value: Any) -> bool:
+    """BM is Normal or Compatible (PDF 1.4 also allows an array of modes: the first one applies)."""
+    if not isinstance(value, str) and hasattr(value, "__len__") and len(value) > 0:
+        value = value[0]
+    return value in ("/Normal", "/Compatible")
+
+
 def _absent_or(d: Any, key: str, allowed: Callable[[Any], bool]) -> bool:
     return key not in d or allowed(d.get(key))
 
@@ -246,7 +253,7 @@ RULES: tuple[Rule, ...] = (
          "la transparence est interdite (masque /SMask d'une image)", "transparency is not allowed (image /SMask)"),
     Rule("6.4-3", "6.4", "Group", lambda g, c: g.get("/S") != "/Transparency",
          "la transparence est interdite (groupe de transparence)", "transparency is not allowed (transparency group)"),
-    Rule("6.4-4", "6.4", "ExtGState", lambda g, c: _absent_or(g, "/BM", lambda v: v in ("/Normal", "/Compatible")),
+    Rule("6.4-4", "6.4", "ExtGState", lambda g, c: _absent_or(g, "/BM", _normal_blend),
          "la transparence est interdite (mode de fusion autre que Normal)",
          "transparency is not allowed (blend mode other than Normal)"),
     Rule("6.4-5", "6.4", "ExtGState", lambda g, c: _absent_or(g, "/CA", _one),

@@ -515,25 +515,27 @@ def info_counterparts(packet: Packet) -> dict[str, Any]:
     return values
 
 
-_PDF_DATE_RE = re.compile(r"(D:)?(\d\d){2,7}(([+-]\d\d')(\d\d')?|Z)?")
-_PDF_DATE_PARTS_RE = re.compile(
-    r"(?:D:)?(\d{4})(\d\d)?(\d\d)?(\d\d)?(\d\d)?(\d\d)?(?:([+-])(\d\d)'(?:(\d\d)')?|(Z))?")
+# PDF dates as writers write them (PDF 1.4, 3.8.3, and the usual variants: apostrophes missing,
+# "Z00'00'" for UTC, a trailing NUL), read the way the reference validator reads them.
+_PDF_DATE_RE = re.compile(
+    r"\s*(?:D:)?(\d{4})(\d\d)?(\d\d)?(\d\d)?(\d\d)?(\d\d)?(?:([+\-Z])(?:(\d\d)'?(?:(\d\d)'?)?)?)?\s*\x00?")
 
 
 def parse_pdf_date(value: str) -> datetime | None:
     """A PDF date (``D:YYYYMMDDHHmmSSOHH'mm'``) as an aware datetime, or None when not one."""
-    if _PDF_DATE_RE.fullmatch(value) is None:
-        return None
-    match = _PDF_DATE_PARTS_RE.fullmatch(value)
+    match = _PDF_DATE_RE.fullmatch(value)
     if match is None:
         return None
-    year, month, day, hour, minute, second, sign, tz_hour, tz_minute, _zulu = match.groups()
+    year, month, day, hour, minute, second, sign, tz_hour, tz_minute = match.groups()
     try:
         moment = datetime(int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
                           int(second or 0))
     except ValueError:
         return None
     offset = timedelta(0)
-    if sign:
+    if sign in ("+", "-") and tz_hour:
         offset = (-1 if sign == "-" else 1) * timedelta(hours=int(tz_hour), minutes=int(tz_minute or 0))
-    return moment.replace(tzinfo=timezone(offset))
+    try:
+        return moment.replace(tzinfo=timezone(offset))
+    except ValueError:
+        return None
