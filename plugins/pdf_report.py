@@ -223,6 +223,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The PDF claims {claim}, not PDF/A-1: the REMs' {families} requirements ask for the document "
         "“au format PDF/A-1”.",
     ),
+    "pdf_report.pdfa_nonconformant": (
+        "Le PDF n'est pas conforme à PDF/A-1 (ISO 19005-1, niveau B) : {failed_fr}. Produisez-le en PDF/A-1 : "
+        "option d'export PDF/A-1 du logiciel qui génère le compte-rendu, export PDF de LibreOffice avec "
+        "« PDF/A-1b », ou Ghostscript (gs -dPDFA=1 -dPDFACompatibilityPolicy=1 -sColorConversionStrategy=RGB "
+        "-sDEVICE=pdfwrite).",
+        "The PDF does not conform to PDF/A-1 (ISO 19005-1, level B): {failed_en}. Produce it as PDF/A-1: the "
+        "PDF/A-1 export option of the software that generates the report, LibreOffice's PDF export with "
+        "“PDF/A-1b”, or Ghostscript (gs -dPDFA=1 -dPDFACompatibilityPolicy=1 -sColorConversionStrategy=RGB "
+        "-sDEVICE=pdfwrite).",
+    ),
+    "pdf_report.pdfa_incomplete": (
+        "La conformité PDF/A-1 n'a pas pu être entièrement vérifiée : le fichier dépasse une limite d'analyse "
+        "({limit}), très loin de ce que contient un compte-rendu ordinaire. Réexportez-le en PDF/A-1.",
+        "PDF/A-1 conformance could not be fully checked: the file exceeds an analysis limit ({limit}), far "
+        "beyond what an ordinary report holds. Export it again as PDF/A-1.",
+    ),
     "pdf_report.active_content": (
         "Le PDF contient du contenu actif ({keys}) : script, lancement de programme, envoi ou import de "
         "données, formulaire XFA ou média intégré. Un compte-rendu ne doit rien exécuter à l'ouverture : "
@@ -619,6 +635,7 @@ class PdfInspector:
         limits_before = pikepdf.settings.qpdf_limit_errors()
         try:
             self._pdfa_claim(pikepdf, root)
+            self._pdfa_conformance(pikepdf, pdf, data, header_at)
             self.stage = "pages"
             counted = self._flat_pages(pikepdf, pdf, root) if flat else None
             if counted is None:
@@ -714,6 +731,33 @@ class PdfInspector:
         elif part != required:
             self.findings.append(finding("pdf_report.pdfa_not_1", "warning", claim=claim, families=families,
                                          required_part=required))
+
+    def _pdfa_conformance(self, pikepdf, pdf, data: bytes, header_at: int) -> None:
+        """Check PDF/A-1b conformance (:mod:`plugins.pdfa`) when the file claims PDF/A-1 or the proof's
+        requirement asks for it; the failed clauses go into the facts. A file that claims PDF/A-1 and
+        does not conform gets pdfa_nonconformant: an error when the requirement asks for PDF/A-1, a
+        warning when it is only claimed. Without the claim, pdfa_missing / pdfa_not_1 already say the
+        file is not PDF/A-1 (raised to errors by the requirement)."""
+        claim = self.facts["pdfa"]
+        required = str(self.proof.context.get("requirement", {}).get("expectations", {}).get("pdfa") or "") == "1"
+        if claim["part"] != 1 and not required:
+            return
+        from plugins import pdfa
+
+        self.stage = "pdfa"
+        budget = pdfa.Budget.from_settings({**self.proof.thresholds(PLUGIN), **self.settings})
+        result = pdfa.check(pikepdf, pdf, data, budget, header_at)
+        claim.update({"claimed": f"1{claim['conformance'].upper()}" if claim["part"] == 1 and claim["conformance"]
+                      else None, **result})
+        severity = "error" if required else "warning"
+        if claim["part"] != 1:
+            return
+        if result["failed"]:
+            self.findings.append(finding(
+                "pdf_report.pdfa_nonconformant", severity, clauses=sorted({f["clause"] for f in result["failed"]}),
+                failed_fr=pdfa.describe(result["failed"], "fr"), failed_en=pdfa.describe(result["failed"], "en")))
+        elif not result["complete"]:
+            self.findings.append(finding("pdf_report.pdfa_incomplete", severity, limit=result["limit"]))
 
     # -- the page tree ------------------------------------------------------------------------
     def _flat_pages(self, pikepdf, pdf, root):

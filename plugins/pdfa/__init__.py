@@ -13,6 +13,6 @@ set) when the file claims PDF/A-1 or its proof asks for it, and reports the fail
 """
 
 from plugins.pdfa.checker import Budget, check
-from plugins.pdfa.rules import RULES, RULES_BY_ID
+from plugins.pdfa.rules import RULES, RULES_BY_ID, describe
 
-__all__ = ["Budget", "RULES", "RULES_BY_ID", "check"]
+__all__ = ["Budget", "RULES", "RULES_BY_ID", "check", "describe"]

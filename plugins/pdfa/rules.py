@@ -402,3 +402,17 @@ def by_object() -> dict[str, list[Rule]]:
 
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}
+
+
+def describe(failed: list[dict], lang: str, limit: int = 5) -> str:
+    """The failed clauses in words, at most ``limit`` of them: "6.2.3 (…) ; 6.3.4 (…)"."""
+    clauses: dict[str, str] = {}
+    for item in failed:
+        rule = RULES_BY_ID.get(item["rule"])
+        if rule is not None and rule.clause not in clauses:
+            clauses[rule.clause] = rule.en if lang == "en" else rule.fr
+    shown = [f"{clause} ({text})" for clause, text in list(clauses.items())[:limit]]
+    rest = len(clauses) - len(shown)
+    if rest > 0:
+        shown.append(f"and {rest} more clause(s)" if lang == "en" else f"et {rest} autre(s) clause(s)")
+    return " ; ".join(shown) if lang != "en" else "; ".join(shown)
