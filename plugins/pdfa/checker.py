@@ -30,8 +30,9 @@ from plugins.pdfa.rules import RULES, SUBSET_RE, by_object
 
 MAX_XREF_SECTIONS = 64
 MAX_WALK_DEPTH = 64
-# An inline image's data (between ID and EI) is not PDF syntax.
-_INLINE_DATA_RE = re.compile(rb"(?<![^\x00\t\n\x0c\r ])ID[\x00\t\n\x0c\r ].*?[\x00\t\n\x0c\r ]EI(?![^\x00\t\n\x0c\r ])", re.S)
+# The ID and EI keywords of an inline image: its data, in between, is not PDF syntax.
+_INLINE_KEYWORD_RE = re.compile(rb"(?<![^\x00\t\n\x0c\r ])(?:ID|EI)(?![^\x00\t\n\x0c\r ])")
+MAX_FONT_PROGRAM_BYTES = 8_000_000  # a font program larger than this is not read (the check is incomplete)
 
 
 @dataclass(frozen=True)
@@ -316,11 +317,15 @@ class Checker:
         if b"<" not in data:
             return
         found: list[filebytes.HexString] = []
-        start = 0
-        for match in _INLINE_DATA_RE.finditer(data):
-            filebytes.scan_body(data, start, match.start(), where, found)
-            start = match.end()
-        filebytes.scan_body(data, start, len(data), where, found)
+        start, inside = 0, False
+        for match in _INLINE_KEYWORD_RE.finditer(data):  # one pass: each ID pairs with the next EI
+            if not inside and match.group() == b"ID":
+                filebytes.scan_body(data, start, match.start(), where, found)
+                inside = True
+            elif inside and match.group() == b"EI":
+                start, inside = match.end(), False
+        if not inside:
+            filebytes.scan_body(data, start, len(data), where, found)
         for item in found:
             self.emit("HexString", item, where)
 
@@ -529,7 +534,7 @@ class Checker:
                     if isinstance(stream, pikepdf.Stream):
                         inner = stream.get("/Resources")
                         self.walker.xobject(stream, inner if isinstance(inner, pikepdf.Dictionary) else resources,
-                                            og, content.State(), 0, 0) if stream.get("/Subtype") == "/Form" else \
+                                            og, content.State(), 0) if stream.get("/Subtype") == "/Form" else \
                             self.walker.run(stream, inner if isinstance(inner, pikepdf.Dictionary) else resources,
                                             _og(stream, og))
 
@@ -687,6 +692,10 @@ class Checker:
         program = None
         try:
             data = stream.read_bytes()
+            if len(data) > MAX_FONT_PROGRAM_BYTES:
+                self.limit = self.limit or "fonts"
+                data = b""
+                raise ValueError("font program too large")
             if key == "/FontFile2":
                 program = fonts.read_truetype(data)
             elif key == "/FontFile3":

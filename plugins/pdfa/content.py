@@ -11,9 +11,11 @@ inherited state, ``max_depth`` deep; every byte parsed is charged to the checker
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
+
+import re2
 
 from plugins.pdfa import colour
 
@@ -21,20 +23,54 @@ from plugins.pdfa import colour
 OPERATORS = frozenset("""b B b* B* BDC BI BMC BT BX c cm CS cs d d0 d1 Do DP EI EMC ET EX f F f* G g gs h i ID
 j J K k l m M MP n q Q re RG rg ri s S SC sc SCN scn sh T* Tc Td TD Tf Tj TJ TL Tm Tr Ts Tw Tz v w W W* y ' \"
 """.split())
+TEXT_SHOW = frozenset({"Tj", "TJ", "'", '"'})
 FILL = frozenset({"f", "F", "f*", "B", "B*", "b", "b*"})
 STROKE = frozenset({"S", "s", "B", "B*", "b", "b*"})
-TEXT_SHOW = frozenset({"Tj", "TJ", "'", '"'})
+PAINT = FILL | STROKE
+# Operators that change nothing the checks follow (paths, text positioning and state, marked content).
+PLAIN = OPERATORS - PAINT - TEXT_SHOW - frozenset(
+    {"q", "Q", "g", "G", "rg", "RG", "k", "K", "Tf", "Tr", "cs", "CS", "scn", "SCN", "Do", "gs", "ri", "sh"})
 MAX_TEXT_BYTES = 1_000_000  # bytes of strings kept per font for the glyph checks
 DEVICE = {"g": "/DeviceGray", "G": "/DeviceGray", "rg": "/DeviceRGB", "RG": "/DeviceRGB", "k": "/DeviceCMYK",
           "K": "/DeviceCMYK"}
+DEFAULT_SOURCE = ("/DeviceGray", None)  # the colour space of the initial graphics state
+# Bytes of a content stream that could write a number or a name past PDF 1.4's limits (6.1.12): a
+# number token of five digits or more, a name of 128 bytes or more (RE2: linear, ~400 Mo/s).
+_LIMITS_RE = re2.compile(rb"(?:^|[\x00\t\n\x0c\r ()<>\[\]{}/%+-])[0-9]{5}|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]{128}")
+# ... or a string or an array long enough to pass them: 8,192 bytes without a closing bracket.
+_CLOSING_RE = re.compile(rb"[)\]>]")
+
+
+# What is left of content once strings, hex strings, comments, names and brackets are blanked: numbers
+# and keywords. The interpreter asks qpdf only for the operators it follows when every keyword left is
+# a PDF 1.4 operator (nothing else to report); anything else (an unknown word, or a string the
+# blanking did not read whole) gets the full parse, which decides.
+_BLANKED_RE = re.compile(rb"\((?:[^\\()]|\\.)*+\)|<[^<>]*>|%[^\r\n]*|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*|[\[\]{}<>]",
+                         re.S)
+_KEYWORDS = frozenset(op.encode() for op in OPERATORS) | {b"true", b"false", b"null"}
+_NUMBER_CHARS = b"0123456789.+-"
+FOLLOWED = " ".join(sorted(OPERATORS - PLAIN))  # the operators the interpreter acts on
+
+
+def _only_known_operators(data: bytes) -> bool:
+    if b"ID" in data:  # inline image data is not tokens: the full parse reads it
+        return False
+    words = set(_BLANKED_RE.sub(b" ", data).split()) - _KEYWORDS
+    return not any(word.strip(_NUMBER_CHARS) for word in words)
+
+
+def _may_break_limits(data: bytes) -> bool:
+    if _LIMITS_RE.search(data) is not None:
+        return True
+    return len(data) > 65535 and max(map(len, _CLOSING_RE.split(data)), default=0) > 8191
 
 
 @dataclass
 class State:
-    fill: Any = None  # (colour space, resources it was named in)
-    stroke: Any = None
+    fill: Any = DEFAULT_SOURCE  # (colour space, resources it was named in)
+    stroke: Any = DEFAULT_SOURCE
     mode: int = 0
-    font: Any = None
+    font: Any = None  # the font dictionary
 
     def copy(self) -> State:
         return State(self.fill, self.stroke, self.mode, self.font)
@@ -72,7 +108,9 @@ class Walker:
         self.pikepdf = pikepdf
         self.checker = checker
         self.max_depth = max_depth
-        self.fonts: dict[Any, FontUse] = {}
+        self.fonts: dict[Any, FontUse] = {}  # by font object
+        self.font_uses: dict[int, FontUse] = {}  # by id() of the font dictionary met, kept alive in ``kept``
+        self.kept: list[Any] = []
         self.done: set[Any] = set()  # (stream, state key) already interpreted
         self.seen_objects: set[tuple[str, tuple[int, int]]] = set()
         self.stack: list[tuple[int, int]] = []
@@ -98,10 +136,11 @@ class Walker:
 
     # -- colour -----------------------------------------------------------------------------------
     def paint(self, source: Any, where: tuple[int, int]) -> None:
-        space, resources = source if source is not None else ("/DeviceGray", None)
+        """Something is painted with ``source`` (a colour space and the resources it was named in)."""
+        space, resources = source if source is not None else DEFAULT_SOURCE
         if isinstance(space, str):
             space = self.pikepdf.Name(space)
-        key = ("colour", repr(space) if isinstance(space, self.pikepdf.Name) else _og(space, (id(space), -2)),
+        key = ("colour", str(space) if isinstance(space, self.pikepdf.Name) else _og(space, (id(space), -2)),
                id(resources))
         if key in self.seen_objects:
             return
@@ -110,12 +149,12 @@ class Walker:
 
     # -- streams ---------------------------------------------------------------------------------
     def run(self, stream: Any, resources: Any, where: tuple[int, int], state: State | None = None,
-            depth: int = 0, nesting: int = 0) -> None:
+            depth: int = 0) -> None:
         """Interpret one content stream (a page's, a form's, a pattern's, an appearance, a glyph)."""
         pikepdf = self.pikepdf
         state = state or State()
         og = _og(stream, (id(stream), -3))
-        key = (og, repr(state.fill), repr(state.stroke), state.mode, id(resources))
+        key = (og, id(state.fill), id(state.stroke), state.mode, id(resources))
         if key in self.done or depth > self.max_depth or og in self.stack:
             return
         self.done.add(key)
@@ -126,116 +165,142 @@ class Walker:
         if not self.checker.charge_content(len(data)):
             return
         self.checker.content_syntax(data, og)
+        # Operands are PDF objects too (6.1.12), checked one by one only where the bytes could break a
+        # limit: long enough for a long string or array, or writing a long number or name.
+        limits = _may_break_limits(data)
+        followed = "" if limits or not _only_known_operators(data) else FOLLOWED
         try:
-            instructions = pikepdf.parse_content_stream(pikepdf.Stream(self.checker.pdf, data))
+            instructions = pikepdf.parse_content_stream(pikepdf.Stream(self.checker.pdf, data), followed)
         except Exception:  # noqa: BLE001 - a content stream qpdf cannot tokenise
             self.checker.emit("Operator", "?", og)
             return
         self.stack.append(og)
         try:
-            self.interpret(instructions, resources, og, state, depth, nesting)
+            self.interpret(instructions, resources, og, state, depth, limits)
         finally:
             self.stack.pop()
 
     def interpret(self, instructions: Any, resources: Any, where: tuple[int, int], state: State, depth: int,
-                  nesting: int) -> None:
+                  limits: bool) -> None:
         pikepdf = self.pikepdf
-        Name = pikepdf.Name
+        Name, String, Array = pikepdf.Name, pikepdf.String, pikepdf.Array
+        cos, emit, paint = self.checker.cos, self.checker.emit, self.paint
         stack: list[State] = []
-        deepest = nesting
-        checker_cos = self.checker.cos
+        deepest = 0  # q/Q nesting counts within one content stream (a form's own q/Q start again)
+        painted: set[int] = set()
+        kept: list[Any] = []  # the sources painted, alive while their ids are in ``painted``
+        looked_up: dict[tuple[str, str], Any] = {}  # resources of this stream by (category, name)
+        last_font: Any = None
+        last_use: FontUse | None = None
 
-        def cos(value: Any, at: Any) -> None:  # operands are charged as content bytes, not objects
-            checker_cos(value, at, charge=False)
+        def lookup(category: str, name: Any) -> Any:
+            key = (category, str(name))
+            if key not in looked_up:
+                looked_up[key] = self.resource(resources, category, name)
+            return looked_up[key]
+
+        def use(source: Any) -> None:
+            if id(source) not in painted:
+                painted.add(id(source))
+                kept.append(source)
+                paint(source, where)
+
         for instruction in instructions:
             op = str(instruction.operator)
+            if op in PLAIN and not limits:  # most operators: paths, positions, text state
+                continue
             operands = instruction.operands
-            for operand in operands:  # operands are PDF objects too (6.1.12)
-                kind = type(operand)
-                if kind is int:
-                    if not -2147483648 <= operand <= 2147483647:
-                        cos(operand, where)
-                elif kind is not Decimal:
-                    cos(operand, where)
-                elif not -32767 <= operand <= 32767:
-                    cos(operand, where)
-            if op == "INLINE IMAGE":
-                self.inline_image(operands[0], resources, where, state)
-                continue
-            if op not in OPERATORS:
-                self.checker.emit("Operator", op, where)
-                continue
-            if op == "q":
+            if limits:
+                for operand in operands:
+                    cos(operand, where, charge=False)  # charged as content bytes, not as objects
+            if op in PAINT:
+                if op in FILL:
+                    use(state.fill)
+                if op in STROKE:
+                    use(state.stroke)
+            elif op in TEXT_SHOW:
+                # The reference validator counts both colours of the graphics state as used by text,
+                # whatever the rendering mode (a stroke colour set before mode-0 text is "used").
+                use(state.fill)
+                use(state.stroke)
+                if state.font is not last_font:
+                    last_font, last_use = state.font, state.font and self.font_use(state.font, where)
+                font = last_use
+                if font is not None and operands:
+                    last = operands[-1]
+                    if isinstance(last, String):
+                        font.show(bytes(last), state.mode)
+                    elif isinstance(last, Array):
+                        for item in last:
+                            if isinstance(item, String):
+                                font.show(bytes(item), state.mode)
+            elif op == "q":
                 stack.append(state.copy())
-                deepest = max(deepest, nesting + len(stack))
+                if len(stack) > deepest:
+                    deepest = len(stack)
             elif op == "Q":
                 if stack:
                     state = stack.pop()
             elif op in DEVICE:
-                source = (Name(DEVICE[op]), resources)
                 if op.islower():
-                    state.fill = source
+                    state.fill = (DEVICE[op], resources)
                 else:
-                    state.stroke = source
-            elif op in ("cs", "CS") and operands and isinstance(operands[0], Name):
-                source = (operands[0], resources)
-                if op == "cs":
-                    state.fill = source
-                else:
-                    state.stroke = source
-            elif op in ("scn", "SCN") and operands and isinstance(operands[-1], Name):
-                current = state.fill if op == "scn" else state.stroke
-                self.pattern(operands[-1], current, resources, where, depth, nesting + len(stack))
-            elif op in FILL or op in STROKE:
-                if op in FILL:
-                    self.paint(state.fill, where)
-                if op in STROKE:
-                    self.paint(state.stroke, where)
-            elif op == "Tr" and operands:
+                    state.stroke = (DEVICE[op], resources)
+            elif op == "Tf":
+                if operands and isinstance(operands[0], Name):
+                    state.font = lookup("/Font", operands[0])
+            elif op == "Tr":
                 try:
                     state.mode = int(operands[0])
-                except (TypeError, ValueError):
+                except (IndexError, TypeError, ValueError):
                     pass
-            elif op == "Tf" and operands and isinstance(operands[0], Name):
-                state.font = self.resource(resources, "/Font", operands[0])
-            elif op in TEXT_SHOW:
-                self.text(operands, state, where)
-            elif op == "Do" and operands and isinstance(operands[0], Name):
-                xobject = self.resource(resources, "/XObject", operands[0])
-                if xobject is not None:
-                    self.xobject(xobject, resources, where, state, depth, nesting + len(stack))
-            elif op == "gs" and operands and isinstance(operands[0], Name):
-                gstate = self.resource(resources, "/ExtGState", operands[0])
-                if isinstance(gstate, pikepdf.Dictionary):
-                    self.ext_gstate(gstate, where, state)
-            elif op == "ri" and operands:
-                self.checker.emit("RenderingIntent", str(operands[0]), where)
-            elif op == "sh" and operands and isinstance(operands[0], Name):
-                shading = self.resource(resources, "/Shading", operands[0])
-                self.shading(shading, resources, where)
-        self.checker.emit("Nesting", deepest, where)
+            elif op in ("cs", "CS"):
+                if operands and isinstance(operands[0], Name):
+                    if op == "cs":
+                        state.fill = (operands[0], resources)
+                    else:
+                        state.stroke = (operands[0], resources)
+            elif op in ("scn", "SCN"):
+                if operands and isinstance(operands[-1], Name):
+                    current = state.fill if op == "scn" else state.stroke
+                    self.pattern(operands[-1], current, resources, where, depth)
+            elif op == "Do":
+                if operands and isinstance(operands[0], Name):
+                    xobject = lookup("/XObject", operands[0])
+                    if xobject is not None:
+                        self.xobject(xobject, resources, where, state, depth)
+            elif op == "INLINE IMAGE":
+                self.inline_image(operands[0], resources, where, state)
+            elif op == "gs":
+                if operands and isinstance(operands[0], Name):
+                    gstate = lookup("/ExtGState", operands[0])
+                    if isinstance(gstate, pikepdf.Dictionary):
+                        self.ext_gstate(gstate, where, state)
+            elif op == "ri":
+                if operands:
+                    emit("RenderingIntent", str(operands[0]), where)
+            elif op == "sh":
+                if operands and isinstance(operands[0], Name):
+                    self.shading(lookup("/Shading", operands[0]), resources, where)
+            elif op not in OPERATORS:
+                emit("Operator", op, where)
+        emit("Nesting", deepest, where)
 
     # -- what the operators use ------------------------------------------------------------------------
-    def text(self, operands: Any, state: State, where: tuple[int, int]) -> None:
-        pikepdf = self.pikepdf
-        font = state.font
-        mode = state.mode
-        if font is not None and isinstance(font, pikepdf.Dictionary):
-            key = _og(font, (id(font), -4))
-            use = self.fonts.get(key)
-            if use is None:
-                use = self.fonts[key] = FontUse(font, _og(font, where))
-            for operand in operands:
-                if isinstance(operand, pikepdf.String):
-                    use.show(bytes(operand), mode)
-                elif isinstance(operand, pikepdf.Array):
-                    for item in operand:
-                        if isinstance(item, pikepdf.String):
-                            use.show(bytes(item), mode)
-        # The reference validator counts both colours of the graphics state as used by text,
-        # whatever the rendering mode (a stroke colour set before mode-0 text is "used").
-        self.paint(state.fill, where)
-        self.paint(state.stroke, where)
+    def font_use(self, font: Any, where: tuple[int, int]) -> FontUse | None:
+        """The record of what the content shows with ``font`` (one per font dictionary)."""
+        use = self.font_uses.get(id(font))
+        if use is not None:
+            return use
+        if not isinstance(font, self.pikepdf.Dictionary):
+            return None
+        key = _og(font, (id(font), -4))
+        use = self.fonts.get(key)
+        if use is None:
+            use = self.fonts[key] = FontUse(font, _og(font, where))
+        self.font_uses[id(font)] = use
+        self.kept.append(font)  # alive as long as its id is a key
+        return use
 
     def ext_gstate(self, gstate: Any, where: tuple[int, int], state: State) -> None:
         where = _og(gstate, where)
@@ -265,8 +330,7 @@ class Walker:
         self.checker.emit("InlineImage", _Inline(obj, names), where)
         self.image(obj, resources, where, state, "InlineImage")
 
-    def xobject(self, xobject: Any, resources: Any, where: tuple[int, int], state: State, depth: int,
-                nesting: int) -> None:
+    def xobject(self, xobject: Any, resources: Any, where: tuple[int, int], state: State, depth: int) -> None:
         pikepdf = self.pikepdf
         if not isinstance(xobject, pikepdf.Stream):
             return
@@ -288,10 +352,9 @@ class Walker:
         elif subtype == "/Form":
             inner = xobject.get("/Resources")
             self.run(xobject, inner if isinstance(inner, pikepdf.Dictionary) else resources, og, state.copy(),
-                     depth + 1, nesting)
+                     depth + 1)
 
-    def pattern(self, name: Any, current: Any, resources: Any, where: tuple[int, int], depth: int,
-                nesting: int) -> None:
+    def pattern(self, name: Any, current: Any, resources: Any, where: tuple[int, int], depth: int) -> None:
         pikepdf = self.pikepdf
         pattern = self.resource(resources, "/Pattern", name)
         if pattern is None:
@@ -307,7 +370,7 @@ class Walker:
                     space = self.resource(current[1], "/ColorSpace", space) or space
                 if isinstance(space, pikepdf.Array) and len(space) > 1:
                     self.paint((space[1], current[1]), og)
-            self.run(pattern, inner, og, State(), depth + 1, 0)
+            self.run(pattern, inner, og, State(), depth + 1)
         elif kind == 2:
             gstate = pattern.get("/ExtGState")
             if isinstance(gstate, pikepdf.Dictionary):

@@ -137,8 +137,11 @@ def xref_sections(data: bytes, max_sections: int) -> list[XrefSection]:
             section.trailer = data[trailer:end] if trailer >= 0 else b""
             prev = _PREV_RE.search(section.trailer)
         else:
-            section.stream = True
             head = data[offset:offset + 4096]
+            if not (_OBJ_HEAD_RE.match(head) and b"/XRef" in head):
+                sections.pop()  # startxref points at neither: the parser rebuilt the table, nothing to read here
+                break
+            section.stream = True
             section.trailer = head
             prev = _PREV_RE.search(head)
         if prev is None:

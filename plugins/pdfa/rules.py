@@ -384,7 +384,7 @@ def _property_ok(o: Any) -> bool:
 def _value_type_ok(o: Any) -> bool:
     return (_field(o, "type", "pdfaType") and _field(o, "namespaceURI", "pdfaType")
             and _field(o, "prefix", "pdfaType", required_prefix=False) and _field(o, "description", "pdfaType")
-            and _field(o, "field", "pdfaType", required_prefix=False, kind="seq"))
+            and _field(o, "field", "pdfaType", kind="seq"))
 
 
 def _field_ok(o: Any) -> bool:

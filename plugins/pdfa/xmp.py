@@ -325,7 +325,7 @@ def simplify_type(type_name: str) -> str:
 
 def parse_xmp_date(value: str) -> datetime | None:
     """An XMP date (ISO 8601 as XMP writes it), as an aware datetime (UTC when no zone is given)."""
-    match = _DATE_RE.fullmatch(value.strip())
+    match = _DATE_RE.fullmatch(value.strip()) if len(value) <= 64 else None
     if match is None:
         return None
     year, month, day, hour, minute, second, fraction, zone = match.groups()
@@ -380,8 +380,8 @@ class Types:
             return False
         if value == "date":
             return parse_xmp_date(node.value) is not None
-        if value in _SIMPLE_RES:
-            return _SIMPLE_RES[value].fullmatch(node.value) is not None
+        if value in _SIMPLE_RES:  # a number, boolean, media type … is short (and the pattern then cheap)
+            return len(node.value) <= 256 and _SIMPLE_RES[value].fullmatch(node.value) is not None
         return value in S.TEXT_TYPES
 
 
@@ -523,7 +523,7 @@ _PDF_DATE_RE = re.compile(
 
 def parse_pdf_date(value: str) -> datetime | None:
     """A PDF date (``D:YYYYMMDDHHmmSSOHH'mm'``) as an aware datetime, or None when not one."""
-    match = _PDF_DATE_RE.fullmatch(value)
+    match = _PDF_DATE_RE.fullmatch(value) if len(value) <= 64 else None
     if match is None:
         return None
     year, month, day, hour, minute, second, sign, tz_hour, tz_minute = match.groups()
