@@ -32,6 +32,8 @@ MAX_XREF_SECTIONS = 64
 MAX_WALK_DEPTH = 64
 # The ID and EI keywords of an inline image: its data, in between, is not PDF syntax.
 _INLINE_KEYWORD_RE = re.compile(rb"(?<![^\x00\t\n\x0c\r ])(?:ID|EI)(?![^\x00\t\n\x0c\r ])")
+# Dictionary brackets and well-formed hex strings (pairs of hex digits): what 6.1.6 has nothing against.
+_GOOD_HEX_RE = re.compile(rb"<<|>>|<(?:[\x00\t\n\x0c\r ]*+[0-9A-Fa-f][\x00\t\n\x0c\r ]*+[0-9A-Fa-f])*+[\x00\t\n\x0c\r ]*+>")
 MAX_FONT_PROGRAM_BYTES = 8_000_000  # a font program larger than this is not read (the check is incomplete)
 
 
@@ -314,8 +316,8 @@ class Checker:
 
     def content_syntax(self, data: bytes, where: Any) -> None:
         """6.1.6 on a content stream as written: its hex strings (inline image data left out)."""
-        if b"<" not in data:
-            return
+        if b"<" not in data or b"<" not in _GOOD_HEX_RE.sub(b"", data):
+            return  # every hex string well formed (a "<" left may be in a string: the careful scan decides)
         found: list[filebytes.HexString] = []
         start, inside = 0, False
         for match in _INLINE_KEYWORD_RE.finditer(data):  # one pass: each ID pairs with the next EI

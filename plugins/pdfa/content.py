@@ -12,7 +12,9 @@ inherited state, ``max_depth`` deep; every byte parsed is charged to the checker
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import re2
@@ -34,11 +36,19 @@ MAX_TEXT_BYTES = 1_000_000  # bytes of strings kept per font for the glyph check
 DEVICE = {"g": "/DeviceGray", "G": "/DeviceGray", "rg": "/DeviceRGB", "RG": "/DeviceRGB", "k": "/DeviceCMYK",
           "K": "/DeviceCMYK"}
 DEFAULT_SOURCE = ("/DeviceGray", None)  # the colour space of the initial graphics state
-# Bytes of a content stream that could write a number or a name past PDF 1.4's limits (6.1.12): a
-# number token of five digits or more, a name of 128 bytes or more (RE2: linear, ~400 Mo/s).
-_LIMITS_RE = re2.compile(rb"(?:^|[\x00\t\n\x0c\r ()<>\[\]{}/%+-])[0-9]{5}|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]{128}")
-# ... or a string or an array long enough to pass them: 8,192 bytes without a closing bracket.
+# Bytes of a content stream that could write a number past PDF 1.4's limits (6.1.12): a number token
+# of five digits or more (RE2: linear, ~400 Mo/s); checked against the limits right away, and only an
+# out-of-range one (perhaps inside a string) sends the stream to the operand-by-operand check.
+_NUMBER_RE = re2.compile(rb"(?:^|[\x00\t\n\x0c\r ()>\[\]{}/%])([+-]?[0-9]{5,}(?:\.[0-9]*)?)")  # "<": hex digits
+# ... a name of 128 bytes or more, or 8,192 bytes without a closing bracket (a long string or array).
+_NAME_RE = re2.compile(rb"/[^\x00\t\n\x0c\r ()<>\[\]{}/%]{128}")
 _CLOSING_RE = re.compile(rb"[)\]>]")
+
+
+def _out_of_range(token: bytes) -> bool:
+    if b"." in token:
+        return abs(float(token)) > 32767
+    return not -2147483648 <= int(token) <= 2147483647
 
 
 # What is left of content once strings, hex strings, comments, names and brackets are blanked: numbers
@@ -52,17 +62,23 @@ _NUMBER_CHARS = b"0123456789.+-"
 FOLLOWED = " ".join(sorted(OPERATORS - PLAIN))  # the operators the interpreter acts on
 
 
+_INLINE_IMAGE_RE = re.compile(rb"(?<![^\x00\t\n\x0c\r ])ID(?![^\x00\t\n\x0c\r ])")
+
+
 def _only_known_operators(data: bytes) -> bool:
-    if b"ID" in data:  # inline image data is not tokens: the full parse reads it
+    if _INLINE_IMAGE_RE.search(data) is not None:  # inline image data is not tokens: the full parse reads it
         return False
     words = set(_BLANKED_RE.sub(b" ", data).split()) - _KEYWORDS
     return not any(word.strip(_NUMBER_CHARS) for word in words)
 
 
-def _may_break_limits(data: bytes) -> bool:
-    if _LIMITS_RE.search(data) is not None:
-        return True
-    return len(data) > 65535 and max(map(len, _CLOSING_RE.split(data)), default=0) > 8191
+def _limits_at_stake(data: bytes) -> tuple[bool, bool]:
+    """(numbers, objects): whether the bytes write a number, or a name, string or array, that could
+    pass PDF 1.4's limits; the operands are then checked one by one."""
+    numbers = any(_out_of_range(m.group(1)) for m in _NUMBER_RE.finditer(data))
+    objects = _NAME_RE.search(data) is not None or (
+        len(data) > 65535 and max(map(len, _CLOSING_RE.split(data)), default=0) > 8191)
+    return numbers, objects
 
 
 @dataclass
@@ -87,7 +103,8 @@ class FontUse:
     kept: int = 0
 
     def show(self, data: bytes, mode: int) -> None:
-        self.modes.add(mode)
+        if mode not in self.modes:
+            self.modes.add(mode)
         if self.kept < MAX_TEXT_BYTES:
             self.strings.append(data)
             self.kept += len(data)
@@ -167,21 +184,23 @@ class Walker:
         self.checker.content_syntax(data, og)
         # Operands are PDF objects too (6.1.12), checked one by one only where the bytes could break a
         # limit: long enough for a long string or array, or writing a long number or name.
-        limits = _may_break_limits(data)
-        followed = "" if limits or not _only_known_operators(data) else FOLLOWED
+        numbers, objects = _limits_at_stake(data)
+        followed = "" if numbers or objects or not _only_known_operators(data) else FOLLOWED
         try:
-            instructions = pikepdf.parse_content_stream(pikepdf.Stream(self.checker.pdf, data), followed)
+            with warnings.catch_warnings():  # pikepdf warns of a stream that ends mid-object: it is parsed anyway
+                warnings.simplefilter("ignore")
+                instructions = pikepdf.parse_content_stream(pikepdf.Stream(self.checker.pdf, data), followed)
         except Exception:  # noqa: BLE001 - a content stream qpdf cannot tokenise
             self.checker.emit("Operator", "?", og)
             return
         self.stack.append(og)
         try:
-            self.interpret(instructions, resources, og, state, depth, limits)
+            self.interpret(instructions, resources, og, state, depth, numbers, objects)
         finally:
             self.stack.pop()
 
     def interpret(self, instructions: Any, resources: Any, where: tuple[int, int], state: State, depth: int,
-                  limits: bool) -> None:
+                  numbers: bool = False, objects: bool = False) -> None:
         pikepdf = self.pikepdf
         Name, String, Array = pikepdf.Name, pikepdf.String, pikepdf.Array
         cos, emit, paint = self.checker.cos, self.checker.emit, self.paint
@@ -207,12 +226,19 @@ class Walker:
 
         for instruction in instructions:
             op = str(instruction.operator)
-            if op in PLAIN and not limits:  # most operators: paths, positions, text state
+            if op in PLAIN and not numbers and not objects:  # most operators: paths, positions, text state
                 continue
             operands = instruction.operands
-            if limits:
+            if objects:
                 for operand in operands:
                     cos(operand, where, charge=False)  # charged as content bytes, not as objects
+            elif numbers:
+                for operand in operands:
+                    kind = type(operand)
+                    if kind is int and not -2147483648 <= operand <= 2147483647:
+                        emit("Integer", operand, where)
+                    elif kind is Decimal and not -32767 <= operand <= 32767:
+                        emit("Real", operand, where)
             if op in PAINT:
                 if op in FILL:
                     use(state.fill)
@@ -221,19 +247,20 @@ class Walker:
             elif op in TEXT_SHOW:
                 # The reference validator counts both colours of the graphics state as used by text,
                 # whatever the rendering mode (a stroke colour set before mode-0 text is "used").
-                use(state.fill)
-                use(state.stroke)
+                if id(state.fill) not in painted:
+                    use(state.fill)
+                if id(state.stroke) not in painted:
+                    use(state.stroke)
                 if state.font is not last_font:
                     last_font, last_use = state.font, state.font and self.font_use(state.font, where)
-                font = last_use
-                if font is not None and operands:
+                if last_use is not None and operands:
                     last = operands[-1]
                     if isinstance(last, String):
-                        font.show(bytes(last), state.mode)
+                        last_use.show(bytes(last), state.mode)
                     elif isinstance(last, Array):
                         for item in last:
                             if isinstance(item, String):
-                                font.show(bytes(item), state.mode)
+                                last_use.show(bytes(item), state.mode)
             elif op == "q":
                 stack.append(state.copy())
                 if len(stack) > deepest:

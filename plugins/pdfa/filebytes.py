@@ -22,7 +22,6 @@ _XREF_SUBSECTION_RE = re.compile(rb"(\d+)( +)(\d+)[ \t]*(\r\n|\r|\n)")
 _STARTXREF_RE = re.compile(rb"startxref[\x00\t\n\x0c\r ]+(\d+)")
 _PREV_RE = re.compile(rb"/Prev[\x00\t\n\x0c\r ]+(\d+)")
 _OBJ_HEAD_RE = re.compile(rb"(\d+)([\x00\t\n\x0c\r ]+)(\d+)([\x00\t\n\x0c\r ]+)obj")
-_STRING_TOKENS_RE = re.compile(rb"\\.|[()<>%]", re.S)
 _HEX_WHITE_RE = re.compile(rb"[\x00\t\n\x0c\r ]+")
 _HEX_RE = re.compile(rb"[0-9A-Fa-f]*")
 
@@ -163,37 +162,42 @@ def _skip_eol(data: bytes, at: int) -> int:
     return -1
 
 
-def scan_body(data: bytes, start: int, end: int, objgen: tuple[int, int], out: list[HexString]) -> int:
-    """Scan one object's body (``start``..``end``, never stream data) for hex strings; returns where
-    the body stopped being readable (a ``stream`` keyword outside strings, or ``end``)."""
+# A literal string without nested parentheses (possessive: linear), a dictionary opener, a hex string, a
+# comment, or the opening of a string that nests parentheses (read by the careful scan).
+_BODY_TOKEN_RE = re.compile(rb"\((?:[^\\()]|\\.)*+\)|<<|<([^<>]*)>|%[^\r\n]*|\(", re.S)
+_PAREN_RE = re.compile(rb"\\.|[()]", re.S)
+
+
+def _end_of_string(data: bytes, at: int, end: int) -> int:
+    """Where the literal string opened at ``at`` ends (balanced parentheses, escapes skipped)."""
     depth = 0
-    at = start
-    for match in _STRING_TOKENS_RE.finditer(data, start, end):
-        if match.start() < at:
-            continue
+    for match in _PAREN_RE.finditer(data, at, end):
         token = match.group()
-        if depth:
-            if token == b"(":
-                depth += 1
-            elif token == b")":
-                depth -= 1
-            continue
         if token == b"(":
-            depth = 1
-        elif token == b"%":
-            line_end = min((i for i in (data.find(b"\r", match.end(), end), data.find(b"\n", match.end(), end))
-                            if i >= 0), default=end)
-            at = line_end
-        elif token == b"<":
-            if data[match.end():match.end() + 1] == b"<":
-                at = match.end() + 1
-                continue
-            close = data.find(b">", match.end(), end)
-            if close < 0:
-                break
-            body = _HEX_WHITE_RE.sub(b"", data[match.end():close])
+            depth += 1
+        elif token == b")":
+            depth -= 1
+            if depth == 0:
+                return match.end()
+    return end
+
+
+def scan_body(data: bytes, start: int, end: int, objgen: tuple[int, int], out: list[HexString]) -> int:
+    """Record each hex string written in ``data[start:end]`` (an object's body, never stream data, or a
+    content stream); literal strings and comments are skipped. Linear in the bytes."""
+    at = start
+    while at < end:
+        match = _BODY_TOKEN_RE.search(data, at, end)
+        if match is None:
+            break
+        token = match.group()
+        if token == b"(":
+            at = _end_of_string(data, match.start(), end)
+            continue
+        at = match.end()
+        if match.group(1) is not None:
+            body = _HEX_WHITE_RE.sub(b"", match.group(1))
             out.append(HexString(objgen, len(body) % 2 == 0, _HEX_RE.fullmatch(body) is not None))
-            at = close + 1
     return end
 
 
