@@ -51,27 +51,6 @@ def _out_of_range(token: bytes) -> bool:
     return not -2147483648 <= int(token) <= 2147483647
 
 
-# What is left of content once strings, hex strings, comments, names and brackets are blanked: numbers
-# and keywords. The interpreter asks qpdf only for the operators it follows when every keyword left is
-# a PDF 1.4 operator (nothing else to report); anything else (an unknown word, or a string the
-# blanking did not read whole) gets the full parse, which decides.
-_BLANKED_RE = re.compile(rb"\((?:[^\\()]|\\.)*+\)|<[^<>]*>|%[^\r\n]*|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*|[\[\]{}<>]",
-                         re.S)
-_KEYWORDS = frozenset(op.encode() for op in OPERATORS) | {b"true", b"false", b"null"}
-_NUMBER_CHARS = b"0123456789.+-"
-FOLLOWED = " ".join(sorted(OPERATORS - PLAIN))  # the operators the interpreter acts on
-
-
-_INLINE_IMAGE_RE = re.compile(rb"(?<![^\x00\t\n\x0c\r ])ID(?![^\x00\t\n\x0c\r ])")
-
-
-def _only_known_operators(data: bytes) -> bool:
-    if _INLINE_IMAGE_RE.search(data) is not None:  # inline image data is not tokens: the full parse reads it
-        return False
-    words = set(_BLANKED_RE.sub(b" ", data).split()) - _KEYWORDS
-    return not any(word.strip(_NUMBER_CHARS) for word in words)
-
-
 def _limits_at_stake(data: bytes) -> tuple[bool, bool]:
     """(numbers, objects): whether the bytes write a number, or a name, string or array, that could
     pass PDF 1.4's limits; the operands are then checked one by one."""
@@ -185,11 +164,10 @@ class Walker:
         # Operands are PDF objects too (6.1.12), checked one by one only where the bytes could break a
         # limit: long enough for a long string or array, or writing a long number or name.
         numbers, objects = _limits_at_stake(data)
-        followed = "" if numbers or objects or not _only_known_operators(data) else FOLLOWED
         try:
             with warnings.catch_warnings():  # pikepdf warns of a stream that ends mid-object: it is parsed anyway
                 warnings.simplefilter("ignore")
-                instructions = pikepdf.parse_content_stream(pikepdf.Stream(self.checker.pdf, data), followed)
+                instructions = pikepdf.parse_content_stream(pikepdf.Stream(self.checker.pdf, data))
         except Exception:  # noqa: BLE001 - a content stream qpdf cannot tokenise
             self.checker.emit("Operator", "?", og)
             return
