@@ -754,9 +754,11 @@ class Checker:
             return
         cid_where = _og(cid_font, where)
         info = cid_font.get("/CIDSystemInfo")
-        if isinstance(cmap_info, pikepdf.Dictionary) and isinstance(info, pikepdf.Dictionary):
-            view.cid_system_info_compatible = (str(cmap_info.get("/Registry", "")) == str(info.get("/Registry", ""))
-                                               and str(cmap_info.get("/Ordering", "")) == str(info.get("/Ordering", "")))
+        if isinstance(cmap_info, pikepdf.Dictionary):
+            cmap.registry, cmap.ordering = str(cmap_info.get("/Registry", "")), str(cmap_info.get("/Ordering", ""))
+        if cmap.embedded and isinstance(info, pikepdf.Dictionary) and cmap.registry is not None:
+            view.cid_system_info_compatible = (cmap.registry == str(info.get("/Registry", ""))
+                                               and cmap.ordering == str(info.get("/Ordering", "")))
         self.emit("Type0Font", view, where)
         cid_view = self.font_view(cid_font, use.modes)
         descriptor = cid_font.get("/FontDescriptor")

@@ -264,6 +264,8 @@ class GlyphView:
 class CMapView:
     identity: bool
     embedded: bool
+    registry: str | None = None  # CIDSystemInfo, from the CMap dictionary or its program
+    ordering: str | None = None
     wmode_consistent: bool = True
     max_cid: int = 0
     two_byte: bool = True
@@ -291,6 +293,8 @@ _CMAP_TOKEN_RE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(\d+)|<([0-
                             rb"(begincidrange|endcidrange|begincidchar|endcidchar|begincodespacerange|"
                             rb"endcodespacerange)|<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
 _WMODE_RE = re.compile(rb"/WMode\s+(\d+)\s+def")
+_REGISTRY_RE = re.compile(rb"/Registry\s*\(([^()]*)\)")
+_ORDERING_RE = re.compile(rb"/Ordering\s*\(([^()]*)\)")
 
 
 def read_cmap(stream: Any, dict_wmode: Any) -> CMapView:
@@ -300,6 +304,10 @@ def read_cmap(stream: Any, dict_wmode: Any) -> CMapView:
         data = stream.read_bytes()[:2_000_000]
     except Exception:  # noqa: BLE001
         return view
+    for key, pattern in (("registry", _REGISTRY_RE), ("ordering", _ORDERING_RE)):
+        found = pattern.search(data)
+        if found:
+            setattr(view, key, found.group(1).decode("latin-1"))
     wmode = _WMODE_RE.search(data)
     declared = int(dict_wmode) if isinstance(dict_wmode, int) else 0
     view.wmode_consistent = (int(wmode.group(1)) if wmode else 0) == declared
