@@ -717,19 +717,15 @@ class Checker:
         codes = sorted({b for data in use.strings for b in data})[:fonts.MAX_CODES_PER_FONT]
         first = font.get("/FirstChar")
         widths = font.get("/Widths")
-        descriptor = font.get("/FontDescriptor")
-        missing = descriptor.get("/MissingWidth", 0) if isinstance(descriptor, pikepdf.Dictionary) else 0
         names = _simple_encoding(font, program, pikepdf)
         invisible = view.invisible_only
         for code in codes:
-            pdf_width = None
+            pdf_width = None  # compared only where /Widths gives one (outside it, MissingWidth is a default)
             if isinstance(widths, pikepdf.Array) and isinstance(first, int) and 0 <= code - first < len(widths):
                 pdf_width = widths[code - first]
-            elif widths is not None:
-                pdf_width = missing
             present, width = _glyph(program, code, names, view.symbolic)
             width_ok = None
-            if present and width is not None and pdf_width is not None and not view.standard:
+            if present and width is not None and pdf_width is not None:
                 try:
                     width_ok = abs(float(pdf_width) - width) <= fonts.WIDTH_TOLERANCE
                 except (TypeError, ValueError):
@@ -763,17 +759,17 @@ class Checker:
         cid_view = self.font_view(cid_font, use.modes)
         descriptor = cid_font.get("/FontDescriptor")
         program = self.program(descriptor, cid_where)
-        cid_view.cidset_complete = _cidset_complete(descriptor, program, cid_font, pikepdf)
+        readable = program is not None and (cmap.identity or cmap.embedded)
+        to_gid = _cid_to_gid(cid_font, pikepdf)
+        cids = sorted({cid for data in use.strings for _, cid in fonts.cids_of(data, cmap)})[:fonts.MAX_CODES_PER_FONT] \
+            if readable else []
+        glyphs = [(cid, *_cid_glyph(program, cid, to_gid)) for cid in cids]
+        cid_view.cidset_complete = _cidset_complete(descriptor, [cid for cid, present, _ in glyphs if present], pikepdf)
         self.emit("Font", cid_view, cid_where)
         self.emit("CIDFont", cid_view, cid_where)
-        if program is None or not (cmap.identity or cmap.embedded):
-            return
-        widths = _cid_widths(cid_font, pikepdf)
+        widths = _cid_widths(cid_font, pikepdf) if readable else {}
         default = cid_font.get("/DW", 1000)
-        to_gid = _cid_to_gid(cid_font, pikepdf)
-        cids = sorted({cid for data in use.strings for _, cid in fonts.cids_of(data, cmap)})[:fonts.MAX_CODES_PER_FONT]
-        for cid in cids:
-            present, width = _cid_glyph(program, cid, to_gid)
+        for cid, present, width in glyphs:
             width_ok = None
             if present and width is not None:
                 try:
@@ -936,34 +932,21 @@ def _charset_complete(descriptor: Any, program: fonts.Program | None) -> bool:
         return False
     if program is None:
         return True
-    listed = {name.lstrip("/") for name in str(charset).replace("/", " /").split()}
-    return (program.glyphs - {".notdef"}) <= listed
+    listed = {name.lstrip("/") for name in str(charset).replace("/", " /").split()} - {".notdef"}
+    return program.glyphs - {".notdef"} == listed
 
 
-def _cidset_complete(descriptor: Any, program: fonts.Program | None, cid_font: Any, pikepdf: Any) -> bool:
-    """A CID subset's /CIDSet has a bit for every CID its program defines."""
+def _cidset_complete(descriptor: Any, shown: list[int], pikepdf: Any) -> bool:
+    """A CID subset's /CIDSet has the bit of every CID the content shows that its program holds (what
+    PDF/A-1 asks of the set: the glyphs used; the reference validator reads it the same way)."""
     cidset = descriptor.get("/CIDSet") if isinstance(descriptor, pikepdf.Dictionary) else None
     if not isinstance(cidset, pikepdf.Stream):
         return False
-    if program is None:
-        return True
     try:
         bits = cidset.read_bytes()
     except Exception:  # noqa: BLE001
         return False
-
-    def has(cid: int) -> bool:
-        return cid // 8 < len(bits) and bool(bits[cid // 8] & (0x80 >> (cid % 8)))
-
-    if program.cids is not None:
-        return all(has(cid) for cid in program.cids if cid != 0)
-    if program.kind == "truetype":
-        to_gid = _cid_to_gid(cid_font, pikepdf)
-        if to_gid is None:
-            return all(has(gid) for gid in range(1, program.glyph_count) if gid not in program.empty_gids)
-        wanted = {gid for gid in range(1, program.glyph_count) if gid not in program.empty_gids}
-        return all(has(cid) for cid, gid in enumerate(to_gid) if gid in wanted)
-    return True
+    return all(cid // 8 < len(bits) and bits[cid // 8] & (0x80 >> (cid % 8)) for cid in shown if cid != 0)
 
 
 def check(pikepdf: Any, pdf: Any, data: bytes, budget: Budget, header_at: int = 0) -> dict[str, Any]:
