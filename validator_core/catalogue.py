@@ -232,6 +232,7 @@ def _fold(text: str) -> str:
 
 
 def strip_accents(text: str) -> str:
+    """``"Démonstration d'écran"`` → ``"Demonstration d'ecran"``: catalogue texts are compared without accents."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
