@@ -9,13 +9,13 @@ from click.testing import CliRunner
 
 from fixtures.media import make_picture
 from fixtures.pdfs import pdfa1b_pdf, text_pdf
-from validator_core.errors import PreuvesError, UnknownRem, UnknownRequirement
-from validator_core.registry import PluginConfig, PluginRegistry
 from plugins.rem_catalogue.build import DEFAULT_SOURCE, build_data, parse_proofs_text
 from plugins.rem_catalogue.checks import file_name_regex
 from plugins.rem_catalogue.classify import classify_text
 from plugins.rem_catalogue.register import load_data
 from validator_core.catalogue import id_key
+from validator_core.errors import PreuvesError, UnknownRem, UnknownRequirement
+from validator_core.registry import PluginConfig, PluginRegistry
 
 
 @pytest.fixture(scope="session")
