@@ -68,7 +68,7 @@ def test_every_emitted_code_is_in_the_catalogue():
     registry = PluginRegistry.load(PluginConfig(entrypoints=False))
     root = Path(__file__).resolve().parents[1]
     emitted = set()
-    for source in [*root.glob("plugins/*.py"), *root.glob("validator_core/*.py")]:
+    for source in [*root.glob("plugins/**/*.py"), *root.glob("validator_core/*.py")]:
         emitted |= _emitted_codes(source.read_text(encoding="utf-8"))
     assert "file.empty" in emitted, "the scan found no codes: the scanner is broken"
     missing = sorted(code for code in emitted if code not in registry.messages)

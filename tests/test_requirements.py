@@ -9,17 +9,13 @@ from click.testing import CliRunner
 
 from fixtures.media import make_picture
 from fixtures.pdfs import pdfa1b_pdf, text_pdf
+from plugins.rem_catalogue.build import DEFAULT_SOURCE, build_data, parse_proofs_text
+from plugins.rem_catalogue.checks import file_name_regex
+from plugins.rem_catalogue.classify import classify_text
+from plugins.rem_catalogue.register import load_data
+from validator_core.catalogue import id_key
 from validator_core.errors import PreuvesError, UnknownRem, UnknownRequirement
 from validator_core.registry import PluginConfig, PluginRegistry
-from validator_core.requirements import (
-    DEFAULT_SOURCE,
-    build_data,
-    classify_text,
-    file_name_regex,
-    id_key,
-    load_data,
-    parse_proofs_text,
-)
 
 
 @pytest.fixture(scope="session")
@@ -233,7 +229,7 @@ def test_http_requirements(tmp_path):
                                         ((3840, 1080), True), ((1080, 1920), True), ((1400, 900), False),
                                         ((800, 600), False), ((1280, 600), False)])
 def test_looks_full_screen(size, full):
-    from plugins.rem_catalogue import DEFAULTS, looks_full_screen
+    from plugins.rem_catalogue.checks import DEFAULTS, looks_full_screen
     from validator_core.rules import load_rules
 
     assert looks_full_screen(*size, DEFAULTS) is full

@@ -246,7 +246,7 @@ def _load_extra_commands() -> None:
     """Subcommands that live next to the feature they expose (each module adds itself)."""
     import importlib
 
-    for module in ("validator_core.cli_requirements",):
+    for module in ("validator_core.cli_requirements", "plugins.rem_catalogue.commands"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

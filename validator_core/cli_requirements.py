@@ -1,4 +1,4 @@
-"""``preuves requirements`` (the REM catalogue) and ``preuves dossier`` (a whole dossier at once).
+"""``preuves dossier``: check a whole dossier at once (a manifest, or a folder sorted by proof).
 
 Exit status of ``dossier``: 0 when every filed proof is accepted (warnings allowed) and none of the
 chosen REM/profiles is missing; 1 when a proof is rejected, missing or unknown; 2 for usage or I/O
@@ -20,61 +20,6 @@ from validator_core.messages import LANGS
 
 STATUS_STYLES = {"accepted": "green", "accepted_with_warnings": "yellow", "rejected": "bold red",
                  "missing": "magenta", "unknown": "red"}
-
-
-def _catalogue():
-    from validator_core.registry import PluginError, PluginRegistry
-    from validator_core.settings import get_core_settings
-
-    try:
-        return PluginRegistry.load(get_core_settings().plugin_config()).catalogue()
-    except (PluginError, ValueError) as exc:
-        _fail(str(exc))
-
-
-@main.command()
-@click.option("--rem", help="Un REM (BIO, RIS, LGC, DPI, PFI, DB).")
-@click.option("--profile", "profiles", multiple=True, help="Profil (répétable) ; par défaut : tous.")
-@click.option("--search", help="Texte cherché dans l'identifiant, la preuve, l'exigence ou le scénario.")
-@click.option("--unclassified", is_flag=True, help="Seulement les preuves dont le type n'a pas pu être déduit.")
-@click.option("--stats", is_flag=True, help="Chiffres du catalogue : preuves lues, classées, textes non lus.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
-def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None, unclassified: bool, stats: bool,
-                 as_json: bool) -> None:
-    """Liste les exigences des REM, leurs preuves et les types de preuve attendus."""
-    catalogue = _catalogue()
-    if rem and rem.upper() not in {r.upper() for r in catalogue.rems}:
-        _fail(f"REM inconnu : « {rem} ». REM disponibles : {', '.join(catalogue.rems)}.")
-    if stats:
-        data = {**catalogue.stats(), "unparsed": catalogue.unparsed, "duplicates_ignored": catalogue.duplicate_entries}
-        if as_json:
-            _dump(data)
-        else:
-            s = catalogue.stats()
-            click.echo(f"{s['proofs']} preuves lues ({s['repaired_ids']} identifiants réparés, {s['duplicates']} doublons ignorés), "
-                       f"{s['classified']} classées ({s['classified_share']:.1%}), {s['unclassified']} non classées ; "
-                       f"{s['unparsed_fragments']} fragments de texte non lus :")
-            for item in catalogue.unparsed:
-                click.echo(f"  {item['rem']} {item['scenario'] or item['requirement']} : {item['fragment'][:120]}")
-            for item in catalogue.duplicate_entries:
-                click.echo(f"  doublon ignoré, {item['rem']} {item['fragment'][:120]}")
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    proofs = catalogue.select(rem, profiles or None, search)
-    if unclassified:
-        proofs = [p for p in proofs if not p.classified]
-    if as_json:
-        _dump([p.to_dict() for p in proofs])
-        return
-    table = Table(title=f"Catalogue des exigences — {len(proofs)} preuves", show_lines=False)
-    for column in ("REM", "Preuve", "Profil", "Types admis", "Attendus", "Texte"):
-        table.add_column(column, overflow="fold")
-    for p in proofs:
-        expectations = ", ".join(k if v is True else f"{k}={v}" for k, v in p.expectations.items())
-        table.add_row(p.rem, p.id, p.profile, ", ".join(p.admits) or "[red]non classée[/]", expectations, p.text[:160])
-    Console(highlight=False).print(table)
 
 
 def _dump(data) -> None:

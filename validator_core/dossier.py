@@ -30,7 +30,7 @@ from typing import Any, Iterable
 
 from validator_core.errors import PreuvesError
 from validator_core.models import Report, Verdict
-from validator_core.requirements import GENERAL_PROFILE, Catalogue, ProofSpec, id_key
+from validator_core.catalogue import GENERAL_PROFILE, Catalogue, ProofSpec, id_key
 
 MAX_FILES = 2000  # a dossier is a few hundred files; a folder with more is not a dossier
 MAX_DEPTH = 4

@@ -27,7 +27,7 @@ from validator_core.messages import LANGS, render
 from validator_core.models import EngineInfo, FileFacts, Finding, Inspection, Report, Severity, Verdict
 from validator_core.proof import HEAD_BYTES, Proof
 from validator_core.registry import PluginConfig, PluginRegistry
-from validator_core.requirements import ProofSpec, apply_requirement_findings, choose_proof_type
+from validator_core.catalogue import Catalogue, ProofSpec, apply_requirement_findings, choose_proof_type
 from validator_core.rules import Rules, load_rules
 from validator_core.settings import CoreSettings, get_core_settings
 
@@ -284,6 +284,10 @@ class Engine:
         Calling it also notices a dead fork server and has the pool rebuilt.
         """
         return self.pool.health()
+
+    def catalogue(self) -> Catalogue:
+        """The requirement catalogue of every catalogue plugin (built on first use)."""
+        return self.registry.catalogue()
 
     def requirement(self, proof_id: str, rem: str | None = None) -> ProofSpec:
         """The catalogue proof ``proof_id`` (leniently); raises :class:`UnknownRequirement` / :class:`UnknownRem`."""

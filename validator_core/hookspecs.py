@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from validator_core.models import FileFacts, Finding, Inspection
     from validator_core.proof import Proof
     from validator_core.registry import RegisterCheck, RegisterMessage
-    from validator_core.requirements import ProofClassification, ProofSpec, RegisterRequirement
+    from validator_core.catalogue import ProofClassification, ProofSpec, RegisterRequirement
     from validator_core.rules import Rules
 
 PROJECT_NAME = "preuves"
@@ -132,7 +132,8 @@ def preuves_check_requirement(
     sees only the report's data (``file``, ``facts``, ``findings``): it must not open the file. Returned
     findings are added to the report; a returned finding whose code is already in the report replaces
     it (that is how a plugin's warning becomes an error when the requirement demands it). Codes follow
-    the usual rule (the plugin's name and a dot) or are ``requirement.*`` codes of the core.
+    the usual rule (the plugin's name and a dot) or belong to the ``requirement.*`` family every
+    catalogue plugin shares (register their messages with :func:`preuves_register_messages`).
 
     :param requirement: the catalogue proof (``requirement.expectations``, ``requirement.admits``).
     :param proof_type: the proof type the file was validated as.

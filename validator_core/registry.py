@@ -25,7 +25,7 @@ from validator_core.proof import Proof
 from validator_core.rules import media_type_matches
 
 if TYPE_CHECKING:
-    from validator_core.requirements import Catalogue
+    from validator_core.catalogue import Catalogue
 
 log = logging.getLogger("preuves.plugins")
 _CATALOGUE_LOCK = threading.Lock()
@@ -169,17 +169,18 @@ class PluginRegistry:
             raise PluginError(f"plugin {name!r} has an invalid hook implementation: {exc}") from exc
 
     def _collect_messages(self) -> None:
-        from validator_core.requirements import REQUIREMENT_MESSAGES
+        from validator_core.catalogue import CORE_REQUIREMENT_MESSAGES, REQUIREMENT_CODE_FAMILY
 
         self.messages.update(CORE_MESSAGES)
-        self.messages.update(REQUIREMENT_MESSAGES)  # requirement.*: core codes, usable by any catalogue
+        self.messages.update(CORE_REQUIREMENT_MESSAGES)
         for impl in self.pm.hook.preuves_register_messages.get_hookimpls():
             plugin_name = impl.plugin_name
 
             def register(code: str, *, fr: str, en: str, _plugin: str = plugin_name) -> None:
-                if not code.startswith(_plugin + "."):
+                if not code.startswith((_plugin + ".", REQUIREMENT_CODE_FAMILY)):  # the family any catalogue shares
                     raise PluginError(
-                        f"plugin {_plugin!r} registers code {code!r}: codes must start with '{_plugin}.'"
+                        f"plugin {_plugin!r} registers code {code!r}: codes must start with '{_plugin}.' "
+                        f"(or '{REQUIREMENT_CODE_FAMILY}' for a requirement's expectations)"
                     )
                 if not re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z0-9_.]+", code):
                     raise PluginError(f"plugin {_plugin!r}: code {code!r} is not a valid finding code")
@@ -259,7 +260,7 @@ class PluginRegistry:
     # -- requirements (the REM catalogue) -------------------------------------------------------
     def catalogue(self) -> "Catalogue":
         """The requirement catalogue from ``preuves_register_requirements``, built and classified once."""
-        from validator_core.requirements import CatalogueCache, build_catalogue
+        from validator_core.catalogue import CatalogueCache, build_catalogue
 
         with _CATALOGUE_LOCK:
             if self._catalogue_cache is None:
@@ -280,6 +281,8 @@ class PluginRegistry:
     def check_requirement(self, spec: Any, proof_type: str, file: Any, facts: dict[str, Any],
                           findings: list[Any], rules: Any) -> list[Any]:
         """Findings from every ``preuves_check_requirement``, each tagged with the plugin that made it."""
+        from validator_core.catalogue import REQUIREMENT_CODE_FAMILY
+
         out = []
         for impl in reversed(self.pm.hook.preuves_check_requirement.get_hookimpls()):
             kwargs = {"requirement": spec, "proof_type": proof_type, "file": file, "facts": facts,
@@ -295,7 +298,7 @@ class PluginRegistry:
                 continue
             for item in result or ():
                 item = item if isinstance(item, Finding) else Finding.model_validate(item)
-                item.plugin = item.plugin or ("core" if item.code.startswith("requirement.") else impl.plugin_name)
+                item.plugin = item.plugin or ("core" if item.code.startswith(REQUIREMENT_CODE_FAMILY) else impl.plugin_name)
                 out.append(item)
         return out
 

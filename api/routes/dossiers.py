@@ -30,7 +30,7 @@ from validator_core.dossier import Dossier, DossierEntry, ProofMatcher, check_do
 from validator_core.engine import Engine
 from validator_core.messages import LANGS
 from validator_core.models import Report
-from validator_core.requirements import id_key
+from validator_core.catalogue import id_key
 
 router = APIRouter(prefix="/v1/dossiers", tags=["dossiers"], dependencies=[ApiKeyDep])
 

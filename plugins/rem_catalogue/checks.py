@@ -1,35 +1,24 @@
-"""Built-in plugin `rem_catalogue`: the vague-2 REM catalogue (ANS pre-publication, March 2023).
+"""``preuves_check_requirement``: what a proof's text expects, checked on the report's data.
 
-An ordinary plugin, written against the same hooks a new DSR's requirements plugin would use:
+Runs in the service process after every plugin inspected the file, and opens nothing: it reads the
+facts and findings the other plugins reported.
 
-- ``preuves_register_requirements``: every approved requirement, scenario and proof of the DB, LGC,
-  BIO, RIS, DPI and PFI REMs, from the package data ``validator_core/data/rem-catalogue.json``
-  (rebuilt with ``python -m validator_core.requirements build``);
-- ``preuves_classify_proof`` (``trylast``: another plugin may classify a proof first): the built-in
-  text rules of :func:`validator_core.requirements.classify_text`;
-- ``preuves_check_requirement``: what a proof's text expects and the report can show — a PDF/A-1
-  claim (a ``pdf_report`` warning becomes an error when the proof requires PDF/A-1), a full-screen
-  capture, a file name pattern, a file format.
-
-It inspects no file itself: it reads the facts the other plugins reported.
+- PDF/A-1 ("au format PDF/A-1", ``expectations["pdfa"]``): the claim is read from the ``pdf_report``
+  plugin's facts; its warning about a missing or wrong claim becomes an error for a proof that
+  requires PDF/A-1, and information for a proof known not to ask for PDF/A;
+- a full-screen capture (``full_screen``): the picture's size and shape, against
+  ``[thresholds.rem_catalogue]`` of the rules;
+- a file name imposed by the requirement (``file_name``) and a CSV or ZIP content (``file_format``).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Any
 
 from validator_core import Finding, finding, hookimpl
-from validator_core.requirements import (
-    ProofClassification,
-    ProofSpec,
-    classify_text,
-    file_name_regex,
-    load_data,
-    pdfa_part_from_facts,
-)
-
-__version__ = "1.0.0"
+from validator_core.catalogue import ProofSpec
 
 # Used when rules.toml has no [thresholds.rem_catalogue] (the rules file says why).
 DEFAULTS: dict[str, Any] = {
@@ -50,22 +39,6 @@ FILE_FORMAT_MEDIA_TYPES: dict[str, tuple[str, ...]] = {
 FILE_FORMAT_LABELS = {"csv": "CSV", "zip": "ZIP"}
 
 
-@hookimpl
-def preuves_register_requirements(register) -> None:
-    data = load_data()
-    for req in data["requirements"]:
-        register(rem=req["rem"], requirement=req["id"], text=req.get("text", ""), section=req.get("section", ""),
-                 profile=req.get("profile", ""), scenarios=req["scenarios"])
-    for item in data.get("unparsed", ()):
-        register.unparsed(rem=item["rem"], requirement=item.get("requirement", ""),
-                          scenario=item.get("scenario", ""), fragment=item.get("fragment", ""))
-
-
-@hookimpl(trylast=True)
-def preuves_classify_proof(proof: ProofSpec) -> ProofClassification | None:
-    return classify_text(proof.text, proof.requirement_text, proof.scenario_text)
-
-
 def _settings(rules: Any) -> dict[str, Any]:
     values = dict(DEFAULTS)
     try:
@@ -73,6 +46,25 @@ def _settings(rules: Any) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - no rules at hand: defaults
         pass
     return values
+
+
+def pdfa_claim(facts: dict[str, Any]) -> tuple[bool, str | None]:
+    """What the ``pdf_report`` plugin found about the PDF/A claim: ``(known, part)``.
+
+    ``facts["pdf_report"]["pdfa"]`` is a dict with ``part`` (a string such as ``"1B"`` or
+    ``"PDF/A-1b"``, a number, or ``None``/``False`` when there is no claim). ``known`` is false when
+    the plugin said nothing (disabled, or it failed on this file).
+    """
+    section = facts.get("pdf_report")
+    if not isinstance(section, dict) or "pdfa" not in section:
+        return False, None
+    value = section["pdfa"]
+    if isinstance(value, dict):
+        value = value.get("part", value.get("version"))
+    if value in (None, False, "", 0):
+        return True, None
+    match = re.search(r"(\d)", str(value))
+    return True, match.group(1) if match else None
 
 
 def looks_full_screen(width: int, height: int, limits: dict[str, Any]) -> bool:
@@ -84,6 +76,12 @@ def looks_full_screen(width: int, height: int, limits: dict[str, Any]) -> bool:
     return any(abs(ratio - float(r)) <= tolerance * float(r) for r in limits["full_screen_ratios"])
 
 
+def file_name_regex(pattern: str) -> re.Pattern[str]:
+    """``LOINC_1_export_chapitres_[AAAAMMJJ].csv`` → a regex matching ``…_20230315.csv``."""
+    parts = re.split(r"\[AAAAMMJJ\]", pattern)
+    return re.compile("^" + r"\d{8}".join(re.escape(p) for p in parts) + "$", re.IGNORECASE)
+
+
 @hookimpl
 def preuves_check_requirement(requirement: ProofSpec, proof_type: str, file, facts: dict, findings: list[Finding],
                               rules):
@@ -93,7 +91,7 @@ def preuves_check_requirement(requirement: ProofSpec, proof_type: str, file, fac
 
     if expected.get("pdfa") and proof_type == "pdf_report" and file.media_type == "application/pdf":
         part = str(expected["pdfa"])
-        known, found = pdfa_part_from_facts(facts)
+        known, found = pdfa_claim(facts)
         if not known:
             out.append(finding("requirement.pdfa_unverified", "warning", part=part, **ref))
         elif found != part:
