@@ -757,11 +757,10 @@ def sweep_stale_pool_dirs(base: str, *, min_age_s: float = 60.0) -> list[str]:
 # =================================================================================================
 @dataclass(frozen=True)
 class Outcome:
-    """How a task ended: ``value`` set, or ``timed_out``, or ``crashed`` with a ``reason``."""
+    """How a task ended: ``value`` set, or ``timed_out``, or neither: it crashed, and ``reason`` says how."""
 
     value: Any = None
     timed_out: bool = False
-    crashed: bool = False
     reason: str = ""
 
 
@@ -935,7 +934,7 @@ class WorkerPool:
             except FutureTimeout:
                 self._ensure_supervisor()
             except CancelledError:
-                return Outcome(crashed=True, reason="cancelled")
+                return Outcome(reason="cancelled")
 
     def run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Outcome:
         return self.wait(self.submit(fn, args))
@@ -1212,21 +1211,21 @@ class WorkerPool:
             return "file", Outcome(timed_out=True, reason=f"> {self.timeout_s:g} s")
         except pebble.ProcessExpired as exc:
             if self._server is not None and exc.pid in self._server.orphans:
-                return "engine", Outcome(crashed=True, reason="worker lost with the fork server")
+                return "engine", Outcome(reason="worker lost with the fork server")
             if exc.exitcode == -signal.SIGXCPU:  # the CPU limit: the task ran too long
                 return "file", Outcome(timed_out=True, reason=f"> {self.timeout_s:g} s CPU")
-            return "crash", Outcome(crashed=True, reason=_signal_reason(exc.exitcode))
+            return "crash", Outcome(reason=_signal_reason(exc.exitcode))
         except (BrokenProcessPool, CancelledError) as exc:
-            return "engine", Outcome(crashed=True, reason="worker pool broken (workers exit at start-up, or all died)"
+            return "engine", Outcome(reason="worker pool broken (workers exit at start-up, or all died)"
                                      if isinstance(exc, BrokenProcessPool) else "worker pool broken (cancelled)")
         except RuntimeError as exc:
             if "Pool" in str(exc):  # pebble: "Unexpected error within the Pool" / "The Pool is not active"
-                return "engine", Outcome(crashed=True, reason=f"worker pool broken ({exc})")
-            return "file", Outcome(crashed=True, reason=type(exc).__name__)
+                return "engine", Outcome(reason=f"worker pool broken ({exc})")
+            return "file", Outcome(reason=type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - raised by the task, or an unpicklable result
             outcome = _outcome_of_exception(exc, self.timeout_s)
             if outcome.reason in ENGINE_EXCEPTIONS:
-                return "unavailable", Outcome(crashed=True, reason=f"engine incomplete ({outcome.reason})")
+                return "unavailable", Outcome(reason=f"engine incomplete ({outcome.reason})")
             return "file", outcome
         return "ok", Outcome(value=value)
 
@@ -1365,5 +1364,5 @@ def _outcome_of_exception(exc: BaseException, timeout_s: float) -> Outcome:
     if isinstance(exc, FutureTimeout):
         return Outcome(timed_out=True, reason=f"> {timeout_s:g} s")
     if isinstance(exc, MemoryError):
-        return Outcome(crashed=True, reason="MemoryError")
-    return Outcome(crashed=True, reason=type(exc).__name__)
+        return Outcome(reason="MemoryError")
+    return Outcome(reason=type(exc).__name__)
