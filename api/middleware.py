@@ -21,7 +21,6 @@ from api.problems import problem_response
 
 log = logging.getLogger("preuves.api.access")
 
-REQUEST_ID_HEADER = "x-request-id"
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 # Methods that get their own metric label; anything else a client makes up is "other" (a label per
