@@ -14,10 +14,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import metrics
+from api import metrics_collector as metrics
 from api.errors import AmbiguousFraming
-from api.logs import request_id_var
 from api.problems import problem_response
+from api.structured_logging import request_id_var
 
 log = logging.getLogger("preuves.api.access")
 

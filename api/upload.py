@@ -40,7 +40,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from api import metrics
+from api import metrics_collector as metrics
 from api.errors import BadMultipart, BadRequest, BodyTooLarge, MissingFile, Unavailable, UploadTimeout
 
 log = logging.getLogger("preuves.api.upload")
