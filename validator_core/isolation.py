@@ -66,6 +66,7 @@ import weakref
 from collections import deque
 from concurrent.futures import CancelledError, Future, TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from multiprocessing import connection as mp_connection
 from multiprocessing import context as mp_context
@@ -86,7 +87,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("preuves.engine")
 
-_REGISTRY: PluginRegistry | None = None
+_REGISTRY: PluginRegistry | None = None  # this worker process's (a worker serves one pool)
+# Inline mode runs tasks in the caller's thread: the pool sets its own registry here for each call, so
+# two inline engines in one process (different plugin configurations) each see their own plugins.
+_INLINE_REGISTRY: ContextVar[PluginRegistry | None] = ContextVar("preuves_inline_registry", default=None)
 _BORN = 0.0  # when this worker finished starting (time.time()): the canary's proof of a fresh worker
 
 # Imported once in the fork server, shared copy-on-write by every worker (an import error is ignored:
@@ -258,9 +262,13 @@ def run_task(fn: Callable[..., Any], args: tuple[Any, ...], cpu_s: float | None)
 
 
 def _registry() -> PluginRegistry:
-    if _REGISTRY is None:  # inline mode in a process that did not call init_worker
+    """The plugins of the pool running this task: the inline pool's, else this worker's."""
+    registry = _INLINE_REGISTRY.get()
+    if registry is None:
+        registry = _REGISTRY
+    if registry is None:  # a task called outside a worker and outside an inline pool
         raise RuntimeError("worker registry not initialised")
-    return _REGISTRY
+    return registry
 
 
 @dataclass(frozen=True)
@@ -318,12 +326,6 @@ def task_canary() -> CanaryAnswer:
 def _ping() -> bool:
     _registry()
     return True
-
-
-def init_worker_inline(plugin_config: PluginConfig) -> None:
-    """Inline mode: load the registry in this process (no isolation: for debugging and fuzzing)."""
-    global _REGISTRY
-    _REGISTRY = PluginRegistry.load(plugin_config)
 
 
 # =================================================================================================
@@ -872,8 +874,8 @@ class WorkerPool:
             # fresh, unstarted pool: the parent's workers, fork server and locks are the parent's.
             ref = weakref.ref(self)
             os.register_at_fork(after_in_child=lambda: (pool := ref()) is not None and pool._after_fork_in_child())
-        if mode == "inline":
-            init_worker_inline(plugin_config)
+        # Inline mode (no isolation: for debugging and fuzzing): this pool's plugins, loaded here.
+        self._inline_registry = PluginRegistry.load(plugin_config) if mode == "inline" else None
 
     def _after_fork_in_child(self) -> None:
         # The parent's workers are not this process's children: forget them, or multiprocessing's
@@ -1043,10 +1045,13 @@ class WorkerPool:
     def _submit(self, job: Job, fn: Callable[..., Any], args: tuple[Any, ...]) -> Future:
         ticket = _Ticket(fn=fn, args=args, job=job)
         if self.mode == "inline":
+            token = _INLINE_REGISTRY.set(self._inline_registry)
             try:
                 ticket.future.set_result(Outcome(value=fn(*args)))
             except BaseException as exc:  # noqa: BLE001 - inline mode: as a worker would report it
                 ticket.future.set_result(_outcome_of_exception(exc, self.timeout_s))
+            finally:
+                _INLINE_REGISTRY.reset(token)
             return ticket.future
         with self._cond:
             if self._closing:
