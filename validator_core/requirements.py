@@ -1,6 +1,6 @@
 """The REM requirement catalogue: which proofs a requirement asks for, and what each admits.
 
-Vocabulary (from the REMs, see ``../shared/DOMAIN.md``): a *requirement* ``SECTION[/SUB][/va1].NN``
+Vocabulary (from the REMs, see ``docs/requirements.md``): a *requirement* ``SECTION[/SUB][/va1].NN``
 has *scenarios* ``<requirement>.NN``; a scenario has *proofs* ``<scenario>.NN``. Editors file one
 proof at a time: "DOC/va1.01.01.01 of REM BIO". This module holds:
 
