@@ -9,7 +9,7 @@ from typing import Annotated, Any, AsyncIterator, Iterator
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api import metrics
+from api import metrics_collector as metrics
 from api.callers import caller_of, key_matches
 from api.errors import CallerBusy, Saturated, Unauthorized, Unavailable
 from api.settings import ApiSettings

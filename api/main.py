@@ -20,13 +20,13 @@ from starlette.requests import ClientDisconnect
 from api import problems
 from api.callers import ForwardedForMiddleware
 from api.deps import Admission
-from api.logs import ensure_handler
 from api.middleware import FramingGuardMiddleware, RequestContextMiddleware
 from api.problems import Problem
 from api.ratelimit import RateLimitMiddleware
 from api.routes import bench, docs, dossiers, health, metrics, proof_types, requirements, validations, web
 from api.server import raise_fd_limit
 from api.settings import ApiSettings, get_settings
+from api.structured_logging import ensure_handler
 from api.upload import UploadDir
 from validator_core import __version__
 from validator_core.engine import Engine

@@ -40,7 +40,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from api import metrics
+from api import metrics_collector as metrics
 from api.errors import BadMultipart, BadRequest, BodyTooLarge, MissingFile, Unavailable, UploadTimeout
 
 log = logging.getLogger("preuves.api.upload")
@@ -157,7 +157,6 @@ class ReceivedFile:
 class Received:
     files: list[ReceivedFile]
     fields: dict[str, list[str]]
-    body_bytes: int
 
     def cleanup(self) -> None:
         for received in self.files:
@@ -453,7 +452,7 @@ class MultipartReceiver:
             for received in self.files:
                 received.discard()
             raise
-        return Received(files=self.files, fields=self.fields, body_bytes=total)
+        return Received(files=self.files, fields=self.fields)
 
     async def _flush(self, threshold: int) -> None:
         for received in self.files:

@@ -48,7 +48,6 @@ WEB_SCHEMES = {"http", "https"}
 READ_LIMIT = 1_000_000  # the ANS limit for this proof type; the engine already refused larger files
 
 GAZELLE_NAMESPACES = {"http://validationreport.gazelle.ihe.net/", "http://gazelle.ihe.net/validation/report"}
-GAZELLE_ROOTS = {"validationReport", "detailedResult"}
 
 
 # --- messages ----------------------------------------------------------------------------------

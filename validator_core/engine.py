@@ -1,9 +1,9 @@
-"""The validation pipeline: one file in, one :class:`~validator_core.Report` out.
+"""The engine: rules, plugins and worker pool behind one thread-safe ``validate()``.
 
-Order (each step cheap before the next): not a regular file (``stat``, nothing opened) → empty file →
-size against the type's limit (``fstat``, no read) → content detection on the file's head (libmagic, in
-a worker) → format allowlist by content → extension against content → plugin checks (in workers, in
-parallel, each under the timeout) → verdict.
+One call checks the request (language, proof type, requirement), opens the file (refusing devices,
+FIFOs and pseudo-files before reading anything) and runs the pipeline of :mod:`validator_core.pipeline`
+on it — not a regular file → empty → content detection → proof type → size → format allowlist →
+extension → plugins → requirement → verdict — within one job of the worker pool.
 
 An engine that cannot examine a file (its workers cannot start, its pool keeps breaking) raises
 :class:`~validator_core.EngineUnavailable`: that is never a verdict on the file.
@@ -18,32 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from validator_core import __version__
-from validator_core.detect import OCTET_STREAM, OpenedProof, clean_name, open_proof_file, sha256_of
-from validator_core.errors import EngineUnavailable, UnknownProofType, UnsupportedLanguage
-from validator_core.isolation import (
-    ENGINE_EXCEPTIONS, EngineHealth, Raised, Sniffed, WorkerPool, task_inspect, task_sniff,
-)
-from validator_core.messages import LANGS, render
-from validator_core.models import EngineInfo, FileFacts, Finding, Inspection, Report, Severity, Verdict
-from validator_core.proof import HEAD_BYTES, Proof
+from validator_core import pipeline
+from validator_core.detect import OpenedProof, open_proof_file
+from validator_core.errors import UnknownProofType, UnsupportedLanguage
+from validator_core.isolation import EngineHealth, WorkerPool
+from validator_core.messages import LANGS
+from validator_core.models import EngineInfo, Report
 from validator_core.registry import PluginConfig, PluginRegistry
-from validator_core.catalogue import Catalogue, ProofSpec, apply_requirement_findings, choose_proof_type
+from validator_core.catalogue import Catalogue, ProofSpec
 from validator_core.rules import Rules, load_rules
 from validator_core.settings import CoreSettings, get_core_settings
-
-SNIFF_CHECK = "detection"  # the name check.timeout/check.crashed give the content-detection step
-
-
-def _label_of(media_type: str) -> str:
-    """A short name for a media type outside the rules' formats: ``image/gif`` → ``GIF``."""
-    subtype = media_type.split("/")[-1]
-    for prefix in ("x-", "vnd."):
-        subtype = subtype.removeprefix(prefix)
-    return subtype.upper()
-
-
-def _mo(size: int) -> str:
-    return f"{size / 1_000_000:g}"
 
 
 class Engine:
@@ -142,128 +126,14 @@ class Engine:
     def _validate(self, path: Path, opened: OpenedProof, started: float, proof_type: str | None,
                   filename: str | None, lang: str, sha256: str | None, observed_size: int | None,
                   context: dict[str, Any] | None, spec: ProofSpec | None) -> Report:
-        size = max(opened.size, observed_size or 0)
-        display_name, extension, name_problems = clean_name(filename if filename is not None else path.name)
-        facts_file = FileFacts(name=display_name, size=size, extension=extension)
-        findings: list[Finding] = []
-        facts: dict[str, dict[str, Any]] = {}
-        inferred = False
-        if spec is not None:
-            facts["requirement"] = spec.context()
-
-        def finish(type_id: str | None) -> Report:
-            for f in findings:
-                f.message = self._message(f, lang, type_id)
-            return Report(
-                verdict=Verdict.from_findings(findings),
-                proof_type=type_id,
-                proof_type_inferred=inferred,
-                file=facts_file,
-                findings=findings,
-                facts=facts,
-                engine=self.info,
-                elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
-
-        def digest() -> str:
-            assert opened.fh is not None
-            return sha256 or sha256_of(opened.fh)
-
-        if name_problems:
-            findings.append(self._core("file.suspicious_name", Severity.WARNING, reason=", ".join(name_problems)))
-        if opened.fh is None:  # a device, FIFO, socket or kernel pseudo-file: never read
-            findings.append(self._core("file.not_regular", Severity.ERROR, kind=opened.kind or "other"))
-            return finish(proof_type)
-        if size == 0:
-            facts_file.media_type = "application/x-empty"
-            facts_file.sha256 = digest()
-            findings.append(self._core("file.empty", Severity.ERROR))
-            return finish(proof_type)
-
-        # Size before anything reads the file (the type is known, or the largest limit applies).
-        over_limit = proof_type is not None and size > self.rules.proof_type(proof_type).max_bytes
-        head = opened.fh.read(HEAD_BYTES)
-        base = Proof(
-            path=str(path), name=display_name, size=size, media_type=OCTET_STREAM, format=None,
-            extension=extension, proof_type=proof_type, rules=self.rules, head=head, context=context or {},
-        )
+        tools = pipeline.Tools(rules=self.rules, registry=self.registry, timeout_s=self.settings.check_timeout_s,
+                               info=self.info)
         # One job per file: its tasks are served in the order files arrived, within its share of workers.
         with self.pool.job() as job:
-            sniff = job.run(task_sniff, (base, proof_type is None))
-            if not isinstance(sniff.value, Sniffed):
-                self._raise_if_engine_incomplete(SNIFF_CHECK, sniff)
-                findings.append(self._isolation_finding(SNIFF_CHECK, sniff))
-                facts_file.sha256 = None if over_limit else digest()
-                return finish(proof_type)
-            media_type = sniff.value.media_type
-            facts_file.media_type = media_type
-            if proof_type is None:
-                candidate = sniff.value.inferred_type
-                proof_type = candidate if candidate in self.rules.proof_types else "logs"
-                if spec is not None:  # the requirement's admitted types come first
-                    proof_type = choose_proof_type(spec, proof_type, media_type, self.rules)
-                inferred = True
-                findings.append(self._core("type.inferred", Severity.INFO, proof_type=proof_type))
-                over_limit = size > self.rules.proof_type(proof_type).max_bytes
-            rule = self.rules.proof_type(proof_type)
-            if spec is not None and spec.admits and proof_type not in spec.admits:
-                findings.append(self._core("requirement.type_not_admitted", Severity.ERROR, requirement=spec.id,
-                                           admitted=", ".join(spec.admits), proof_type=proof_type))
-
-            if over_limit:
-                # Nothing past the limit is looked at; the digest of a partial upload would mislead.
-                facts_file.sha256 = None
-                findings.append(
-                    self._core("file.too_large", Severity.ERROR, size=size, limit=rule.max_bytes,
-                               limit_mo=_mo(rule.max_bytes), proof_type=proof_type)
-                )
-                return finish(proof_type)
-
-            format_id = self.rules.format_for_media_type(media_type)
-            allowed_labels = ", ".join(self.rules.formats[f].label for f in rule.formats if f in self.rules.formats)
-            detected_label = self.rules.formats[format_id].label if format_id else _label_of(media_type)
-            if not self.rules.allows(proof_type, format_id):
-                facts_file.sha256 = digest()
-                code = "format.unknown" if media_type == OCTET_STREAM else "format.not_allowed"
-                findings.append(
-                    self._core(code, Severity.ERROR, media_type=media_type, detected=detected_label,
-                               allowed=allowed_labels, proof_type=proof_type)
-                )
-                return finish(proof_type)
-            if format_id is not None:
-                expected = self.rules.formats[format_id].extensions
-                if extension not in expected:
-                    findings.append(
-                        self._core("format.extension_mismatch", Severity.WARNING,
-                                   extension=f".{extension}" if extension else "(aucune)",
-                                   detected=detected_label, expected=", ".join("." + e for e in expected))
-                    )
-
-            proof = Proof(**{**base.__dict__, "media_type": media_type, "format": format_id, "proof_type": proof_type})
-            checks = self.registry.checks_for(proof_type, media_type)
-            futures = [(decl.plugin, job.submit(task_inspect, (decl.plugin, proof))) for decl in checks]
-            # Hash while the workers inspect: for a large video the two take about as long as each other.
-            facts_file.sha256 = digest()
-            for plugin, future in futures:
-                outcome = job.wait(future)
-                result = outcome.value
-                if isinstance(result, Inspection):
-                    for f in result.findings:
-                        f.plugin = plugin
-                        findings.append(f)
-                    if result.facts:
-                        facts[plugin] = result.facts
-                elif isinstance(result, Raised):
-                    if result.type_name in ENGINE_EXCEPTIONS:  # a module or shared library is missing
-                        raise EngineUnavailable(f"plugin {plugin}: {result.type_name}")
-                    findings.append(self._core("check.crashed", Severity.ERROR, check=plugin, reason=result.type_name))
-                else:
-                    findings.append(self._isolation_finding(plugin, outcome))
-        if spec is not None:
-            apply_requirement_findings(
-                findings, self.registry.check_requirement(spec, proof_type, facts_file, facts, findings, self.rules)
-            )
-        return finish(proof_type)
+            v = pipeline.Validation.start(tools, job, path, opened, proof_type=proof_type, filename=filename,
+                                          sha256=sha256, observed_size=observed_size, context=context, spec=spec)
+            pipeline.run(v)
+        return v.report(lang, started)
 
     def health(self) -> EngineHealth:
         """The engine's state, without blocking (for ``/healthz`` and ``/readyz``).
@@ -295,31 +165,6 @@ class Engine:
 
     def close(self) -> None:
         self.pool.close()
-
-    # -- helpers ----------------------------------------------------------------------------
-    def _core(self, code: str, severity: Severity, **details: Any) -> Finding:
-        return Finding(code=code, severity=severity, plugin="core", details=details)
-
-    @staticmethod
-    def _raise_if_engine_incomplete(check: str, outcome: Any) -> None:
-        if outcome.crashed and outcome.reason in ENGINE_EXCEPTIONS:
-            raise EngineUnavailable(f"{check}: {outcome.reason}")
-
-    def _isolation_finding(self, check: str, outcome: Any) -> Finding:
-        if outcome.timed_out:
-            return self._core("check.timeout", Severity.ERROR, check=check, timeout_s=self.settings.check_timeout_s)
-        return self._core("check.crashed", Severity.ERROR, check=check, reason=outcome.reason or "?")
-
-    def _message(self, finding: Finding, lang: str, proof_type: str | None) -> str:
-        message = self.registry.message(finding.code)
-        if message is None:
-            return finding.code
-        values = dict(finding.details)
-        type_id = values.get("proof_type") or proof_type
-        if type_id in self.rules.proof_types:
-            rule = self.rules.proof_type(type_id)
-            values.setdefault("type_label", rule.label_en if lang == "en" else rule.label_fr)
-        return render(message.template(lang), values)
 
 
 _DEFAULT: Engine | None = None

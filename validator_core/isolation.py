@@ -66,6 +66,7 @@ import weakref
 from collections import deque
 from concurrent.futures import CancelledError, Future, TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from multiprocessing import connection as mp_connection
 from multiprocessing import context as mp_context
@@ -86,7 +87,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("preuves.engine")
 
-_REGISTRY: PluginRegistry | None = None
+_REGISTRY: PluginRegistry | None = None  # this worker process's (a worker serves one pool)
+# Inline mode runs tasks in the caller's thread: the pool sets its own registry here for each call, so
+# two inline engines in one process (different plugin configurations) each see their own plugins.
+_INLINE_REGISTRY: ContextVar[PluginRegistry | None] = ContextVar("preuves_inline_registry", default=None)
 _BORN = 0.0  # when this worker finished starting (time.time()): the canary's proof of a fresh worker
 
 # Imported once in the fork server, shared copy-on-write by every worker (an import error is ignored:
@@ -258,9 +262,13 @@ def run_task(fn: Callable[..., Any], args: tuple[Any, ...], cpu_s: float | None)
 
 
 def _registry() -> PluginRegistry:
-    if _REGISTRY is None:  # inline mode in a process that did not call init_worker
+    """The plugins of the pool running this task: the inline pool's, else this worker's."""
+    registry = _INLINE_REGISTRY.get()
+    if registry is None:
+        registry = _REGISTRY
+    if registry is None:  # a task called outside a worker and outside an inline pool
         raise RuntimeError("worker registry not initialised")
-    return _REGISTRY
+    return registry
 
 
 @dataclass(frozen=True)
@@ -318,12 +326,6 @@ def task_canary() -> CanaryAnswer:
 def _ping() -> bool:
     _registry()
     return True
-
-
-def init_worker_inline(plugin_config: PluginConfig) -> None:
-    """Inline mode: load the registry in this process (no isolation: for debugging and fuzzing)."""
-    global _REGISTRY
-    _REGISTRY = PluginRegistry.load(plugin_config)
 
 
 # =================================================================================================
@@ -757,11 +759,10 @@ def sweep_stale_pool_dirs(base: str, *, min_age_s: float = 60.0) -> list[str]:
 # =================================================================================================
 @dataclass(frozen=True)
 class Outcome:
-    """How a task ended: ``value`` set, or ``timed_out``, or ``crashed`` with a ``reason``."""
+    """How a task ended: ``value`` set, or ``timed_out``, or neither: it crashed, and ``reason`` says how."""
 
     value: Any = None
     timed_out: bool = False
-    crashed: bool = False
     reason: str = ""
 
 
@@ -873,8 +874,8 @@ class WorkerPool:
             # fresh, unstarted pool: the parent's workers, fork server and locks are the parent's.
             ref = weakref.ref(self)
             os.register_at_fork(after_in_child=lambda: (pool := ref()) is not None and pool._after_fork_in_child())
-        if mode == "inline":
-            init_worker_inline(plugin_config)
+        # Inline mode (no isolation: for debugging and fuzzing): this pool's plugins, loaded here.
+        self._inline_registry = PluginRegistry.load(plugin_config) if mode == "inline" else None
 
     def _after_fork_in_child(self) -> None:
         # The parent's workers are not this process's children: forget them, or multiprocessing's
@@ -935,7 +936,7 @@ class WorkerPool:
             except FutureTimeout:
                 self._ensure_supervisor()
             except CancelledError:
-                return Outcome(crashed=True, reason="cancelled")
+                return Outcome(reason="cancelled")
 
     def run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Outcome:
         return self.wait(self.submit(fn, args))
@@ -1044,10 +1045,13 @@ class WorkerPool:
     def _submit(self, job: Job, fn: Callable[..., Any], args: tuple[Any, ...]) -> Future:
         ticket = _Ticket(fn=fn, args=args, job=job)
         if self.mode == "inline":
+            token = _INLINE_REGISTRY.set(self._inline_registry)
             try:
                 ticket.future.set_result(Outcome(value=fn(*args)))
             except BaseException as exc:  # noqa: BLE001 - inline mode: as a worker would report it
                 ticket.future.set_result(_outcome_of_exception(exc, self.timeout_s))
+            finally:
+                _INLINE_REGISTRY.reset(token)
             return ticket.future
         with self._cond:
             if self._closing:
@@ -1212,21 +1216,21 @@ class WorkerPool:
             return "file", Outcome(timed_out=True, reason=f"> {self.timeout_s:g} s")
         except pebble.ProcessExpired as exc:
             if self._server is not None and exc.pid in self._server.orphans:
-                return "engine", Outcome(crashed=True, reason="worker lost with the fork server")
+                return "engine", Outcome(reason="worker lost with the fork server")
             if exc.exitcode == -signal.SIGXCPU:  # the CPU limit: the task ran too long
                 return "file", Outcome(timed_out=True, reason=f"> {self.timeout_s:g} s CPU")
-            return "crash", Outcome(crashed=True, reason=_signal_reason(exc.exitcode))
+            return "crash", Outcome(reason=_signal_reason(exc.exitcode))
         except (BrokenProcessPool, CancelledError) as exc:
-            return "engine", Outcome(crashed=True, reason="worker pool broken (workers exit at start-up, or all died)"
+            return "engine", Outcome(reason="worker pool broken (workers exit at start-up, or all died)"
                                      if isinstance(exc, BrokenProcessPool) else "worker pool broken (cancelled)")
         except RuntimeError as exc:
             if "Pool" in str(exc):  # pebble: "Unexpected error within the Pool" / "The Pool is not active"
-                return "engine", Outcome(crashed=True, reason=f"worker pool broken ({exc})")
-            return "file", Outcome(crashed=True, reason=type(exc).__name__)
+                return "engine", Outcome(reason=f"worker pool broken ({exc})")
+            return "file", Outcome(reason=type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - raised by the task, or an unpicklable result
             outcome = _outcome_of_exception(exc, self.timeout_s)
             if outcome.reason in ENGINE_EXCEPTIONS:
-                return "unavailable", Outcome(crashed=True, reason=f"engine incomplete ({outcome.reason})")
+                return "unavailable", Outcome(reason=f"engine incomplete ({outcome.reason})")
             return "file", outcome
         return "ok", Outcome(value=value)
 
@@ -1365,5 +1369,5 @@ def _outcome_of_exception(exc: BaseException, timeout_s: float) -> Outcome:
     if isinstance(exc, FutureTimeout):
         return Outcome(timed_out=True, reason=f"> {timeout_s:g} s")
     if isinstance(exc, MemoryError):
-        return Outcome(crashed=True, reason="MemoryError")
-    return Outcome(crashed=True, reason=type(exc).__name__)
+        return Outcome(reason="MemoryError")
+    return Outcome(reason=type(exc).__name__)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 LANGS = ("fr", "en")
-DEFAULT_LANG = "fr"
 
 
 @dataclass(frozen=True)

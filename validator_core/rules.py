@@ -8,10 +8,9 @@ given by ``--rules PATH`` or ``PREUVES_RULES`` replaces it whole. A bad file fai
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -92,7 +91,6 @@ class Rules:
 
     model: RulesModel
     source: str
-    digest: str = field(compare=False)
 
     # -- lookups ----------------------------------------------------------------------------
     @property
@@ -203,8 +201,7 @@ def parse_rules(text: str, source: str) -> Rules:
             key = ".".join(str(p) for p in err["loc"]) or "(root)"
             problems.append(f"{source}: {_locate(text, err['loc'])}: key '{key}': {err['msg']}")
         raise RulesError("\n".join(problems)) from None
-    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return Rules(model=model, source=source, digest=digest)
+    return Rules(model=model, source=source)
 
 
 def default_rules_text() -> str:

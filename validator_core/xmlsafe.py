@@ -1,4 +1,4 @@
-"""Hardened XML parsing for uploads (``../shared/SECURITY.md``, "XML").
+"""Hardened XML parsing for uploads (``SECURITY.md``, "XML").
 
 Every plugin that parses XML from a proof goes through :func:`parse_xml`: one explicit lxml parser that
 never resolves entities, never loads a DTD, never touches the network and keeps libxml2's size limits
