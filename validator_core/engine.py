@@ -12,12 +12,13 @@ An engine that cannot examine a file (its workers cannot start, its pool keeps b
 from __future__ import annotations
 
 import atexit
+import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from validator_core import __version__
 from validator_core.detect import OCTET_STREAM, OpenedProof, clean_name, open_proof_file, sha256_of
@@ -36,6 +37,9 @@ from validator_core.settings import CoreSettings, get_core_settings
 if TYPE_CHECKING:
     from validator_core.messages import Message
     from validator_core.requirements import Catalogue
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 SNIFF_CHECK = "detection"  # the name check.timeout/check.crashed give the content-detection step
 
@@ -196,13 +200,10 @@ class Engine:
             self.check_proof_type(item.proof_type)
             if item.requirement:
                 self.requirement(item.requirement, rem)
-        outcomes: list[Report | OSError | None] = [None] * len(files)
         done_lock = threading.Lock()
-        done = 0
+        done = itertools.count(1)
 
-        def one(index: int) -> None:
-            nonlocal done
-            item = files[index]
+        def one(item: BatchItem) -> Report | OSError:
             started = time.perf_counter()
             outcome: Report | OSError
             try:
@@ -211,28 +212,12 @@ class Engine:
                                         requirement=item.requirement, rem=rem)
             except OSError as exc:
                 outcome = exc
-            outcomes[index] = outcome
             if on_done is not None:
                 with done_lock:
-                    done += 1
-                    on_done(BatchProgress(item, outcome, done, len(files), time.perf_counter() - started))
+                    on_done(BatchProgress(item, outcome, next(done), len(files), time.perf_counter() - started))
+            return outcome
 
-        threads = min(len(files), self._pool.workers)
-        if threads <= 1:  # one file (or one worker): no thread
-            for index in range(len(files)):
-                one(index)
-        else:
-            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="preuves-batch") as executor:
-                futures = [executor.submit(one, index) for index in range(len(files))]
-                for future in as_completed(futures):
-                    if future.exception() is not None:  # the files not started yet are not validated
-                        for pending in futures:
-                            pending.cancel()
-                        break
-            errors = [f.exception() for f in futures if not f.cancelled() and f.exception() is not None]
-            if errors:
-                raise next((e for e in errors if isinstance(e, EngineUnavailable)), errors[0])
-        return [outcome for outcome in outcomes if outcome is not None]
+        return _map_bounded(one, files, self._pool.workers)
 
     def validate(
         self,
@@ -465,6 +450,28 @@ class Engine:
             rule = self._rules.proof_type(type_id)
             values.setdefault("type_label", rule.label_en if lang == "en" else rule.label_fr)
         return render(message.template(lang), values)
+
+
+def _map_bounded(call: Callable[[T], R], items: Sequence[T], threads: int) -> list[R]:
+    """``call`` on every item, at most ``threads`` at once, results in the order of the items.
+
+    The first failure cancels the calls not started yet; once the others are done,
+    :class:`EngineUnavailable` is raised before any other error (the engine's failure is the batch's,
+    whatever else went wrong), else the first in the order of the items.
+    """
+    if min(len(items), threads) <= 1:  # one file (or one worker): no thread
+        return [call(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(len(items), threads), thread_name_prefix="preuves-batch") as executor:
+        futures = [executor.submit(call, item) for item in items]
+        for future in as_completed(futures):
+            if future.exception() is not None:
+                for pending in futures:
+                    pending.cancel()
+                break
+    errors = [f.exception() for f in futures if not f.cancelled() and f.exception() is not None]
+    if errors:
+        raise next((e for e in errors if isinstance(e, EngineUnavailable)), errors[0])
+    return [f.result() for f in futures]
 
 
 _DEFAULT: Engine | None = None

@@ -18,13 +18,14 @@ from dataclasses import replace
 from typing import Callable, Iterable, Mapping, Sequence
 
 from validator_core.dossier import (
-    STATUS_ORDER, Dossier, DossierError, DossierResult, FileResult, ProofResult, UnknownProfile, scope_profiles,
+    STATUS_ORDER, Dossier, DossierEntry, DossierError, DossierResult, FileResult, ProofResult, UnknownProfile,
+    scope_profiles,
 )
 from validator_core.engine import BatchItem, BatchProgress, Engine
 from validator_core.errors import PreuvesError, UnknownRem, UnsupportedLanguage
 from validator_core.messages import LANGS
 from validator_core.models import Report
-from validator_core.requirements import id_key
+from validator_core.requirements import Catalogue, ProofSpec, id_key
 
 
 # -- request fields ---------------------------------------------------------------------------------
@@ -106,9 +107,29 @@ def check_dossier(engine: Engine, dossier: Dossier, *, rem: str | None = None, p
     chosen = scope_profiles([*dossier.profiles, *(profiles or [])])
     in_scope = {id_key(p) for p in chosen}
 
+    by_proof, unknown, filed = _sort_entries(catalogue, dossier, rem, in_scope, lang)
+    items = [replace((received or {}).get(str(entry.path)) or BatchItem(entry.path), requirement=spec.id)
+             for entry, spec, _result in filed]
+    outcomes = engine.validate_many(items, lang=lang, rem=rem, on_done=on_done)
+    for (entry, _spec, result), outcome in zip(filed, outcomes):
+        if isinstance(outcome, Report):
+            result.files.append(FileResult(str(entry.path), report=outcome))
+        else:
+            result.files.append(FileResult(str(entry.path), error=outcome.strerror or type(outcome).__name__))
+    expected = [p for p in catalogue.select(rem) if id_key(p.profile) in in_scope]
+    missing = [p for p in expected if p.id not in by_proof]
+    ordered = sorted(by_proof.values(), key=lambda r: (STATUS_ORDER.index(r.status), r.proof.id if r.proof else ""))
+    return DossierResult(rem=rem, profiles=chosen, proofs=ordered, missing=missing,
+                         unmatched=[str(p) for p in dossier.unmatched], unknown=list(unknown.values()))
+
+
+def _sort_entries(catalogue: Catalogue, dossier: Dossier, rem: str, in_scope: set[str], lang: str) -> tuple[
+        dict[str, ProofResult], dict[str, ProofResult], list[tuple[DossierEntry, ProofSpec, ProofResult]]]:
+    """Each entry under its proof (by proof id), or under the id as written when the REM has no such
+    proof; the entries to validate, with their proof and the result their file goes to."""
     by_proof: dict[str, ProofResult] = {}
     unknown: dict[str, ProofResult] = {}
-    to_validate: list[tuple[BatchItem, ProofResult]] = []
+    filed: list[tuple[DossierEntry, ProofSpec, ProofResult]] = []
     for entry in dossier.entries:
         try:
             spec = catalogue.find(entry.proof, rem)
@@ -118,16 +139,5 @@ def check_dossier(engine: Engine, dossier: Dossier, *, rem: str | None = None, p
             result.files.append(FileResult(str(entry.path)))
             continue
         result = by_proof.setdefault(spec.id, ProofResult(spec, entry.proof, in_scope=id_key(spec.profile) in in_scope))
-        item = (received or {}).get(str(entry.path)) or BatchItem(entry.path)
-        to_validate.append((replace(item, requirement=spec.id), result))
-    outcomes = engine.validate_many([item for item, _ in to_validate], lang=lang, rem=rem, on_done=on_done)
-    for (item, result), outcome in zip(to_validate, outcomes):
-        if isinstance(outcome, Report):
-            result.files.append(FileResult(str(item.path), report=outcome))
-        else:
-            result.files.append(FileResult(str(item.path), error=outcome.strerror or type(outcome).__name__))
-    expected = [p for p in catalogue.select(rem) if id_key(p.profile) in in_scope]
-    missing = [p for p in expected if p.id not in by_proof]
-    ordered = sorted(by_proof.values(), key=lambda r: (STATUS_ORDER.index(r.status), r.proof.id if r.proof else ""))
-    return DossierResult(rem=rem, profiles=chosen, proofs=ordered, missing=missing,
-                         unmatched=[str(p) for p in dossier.unmatched], unknown=list(unknown.values()))
+        filed.append((entry, spec, result))
+    return by_proof, unknown, filed
