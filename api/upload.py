@@ -31,7 +31,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Callable
 
 import time
 
@@ -42,6 +42,9 @@ from starlette.requests import ClientDisconnect, Request
 
 from api import metrics_collector as metrics
 from api.errors import BadMultipart, BadRequest, BodyTooLarge, MissingFile, Unavailable, UploadTimeout
+
+if TYPE_CHECKING:
+    from api.settings import ApiSettings
 
 log = logging.getLogger("preuves.api.upload")
 
@@ -256,6 +259,12 @@ class UploadPace:
         metrics.UPLOAD_TIMEOUTS.labels(reason).inc()
         raise UploadTimeout(reason, idle_s=self.idle_s, min_rate=self.min_rate, window_s=self.window_s,
                             received=self.received)
+
+
+def upload_pace(settings: ApiSettings) -> UploadPace:
+    """A fresh pace for one request, from the service's settings (``PREUVES_BODY_IDLE_TIMEOUT_S`` …)."""
+    return UploadPace(idle_s=settings.body_idle_timeout_s, min_rate=settings.min_upload_rate_bytes,
+                      window_s=settings.upload_rate_window_s)
 
 
 class BodyReader:

@@ -296,7 +296,7 @@ def test_object_bound_is_reported(pdf_dir):
 # --- messages ------------------------------------------------------------------------------------
 def test_every_code_has_both_languages_and_renders(engine, made):
     for code in MESSAGES:
-        message = engine.registry.message(code)
+        message = engine.message(code)
         assert message is not None and message.fr and message.en
     english = engine.validate(made["owner_only"], "pdf_report", lang="en")
     restricted = next(f for f in english.findings if f.code == "pdf_report.restricted")

@@ -63,7 +63,7 @@ def test_user_rules_file_overrides_the_limits(tmp_path):
     user = tmp_path / "regles.toml"
     user.write_text(text)
     engine = Engine(CoreSettings(rules=user, isolation="inline"), plugin_config=PluginConfig(allow=(), entrypoints=False))
-    assert engine.rules.proof_type("logs").max_bytes == 10
+    assert engine.limits().max_bytes["logs"] == 10
     log = tmp_path / "a.log"
     log.write_text("onze octets")
     report = engine.validate(log, "logs")

@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import click
 
@@ -25,6 +26,7 @@ from validator_core.errors import EngineUnavailable, PreuvesError
 from validator_core.messages import LANGS
 
 if TYPE_CHECKING:
+    from validator_core.engine import BatchProgress
     from validator_core.models import Report
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -101,13 +103,15 @@ def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, r
             problems.append(f"{raw} : lecture impossible (droits)")
     if problems:  # nothing is checked half-way: say every bad path, then stop
         _fail("\n  ".join(["chemins invalides :", *problems]))
+    from validator_core.engine import BatchItem
+    from validator_core.service import check_fields
+
     engine = _engine(rules, files=len(paths))
     try:
-        engine.check_proof_type(proof_type)
-        if requirement:
-            engine.requirement(requirement, rem)  # an unknown proof id fails now, with close ids
+        # An unknown type, REM or proof id fails now (with close ids), before any worker starts.
+        check_fields(engine, proof_types=[proof_type], rems=[rem], requirements=[requirement])
         # Workers start now, from the main thread, before any other thread exists (fork is safe).
-        engine.pool.start()
+        engine.start()
     except EngineUnavailable as exc:
         engine.close()
         _unavailable(exc, lang)
@@ -115,11 +119,18 @@ def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, r
         engine.close()
         _fail(exc.message if lang == "fr" else exc.message_en)
     try:
-        reports = _check_all(engine, paths, proof_type, lang, requirement, rem)
+        # The batch use case of POST /v1/validations/batch: as many files at once as there are workers.
+        with _progress(len(paths), lang) as advance:
+            outcomes = engine.validate_many([BatchItem(raw, proof_type, requirement) for raw in paths], lang=lang,
+                                            rem=rem, on_done=advance)
     except EngineUnavailable as exc:
         _unavailable(exc, lang)
     finally:
         engine.close()
+    for raw, outcome in zip(paths, outcomes):
+        if isinstance(outcome, OSError):
+            _fail(f"{raw} : lecture impossible ({outcome.strerror})")
+    reports = [outcome for outcome in outcomes if not isinstance(outcome, OSError)]
     if as_json:
         json.dump([r.to_dict() for r in reports], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -128,47 +139,21 @@ def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, r
     sys.exit(EXIT_REJECTED if any(r.verdict == "rejected" for r in reports) else EXIT_OK)
 
 
-def _check_all(engine, paths: tuple[str, ...], proof_type: str | None, lang: str, requirement: str | None,
-               rem: str | None) -> list["Report"]:
-    def one(raw: str) -> "Report":
-        try:
-            return engine.validate(raw, proof_type, lang=lang, requirement=requirement, rem=rem)
-        except OSError as exc:
-            _fail(f"{raw} : lecture impossible ({exc.strerror})")
-            raise  # pragma: no cover - _fail exits
+@contextmanager
+def _progress(total: int, lang: str) -> Iterator[Callable[["BatchProgress"], None] | None]:
+    """A progress bar on a terminal when there are several files (silent in pipes and CI): yields the
+    ``on_done`` that advances it, or ``None``."""
+    if total < 2 or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    if len(paths) == 1:  # no thread, no progress bar
-        return [one(paths[0])]
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
-    # A progress bar on a terminal when there are several files; silent in pipes and CI.
-    progress = None
-    if sys.stderr.isatty():
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                            MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-        progress.start()
-    try:
-        task = progress.add_task("Vérification" if lang == "fr" else "Checking", total=len(paths)) if progress else None
-        # As many files at once as there are workers: hashing in this process overlaps parsing there.
-        with ThreadPoolExecutor(max_workers=engine.pool.workers) as pool:
-            futures = [pool.submit(engine.validate, raw, proof_type, lang=lang, requirement=requirement, rem=rem)
-                       for raw in paths]
-            for _done in as_completed(futures):
-                if progress is not None:
-                    progress.advance(task)
-            reports = []
-            for raw, future in zip(paths, futures):
-                try:
-                    reports.append(future.result())
-                except OSError as exc:
-                    _fail(f"{raw} : lecture impossible ({exc.strerror})")
-            return reports
-    finally:
-        if progress is not None:
-            progress.stop()
+    progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    task = progress.add_task("Vérification" if lang == "fr" else "Checking", total=total)
+    with progress:
+        yield lambda _done: progress.advance(task)
 
 
 def _print_reports(reports: list["Report"], paths: tuple[str, ...], lang: str) -> None:

@@ -41,23 +41,24 @@ def dossier(source: str, rem: str | None, profiles: tuple[str, ...], as_json: bo
     """Vérifie un dossier entier : un manifeste (JSON/CSV : preuve → fichier) ou un dossier rangé par preuve."""
     from rich.console import Console
 
-    from validator_core.dossier import check_dossier, load_manifest, scan_folder, to_markdown
+    from validator_core.dossier import load_manifest, scan_folder, to_markdown
+    from validator_core.service import check_dossier
 
     path = Path(source)
     engine = _engine(rules)
     try:
         try:
-            loaded = scan_folder(path, engine.registry.catalogue(), rem) if path.is_dir() else load_manifest(path)
+            loaded = scan_folder(path, engine.catalogue(), rem) if path.is_dir() else load_manifest(path)
             missing_files = [str(e.path) for e in loaded.entries if not e.path.is_file()]
             if missing_files:
                 _fail("\n  ".join(["fichiers introuvables :", *missing_files]))
             console = Console(stderr=True)
             with console.status("", spinner="dots") if console.is_terminal else nullcontext() as status:
-                def progress(index: int, total: int, file: Path) -> None:
+                def progress(done) -> None:
                     if status is not None:
-                        status.update(f"{index}/{total} {file.name}")
+                        status.update(f"{done.done}/{done.total} {Path(done.item.path).name}")
 
-                result = check_dossier(engine, loaded, rem=rem, profiles=profiles, lang=lang, progress=progress)
+                result = check_dossier(engine, loaded, rem=rem, profiles=profiles, lang=lang, on_done=progress)
         except EngineUnavailable as exc:
             _unavailable(exc, lang)
         except PreuvesError as exc:

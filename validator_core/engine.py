@@ -12,26 +12,83 @@ An engine that cannot examine a file (its workers cannot start, its pool keeps b
 from __future__ import annotations
 
 import atexit
+import itertools
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from validator_core import __version__
 from validator_core import pipeline
 from validator_core.detect import OpenedProof, open_proof_file
-from validator_core.errors import UnknownProofType, UnsupportedLanguage
+from validator_core.errors import EngineUnavailable, UnknownProofType, UnsupportedLanguage
 from validator_core.isolation import EngineHealth, WorkerPool
 from validator_core.messages import LANGS
 from validator_core.models import EngineInfo, Report
-from validator_core.registry import PluginConfig, PluginRegistry
 from validator_core.catalogue import Catalogue, ProofSpec
+from validator_core.registry import PluginConfig, PluginRegistry
 from validator_core.rules import Rules, load_rules
 from validator_core.settings import CoreSettings, get_core_settings
 
+if TYPE_CHECKING:
+    from validator_core.messages import Message
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the engine bounds, for the layers in front of it (an upload stores no more than its type
+    admits, a client is told how long a check may take)."""
+
+    max_bytes: dict[str, int]  # proof type id → its size limit (bytes)
+    check_timeout_s: float  # one plugin check on one file, from the moment a worker starts it
+    cpu_limit_s: float  # the CPU time a worker may spend on one task (a little above the timeout)
+
+    @property
+    def largest(self) -> int:
+        """The largest size limit: what a file of a type not known yet may be."""
+        return max(self.max_bytes.values())
+
+    def for_type(self, proof_type: str | None) -> int:
+        """The limit of ``proof_type``, or the largest one when the type is unknown or not given yet."""
+        return self.max_bytes.get(proof_type or "", self.largest)
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One file for :meth:`Engine.validate_many`, with what :meth:`Engine.validate` takes for it."""
+
+    path: str | Path
+    proof_type: str | None = None
+    requirement: str | None = None
+    filename: str | None = None
+    sha256: str | None = None
+    observed_size: int | None = None
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """One file of :meth:`Engine.validate_many` done: its outcome, how many are done, how long it took."""
+
+    item: BatchItem
+    outcome: Report | OSError
+    done: int
+    total: int
+    elapsed_s: float
+
 
 class Engine:
-    """Rules, plugins and worker pool; thread-safe ``validate()``.
+    """Rules, plugins and worker pool behind one façade; thread-safe ``validate()``.
+
+    Callers use its public methods only: validating (:meth:`validate`, :meth:`validate_many`), what it
+    knows (:meth:`proof_types`, :meth:`limits`, :meth:`catalogue`, :meth:`requirement`,
+    :meth:`plugin_names`, :meth:`message`, ``info``) and its life (:meth:`start`, :meth:`health`,
+    :meth:`close`). Its rules, registry and pool are private: the use cases both faces share are in
+    :mod:`validator_core.service`.
 
     One engine per process is the norm (:func:`default_engine`); the HTTP service creates its own at
     start-up from its settings.
@@ -44,30 +101,106 @@ class Engine:
         rules: Rules | None = None,
         plugin_config: PluginConfig | None = None,
     ) -> None:
-        self.settings = settings or get_core_settings()
-        self.rules = rules or load_rules(self.settings.rules)
-        self.plugin_config = plugin_config or self.settings.plugin_config()
+        self._settings = settings or get_core_settings()
+        self._rules = rules or load_rules(self._settings.rules)
+        self._plugin_config = plugin_config or self._settings.plugin_config()
         # The parent's registry knows declarations and messages; inspections run in the workers.
-        self.registry = PluginRegistry.load(self.plugin_config)
-        self.pool = WorkerPool(
-            self.plugin_config,
-            workers=self.settings.worker_count(),
-            timeout_s=self.settings.check_timeout_s,
-            memory_mb=self.settings.worker_memory_mb,
-            max_tasks=self.settings.worker_max_tasks,
-            mode=self.settings.isolation,
-            start_method=self.settings.worker_start,
+        self._registry = PluginRegistry.load(self._plugin_config)
+        self._pool = WorkerPool(
+            self._plugin_config,
+            workers=self._settings.worker_count(),
+            timeout_s=self._settings.check_timeout_s,
+            memory_mb=self._settings.worker_memory_mb,
+            max_tasks=self._settings.worker_max_tasks,
+            mode=self._settings.isolation,
+            start_method=self._settings.worker_start,
         )
-        self.info = EngineInfo(version=__version__, rules=self.rules.version, plugins=self.registry.versions())
+        self.info = EngineInfo(version=__version__, rules=self._rules.version, plugins=self._registry.versions())
 
-    # -- public -----------------------------------------------------------------------------
-    @property
-    def proof_types(self) -> list[str]:
-        return list(self.rules.proof_types)
+        self._limits = Limits(
+            max_bytes={type_id: rule.max_bytes for type_id, rule in self._rules.proof_types.items()},
+            check_timeout_s=self._settings.check_timeout_s, cpu_limit_s=self._pool.cpu_limit_s,
+        )
+
+    # -- public: what callers (CLI, HTTP service, scripts) may ask; nothing else is reached into --
+    def start(self) -> None:
+        """Start the workers now rather than on the first file (the CLI does it before any thread
+        exists, so that ``fork`` is safe; the HTTP service at start-up, off the event loop)."""
+        self._pool.start()
+
+    def proof_types(self) -> dict[str, Any]:
+        """The proof types, their formats and size limits, as JSON (``GET /v1/proof-types``,
+        ``preuves types --json``): ``{"rules": <version>, "proof_types": [...]}``."""
+        return self._rules.to_dict()
 
     def check_proof_type(self, proof_type: str | None) -> None:
-        if proof_type is not None and proof_type not in self.rules.proof_types:
-            raise UnknownProofType(proof_type, self.proof_types)
+        """Raise :class:`UnknownProofType` (with the valid ids) unless ``proof_type`` is ``None`` or known."""
+        if proof_type is not None and proof_type not in self._rules.proof_types:
+            raise UnknownProofType(proof_type, list(self._rules.proof_types))
+
+    def limits(self) -> Limits:
+        """The limits the engine applies: each proof type's size, the check timeout and CPU limit."""
+        return self._limits
+
+    def catalogue(self) -> Catalogue:
+        """The requirement catalogue the plugins registered (built once, on first use: the HTTP service
+        asks at start-up so that no request pays for it)."""
+        return self._registry.catalogue()
+
+    def plugin_names(self) -> list[str]:
+        """The plugins registered (those that declare no check too)."""
+        return self._registry.plugin_names
+
+    def message(self, code: str) -> Message | None:
+        """The French/English templates of a finding code, from whoever registered it (``None``: unknown)."""
+        return self._registry.message(code)
+
+    def validate_many(
+        self,
+        files: Sequence[BatchItem],
+        *,
+        lang: str = "fr",
+        rem: str | None = None,
+        on_done: Callable[[BatchProgress], None] | None = None,
+    ) -> list[Report | OSError]:
+        """Validate several files, as many at once as there are workers; outcomes in the order given.
+
+        What ``preuves check`` does for its paths and the HTTP service for a request's files (one file,
+        a batch, a dossier). Each file gets what :meth:`validate` gives it, or the :class:`OSError`
+        that kept it from being read: that is the file's outcome, the others are still validated.
+
+        :param rem: the REM of every file's ``requirement``.
+        :param on_done: called as each file is done (one call at a time, from the thread that
+            validated it) with a :class:`BatchProgress`: a progress bar, metrics.
+        :raises UnsupportedLanguage, UnknownProofType, UnknownRequirement, UnknownRem: before any file
+            is read.
+        :raises EngineUnavailable: the engine could not examine a file: no outcome for any (the files not
+            started are not validated). Otherwise the first other error (in the order of the files).
+        """
+        if lang not in LANGS:
+            raise UnsupportedLanguage(lang, LANGS)
+        for item in files:
+            self.check_proof_type(item.proof_type)
+            if item.requirement:
+                self.requirement(item.requirement, rem)
+        done_lock = threading.Lock()
+        done = itertools.count(1)
+
+        def one(item: BatchItem) -> Report | OSError:
+            started = time.perf_counter()
+            outcome: Report | OSError
+            try:
+                outcome = self.validate(item.path, item.proof_type, filename=item.filename, lang=lang,
+                                        sha256=item.sha256, observed_size=item.observed_size,
+                                        requirement=item.requirement, rem=rem)
+            except OSError as exc:
+                outcome = exc
+            if on_done is not None:
+                with done_lock:
+                    on_done(BatchProgress(item, outcome, next(done), len(files), time.perf_counter() - started))
+            return outcome
+
+        return _map_bounded(one, files, self._pool.workers)
 
     def validate(
         self,
@@ -126,10 +259,10 @@ class Engine:
     def _validate(self, path: Path, opened: OpenedProof, started: float, proof_type: str | None,
                   filename: str | None, lang: str, sha256: str | None, observed_size: int | None,
                   context: dict[str, Any] | None, spec: ProofSpec | None) -> Report:
-        tools = pipeline.Tools(rules=self.rules, registry=self.registry, timeout_s=self.settings.check_timeout_s,
+        tools = pipeline.Tools(rules=self._rules, registry=self._registry, timeout_s=self._settings.check_timeout_s,
                                info=self.info)
         # One job per file: its tasks are served in the order files arrived, within its share of workers.
-        with self.pool.job() as job:
+        with self._pool.job() as job:
             v = pipeline.Validation.start(tools, job, path, opened, proof_type=proof_type, filename=filename,
                                           sha256=sha256, observed_size=observed_size, context=context, spec=spec)
             pipeline.run(v)
@@ -153,18 +286,36 @@ class Engine:
 
         Calling it also notices a dead fork server and has the pool rebuilt.
         """
-        return self.pool.health()
-
-    def catalogue(self) -> Catalogue:
-        """The requirement catalogue of every catalogue plugin (built on first use)."""
-        return self.registry.catalogue()
+        return self._pool.health()
 
     def requirement(self, proof_id: str, rem: str | None = None) -> ProofSpec:
         """The catalogue proof ``proof_id`` (leniently); raises :class:`UnknownRequirement` / :class:`UnknownRem`."""
-        return self.registry.catalogue().find(proof_id, rem)
+        return self._registry.catalogue().find(proof_id, rem)
 
     def close(self) -> None:
-        self.pool.close()
+        self._pool.close()
+
+
+def _map_bounded(call: Callable[[T], R], items: Sequence[T], threads: int) -> list[R]:
+    """``call`` on every item, at most ``threads`` at once, results in the order of the items.
+
+    The first failure cancels the calls not started yet; once the others are done,
+    :class:`EngineUnavailable` is raised before any other error (the engine's failure is the batch's,
+    whatever else went wrong), else the first in the order of the items.
+    """
+    if min(len(items), threads) <= 1:  # one file (or one worker): no thread
+        return [call(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(len(items), threads), thread_name_prefix="preuves-batch") as executor:
+        futures = [executor.submit(call, item) for item in items]
+        for future in as_completed(futures):
+            if future.exception() is not None:
+                for pending in futures:
+                    pending.cancel()
+                break
+    errors = [f.exception() for f in futures if not f.cancelled() and f.exception() is not None]
+    if errors:
+        raise next((e for e in errors if isinstance(e, EngineUnavailable)), errors[0])
+    return [f.result() for f in futures]
 
 
 _DEFAULT: Engine | None = None
