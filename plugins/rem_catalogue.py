@@ -9,7 +9,8 @@ An ordinary plugin, written against the same hooks a new DSR's requirements plug
   text rules of :func:`validator_core.requirements.classify_text`;
 - ``preuves_check_requirement``: what a proof's text expects and the report can show — a PDF/A-1
   claim (a ``pdf_report`` warning becomes an error when the proof requires PDF/A-1), a full-screen
-  capture, a file name pattern, a file format.
+  capture, a file name pattern, a file format;
+- ``preuves_register_commands``: ``preuves requirements`` (the catalogue) and ``preuves dossier``.
 
 It inspects no file itself: it reads the facts the other plugins reported.
 """
@@ -59,6 +60,14 @@ def preuves_register_requirements(register) -> None:
     for item in data.get("unparsed", ()):
         register.unparsed(rem=item["rem"], requirement=item.get("requirement", ""),
                           scenario=item.get("scenario", ""), fragment=item.get("fragment", ""))
+
+
+@hookimpl
+def preuves_register_commands(cli) -> None:
+    from validator_core.cli_requirements import dossier, requirements
+
+    cli.add_command(requirements)
+    cli.add_command(dossier)
 
 
 @hookimpl(trylast=True)

@@ -1,4 +1,7 @@
-"""The ``preuves`` command: ``check``, ``types``, ``serve`` (and subcommands added by other modules).
+"""The ``preuves`` command: ``check``, ``types``, and the commands plugins add (``serve``, ``requirements`` …).
+
+Plugins add commands through ``preuves_register_commands(cli)``: the plugin registry is loaded once
+when the command starts, before the command line is read, and the command's engine reuses it.
 
 Exit status of ``check``: 0 when no file is rejected, 1 when at least one is, 2 for usage or I/O
 errors (a missing or unreadable path is reported before anything is checked) and when the engine
@@ -26,6 +29,7 @@ from validator_core.messages import LANGS
 
 if TYPE_CHECKING:
     from validator_core.models import Report
+    from validator_core.registry import PluginRegistry
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -66,14 +70,71 @@ def _engine(rules: str | None, *, files: int | None = None):
         settings = CoreSettings(**overrides)
         if files is not None:
             settings = settings.model_copy(update={"workers": min(settings.worker_count(), max(1, files))})
-        return Engine(settings)
+        return Engine(settings, registry=plugin_registry())
     except (RulesError, PluginError) as exc:
         _fail(str(exc))
     except ValueError as exc:  # pydantic-settings: a bad PREUVES_* value
         _fail(f"réglage invalide : {exc}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+REGISTRY_KEY = "preuves.registry"  # in the click context's meta: the registry this run started with
+
+
+def plugin_registry() -> "PluginRegistry":
+    """The plugin registry this run of ``preuves`` loaded at start (commands and the engine share it)."""
+    return click.get_current_context().meta[REGISTRY_KEY]
+
+
+def _load_registry() -> "PluginRegistry":
+    from validator_core.registry import PluginError, PluginRegistry
+    from validator_core.settings import CoreSettings
+
+    try:
+        return PluginRegistry.load(CoreSettings().plugin_config())
+    except PluginError as exc:
+        _fail(str(exc))
+    except ValueError as exc:  # pydantic-settings: a bad PREUVES_* value
+        _fail(f"réglage invalide : {exc}")
+
+
+class PluginCommands(click.Group):
+    """The ``preuves`` group: loads the plugins when it starts and lets them add their commands.
+
+    Done in :meth:`make_context`, before the command line is parsed, so that ``--help`` lists the
+    plugins' commands and a plugin's command can be run. Each start begins from the core's commands
+    (a process may run ``preuves`` several times: tests, embedding applications).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._plugin_commands: dict[str, str] = {}
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        from validator_core.registry import PluginError
+
+        registry = _load_registry()
+        for name in self._plugin_commands:
+            self.commands.pop(name, None)
+        try:
+            self._plugin_commands = registry.register_commands(self)
+        except PluginError as exc:
+            _fail(str(exc))
+        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        ctx.meta[REGISTRY_KEY] = registry
+        return ctx
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:  # "No such command": it may belong to a plugin left out
+            config = ctx.meta[REGISTRY_KEY].config
+            if config.allow is not None or config.block:
+                exc.message += (" PREUVES_PLUGINS / PREUVES_DISABLE_PLUGINS écartent peut-être le plugin qui l'ajoute"
+                                " (they may leave out the plugin that adds it).")
+            raise
+
+
+@click.group(cls=PluginCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="segur-preuves", prog_name="preuves")
 def main() -> None:
     """Vérifie les preuves de conformité Ségur avant leur dépôt (formats, tailles, contenu)."""
@@ -227,34 +288,6 @@ def types(as_json: bool, rules: str | None) -> None:
         table.add_row(row["id"], row["label_fr"], formats, f"{row['max_bytes'] / 1_000_000:g} Mo", row["ans_row"])
     Console(highlight=False).print(table)
 
-
-@main.command()
-@click.option("--host", default=None, help="Adresse d'écoute (défaut : 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (défaut : 8000).")
-@click.option("--workers", default=None, type=int, help="Nombre de processus du service HTTP.")
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
-    """Démarre le service HTTP (API de validation)."""
-    try:
-        from api.server import run
-    except ImportError as exc:  # pragma: no cover - only before the HTTP service exists
-        _fail(f"le service HTTP n'est pas disponible : {exc}")
-    options = {k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v is not None}
-    run(**options)
-
-
-def _load_extra_commands() -> None:
-    """Subcommands that live next to the feature they expose (each module adds itself)."""
-    import importlib
-
-    for module in ("validator_core.cli_requirements",):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-
-_load_extra_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

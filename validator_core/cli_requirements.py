@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from validator_core.cli import EXIT_OK, EXIT_REJECTED, _engine, _fail, _unavailable, main
+from validator_core.cli import EXIT_OK, EXIT_REJECTED, _engine, _fail, _unavailable, plugin_registry
 from validator_core.errors import EngineUnavailable, PreuvesError
 from validator_core.messages import LANGS
 
@@ -23,16 +23,15 @@ STATUS_STYLES = {"accepted": "green", "accepted_with_warnings": "yellow", "rejec
 
 
 def _catalogue():
-    from validator_core.registry import PluginError, PluginRegistry
-    from validator_core.settings import get_core_settings
+    from validator_core.registry import PluginError
 
     try:
-        return PluginRegistry.load(get_core_settings().plugin_config()).catalogue()
+        return plugin_registry().catalogue()
     except (PluginError, ValueError) as exc:
         _fail(str(exc))
 
 
-@main.command()
+@click.command()
 @click.option("--rem", help="Un REM (BIO, RIS, LGC, DPI, PFI, DB).")
 @click.option("--profile", "profiles", multiple=True, help="Profil (répétable) ; par défaut : tous.")
 @click.option("--search", help="Texte cherché dans l'identifiant, la preuve, l'exigence ou le scénario.")
@@ -82,7 +81,7 @@ def _dump(data) -> None:
     sys.stdout.write("\n")
 
 
-@main.command()
+@click.command()
 @click.argument("source", type=click.Path(exists=True))
 @click.option("--rem", help="Le REM du dossier (sinon celui du manifeste).")
 @click.option("--profile", "profiles", multiple=True, help="Profil en plus de « Général » (répétable).")

@@ -59,14 +59,17 @@ class Engine:
         *,
         rules: Rules | None = None,
         plugin_config: PluginConfig | None = None,
+        registry: PluginRegistry | None = None,
     ) -> None:
         self.settings = settings or get_core_settings()
         self.rules = rules or load_rules(self.settings.rules)
-        self.plugin_config = plugin_config or self.settings.plugin_config()
         # The parent's registry knows declarations and messages; inspections run in the workers.
-        self.registry = PluginRegistry.load(self.plugin_config)
+        # A caller that already loaded the plugins (the command line) hands its registry over.
+        self.registry = registry or PluginRegistry.load(plugin_config or self.settings.plugin_config())
+        self.plugin_config = self.registry.config
         self.pool = WorkerPool(
             self.plugin_config,
+            preload=self.registry.preload,
             workers=self.settings.worker_count(),
             timeout_s=self.settings.check_timeout_s,
             memory_mb=self.settings.worker_memory_mb,
