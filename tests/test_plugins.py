@@ -388,6 +388,8 @@ def test_a_plugin_adds_a_command_but_may_not_replace_one(tmp_path, monkeypatch):
     assert runner.invoke(main, ["hello"], env={"PREUVES_LOAD_ENTRYPOINTS": "0"}).exit_code == 2  # plugin gone
     rude = runner.invoke(main, ["types"], env={"PREUVES_LOAD_ENTRYPOINTS": "0", "PREUVES_EXTRA_PLUGINS": "rude_command"})
     assert rude.exit_code == 2 and "plugin 'rude_command' replaces the command 'check' of 'core'" in rude.output
+    core_check = runner.invoke(main, ["check", "--help"], env={"PREUVES_LOAD_ENTRYPOINTS": "0"})
+    assert "Vérifie un ou plusieurs fichiers de preuve." in core_check.output  # the next start is clean
     left_out = runner.invoke(main, ["serve"], env={"PREUVES_PLUGINS": "video"})
     assert left_out.exit_code == 2 and "PREUVES_PLUGINS" in left_out.output
 

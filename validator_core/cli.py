@@ -101,22 +101,22 @@ class PluginCommands(click.Group):
     """The ``preuves`` group: loads the plugins when it starts and lets them add their commands.
 
     Done in :meth:`make_context`, before the command line is parsed, so that ``--help`` lists the
-    plugins' commands and a plugin's command can be run. Each start begins from the core's commands
-    (a process may run ``preuves`` several times: tests, embedding applications).
+    plugins' commands and a plugin's command can be run. Each start begins from the core's own
+    commands (a process may run ``preuves`` several times: tests, embedding applications), whatever
+    the plugins of an earlier start added or broke.
     """
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._plugin_commands: dict[str, str] = {}
+    _core_commands: dict[str, click.Command] | None = None
 
     def make_context(self, info_name, args, parent=None, **extra):
         from validator_core.registry import PluginError
 
+        if self._core_commands is None:  # the first start: only the core's commands are here
+            self._core_commands = dict(self.commands)
+        self.commands = dict(self._core_commands)
         registry = _load_registry()
-        for name in self._plugin_commands:
-            self.commands.pop(name, None)
         try:
-            self._plugin_commands = registry.register_commands(self)
+            registry.register_commands(self)
         except PluginError as exc:
             _fail(str(exc))
         ctx = super().make_context(info_name, args, parent=parent, **extra)

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 import pluggy
 
@@ -332,13 +332,12 @@ class PluginRegistry:
     def infer_proof_type(self, proof: Proof) -> str | None:
         return self.pm.hook.preuves_infer_proof_type(proof=proof)
 
-    def register_commands(self, cli: "click.Group") -> dict[str, str]:
-        """Let plugins add their commands to ``cli``; returns ``{command name: plugin}`` for those added.
+    def register_commands(self, cli: "click.Group") -> None:
+        """Let plugins add their commands to ``cli`` (``preuves_register_commands``).
 
         A plugin may not replace a command the core or another plugin added (fails at start, naming both).
         """
         owners = dict.fromkeys(cli.commands, CORE_PLUGIN_NAME)
-        added: dict[str, str] = {}
         for plugin_name, caller in self._callers("preuves_register_commands"):
             before = dict(cli.commands)
             caller(cli=cli)
@@ -347,8 +346,7 @@ class PluginRegistry:
                     continue
                 if name in before:
                     raise PluginError(f"plugin {plugin_name!r} replaces the command {name!r} of {owners[name]!r}")
-                owners[name] = added[name] = plugin_name
-        return added
+                owners[name] = plugin_name
 
     # -- requirements (the REM catalogue) -------------------------------------------------------
     def catalogue(self) -> "Catalogue":
