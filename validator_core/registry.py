@@ -101,7 +101,7 @@ def _normalized(distribution: str) -> str:
 
 
 def _builtin_entry_points() -> list[metadata.EntryPoint]:
-    """This distribution's own plugins, by name (setuptools writes entry points sorted by name anyway)."""
+    """This distribution's own plugins, by name (an order no packaging tool can change)."""
     try:
         dist = metadata.distribution(CORE_DISTRIBUTION)
     except metadata.PackageNotFoundError as exc:
@@ -120,7 +120,7 @@ def _third_party_entry_points() -> list[metadata.EntryPoint]:
 
 
 def _plugin_version(module: Any, declared: str | None, dist_version: str | None) -> str:
-    """Declared version, else the plugin's distribution, else its ``__version__``, else the core's."""
+    """Declared version, else its distribution's (third-party plugins), else its ``__version__``, else the core's."""
     if declared:
         return declared
     if dist_version:
