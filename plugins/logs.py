@@ -137,6 +137,7 @@ def preuves_register_checks(register):
         media_types=None,
         version=__version__,
         description="Fichiers (TBB, DUMP, logs) : formats reconnus, secrets, NIR réels, XML/JSON, ZIP",
+        preload=("charset_normalizer",),
     )
 
 

@@ -162,7 +162,8 @@ REPAIR_MARKERS = {"header": "%PDF-", "trailing_data": "%%EOF", "eof": "%%EOF", "
 @hookimpl
 def preuves_register_checks(register):
     register(proof_types=("pdf_report",), media_types=("application/pdf",), version=__version__,
-             description="Compte-rendu PDF : ouverture, chiffrement, PDF/A-1, couche texte, contenu actif, identités")
+             description="Compte-rendu PDF : ouverture, chiffrement, PDF/A-1, couche texte, contenu actif, identités",
+             preload=("pypdf", "pikepdf"))
 
 
 @hookimpl

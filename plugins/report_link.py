@@ -164,6 +164,7 @@ def preuves_register_checks(register):
         media_types=None,
         version=__version__,
         description="Liens vers les rapports des plateformes de test (Gazelle, MSSanté) et rapports Gazelle XML",
+        preload=("pypdf", "charset_normalizer"),
     )
 
 

@@ -68,6 +68,7 @@ def preuves_register_checks(register):
         media_types=("image/png", "image/jpeg"),
         version=__version__,
         description="Captures d'écran : décodage, dimensions, image vide, données cachées, EXIF",
+        preload=("PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "av"),
     )
 
 

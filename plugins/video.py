@@ -69,6 +69,7 @@ def preuves_register_checks(register):
         media_types=("video/*",),
         version=__version__,
         description="Lisibilité des vidéos (piste vidéo, durée, index, définition, codec, cadence)",
+        preload=("pymediainfo", "av"),
     )
 
 

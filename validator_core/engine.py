@@ -100,14 +100,17 @@ class Engine:
         *,
         rules: Rules | None = None,
         plugin_config: PluginConfig | None = None,
+        registry: PluginRegistry | None = None,
     ) -> None:
         self._settings = settings or get_core_settings()
         self._rules = rules or load_rules(self._settings.rules)
-        self._plugin_config = plugin_config or self._settings.plugin_config()
         # The parent's registry knows declarations and messages; inspections run in the workers.
-        self._registry = PluginRegistry.load(self._plugin_config)
+        # A caller that already loaded the plugins (the command line) hands its registry over.
+        self._registry = registry or PluginRegistry.load(plugin_config or self._settings.plugin_config())
+        self._plugin_config = self._registry.config
         self._pool = WorkerPool(
             self._plugin_config,
+            preload=self._registry.preload,
             workers=self._settings.worker_count(),
             timeout_s=self._settings.check_timeout_s,
             memory_mb=self._settings.worker_memory_mb,

@@ -75,7 +75,7 @@ from multiprocessing import popen_fork, popen_forkserver
 from multiprocessing import process as mp_process
 from multiprocessing import reduction, resource_tracker
 from multiprocessing import util as mp_util
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from validator_core.errors import EngineUnavailable
 from validator_core.models import Inspection
@@ -94,13 +94,9 @@ _INLINE_REGISTRY: ContextVar[PluginRegistry | None] = ContextVar("preuves_inline
 _BORN = 0.0  # when this worker finished starting (time.time()): the canary's proof of a fresh worker
 
 # Imported once in the fork server, shared copy-on-write by every worker (an import error is ignored:
-# the worker imports what it needs itself). Never "__main__".
-PRELOAD = (
-    "ctypes", "validator_core.engine", "validator_core.isolation", "validator_core.detect", "plugins",
-    "plugins.video", "plugins.screenshot", "plugins.pdf_report", "plugins.report_link", "plugins.logs",
-    "plugins.rem_catalogue", "pymediainfo", "av", "pypdf", "pikepdf", "PIL.Image", "PIL.PngImagePlugin",
-    "PIL.JpegImagePlugin", "lxml.etree", "magic", "charset_normalizer", "stdnum.fr.nir",
-)
+# the worker imports what it needs itself): the core's own modules and libmagic, then what the engine's
+# plugins need (their modules and declared preloads, PluginRegistry.preload). Never "__main__".
+CORE_PRELOAD = ("ctypes", "validator_core.engine", "validator_core.isolation", "validator_core.detect", "magic")
 START_METHODS = ("forkserver", "fork")
 
 # A task handed to an idle worker that has not started by then: workers cannot start.
@@ -388,9 +384,9 @@ def _signal_worker(pid: int | None, pidfd: int | None, sig: int) -> None:
 class _ForkServer(mp_forkserver.ForkServer):
     """A fork server of our own (not multiprocessing's process-wide one).
 
-    It imports :data:`PRELOAD` with the caller's ``sys.path`` — multiprocessing's runs ``python -c`` with
-    the current directory first, so a ``plugins/`` folder there would replace ours in every worker —
-    and never ``__main__``. It can be checked (``alive``), restarted when it died (``ensure_running``)
+    It imports the pool's preload list (:data:`CORE_PRELOAD`, then the plugins') with the caller's
+    ``sys.path`` — multiprocessing's runs ``python -c`` with the current directory first, so a
+    ``plugins/`` folder there would replace ours in every worker — and never ``__main__``. It can be checked (``alive``), restarted when it died (``ensure_running``)
     and stopped (``stop``) so that it never outlives the engine.
     """
 
@@ -842,13 +838,15 @@ class WorkerPool:
     """Isolated workers (``mode="process"``), or direct calls in this process (``mode="inline"``).
 
     ``start_method`` is ``"forkserver"`` (default) or ``"fork"`` (a one-shot, single-threaded caller).
-    Thread-safe. :meth:`job` groups a caller's tasks; :meth:`health` reports without blocking.
+    ``preload``: modules the fork server imports once for every worker (the engine passes its
+    registry's :attr:`~validator_core.registry.PluginRegistry.preload`). Thread-safe. :meth:`job` groups a caller's tasks; :meth:`health` reports without blocking.
     """
 
     def __init__(
         self,
         plugin_config: PluginConfig,
         *,
+        preload: Iterable[str] = (),
         workers: int,
         timeout_s: float,
         memory_mb: int | None,
@@ -859,6 +857,8 @@ class WorkerPool:
         if start_method not in START_METHODS:
             raise ValueError(f"start_method must be one of {START_METHODS}, not {start_method!r}")
         self.plugin_config = plugin_config
+        # What the fork server imports before forking workers: the core's, then the plugins' modules.
+        self.preload = tuple(dict.fromkeys((*CORE_PRELOAD, *preload)))
         self.workers = max(1, workers)
         self.timeout_s = timeout_s
         self.memory_bytes = memory_mb * 1024 * 1024 if memory_mb else None
@@ -1081,7 +1081,7 @@ class WorkerPool:
             return
         self._dir = _PoolDir()
         if self.start_method == "forkserver":
-            self._server = _ForkServer(PRELOAD)
+            self._server = _ForkServer(self.preload)
         self._pebble = self._new_pebble()
         self._started = True
 

@@ -19,12 +19,13 @@ It inspects no file itself: it reads the facts the other plugins reported.
 
 from plugins.rem_catalogue.checks import preuves_check_requirement
 from plugins.rem_catalogue.classify import preuves_classify_proof
+from plugins.rem_catalogue.commands import preuves_register_commands
 from plugins.rem_catalogue.messages import preuves_register_messages
 from plugins.rem_catalogue.register import preuves_register_requirements
 
 __version__ = "1.0.0"
 
 __all__ = [
-    "preuves_check_requirement", "preuves_classify_proof", "preuves_register_messages",
-    "preuves_register_requirements",
+    "preuves_check_requirement", "preuves_classify_proof", "preuves_register_commands",
+    "preuves_register_messages", "preuves_register_requirements",
 ]

@@ -25,15 +25,15 @@ from validator_core import hookimpl
 def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None, unclassified: bool, stats: bool,
                  as_json: bool) -> None:
     """Liste les exigences des REM, leurs preuves et les types de preuve attendus."""
-    from validator_core.cli import _engine, _fail
+    from validator_core.cli_support import command_engine, fail
 
-    engine = _engine(None)  # no file is checked: its workers never start
+    engine = command_engine(None)  # no file is checked: its workers never start
     try:
         catalogue = engine.catalogue()
     finally:
         engine.close()
     if rem and rem.upper() not in {r.upper() for r in catalogue.rems}:
-        _fail(f"REM inconnu : « {rem} ». REM disponibles : {', '.join(catalogue.rems)}.")
+        fail(f"REM inconnu : « {rem} ». REM disponibles : {', '.join(catalogue.rems)}.")
     if stats:
         data = {**catalogue.stats(), "unparsed": catalogue.unparsed, "duplicates_ignored": catalogue.duplicate_entries}
         if as_json:
@@ -70,9 +70,3 @@ def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None,
 def preuves_register_commands(cli: click.Group) -> None:
     cli.add_command(requirements)
 
-
-# Interim (issue 13): until validator_core.cli calls preuves_register_commands, it imports this module
-# (_load_extra_commands) and the command is added here. With that hook: delete these two lines and
-# import preuves_register_commands in plugins/rem_catalogue/__init__.py.
-from validator_core.cli import main as _preuves  # noqa: E402
-preuves_register_commands(_preuves)

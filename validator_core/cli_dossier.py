@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from validator_core.cli import EXIT_OK, EXIT_REJECTED, _engine, _fail, _unavailable, main
+from validator_core.cli_support import EXIT_OK, EXIT_REJECTED, command_engine, engine_unavailable, fail
 from validator_core.errors import EngineUnavailable, PreuvesError
 from validator_core.messages import LANGS
 
@@ -27,7 +27,7 @@ def _dump(data) -> None:
     sys.stdout.write("\n")
 
 
-@main.command()
+@click.command()
 @click.argument("source", type=click.Path(exists=True))
 @click.option("--rem", help="Le REM du dossier (sinon celui du manifeste).")
 @click.option("--profile", "profiles", multiple=True, help="Profil en plus de « Général » (répétable).")
@@ -45,13 +45,13 @@ def dossier(source: str, rem: str | None, profiles: tuple[str, ...], as_json: bo
     from validator_core.service import check_dossier
 
     path = Path(source)
-    engine = _engine(rules)
+    engine = command_engine(rules)
     try:
         try:
             loaded = scan_folder(path, engine.catalogue(), rem) if path.is_dir() else load_manifest(path)
             missing_files = [str(e.path) for e in loaded.entries if not e.path.is_file()]
             if missing_files:
-                _fail("\n  ".join(["fichiers introuvables :", *missing_files]))
+                fail("\n  ".join(["fichiers introuvables :", *missing_files]))
             console = Console(stderr=True)
             with console.status("", spinner="dots") if console.is_terminal else nullcontext() as status:
                 def progress(done) -> None:
@@ -60,11 +60,11 @@ def dossier(source: str, rem: str | None, profiles: tuple[str, ...], as_json: bo
 
                 result = check_dossier(engine, loaded, rem=rem, profiles=profiles, lang=lang, on_done=progress)
         except EngineUnavailable as exc:
-            _unavailable(exc, lang)
+            engine_unavailable(exc, lang)
         except PreuvesError as exc:
-            _fail(exc.message if lang == "fr" else exc.message_en)
+            fail(exc.message if lang == "fr" else exc.message_en)
         except OSError as exc:
-            _fail(f"{source} : lecture impossible ({exc.strerror})")
+            fail(f"{source} : lecture impossible ({exc.strerror})")
     finally:
         engine.close()
     if report_md:
