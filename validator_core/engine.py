@@ -199,7 +199,7 @@ class Engine:
             facts_file.media_type = media_type
             if proof_type is None:
                 candidate = sniff.value.inferred_type
-                proof_type = candidate if candidate in self.rules.proof_types else "logs"
+                proof_type = candidate if candidate in self.rules.proof_types else self.rules.default_proof_type
                 if spec is not None:  # the requirement's admitted types come first
                     proof_type = choose_proof_type(spec, proof_type, media_type, self.rules)
                 inferred = True
