@@ -20,8 +20,9 @@ __version__ = "1.0.0"
 PLUGIN = "report_link"
 
 # What the inspection imports (the fork server imports them once for every worker): the inspection
-# itself (the text, URL and XML toolkits), lxml's HTML parser and pypdf for links in pages and PDFs.
-PRELOAD = ("plugins.report_link_inspection", "lxml.html", "pypdf")
+# itself (the text, URL and XML toolkits), lxml's HTML parser and pypdf for links in pages and PDFs,
+# and the URL toolkit the inference of link files uses.
+PRELOAD = ("plugins.report_link_inspection", "lxml.html", "pypdf", "validator_core.toolkit.urls")
 
 GAZELLE_NAMESPACES = {"http://validationreport.gazelle.ihe.net/", "http://gazelle.ihe.net/validation/report"}
 GAZELLE_ROOTS = {"validationReport", "detailedResult"}

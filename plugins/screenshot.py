@@ -32,6 +32,7 @@ from typing import Any, Mapping
 
 from plugins import screenshot_structure as structure
 from plugins.screenshot_structure import KIND_LABEL, Hit
+from plugins.video_frames import clean_message
 from validator_core import Inspection, Proof, finding, hookimpl
 from validator_core.toolkit.screens import readable_minimum
 
@@ -398,8 +399,6 @@ def jpeg_decoder_error(data: bytes) -> str | None:
     """
     import av
     import av.logging
-
-    from plugins.video_frames import clean_message
 
     previous = av.logging.get_level()
     av.logging.set_level(av.logging.ERROR)

@@ -40,6 +40,7 @@ WEB_URL_RE = re.compile(r"(?i)\bhttps?://[^\s<>\"'`]+")
 
 
 def clean_url(url: str) -> str:
+    """``url`` without the punctuation a sentence puts after it (``https://a.fr/b).`` → ``https://a.fr/b``)."""
     return url.rstrip(".,;:!?)]}>»\u201d'\"")
 
 
