@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from fixtures import pdfs
-from plugins.pdf_report import DEFAULTS, MESSAGES, PdfInspector
+from plugins.pdf_report import MESSAGES, PdfInspector
 from validator_core.proof import Proof
 from validator_core.rules import load_rules
+
+THRESHOLDS = load_rules().thresholds("pdf_report")
 
 pytestmark = pytest.mark.skipif(shutil.which("qpdf") is None, reason="the qpdf CLI makes the encrypted fixtures")
 
@@ -81,7 +83,7 @@ def inspect_inline(path: Path, **settings) -> tuple[set[str], dict]:
     """Run the plugin's inspector in this process (for what the engine stops earlier)."""
     proof = Proof(path=str(path), name=path.name, size=path.stat().st_size, media_type="application/pdf",
                   format="pdf", extension="pdf", proof_type="pdf_report", rules=load_rules())
-    inspection = PdfInspector(proof, {**DEFAULTS, **settings}).run()
+    inspection = PdfInspector(proof, {**THRESHOLDS, **settings}).run()
     return {f.code for f in inspection.findings}, inspection.facts
 
 
@@ -249,7 +251,7 @@ def test_3000_pages(reports):
     _no_isolation_failure(report)
     f = facts(report)
     assert f["page_count"] == 3000
-    assert f["text_pages_scanned"] == DEFAULTS["text_pages"]
+    assert f["text_pages_scanned"] == THRESHOLDS["text_pages"]
     assert "pdf_report.scan_partial" not in codes(report)
 
 

@@ -229,11 +229,10 @@ def test_http_requirements(tmp_path):
                                         ((3840, 1080), True), ((1080, 1920), True), ((1400, 900), False),
                                         ((800, 600), False), ((1280, 600), False)])
 def test_looks_full_screen(size, full):
-    from plugins.rem_catalogue.checks import DEFAULTS, looks_full_screen
+    from plugins.rem_catalogue.checks import looks_full_screen
     from validator_core.rules import load_rules
 
-    assert looks_full_screen(*size, DEFAULTS) is full
-    assert looks_full_screen(*size, {**DEFAULTS, **load_rules().thresholds("rem_catalogue")}) is full
+    assert looks_full_screen(*size, load_rules().thresholds("rem_catalogue")) is full
 
 
 def test_a_failing_requirement_check_costs_one_finding(engine_factory, req_files, tmp_path, monkeypatch):

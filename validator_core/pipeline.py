@@ -181,7 +181,7 @@ def settle_proof_type(v: Validation) -> None:
     if v.proof_type is not None:
         return
     candidate = v.inferred_type
-    proof_type = candidate if candidate in v.rules.proof_types else "logs"
+    proof_type = candidate if candidate in v.rules.proof_types else v.rules.default_proof_type
     if v.spec is not None:  # the requirement's admitted types come first
         assert v.file.media_type is not None
         proof_type = choose_proof_type(v.spec, proof_type, v.file.media_type, v.rules)

@@ -20,14 +20,6 @@ from typing import Any
 from validator_core import Finding, finding, hookimpl
 from validator_core.catalogue import ProofSpec
 
-# Used when rules.toml has no [thresholds.rem_catalogue] (the rules file says why).
-DEFAULTS: dict[str, Any] = {
-    "full_screen_min_long_side": 1280,
-    "full_screen_min_short_side": 720,
-    "full_screen_ratios": [4 / 3, 5 / 4, 16 / 9, 16 / 10, 21 / 9, 64 / 27, 32 / 9],
-    "full_screen_ratio_tolerance": 0.02,
-}
-
 # Plugin warnings about a missing or wrong PDF/A claim: raised to errors when the proof requires PDF/A-1.
 PDFA_WARNING_CODES = ("pdf_report.pdfa_missing", "pdf_report.pdfa_not_1", "pdf_report.pdfa_*")
 
@@ -37,15 +29,6 @@ FILE_FORMAT_MEDIA_TYPES: dict[str, tuple[str, ...]] = {
     "zip": ("application/zip", "application/x-zip-compressed"),
 }
 FILE_FORMAT_LABELS = {"csv": "CSV", "zip": "ZIP"}
-
-
-def _settings(rules: Any) -> dict[str, Any]:
-    values = dict(DEFAULTS)
-    try:
-        values.update(rules.thresholds("rem_catalogue"))
-    except Exception:  # noqa: BLE001 - no rules at hand: defaults
-        pass
-    return values
 
 
 def pdfa_claim(facts: dict[str, Any]) -> tuple[bool, str | None]:
@@ -115,7 +98,7 @@ def preuves_check_requirement(requirement: ProofSpec, proof_type: str, file, fac
         section = facts.get(proof_type) or facts.get("video") or facts.get("screenshot") or {}
         width, height = section.get("width"), section.get("height")
         if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
-            limits = _settings(rules)
+            limits = rules.thresholds("rem_catalogue")  # [thresholds.rem_catalogue]: the only home of its numbers
             if not looks_full_screen(width, height, limits):
                 out.append(finding("requirement.not_full_screen", "warning", width=width, height=height,
                                    min_width=int(limits["full_screen_min_long_side"]),

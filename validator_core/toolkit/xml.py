@@ -15,7 +15,9 @@ from typing import Any
 
 from lxml import etree
 
-from validator_core.textscan import linear, mask_secrets
+from validator_core.toolkit.text import linear, mask_secrets
+
+__all__ = ["XmlParse", "parse_xml", "hardened_parser", "local_name", "child_text", "find_first"]
 
 
 def hardened_parser() -> etree.XMLParser:
