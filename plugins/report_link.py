@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 from urllib.parse import unquote_plus
 
+from plugins.report_link_execution import accept_execution_id
 from validator_core import Inspection, Proof, finding, hookimpl
 from validator_core.textscan import decode_text, mask_identities
 from validator_core.urls import (
@@ -134,6 +135,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "test (lien permanent attendu : {expected}).",
         "The link {example} leads to the {platform} platform but not to a test report or execution "
         "(expected permalink: {expected}).",
+    ),
+    "report_link.execution_id": (
+        "Identifiant d'exécution {id} de l'outil de tests éditeurs MSSanté, comme la preuve le demande : le "
+        "relecteur ouvrira {url}.",
+        "Execution id {id} of the MSSanté editors' test tool, as the proof asks: the reviewer will open {url}.",
     ),
     "report_link.gazelle_failed": (
         "Le rapport de validation Gazelle est en échec ({result}) : {errors} erreur(s), {warnings} "
@@ -623,6 +629,9 @@ def preuves_inspect(proof: Proof) -> Inspection:
             raw_links = find_urls(text)
 
     urls = _unique(raw_links)
+    if not urls and (execution := accept_execution_id(proof, data, hosts)) is not None:
+        facts.update(execution[0])  # an MSSanté execution id filed alone (plugins/report_link_execution.py)
+        return Inspection(findings=[execution[1]], facts=facts)
     max_links = int(limits["max_links"])
     links = [analyse_link(url, hosts) for url in urls[:max_links]]
     facts["links_total"] = len(urls)

@@ -135,9 +135,7 @@ def _zip(requirement: Any, archive: dict) -> list[Finding]:
     out: list[Finding] = []
     if expected.get("ihe_xdm") and complete:
         metadata = [name for name in files if _XDM_METADATA.match(name)]
-        subsets = {_XDM_SUBSET.match(name).group(1) for name in metadata}
-        documents = [name for name in files if (m := _XDM_SUBSET.match(name)) and m.group(1) in subsets
-                     and not _XDM_METADATA.match(name)]
+        documents = [name for name in files if _XDM_SUBSET.match(name) and not _XDM_METADATA.match(name)]
         missing = [] if metadata else ["IHE_XDM/<lot>/METADATA.XML"]
         if not documents:
             missing.append("IHE_XDM/<lot>/<document> (CDA, PDF)")

@@ -34,10 +34,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "file the video recording of the scenario (MP4, MOV, AVI or FLV).",
     ),
     "requirement.screenshot_expected": (
-        "La preuve {requirement} demande une capture d'écran : « {asked} ». Ce fichier est une vidéo "
-        "({detected}) : le relecteur attend une image ; déposez une capture (PNG ou JPEG) de l'écran demandé.",
-        "Proof {requirement} asks for a screenshot: “{asked}”. This file is a video ({detected}): the reviewer "
-        "expects a picture; file a capture (PNG or JPEG) of the screen asked for.",
+        "La preuve {requirement} demande une image fixe : « {asked} ». Ce fichier est une vidéo ({detected}) : "
+        "le relecteur attend une image ; déposez la capture ou le scan demandé (PNG ou JPEG).",
+        "Proof {requirement} asks for a still picture: “{asked}”. This file is a video ({detected}): the "
+        "reviewer expects a picture; file the screenshot or scan asked for (PNG or JPEG).",
     ),
     "requirement.not_full_screen": (
         "La preuve {requirement} demande « {asked} » ; {width}×{height} px n'a pas la taille ou les "
@@ -74,10 +74,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "File the complete message source, as sent.",
     ),
     "requirement.smtp_header_missing": (
-        "L'exigence de la preuve {requirement} demande « {asked} » ; la source du message n'a pas "
-        "l'en-tête {headers}. Déposez la source d'un message qui porte cet en-tête.",
-        "The requirement of proof {requirement} asks for “{asked}”; the message source has no {headers} "
-        "header. File the source of a message that carries it.",
+        "L'exigence de la preuve {requirement} demande « {asked} » ; il manque à la source du message : "
+        "{headers}. Déposez la source d'un message qui porte ces en-têtes.",
+        "The requirement of proof {requirement} asks for “{asked}”; the message source lacks: {headers}. "
+        "File the source of a message that carries these headers.",
     ),
     "requirement.smtp_header_mismatch": (
         "L'exigence de la preuve {requirement} demande « {asked} » ; l'en-tête {header} du message vaut "
