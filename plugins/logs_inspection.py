@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, Iterator, Mapping
 
 from plugins.logs import PLUGIN
+from plugins.logs_mail import header_summary, parts_summary
 from validator_core import Inspection, Proof, finding
 from validator_core.toolkit.text import (
     IdentityScan,
@@ -283,7 +284,8 @@ _MULTIPART = linear(rb"(?i)multipart/")
 
 
 def smtp_facts(data: bytes) -> dict[str, Any]:
-    """The message's structure only: no addresses, no subject (personal data), no bodies."""
+    """The message's structure only: no addresses, no subject (personal data), no bodies (the parts
+    and headers read by :mod:`plugins.logs_mail`)."""
     cut, pos = len(data), -1
     for _ in range(SMTP_PARSE_LINES):
         pos = data.find(b"\n", pos + 1)
@@ -305,29 +307,16 @@ def smtp_facts(data: bytes) -> dict[str, Any]:
         if count >= SMTP_MAX_MULTIPARTS:
             data, truncated = data[: data.rfind(b"\n", 0, match.start()) + 1], True
             break
-    parts = 0
-    attachments = 0
-    content_types: Counter[str] = Counter()
     try:
         message = email.message_from_bytes(data, policy=email.policy.compat32)
-        for count, part in enumerate(message.walk()):
-            if count >= 1000:
-                break
-            parts += 1
-            content_types[part.get_content_type()] += 1
-            # What get_filename() reads, by a literal search: its parameter parser is quadratic.
-            disposition = str(part.get("Content-Disposition") or "").lower()
-            if (disposition.lstrip().startswith("attachment") or "filename" in disposition
-                    or "name=" in str(part.get("Content-Type") or "").lower()):
-                attachments += 1
+        parts = parts_summary(message)  # parts, attachments, MIME defects (plugins/logs_mail.py)
     except RecursionError:  # multiparts nested deeper than the interpreter's stack: not a real message
         return {"parsed_lines": SMTP_PARSE_LINES, "truncated": truncated, "nesting_too_deep": True}
     return {
         "truncated": truncated,
         "content_type": message.get_content_type(),
-        "parts": parts,
-        "attachments": attachments,
-        "part_types": dict(content_types.most_common(10)),
+        **parts,
+        **header_summary(message),
         "received_headers": len(message.get_all("Received") or []),
         "dkim_signed": message.get("DKIM-Signature") is not None,
         "has_message_id": message.get("Message-ID") is not None,

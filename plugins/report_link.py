@@ -111,6 +111,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The link {example} leads to the {platform} platform but not to a test report or execution "
         "(expected permalink: {expected}).",
     ),
+    "report_link.execution_id": (
+        "Identifiant d'exécution {id} de l'outil de tests éditeurs MSSanté, comme la preuve le demande : le "
+        "relecteur ouvrira {url}.",
+        "Execution id {id} of the MSSanté editors' test tool, as the proof asks: the reviewer will open {url}.",
+    ),
     "report_link.gazelle_failed": (
         "Le rapport de validation Gazelle est en échec ({result}) : {errors} erreur(s), {warnings} "
         "avertissement(s). Premières contraintes en échec : {failures_text}.",

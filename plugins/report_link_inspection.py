@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import unquote_plus
 
 from plugins.report_link import PLUGIN, SNIFF_CHARS, sniff_gazelle_root
+from plugins.report_link_execution import accept_execution_id
 from validator_core import Inspection, Proof, finding
 from validator_core.toolkit.text import decode_text, mask_identities
 from validator_core.toolkit.urls import (
@@ -421,6 +422,9 @@ def inspect(proof: Proof) -> Inspection:
             raw_links = find_urls(text)
 
     urls = _unique(raw_links)
+    if not urls and (execution := accept_execution_id(proof, data, hosts)) is not None:
+        facts.update(execution[0])  # an MSSanté execution id filed alone (plugins/report_link_execution.py)
+        return Inspection(findings=[execution[1]], facts=facts)
     max_links = int(limits["max_links"])
     links = [analyse_link(url, hosts) for url in urls[:max_links]]
     facts["links_total"] = len(urls)

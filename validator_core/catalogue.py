@@ -68,6 +68,9 @@ class ProofSpec:
     source: str = ""  # the plugin that registered it
     admits: tuple[str, ...] = ()
     expectations: dict[str, Any] = field(default_factory=dict)
+    # Where each expectation was read: ``{"full_screen": {"from": "scenario", "quote": "la vidéo doit
+    # être en plein écran"}}`` ("proof", "scenario" or "requirement" text, and the words quoted).
+    sources: dict[str, dict[str, str]] = field(default_factory=dict)
     classified_by: str | None = None
 
     @property
@@ -79,7 +82,7 @@ class ProofSpec:
         return {
             "id": self.id, "rem": self.rem, "requirement": self.requirement, "scenario": self.scenario,
             "profile": self.profile, "text": self.text, "admits": list(self.admits),
-            "expectations": dict(self.expectations),
+            "expectations": dict(self.expectations), "sources": {k: dict(v) for k, v in self.sources.items()},
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,10 +95,12 @@ class ProofSpec:
 
 @dataclass(frozen=True)
 class ProofClassification:
-    """What ``preuves_classify_proof`` returns: the admitted proof types and the text's expectations."""
+    """What ``preuves_classify_proof`` returns: the admitted proof types (in the order the text names
+    them), the expectations the texts state, and where each was read (:attr:`ProofSpec.sources`)."""
 
     admits: tuple[str, ...]
     expectations: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class RegisterRequirement:
@@ -103,7 +108,10 @@ class RegisterRequirement:
 
     ``register(rem="BIO", requirement="DOC/va1.01", scenarios=[...], ...)`` where each scenario is
     ``{"id": "DOC/va1.01.01", "text": "…", "proofs": [{"id": "DOC/va1.01.01.01", "text": "…"}]}``
-    (a scenario may carry its own ``"profile"``, which wins over the requirement's).
+    (a scenario may carry its own ``"profile"``, which wins over the requirement's). A proof may come
+    classified already (``"admits"``, and optionally ``"expectations"`` and ``"sources"``, as a
+    catalogue built ahead of time stores them): it is classified by the plugin that registered it,
+    unless a ``preuves_classify_proof`` hook answers for it.
     ``register.unparsed(rem=, requirement=, scenario=, fragment=)`` records source text that could not
     be parsed into a proof (it is counted and listed, not dropped).
     """
@@ -125,18 +133,25 @@ class RegisterRequirement:
     ) -> None:
         for scenario in scenarios:
             for proof in scenario.get("proofs", ()):
+                admits = tuple(proof.get("admits") or ())
                 self._catalogue._add(ProofSpec(
                     id=proof["id"], text=proof.get("text", ""), rem=rem, requirement=requirement,
                     scenario=scenario.get("id", ""), profile=scenario.get("profile") or profile or GENERAL_PROFILE,
                     section=section,
                     requirement_text=text, scenario_text=scenario.get("text", ""),
-                    raw_id=proof.get("raw_id"), source=self._plugin,
+                    raw_id=proof.get("raw_id"), source=self._plugin, admits=admits,
+                    expectations=dict(proof.get("expectations") or {}) if admits else {},
+                    sources=dict(proof.get("sources") or {}) if admits else {},
+                    classified_by=self._plugin if admits else None,
                 ))
 
     def unparsed(self, *, rem: str, requirement: str = "", scenario: str = "", fragment: str = "") -> None:
         self._catalogue.unparsed.append(
             {"rem": rem, "requirement": requirement, "scenario": scenario, "fragment": fragment, "source": self._plugin}
         )
+
+
+MAX_COUNTED_VALUES = 8
 
 
 class Catalogue:
@@ -212,6 +227,28 @@ class Catalogue:
     def duplicates(self) -> int:
         return len(self.duplicate_entries)
 
+    def expectation_counts(self) -> dict[str, dict[str, Any]]:
+        """Per expectation key: the proofs carrying it, by source and, for a string value taking at most
+        :data:`MAX_COUNTED_VALUES` values (a format, not a test case name), by value.
+
+        ``{"full_screen": {"proofs": 67, "from": {"proof": 55, "scenario": 12}}, "medium": {"proofs": 227,
+        "values": {"video": 148, "screenshot": 79}, "from": {"proof": 227}}, …}``, keys sorted.
+        """
+        out: dict[str, dict[str, Any]] = {}
+        for spec in self.proofs:
+            for key, value in spec.expectations.items():
+                entry = out.setdefault(key, {"proofs": 0, "from": {}})
+                entry["proofs"] += 1
+                if isinstance(value, str):
+                    values = entry.setdefault("values", {})
+                    values[value] = values.get(value, 0) + 1
+                where = spec.sources.get(key, {}).get("from", "?")
+                entry["from"][where] = entry["from"].get(where, 0) + 1
+        for entry in out.values():
+            if len(entry.get("values", ())) > MAX_COUNTED_VALUES:
+                del entry["values"]
+        return {key: out[key] for key in sorted(out)}
+
     def stats(self) -> dict[str, Any]:
         classified = sum(1 for p in self.proofs if p.classified)
         total = len(self.proofs)
@@ -224,6 +261,7 @@ class Catalogue:
             "unparsed_fragments": len(self.unparsed),
             "duplicates": self.duplicates,
             "by_rem": {r: len(self.select(r)) for r in self.rems},
+            "expectations": self.expectation_counts(),
         }
 
 
@@ -250,6 +288,7 @@ def build_catalogue(
         if result is not None and result.admits:
             spec.admits = tuple(dict.fromkeys(result.admits))
             spec.expectations = dict(result.expectations)
+            spec.sources = {key: dict(value) for key, value in result.sources.items()}
             spec.classified_by = by
     return catalogue
 

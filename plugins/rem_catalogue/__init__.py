@@ -6,11 +6,16 @@ keeps only the machinery every catalogue shares (:mod:`validator_core.catalogue`
 - ``register.py`` — ``preuves_register_requirements``: the requirements, scenarios and proofs of the
   DB, LGC, BIO, RIS, DPI and PFI REMs, from the packaged ``data/rem-catalogue.json``;
 - ``build.py`` — ``python -m plugins.rem_catalogue.build`` regenerates that file from the ANS export
-  (``source/rem-prepub-2023.json``), reading its ids leniently;
-- ``classify.py`` — ``preuves_classify_proof`` (``trylast``): the text rules ("vidéo ou copies
-  d'écran" → ``video`` + ``screenshot``, "au format PDF/A-1" → ``pdf_report`` expecting PDF/A-1 …);
+  (``source/rem-prepub-2023.json``), reading its ids leniently and classifying each proof as it is
+  stored;
+- ``classify.py`` — the type rules ("vidéo ou copies d'écran" → ``video`` + ``screenshot``, "au
+  format PDF/A-1" → ``pdf_report`` …) and ``preuves_classify_proof`` (``trylast``) for proofs
+  registered unclassified; ``expectations.py`` (with ``folding.py``) — what the proof, scenario and
+  requirement texts expect, each with its source and the words quoted;
 - ``checks.py`` — ``preuves_check_requirement``: a PDF/A-1 claim (read from the ``pdf_report``
-  plugin's facts), a full-screen capture, a file name, a file format;
+  plugin's facts), then ``check_media.py`` (video or still image, full screen), ``check_files.py``
+  (file name and format, SMTP message and headers, HL7 v2 type, ZIP contents) and ``check_links.py``
+  (report link platform and test case);
 - ``messages.py`` — ``preuves_register_messages``: the ``requirement.*`` codes it emits;
 - ``commands.py`` — the ``preuves requirements`` command (``preuves_register_commands``).
 

@@ -10,8 +10,11 @@ one object per scenario: ``rem``, ``section``, ``requirement``, ``profile``, ``c
 ``function``, ``requirement_text``, ``scenario``, ``scenario_text`` and ``proofs_text`` (the proofs of
 that scenario, each introduced by its id and a colon). Its ids have typos (``PSC.01.01.02`` filed
 under scenario ``PSC.01.02``, a bare ``07.01.01``, proofs without an id): they are read leniently and
-repaired (:func:`parse_proofs_text`); what cannot be read is kept and listed, never dropped. A test
-checks that this build reproduces the packaged file byte for byte.
+repaired (:func:`parse_proofs_text`); what cannot be read is kept and listed, never dropped. Each
+proof is classified as it is stored (:func:`plugins.rem_catalogue.classify.classify_text` on its proof,
+scenario and requirement texts): the packaged file holds the types it admits, its expectations and
+where each was read, so that a change of rule shows as a change of data. A test checks that this
+build reproduces the packaged file byte for byte.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from plugins.rem_catalogue.classify import classify_text
 from plugins.rem_catalogue.register import DATA_FILE
 from validator_core.catalogue import GENERAL_PROFILE
 
@@ -93,6 +97,16 @@ def _squash(text: str) -> str:
     return " ".join(text.replace("\u00a0", " ").split()).strip(" '")
 
 
+def classify_entry(proof: dict[str, Any], requirement_text: str, scenario_text: str) -> None:
+    """Store in ``proof`` what the built-in rules read: admitted types, expectations, their sources."""
+    result = classify_text(proof["text"], requirement_text, scenario_text)
+    if result is not None:
+        proof["admits"] = list(result.admits)
+        if result.expectations:
+            proof["expectations"] = result.expectations
+            proof["sources"] = result.sources
+
+
 def build_data(rows: list[dict[str, Any]], source: str) -> dict[str, Any]:
     """Group the export's scenario rows into requirements → scenarios → parsed proofs."""
     requirements: dict[tuple[str, str], dict[str, Any]] = {}
@@ -117,6 +131,8 @@ def build_data(rows: list[dict[str, Any]], source: str) -> dict[str, Any]:
             scenario["raw_id"] = raw_scenario
             repaired_scenarios += 1
         parsed = parse_proofs_text(scenario_id, proofs_text)
+        for proof in parsed.proofs:
+            classify_entry(proof, req["text"], scenario["text"])
         scenario["proofs"] = parsed.proofs
         if not parsed.proofs and not parsed.unparsed:
             unparsed.append({"rem": rem, "requirement": req_id, "scenario": scenario_id, "fragment": "(aucune preuve)"})
@@ -133,6 +149,7 @@ def build_data(rows: list[dict[str, Any]], source: str) -> dict[str, Any]:
             "scenarios": sum(len(r["scenarios"]) for r in reqs), "proofs": len(proofs),
             "repaired_proof_ids": sum(1 for p in proofs if "raw_id" in p),
             "repaired_scenario_ids": repaired_scenarios, "unparsed_fragments": len(unparsed),
+            "classified": sum(1 for p in proofs if "admits" in p),
         },
         "requirements": reqs,
         "unparsed": unparsed,

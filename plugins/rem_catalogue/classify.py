@@ -1,31 +1,39 @@
 """``preuves_classify_proof``: which proof types a REM proof's text admits, and what else it expects.
 
-The rules read the proof text with accents removed, in lower case, without the leading words that
+The type rules read the proof text with accents removed, in lower case, without the leading words that
 say nothing about the proof's kind ("L'éditeur DOIT fournir", "Fournir les", "[Si modalité …]"):
-"vidéo ou copies d'écran" → ``video`` + ``screenshot``, "Lien …" → ``report_link``, DUMP / logs /
-SMTP / ZIP / CSV → ``logs``, "au format PDF/A-1" → ``pdf_report`` with ``expectations={"pdfa": "1"}``
-… (the table and the counts per rule are in ``docs/requirements.md``). The hook answers last
+"vidéo ou copies d'écran" → ``video`` + ``screenshot``, "Vidéo montrant …" → ``video`` alone, "Lien …"
+→ ``report_link``, DUMP / logs / SMTP / ZIP / CSV → ``logs``, "au format PDF/A-1" → ``pdf_report`` …
+The admitted types come in the order the text names them. The expectations (PDF/A-1, full screen,
+SMTP headers, test case …) are read from the proof, scenario and requirement texts by
+:mod:`plugins.rem_catalogue.expectations`, each with the text it came from and the words quoted (the
+table and the counts per rule are in ``docs/requirements.md``).
+
+The build (:mod:`plugins.rem_catalogue.build`) stores this classification in the packaged catalogue;
+the hook classifies the proofs registered without one (another catalogue plugin's). It answers last
 (``trylast``): another plugin may classify a proof first.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from plugins.rem_catalogue.expectations import SCREEN_WORDS, VIDEO_WORDS, VISUAL, Texts, read_expectations
+from plugins.rem_catalogue.folding import Folded, leading_words_end
 from validator_core import hookimpl
-from validator_core.catalogue import ProofClassification, ProofSpec, strip_accents
+from validator_core.catalogue import ProofClassification, ProofSpec
 
-VISUAL = ("video", "screenshot")
 DOCUMENT = ("pdf_report", "logs")  # a PDF document goes as pdf_report (10 Mo), anything else as a file
 
 # (pattern on the folded text, admitted types). Patterns are searched in the proof text with accents
 # removed and lower-cased; every rule that matches adds its types (a proof that says "capture d'écran,
-# vidéo ou notice" admits all three). Order does not matter.
+# vidéo ou notice" admits all three), in the order the text names them.
 TYPE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (r"\bvideos?\b", ("video",)),
-    (r"\b(copies?|captures?|capures?|impressions?) d.? ?ecrans?", ("screenshot",)),
-    (r"\bdemonstration\b|^montrer\b", VISUAL),
+    (VIDEO_WORDS, ("video",)),
+    (SCREEN_WORDS, ("screenshot",)),
+    # "Démonstration (…)" / "Montrer …" that names neither a video nor a screenshot admits both; an
+    # "(environnement de démonstration)" is a place, not a medium.
+    (r"(?<!environnement de )\bdemonstration\b|^montrer\b", VISUAL),
     (r"\bscans?\b", ("screenshot", "pdf_report")),
     (r"\blien\b|\bliens\b|\bgazelle\b|identifiant de l.execution", ("report_link",)),
     (r"\bdumps?\b|\blogs?\b|^traces?\b|\btraces du systeme\b|source smtp|messager smtp|fichier zip|\.csv\b"
@@ -39,91 +47,51 @@ TYPE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\bnotice d.utilisation|documentation utilisateur|attestation sur l.honneur|declaration sur l.honneur",
      DOCUMENT),
 )
+_NAMED_MEDIUM = re.compile(VIDEO_WORDS + "|" + SCREEN_WORDS)
 
 # A proof whose text names a format ("au format PDF/A-1") is about that format, not about a visual
 # demonstration that happens to mention it ("la visualisation de chaque format (… PDF/A-1)").
 _PDF_FORMAT_RE = re.compile(r"format pdf|^pdf\b|contenu du pdf")
-_PDFA_RE = re.compile(r"pdf ?/ ?a-? ?1")
-_TEST_CASE_RE = re.compile(r"\b(CI-SIS-[A-Za-z0-9_\-]+[A-Za-z0-9]|MSS-LPS-SEGUR-[A-Z\-]*[A-Z])")
-_FILE_NAME_RE = re.compile(
-    r"nomm[ée]\s+([A-Za-z0-9_\-]+?_?)\[(?:date[^\]]*?)?(AAAAMMJJ)\]\.([A-Za-z0-9]+)", re.IGNORECASE
-)
 
 
-def fold_text(text: str) -> str:
-    """Accents removed, lower case, apostrophes unified, spaces squashed (what the rules match)."""
-    text = strip_accents(text).casefold().replace("\u2019", "'").replace("\u00a0", " ")
-    text = " ".join(text.split())
-    # Leading words that say nothing about the proof's kind: "L'éditeur DOIT fournir", "Fournir les",
-    # "[Si modalité …]", "Si besoin,", "* la" … (repeated: they stack).
-    prefix = re.compile(
-        r"^(\*\s*|'|\[[^\]]*\]\s*|(si besoin|le cas echeant),?\s+|l'editeur (doit|fournit)( (presenter|fournir))?\s+"
-        r"|fournir\s+|fourniture (de |d')|(le|la|les|un|une|des|du)\s+|l')"
-    )
-    while (stripped := prefix.sub("", text, count=1)) != text:
-        text = stripped
-    return text
+def admitted_types(body: str) -> tuple[str, ...]:
+    """The proof types the folded text ``body`` admits, in the order it names them."""
+    first: dict[str, tuple[int, int]] = {}  # type → (position in the text, rule order)
+    for order, (pattern, types) in enumerate(TYPE_RULES):
+        if types == ("pdf_report",):
+            match = _PDF_FORMAT_RE.search(body)
+        elif types == VISUAL and _NAMED_MEDIUM.search(body):
+            match = None  # a demonstration that names its medium admits that medium
+        else:
+            match = re.search(pattern, body)
+        if match is None:
+            continue
+        for rank, proof_type in enumerate(types):
+            key = (match.start(), order * 10 + rank)
+            if proof_type not in first or key < first[proof_type]:
+                first[proof_type] = key
+    return tuple(sorted(first, key=first.__getitem__))
 
 
 def classify_text(text: str, requirement_text: str = "", scenario_text: str = "") -> ProofClassification | None:
-    """The built-in rules: proof types admitted by a proof's text, and the expectations it states.
+    """The built-in rules: the proof types a proof's text admits, and what its texts expect.
 
-    Expectations (keys of :attr:`ProofClassification.expectations`):
-
-    - ``pdfa``: ``"1"`` — the PDF must be PDF/A-1 ("au format PDF/A-1");
-    - ``full_screen``: the capture must be full-screen with every window involved visible;
-    - ``ins_structured`` / ``datamatrix_ins``: the document must carry a structured INS / an INS
-      datamatrix;
-    - ``gazelle_link``: a permanent link to the CI-SIS test space (Gazelle) report;
-    - ``mssante_execution_id``: the execution id of a test case in the MSSanté editors' test tool;
-    - ``test_case``: the test case named ("CI-SIS-CR-BIO-Create_doc-Sc1", "MSS-LPS-SEGUR-GEN");
-    - ``file_format``: ``"csv"``, ``"zip"``, ``"smtp"``, ``"hl7v2"`` — what a file proof should hold;
-    - ``file_name``: a name pattern such as ``LOINC_1_export_chapitres_[AAAAMMJJ].csv`` (from the
-      requirement's text, for file proofs).
+    ``None`` when no rule reads the text (the proof then admits every type). The expectations and
+    where each was read are described in :mod:`plugins.rem_catalogue.expectations`.
     """
-    folded = fold_text(text)
-    admits: list[str] = []
-    for pattern, types in TYPE_RULES:
-        if types == ("pdf_report",):
-            if not _PDF_FORMAT_RE.search(folded):
-                continue
-        elif not re.search(pattern, folded):
-            continue
-        admits.extend(t for t in types if t not in admits)
+    proof = Folded(text)
+    body_start = leading_words_end(proof.text)
+    admits = admitted_types(proof.text[body_start:])
     if not admits:
         return None
-    expectations: dict[str, Any] = {}
-    if "pdf_report" in admits and _PDFA_RE.search(folded) and _PDF_FORMAT_RE.search(folded):
-        expectations["pdfa"] = "1"
-    if "plein ecran" in folded:
-        expectations["full_screen"] = True
-    if "ins structure" in folded:
-        expectations["ins_structured"] = True
-    if "datamatrix ins" in folded:
-        expectations["datamatrix_ins"] = True
-    if "report_link" in admits:
-        if "identifiant de l'execution" in folded or "mssante" in folded:
-            expectations["mssante_execution_id"] = True
-        else:
-            expectations["gazelle_link"] = True
-    if match := _TEST_CASE_RE.search(text):
-        expectations["test_case"] = match.group(1)
-    if "logs" in admits:
-        if re.search(r"\bcsv\b", folded):
-            expectations["file_format"] = "csv"
-        elif re.search(r"\bzip\b", folded):
-            expectations["file_format"] = "zip"
-        elif "smtp" in folded:
-            expectations["file_format"] = "smtp"
-        elif re.search(r"\bhl7\s?v2\b|message hl7", folded):
-            expectations["file_format"] = "hl7v2"
-        if expectations.get("file_format") == "csv" and (named := _FILE_NAME_RE.search(requirement_text)):
-            prefix, _date, ext = named.groups()
-            expectations["file_name"] = f"{prefix}[AAAAMMJJ].{ext.lower()}"
-    return ProofClassification(admits=tuple(admits), expectations=expectations)
-
+    texts = Texts(proof=proof, scenario=Folded(scenario_text), requirement=Folded(requirement_text),
+                  proof_body=body_start)
+    found = read_expectations(texts, admits)
+    return ProofClassification(admits=admits, expectations=found.values, sources=found.sources)
 
 
 @hookimpl(trylast=True)
 def preuves_classify_proof(proof: ProofSpec) -> ProofClassification | None:
+    if proof.classified:  # registered with its classification (this plugin's packaged catalogue)
+        return None
     return classify_text(proof.text, proof.requirement_text, proof.scenario_text)

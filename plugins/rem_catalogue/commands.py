@@ -1,8 +1,9 @@
 """``preuves requirements``: the REM catalogue on the command line, added by ``preuves_register_commands``.
 
 Lists the proofs of the catalogue (every catalogue plugin's, not only this one's) with the proof types
-each admits and what its text expects; ``--stats`` gives the build's figures and the source text that
-could not be read; ``--json`` prints the same data as ``GET /v1/requirements``. Exit status 2 for an
+each admits and what its texts expect; ``--stats`` gives the build's figures, the source text that
+could not be read, and how many proofs carry each expectation (by the text it was read from, and by
+value) — the counts of ``docs/requirements.md``; ``--json`` prints the same data as ``GET /v1/requirements``. Exit status 2 for an
 unknown REM or an engine that cannot start (bad settings, a broken plugin).
 """
 
@@ -13,6 +14,8 @@ import json
 import click
 
 from validator_core import hookimpl
+
+SOURCE_LABELS = {"proof": "preuve", "scenario": "scénario", "requirement": "exigence"}
 
 
 @click.command()
@@ -47,6 +50,11 @@ def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None,
                 click.echo(f"  {item['rem']} {item['scenario'] or item['requirement']} : {item['fragment'][:120]}")
             for item in catalogue.duplicate_entries:
                 click.echo(f"  doublon ignoré, {item['rem']} {item['fragment'][:120]}")
+            click.echo("Attendus (preuves qui les portent ; texte d'où ils sont lus ; valeurs) :")
+            for key, entry in s["expectations"].items():
+                sources = ", ".join(f"{SOURCE_LABELS.get(k, k)} {v}" for k, v in sorted(entry["from"].items()))
+                values = ", ".join(f"{k} {v}" for k, v in sorted(entry.get("values", {}).items()))
+                click.echo(f"  {key} : {entry['proofs']} ({sources})" + (f" — {values}" if values else ""))
         return
     from rich.console import Console
     from rich.table import Table
