@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Annotated, Any, AsyncIterator, Iterator
+from typing import Annotated, AsyncIterator, Iterator
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api import metrics
+from api import metrics_collector as metrics
 from api.callers import caller_of, key_matches
 from api.errors import CallerBusy, Saturated, Unauthorized, Unavailable
 from api.settings import ApiSettings
 from api.upload import UploadDir
 from validator_core.engine import Engine
 from validator_core.errors import EngineUnavailable
+from validator_core.isolation import EngineHealth
 
 
 def _settings(request: Request) -> ApiSettings:
@@ -142,29 +143,18 @@ class Slot:
         self.admission._leave(self.caller)
 
 
-def _health(engine: Engine) -> Any:
-    """``Engine.health()`` (an ``EngineHealth``: ``alive``, ``ready``, ``failure``…), else its pool's, else None."""
-    for owner in (engine, engine.pool):
-        health = getattr(owner, "health", None)
-        if callable(health):
-            return health()
-    return None
+WORKERS_DOWN = "workers de validation arrêtés"
 
 
-def engine_liveness(engine: Engine) -> tuple[bool, bool, str | None]:
-    """``(alive, ready, reason)``: the workers are not dead for good; they can take a file now; why not.
+def engine_liveness(health: EngineHealth) -> tuple[bool, bool, str | None]:
+    """``(alive, ready, reason)`` from :meth:`Engine.health`: the workers are not dead for good; they
+    can take a file now; why not.
 
     A pool being rebuilt after a one-off failure (a killed fork server) is alive; it is dead when it
-    keeps failing to start workers (the engine's own judgement: ``health().alive``).
+    keeps failing to start workers (the engine's own judgement: ``health.alive``).
     """
-    health = _health(engine)
-    if health is None:
-        alive = bool(engine.pool.alive)
-        return alive, alive, None if alive else "workers de validation arrêtés"
-    alive = bool(getattr(health, "alive", False))
-    ready = alive and bool(getattr(health, "ready", getattr(health, "started", True)))
-    reason = None if ready else (getattr(health, "failure", None) or "workers de validation arrêtés")
-    return alive, ready, reason
+    ready = health.alive and health.ready
+    return health.alive, ready, None if ready else (health.failure or WORKERS_DOWN)
 
 
 def engine_unavailable(engine: Engine) -> str | None:
@@ -173,10 +163,8 @@ def engine_unavailable(engine: Engine) -> str | None:
     Only a pool the engine itself calls dead is refused up front (it keeps trying to rebuild in the
     background); a pool that is merely not started yet, or being rebuilt, gets the request.
     """
-    health = _health(engine)
-    if health is None or getattr(health, "alive", True):
-        return None
-    return getattr(health, "failure", None) or "workers de validation arrêtés"
+    health = engine.health()
+    return None if health.alive else (health.failure or WORKERS_DOWN)
 
 
 async def validation_slot(request: Request, settings: SettingsDep, engine: EngineDep) -> AsyncIterator[Slot]:

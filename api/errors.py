@@ -45,6 +45,14 @@ class BadMultipart(BadRequest):
     code = "request.bad_multipart"
 
 
+class StaticNotFound(ApiError):
+    """A file of the pre-check page or of /docs that is not in the served list."""
+
+    status = 404
+    code = "http.not_found"
+    title = "Ressource introuvable"
+
+
 class Unauthorized(ApiError):
     status = 401
     code = "auth.unauthorized"

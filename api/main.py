@@ -20,13 +20,13 @@ from starlette.requests import ClientDisconnect
 from api import problems
 from api.callers import ForwardedForMiddleware
 from api.deps import Admission
-from api.logs import ensure_handler
 from api.middleware import FramingGuardMiddleware, RequestContextMiddleware
 from api.problems import Problem
 from api.ratelimit import RateLimitMiddleware
 from api.routes import bench, docs, dossiers, health, metrics, proof_types, requirements, validations, web
 from api.server import raise_fd_limit
 from api.settings import ApiSettings, get_settings
+from api.structured_logging import ensure_handler
 from api.upload import UploadDir
 from validator_core import __version__
 from validator_core.engine import Engine
@@ -56,14 +56,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.upload_dir = UploadDir(settings.upload_dir())
         engine = await anyio.to_thread.run_sync(Engine, settings)
         try:
-            await anyio.to_thread.run_sync(engine.pool.start)
+            await anyio.to_thread.run_sync(engine.start)
             # The requirement catalogue, built now rather than on the event loop by the first request
-            # that names a requirement (api/routes/validations.py checks fields as they arrive).
-            await anyio.to_thread.run_sync(engine.registry.catalogue)
+            # that names a requirement (api/validating.py checks fields as they arrive).
+            await anyio.to_thread.run_sync(engine.catalogue)
             app.state.engine = engine
             log.info("service ready", extra={
-                "rules": engine.rules.version, "plugins": engine.registry.plugin_names,
-                "engine_workers": engine.pool.workers, "auth": settings.auth_enabled,
+                "rules": engine.info.rules, "plugins": engine.plugin_names(),
+                "engine_workers": engine.health().workers, "auth": settings.auth_enabled,
                 "max_in_flight": settings.max_in_flight, "max_receiving": settings.receiving_limit,
                 "max_in_flight_per_caller": settings.per_caller_limit, "upload_dir": str(app.state.upload_dir.path),
                 "rate_limit_per_min": settings.rate_limit_per_min,
@@ -90,7 +90,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                                     per_caller=settings.per_caller_limit)
     # Threads that wait on the engine: one per admitted request at most.
     app.state.validate_limiter = anyio.CapacityLimiter(settings.max_in_flight)
-    app.state.largest_limit = max(rule.max_bytes for rule in rules.proof_types.values())
 
     problems.install(app)
     app.add_exception_handler(ClientDisconnect, _client_disconnected)
@@ -131,7 +130,7 @@ def _openapi(app: FastAPI, proof_types: list[str], settings: ApiSettings) -> dic
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components["Problem"] = problem_schema
     engine = getattr(app.state, "engine", None)
-    rems = engine.registry.catalogue().rems if engine is not None else None  # known once started
+    rems = engine.catalogue().rems if engine is not None else None  # known once started
     for path in ("/v1/validations", "/v1/validations/batch", "/v1/dossiers"):
         operation = schema.get("paths", {}).get(path, {}).get("post")
         if not operation:

@@ -14,14 +14,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import metrics
+from api import metrics_collector as metrics
 from api.errors import AmbiguousFraming
-from api.logs import request_id_var
 from api.problems import problem_response
+from api.structured_logging import request_id_var
 
 log = logging.getLogger("preuves.api.access")
 
-REQUEST_ID_HEADER = "x-request-id"
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 # Methods that get their own metric label; anything else a client makes up is "other" (a label per

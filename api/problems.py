@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.status import HTTP_500_INTERNAL_SERVER_ERROR
 
 from api.errors import ApiError, headers_of, status_of
-from api.logs import request_id_var
+from api.structured_logging import request_id_var
 from validator_core.errors import PreuvesError
 
 log = logging.getLogger("preuves.api")

@@ -38,7 +38,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from api import metrics
+from api import metrics_collector as metrics
 from api.problems import PROBLEM_MEDIA_TYPE, TITLES, TYPE_PREFIX
 from api.settings import get_settings
 

@@ -28,7 +28,7 @@ from typing import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import metrics
+from api import metrics_collector as metrics
 from api.callers import caller_of, key_identity  # noqa: F401 - key_identity: part of this module's API
 from api.errors import ApiError
 from api.problems import problem_response

@@ -2,7 +2,7 @@
 
 :func:`run` is what the CLI calls. Several HTTP processes (``workers > 1``) each build their own
 engine with its own worker processes; unless ``PREUVES_WORKERS`` says otherwise each gets a share of
-the CPUs, and Prometheus metrics switch to multi-process mode (``api/metrics.py``).
+the CPUs, and Prometheus metrics switch to multi-process mode (``api/metrics_collector.py``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import shutil
 import tempfile
 from typing import Any
 
-from api.logs import log_config
 from api.protocol import GuardedH11Protocol
 from api.settings import ApiSettings, get_settings
+from api.structured_logging import log_config
 
 log = logging.getLogger("preuves.api")
 

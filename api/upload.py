@@ -31,7 +31,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Callable
 
 import time
 
@@ -40,8 +40,11 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from api import metrics
+from api import metrics_collector as metrics
 from api.errors import BadMultipart, BadRequest, BodyTooLarge, MissingFile, Unavailable, UploadTimeout
+
+if TYPE_CHECKING:
+    from api.settings import ApiSettings
 
 log = logging.getLogger("preuves.api.upload")
 
@@ -157,7 +160,6 @@ class ReceivedFile:
 class Received:
     files: list[ReceivedFile]
     fields: dict[str, list[str]]
-    body_bytes: int
 
     def cleanup(self) -> None:
         for received in self.files:
@@ -257,6 +259,12 @@ class UploadPace:
         metrics.UPLOAD_TIMEOUTS.labels(reason).inc()
         raise UploadTimeout(reason, idle_s=self.idle_s, min_rate=self.min_rate, window_s=self.window_s,
                             received=self.received)
+
+
+def upload_pace(settings: ApiSettings) -> UploadPace:
+    """A fresh pace for one request, from the service's settings (``PREUVES_BODY_IDLE_TIMEOUT_S`` …)."""
+    return UploadPace(idle_s=settings.body_idle_timeout_s, min_rate=settings.min_upload_rate_bytes,
+                      window_s=settings.upload_rate_window_s)
 
 
 class BodyReader:
@@ -453,7 +461,7 @@ class MultipartReceiver:
             for received in self.files:
                 received.discard()
             raise
-        return Received(files=self.files, fields=self.fields, body_bytes=total)
+        return Received(files=self.files, fields=self.fields)
 
     async def _flush(self, threshold: int) -> None:
         for received in self.files:

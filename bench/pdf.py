@@ -74,7 +74,7 @@ def _verdict(report) -> tuple[str, int | None, tuple[str, ...]]:
 
 def section_pdfinfo(path: Path, runs: int, rows: list[list[str]], targets: list[tuple[str, str, bool | None]],
                     label: str = "", target: bool = True) -> None:
-    from plugins.pdf_report import DEFAULTS, PdfInspector
+    from plugins.pdf_report import PdfInspector
     from validator_core.proof import Proof
     from validator_core.rules import load_rules
 
@@ -100,7 +100,7 @@ def section_pdfinfo(path: Path, runs: int, rows: list[list[str]], targets: list[
 
     proof = Proof(path=str(path), name=path.name, size=path.stat().st_size, media_type="application/pdf",
                   format="pdf", extension="pdf", proof_type="pdf_report", rules=load_rules())
-    inline = [_timed(lambda: PdfInspector(proof, dict(DEFAULTS)).run()) for _ in range(max(3, runs // 2))]
+    inline = [_timed(lambda: PdfInspector(proof, proof.thresholds("pdf_report")).run()) for _ in range(max(3, runs // 2))]
     rows.append(["le plugin seul, dans ce processus (pour information)", _cell(inline)])
 
     preuves = [str(Path(sys.executable).with_name("preuves")), "check", "--type", "pdf_report", str(path)]
@@ -118,7 +118,7 @@ def section_pdfinfo(path: Path, runs: int, rows: list[list[str]], targets: list[
 def section_walked(path: Path, runs: int, rows: list[list[str]]) -> None:
     """For information: the plugin alone on the file with its object streams left unscanned
     (``max_scan_bytes`` = 0), so that every page and every annotation is read, against pdfinfo."""
-    from plugins.pdf_report import DEFAULTS, PdfInspector
+    from plugins.pdf_report import PdfInspector
     from validator_core.proof import Proof
     from validator_core.rules import load_rules
 
@@ -126,7 +126,7 @@ def section_walked(path: Path, runs: int, rows: list[list[str]]) -> None:
                   format="pdf", extension="pdf", proof_type="pdf_report", rules=load_rules())
     ours, theirs = [], []
     for _ in range(runs):
-        ours.append(_timed(lambda: PdfInspector(proof, {**DEFAULTS, "max_scan_bytes": 0}).run()))
+        ours.append(_timed(lambda: PdfInspector(proof, {**proof.thresholds("pdf_report"), "max_scan_bytes": 0}).run()))
         theirs.append(_timed(lambda: _pdfinfo(path)))
     rows.append(["[le même, flux d'objets non balayés : chaque page et chaque annotation lues] plugin seul / "
                  "pdfinfo (pour information)",
@@ -178,13 +178,13 @@ def section_load(path: Path, heavy: list[Path], runs: int, rows: list[list[str]]
 
 
 def _inspect(path: Path) -> None:
-    from plugins.pdf_report import DEFAULTS, PdfInspector
+    from plugins.pdf_report import PdfInspector
     from validator_core.proof import Proof
     from validator_core.rules import load_rules
 
     proof = Proof(path=str(path), name=path.name, size=path.stat().st_size, media_type="application/pdf",
                   format="pdf", extension="pdf", proof_type="pdf_report", rules=load_rules())
-    PdfInspector(proof, dict(DEFAULTS)).run()
+    PdfInspector(proof, proof.thresholds("pdf_report")).run()
 
 
 def section_scan(directory: Path, report: Path, runs: int, rows: list[list[str]],
@@ -193,7 +193,8 @@ def section_scan(directory: Path, report: Path, runs: int, rows: list[list[str]]
     report), against that report: the whole inspection, interleaved. For information, the same PDF
     carrying random bytes (an image's data, the cheapest content to scan) and the scan alone."""
     from fixtures.pdfs import _one_page, _stream, write_raw_pdf
-    from plugins.pdf_report import DEFAULTS, _scan
+    from plugins.pdf_report import _scan
+    from validator_core.rules import load_rules
 
     size = report.stat().st_size - 1_000
 
@@ -220,8 +221,8 @@ def section_scan(directory: Path, report: Path, runs: int, rows: list[list[str]]
             whole_h.append(_timed(lambda: _inspect(hostile)))
             whole_o.append(_timed(lambda: _inspect(report)))
             whole_r.append(_timed(lambda: _inspect(random_pdf)))
-            scan_h.append(_timed(lambda: _scan(data, [DEFAULTS["max_scan_hits"]])))
-            scan_r.append(_timed(lambda: _scan(random_data, [DEFAULTS["max_scan_hits"]])))
+            scan_h.append(_timed(lambda: _scan(data, [load_rules().thresholds("pdf_report")["max_scan_hits"]])))
+            scan_r.append(_timed(lambda: _scan(random_data, [load_rules().thresholds("pdf_report")["max_scan_hits"]])))
         ratio = statistics.median(whole_h) / statistics.median(whole_o)
         rows.append([f"PDF hostile ({label}, {size / 1e6:.1f} Mo) / rapport ordinaire de même taille",
                      f"{_cell(whole_h)} / {_cell(whole_o)} = {ratio:.2f}×"])

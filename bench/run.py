@@ -71,7 +71,7 @@ def _engine():
 def section_library(rep: Report, runs: int) -> None:
     rep.h("1. Bibliothèque, par type (médiane et min–max, ms) contre le plancher sha256")
     engine = _engine()
-    engine.pool.start()
+    engine.start()
     files = [
         ("PNG 1080p (écran d'application)", corpus.png_1080p(), "screenshot"),
         ("PNG 1080p (écran chargé, bruit)", corpus.png_1080p(busy=True), "screenshot"),
@@ -244,7 +244,7 @@ def section_load(rep: Report, quick: bool) -> None:
 def section_scaling(rep: Report, runs: int, quick: bool) -> None:
     rep.h("5. Passage à l'échelle (bibliothèque, médiane ms)")
     engine = _engine()
-    engine.pool.start()
+    engine.start()
     try:
         rows = []
         for mo in (1, 5, 10, 25, 50):

@@ -112,7 +112,7 @@ def fork_server_recovery(runs: int = 5) -> dict[str, list[float]]:
         png = formats.make_image(Path(tmp), "PNG", size=(1280, 720), name="one.png")
         engine = Engine(CoreSettings(load_entrypoints=False, workers=2), plugin_config=PluginConfig(entrypoints=False))
         try:
-            engine.pool.start()
+            engine.start()
             for _ in range(runs):
                 assert engine.validate(png, "screenshot").verdict != Verdict.REJECTED
                 server_pid = engine.health().fork_server_pid

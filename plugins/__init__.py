@@ -1,13 +1,6 @@
 """Built-in plugins: ordinary plugins, registered exactly like third-party ones.
 
-Each module implements hooks from ``validator_core.hookspecs``; its plugin name is its module name.
+Each module implements hooks from ``validator_core.hookspecs`` and is declared as an entry point in
+group ``preuves`` of this distribution (``pyproject.toml``); its plugin name is the entry point's name,
+which is its module name.
 """
-
-DEFAULT_PLUGINS: tuple[str, ...] = (
-    "plugins.video",
-    "plugins.screenshot",
-    "plugins.pdf_report",
-    "plugins.report_link",
-    "plugins.logs",
-    "plugins.rem_catalogue",
-)

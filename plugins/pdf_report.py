@@ -43,38 +43,18 @@ import threading
 from contextlib import contextmanager
 from decimal import Decimal
 from io import BytesIO
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from validator_core import Inspection, Proof, finding, hookimpl
-from validator_core.textscan import scan_identities
+from validator_core.toolkit.pdf import PdfEncrypted, PdfUnreadable, open_pdf
 
 __version__ = "2.0.0"
 
 PLUGIN = "pdf_report"
 
-# Defaults when rules.toml has no value (the rules file says why each number is what it is).
-DEFAULTS: dict[str, Any] = {
-    "header_search_bytes": 1024,
-    "max_objects": 50_000,
-    "max_walk_depth": 64,
-    "max_page_tree_entries": 100_000,
-    "max_trigger_nodes": 200_000,
-    "max_scan_bytes": 100_000_000,
-    "max_scan_hits": 10_000,
-    "max_container_items": 100_000,
-    "backstop_s": 12.0,
-    "text_pages": 3,
-    "text_max_chars": 200_000,
-    "text_max_objects": 5_000,
-    "text_max_operations": 100_000,
-    "max_missing_lookups": 16,
-    "min_text_chars": 20,
-    "max_decompressed_bytes": 25_000_000,
-    "max_content_operations": 200_000,
-    "max_xmp_bytes": 1_000_000,
-    "pdfa_required_part": 1,
-    "pdfa_requirement_families": ["DOC", "MSS", "CRI"],
-}
+# What the inspection imports (the fork server imports them once for every worker): qpdf and pypdf,
+# RE2 for the byte scan, the text toolkit for identities in the text, the PDF/A-1b checker.
+PRELOAD = ("pikepdf", "pypdf", "re2", "validator_core.toolkit.text", "plugins.pdfa")
 
 # Active or risky names (union of pdfid's and peepdf's lists, SECURITY.md), by what they mean for a
 # medical report that a reviewer must open and trust.
@@ -162,7 +142,8 @@ REPAIR_MARKERS = {"header": "%PDF-", "trailing_data": "%%EOF", "eof": "%%EOF", "
 @hookimpl
 def preuves_register_checks(register):
     register(proof_types=("pdf_report",), media_types=("application/pdf",), version=__version__,
-             description="Compte-rendu PDF : ouverture, chiffrement, PDF/A-1, couche texte, contenu actif, identités")
+             description="Compte-rendu PDF : ouverture, chiffrement, PDF/A-1, couche texte, contenu actif, identités",
+             preload=PRELOAD)
 
 
 @hookimpl
@@ -173,8 +154,7 @@ def preuves_register_messages(register):
 
 @hookimpl
 def preuves_inspect(proof: Proof) -> Inspection:
-    settings = {**DEFAULTS, **proof.thresholds(PLUGIN)}
-    return PdfInspector(proof, settings).run()
+    return PdfInspector(proof, proof.thresholds(PLUGIN)).run()
 
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -224,20 +204,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "“au format PDF/A-1”.",
     ),
     "pdf_report.pdfa_nonconformant": (
-        "Le PDF n'est pas conforme à PDF/A-1 (ISO 19005-1, niveau B) : {failed_fr}. Produisez-le en PDF/A-1 : "
+        "Le PDF n'est pas conforme à PDF/A-1 (ISO 19005-1, niveau B) : {failed[fr]}. Produisez-le en PDF/A-1 : "
         "option d'export PDF/A-1 du logiciel qui génère le compte-rendu, export PDF de LibreOffice avec "
         "« PDF/A-1b », ou Ghostscript (gs -dPDFA=1 -dPDFACompatibilityPolicy=1 -sColorConversionStrategy=RGB "
         "-sDEVICE=pdfwrite).",
-        "The PDF does not conform to PDF/A-1 (ISO 19005-1, level B): {failed_en}. Produce it as PDF/A-1: the "
+        "The PDF does not conform to PDF/A-1 (ISO 19005-1, level B): {failed[en]}. Produce it as PDF/A-1: the "
         "PDF/A-1 export option of the software that generates the report, LibreOffice's PDF export with "
         "“PDF/A-1b”, or Ghostscript (gs -dPDFA=1 -dPDFACompatibilityPolicy=1 -sColorConversionStrategy=RGB "
         "-sDEVICE=pdfwrite).",
     ),
     "pdf_report.pdfa_incomplete": (
-        "La conformité PDF/A-1 n'a pas pu être entièrement vérifiée : le fichier dépasse une limite d'analyse "
-        "({limit}), très loin de ce que contient un compte-rendu ordinaire. Réexportez-le en PDF/A-1.",
-        "PDF/A-1 conformance could not be fully checked: the file exceeds an analysis limit ({limit}), far "
-        "beyond what an ordinary report holds. Export it again as PDF/A-1.",
+        "La conformité PDF/A-1 n'a pas pu être entièrement vérifiée ({limit}) : le fichier dépasse une limite "
+        "d'analyse, très loin de ce que contient un compte-rendu ordinaire, ou contient des données illisibles. "
+        "Réexportez-le en PDF/A-1.",
+        "PDF/A-1 conformance could not be fully checked ({limit}): the file exceeds an analysis limit, far "
+        "beyond what an ordinary report holds, or holds unreadable data. Export it again as PDF/A-1.",
     ),
     "pdf_report.active_content": (
         "Le PDF contient du contenu actif ({keys}) : script, lancement de programme, envoi ou import de "
@@ -313,27 +294,8 @@ LIMIT_WHAT = {
 }
 
 
-# --- qpdf and pypdf set-up -------------------------------------------------------------------
-def _qpdf_limits(settings: dict[str, Any]) -> dict[str, int]:
-    """qpdf's global limits for one inspection (a worker inspects one file at a time).
-
-    qpdf decodes only what it is asked to (object streams, XMP, the byte scan's object streams);
-    its decoders stop at the same output size as pypdf's, arrays and dictionaries at the size pypdf
-    allows. (qpdf's ``doc_max_warnings`` is left alone: setting it makes qpdf walk the page tree at
-    open, unbounded and printing to stderr.)
-    """
-    out = int(settings["max_decompressed_bytes"])
-    return {
-        "flate_max_memory": out,
-        "run_length_max_memory": out,
-        "png_max_memory": out,
-        "tiff_max_memory": out,
-        "dct_max_memory": out,
-        "parser_max_container_size": int(settings["max_container_items"]),
-    }
-
-
-def _pypdf_limits(size: int, settings: dict[str, Any]) -> dict[str, Any]:
+# --- pypdf set-up (qpdf's limits: validator_core.toolkit.pdf) ----------------------------------
+def _pypdf_limits(size: int, settings: Mapping[str, Any]) -> dict[str, Any]:
     """pypdf's limits (``pypdf.Configuration``) for the text of the first pages of a ≤ 10 Mo file.
 
     pypdf's defaults (75 MB per stream, 300 MB of decoding work) are for any PDF; a report of 10 Mo has
@@ -463,7 +425,7 @@ class _TooComplex(Exception):
 class PdfInspector:
     """One inspection of one PDF: ``run()`` returns the findings and facts."""
 
-    def __init__(self, proof: Proof, settings: dict[str, Any]) -> None:
+    def __init__(self, proof: Proof, settings: Mapping[str, Any]) -> None:
         self.proof = proof
         self.settings = settings
         self.findings: list = []
@@ -567,32 +529,24 @@ class PdfInspector:
     def _inspect(self, data: bytes, header_at: int) -> None:
         import pikepdf
 
-        pikepdf.settings.set_qpdf_limits(**_qpdf_limits(self.settings))
-        pdf = self._open(pikepdf)
-        if pdf is None:
+        try:
+            # qpdf decodes only what it is asked to (object streams, XMP, the byte scan's object
+            # streams); its decoders stop at the same output size as pypdf's, arrays and dictionaries
+            # at the size pypdf allows.
+            pdf = open_pdf(self.proof.path, max_decompressed_bytes=int(self.settings["max_decompressed_bytes"]),
+                           max_container_items=int(self.settings["max_container_items"]))
+        except PdfEncrypted:
+            self.facts["encryption"] = "user_password"
+            self.findings.append(finding("pdf_report.encrypted", "error"))
+            return
+        except PdfUnreadable as exc:
+            self._unreadable(exc.reason)
             return
         try:
+            self._collect_warnings(pdf)
             self._inspect_document(pikepdf, pdf, data, header_at)
         finally:
             pdf.close()
-
-    def _open(self, pikepdf):
-        try:
-            pdf = pikepdf.open(self.proof.path, password="", inherit_page_attributes=False,
-                               access_mode=pikepdf.AccessMode.mmap)
-        except pikepdf.PasswordError:
-            self.facts["encryption"] = "user_password"
-            self.findings.append(finding("pdf_report.encrypted", "error"))
-            return None
-        except (pikepdf.PdfError, RuntimeError, ValueError, OSError) as exc:
-            if "encrypt" in str(exc).lower():  # a scheme qpdf cannot open (certificates): the ANS cannot either
-                self.facts["encryption"] = "user_password"
-                self.findings.append(finding("pdf_report.encrypted", "error"))
-            else:
-                self._unreadable(type(exc).__name__)
-            return None
-        self._collect_warnings(pdf)
-        return pdf
 
     def _inspect_document(self, pikepdf, pdf, data: bytes, header_at: int) -> None:
         self._check_encryption(pdf)
@@ -745,7 +699,7 @@ class PdfInspector:
         from plugins import pdfa
 
         self.stage = "pdfa"
-        budget = pdfa.Budget.from_settings({**self.proof.thresholds(PLUGIN), **self.settings})
+        budget = pdfa.Budget.from_settings(self.settings)
         result = pdfa.check(pikepdf, pdf, data, budget, header_at)
         claim.update({"claimed": f"1{claim['conformance'].upper()}" if claim["part"] == 1 and claim["conformance"]
                       else None, **result})
@@ -755,7 +709,7 @@ class PdfInspector:
         if result["failed"]:
             self.findings.append(finding(
                 "pdf_report.pdfa_nonconformant", severity, clauses=sorted({f["clause"] for f in result["failed"]}),
-                failed_fr=pdfa.describe(result["failed"], "fr"), failed_en=pdfa.describe(result["failed"], "en")))
+                failed={lang: pdfa.describe(result["failed"], lang) for lang in ("fr", "en")}))
         elif not result["complete"]:
             self.findings.append(finding("pdf_report.pdfa_incomplete", severity, limit=result["limit"]))
 
@@ -1259,6 +1213,8 @@ class PdfInspector:
             self.facts["text_work_limit_reached"] = True
         if scanned and not has_text and not cut:  # pages cut short say nothing of the text layer
             self.findings.append(finding("pdf_report.no_text", "warning", pages_scanned=scanned))
+
+        from validator_core.toolkit.text import scan_identities  # RE2 patterns: compiled where text is read
 
         identities = scan_identities(text)
         self.facts["identities"] = identities.facts()

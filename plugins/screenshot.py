@@ -28,29 +28,21 @@ import mmap
 import struct
 import warnings
 import zlib
-from typing import Any
+from typing import Any, Mapping
 
 from plugins import screenshot_structure as structure
 from plugins.screenshot_structure import KIND_LABEL, Hit
+from plugins.video_frames import clean_message
 from validator_core import Inspection, Proof, finding, hookimpl
-from validator_core.screens import DEFAULT_READABLE_SCREENS, readable_minimum
+from validator_core.toolkit.screens import readable_minimum
 
 __version__ = "1.1.0"
 
 PLUGIN = "screenshot"
 
-DEFAULTS: dict[str, Any] = {
-    "readable_screens": DEFAULT_READABLE_SCREENS,
-    "max_pixels": 50_000_000,
-    "blank_max_stddev": 2.0,
-    "blank_sample_side": 256,
-    "head_scan_bytes": 1024,
-    "max_png_chunks": 20_000,
-    "max_jpeg_segments": 2_000,
-    "max_jpeg_scans_per_component": 32,
-    "text_inflate_bytes": 1_048_576,
-    "jpeg_decoder_check": True,
-}
+# What the inspection imports (the fork server imports them once for every worker): Pillow and its
+# two decoders, and PyAV for ffmpeg's JPEG decoder.
+PRELOAD = ("PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "av")
 
 PILLOW_FORMAT = {"png": "PNG", "jpeg": "JPEG"}
 LABELS = {"png": "PNG", "jpeg": "JPEG"}
@@ -68,6 +60,7 @@ def preuves_register_checks(register):
         media_types=("image/png", "image/jpeg"),
         version=__version__,
         description="Captures d'écran : décodage, dimensions, image vide, données cachées, EXIF",
+        preload=PRELOAD,
     )
 
 
@@ -228,7 +221,7 @@ def _exif_findings(image) -> list:
 # -- the check -----------------------------------------------------------------------------------
 
 
-def _limits(limits: dict[str, Any]) -> structure.Limits:
+def _limits(limits: Mapping[str, Any]) -> structure.Limits:
     return structure.Limits(
         max_png_chunks=int(limits["max_png_chunks"]),
         max_jpeg_segments=int(limits["max_jpeg_segments"]),
@@ -240,7 +233,7 @@ def _limits(limits: dict[str, Any]) -> structure.Limits:
 
 @hookimpl
 def preuves_inspect(proof: Proof) -> Inspection:
-    limits = {**DEFAULTS, **proof.thresholds(PLUGIN)}
+    limits = proof.thresholds(PLUGIN)
     label = LABELS.get(proof.format or "", proof.media_type)
     findings: list = []
     facts: dict[str, Any] = {"format": label}
@@ -297,7 +290,7 @@ def _ffmpeg_decodes(walk: structure.Walk) -> bool:
     return walk.broken is None and walk.incomplete is None and walk.sof in (0xC0, 0xC1, 0xC2) and walk.precision == 8
 
 
-def _decode(proof: Proof, limits: dict[str, Any], label: str, facts: dict[str, Any], walk: structure.Walk,
+def _decode(proof: Proof, limits: Mapping[str, Any], label: str, facts: dict[str, Any], walk: structure.Walk,
             jpeg_data: bytes | None) -> list:
     from PIL import Image, ImageFile, ImageStat, UnidentifiedImageError
 
@@ -407,8 +400,6 @@ def jpeg_decoder_error(data: bytes) -> str | None:
     """
     import av
     import av.logging
-
-    from plugins.video_frames import clean_message
 
     previous = av.logging.get_level()
     av.logging.set_level(av.logging.ERROR)

@@ -100,11 +100,13 @@ class Incomplete:
 
 @dataclass(frozen=True)
 class Limits:
-    max_png_chunks: int = 20_000
-    max_jpeg_segments: int = 2_000
-    max_jpeg_scans_per_component: int = 32
-    text_inflate_bytes: int = 1 << 20
-    max_pixels: int = 50_000_000
+    """The work bounds of one walk (from ``[thresholds.screenshot]``: the plugin passes them)."""
+
+    max_png_chunks: int
+    max_jpeg_segments: int
+    max_jpeg_scans_per_component: int
+    text_inflate_bytes: int
+    max_pixels: int
 
 
 @dataclass
@@ -291,7 +293,7 @@ def _walked(walker, mm: mmap.mmap, limits: Limits) -> Walk:
     return w
 
 
-def walk_png(mm: mmap.mmap, limits: Limits = Limits()) -> Walk:
+def walk_png(mm: mmap.mmap, limits: Limits) -> Walk:
     """Chunks by length and CRC up to ``IEND``; payloads scanned; the IDAT chunks listed."""
     return _walked(_walk_png, mm, limits)
 
@@ -371,7 +373,7 @@ SEGMENT_NAMES.update({0xE0 + n: f"APP{n}" for n in range(16)})
 SEGMENT_NAMES.update({0xFE: "COM", 0xDB: "DQT", 0xC4: "DHT", 0xDD: "DRI", 0xDA: "SOS"})
 
 
-def walk_jpeg(mm: mmap.mmap, limits: Limits = Limits()) -> Walk:
+def walk_jpeg(mm: mmap.mmap, limits: Limits) -> Walk:
     """Segments by length up to ``EOI``, entropy-coded data by search; payloads scanned; scans bounded."""
     return _walked(_walk_jpeg, mm, limits)
 

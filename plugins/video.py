@@ -25,31 +25,19 @@ import contextlib
 import os
 import shutil
 import tempfile
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from plugins import video_boxes, video_frames
 from validator_core import Inspection, Proof, finding, hookimpl
-from validator_core.screens import DEFAULT_READABLE_SCREENS, readable_minimum
+from validator_core.toolkit.screens import readable_minimum
 
 __version__ = "1.0.0"
 
 PLUGIN = "video"
 
-# Defaults when the rules file has no [thresholds.video] (a user rules file may omit it).
-DEFAULTS: dict[str, Any] = {
-    "readable_screens": DEFAULT_READABLE_SCREENS,
-    "min_duration_s": 3.0,
-    "min_frame_rate": 1.0,
-    "max_frame_rate": 120.0,
-    "warn_variable_frame_rate": True,
-    "playable_codecs": ["AVC", "MPEG-4 Visual", "Sorenson Spark", "VP6"],
-    "mediainfo_parse_speed": 0.1,
-    "max_boxes": 10_000,
-    "max_pixels": 50_000_000,
-    "decode_positions": [0.0, 0.5, 0.9],
-    "decode_frames_per_position": 1,
-    "decode_max_packets_per_position": 16,
-}
+# What the inspection imports (the fork server imports them once for every worker): libmediainfo
+# and PyAV, which the service process that only reads this module's declarations never needs.
+PRELOAD = ("pymediainfo", "av")
 
 # What MediaInfo calls each container the rules know (MOV and MP4 are the same ISO/QuickTime family:
 # MediaInfo says "MPEG-4" for both and tells them apart only by the profile).
@@ -69,6 +57,7 @@ def preuves_register_checks(register):
         media_types=("video/*",),
         version=__version__,
         description="Lisibilité des vidéos (piste vidéo, durée, index, définition, codec, cadence)",
+        preload=PRELOAD,
     )
 
 
@@ -258,7 +247,7 @@ def _named_for_mediainfo(proof: Proof) -> Iterator[str]:
 def preuves_inspect(proof: Proof) -> Inspection:
     from pymediainfo import MediaInfo
 
-    limits = {**DEFAULTS, **proof.thresholds(PLUGIN)}
+    limits = proof.thresholds(PLUGIN)
     findings = []
     facts: dict[str, Any] = {}
     label = LABELS.get(proof.format or "", proof.format or proof.media_type)
@@ -387,7 +376,7 @@ def _too_many_pixels(width: int, height: int, max_pixels: int):
                    megapixels=f"{width * height / 1e6:.1f}", max_megapixels=f"{max_pixels / 1e6:g}")
 
 
-def _frames_findings(proof: Proof, limits: dict[str, Any], width: int, height: int, facts: dict[str, Any]) -> list:
+def _frames_findings(proof: Proof, limits: Mapping[str, Any], width: int, height: int, facts: dict[str, Any]) -> list:
     """Decode a few frames (start, then keyframes further on): an index proves nothing about the data."""
     max_pixels = int(limits["max_pixels"])
     if width * height > max_pixels:  # what libmediainfo read; the decoder's own size is checked too

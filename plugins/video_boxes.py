@@ -121,7 +121,7 @@ def _capacity(name: bytes, mm: mmap.mmap, start: int, end: int) -> tuple[int, in
     return None
 
 
-def walk(path: str, size: int, *, max_boxes: int = 10_000) -> Mp4Structure:
+def walk(path: str, size: int, *, max_boxes: int) -> Mp4Structure:
     """Walk the boxes of an MP4/MOV file and check its sample tables (see the module docstring).
 
     Work is bounded by ``max_boxes`` headers read, or one per KB of file if that is more (a recording

@@ -98,10 +98,10 @@ def sample_frames(
     path: str,
     *,
     container_format: str | None = None,
-    positions: tuple[float, ...] = (0.0, 0.5, 0.9),
-    frames_per_position: int = 2,
-    max_packets_per_position: int = 24,
-    max_pixels: int = 50_000_000,
+    positions: tuple[float, ...],
+    frames_per_position: int,
+    max_packets_per_position: int,
+    max_pixels: int,
     keep_frames: bool = False,
 ) -> FrameSample:
     """Decode up to ``frames_per_position`` frames at each fraction of the duration in ``positions``.

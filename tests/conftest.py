@@ -16,8 +16,6 @@ from validator_core import Engine
 from validator_core.registry import PluginConfig
 from validator_core.settings import CoreSettings
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
 
 def make_settings(**overrides) -> CoreSettings:
     values = {"check_timeout_s": 15.0, "workers": 2, "load_entrypoints": False, "worker_memory_mb": 2048}

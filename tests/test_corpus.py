@@ -1,33 +1,26 @@
-"""Opt-in: every PDF of ../shared/corpus (pdfium, govdocs1 error PDFs, corkami) gets a report.
+"""Opt-in: every PDF of the corpus folder (pdfium, govdocs1 error PDFs, corkami) gets a report.
 
-Run with ``PREUVES_CORPUS=1 .venv/bin/python -m pytest -q -s tests/test_corpus.py``. Skipped unless the
-variable is set and the folder exists; the files are third-party test data and are never copied into
-the repository. Expected on every file: a report of the pdf_report plugin within the worker timeout,
+Run with ``PREUVES_CORPUS=/path/to/corpus .venv/bin/python -m pytest -q -s tests/test_corpus.py``.
+Skipped unless the variable names a folder (``tests/_corpus.py``); the files are third-party test data
+and are never copied into the repository. Expected on every file: a report of the pdf_report plugin within the worker timeout,
 no ``check.crashed``, no ``check.timeout``. The summary (files, verdicts, slowest) is printed.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-ENABLED = os.environ.get("PREUVES_CORPUS") == "1" and CORPUS.is_dir()  # read at import: the autouse
-# fixture of conftest.py removes PREUVES_* variables before each test runs.
+from tests._corpus import CORPUS, SKIP_REASON
 
-pytestmark = [
-    pytest.mark.corpus,
-    pytest.mark.skipif(not ENABLED, reason="opt-in: PREUVES_CORPUS=1 and ../shared/corpus"),
-]
+pytestmark = [pytest.mark.corpus, pytest.mark.skipif(CORPUS is None, reason=SKIP_REASON)]
 
 
 def corpus_pdfs() -> list[Path]:
-    if not CORPUS.is_dir():
-        return []
+    assert CORPUS is not None
     return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf")
 
 

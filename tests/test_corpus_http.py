@@ -1,6 +1,7 @@
-"""Opt-in: every file of ../shared/corpus sent to the real HTTP service gets a 200 and a report.
+"""Opt-in: every file of the corpus folder sent to the real HTTP service gets a 200 and a report.
 
-Run with ``PREUVES_CORPUS=1 .venv/bin/python -m pytest -q -s tests/test_corpus_http.py``. Each file
+Run with ``PREUVES_CORPUS=/path/to/corpus .venv/bin/python -m pytest -q -s tests/test_corpus_http.py``
+(``tests/_corpus.py``). Each file
 is posted twice: with no type (inferred from the content) and as the type its extension suggests.
 Target: 100 % answered with 200, no 5xx, no ``check.crashed`` / ``check.timeout``; the summary
 (count, verdicts, slowest file) is printed. The files are third-party test data, never copied into
@@ -9,24 +10,22 @@ the repository.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests._corpus import CORPUS, SKIP_REASON
 from tests._server import start_server, stop_server
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-ENABLED = os.environ.get("PREUVES_CORPUS") == "1" and CORPUS.is_dir()  # read at import (conftest clears PREUVES_*)
 TYPE_BY_EXTENSION = {".pdf": "pdf_report", ".png": "screenshot", ".jpg": "screenshot", ".jp2": "screenshot"}
 
-pytestmark = [pytest.mark.corpus, pytest.mark.skipif(not ENABLED, reason="opt-in: PREUVES_CORPUS=1 and ../shared/corpus")]
+pytestmark = [pytest.mark.corpus, pytest.mark.skipif(CORPUS is None, reason=SKIP_REASON)]
 
 
 def test_every_corpus_file_is_answered_over_http(tmp_path):
+    assert CORPUS is not None
     files = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name not in ("README.md", "index.json"))
     proc, url = start_server(tmp_path / "tmp", tmp_path / "server.log", PREUVES_RATE_LIMIT_PER_MIN="0")
     statuses: Counter[int] = Counter()

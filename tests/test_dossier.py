@@ -12,12 +12,12 @@ from fixtures.dossier import GOOD_PDFA, GOOD_SCREENSHOT, MISSING, NO_PDFA, REM, 
 from validator_core.dossier import (
     DossierError,
     ProofMatcher,
-    check_dossier,
     load_manifest,
     scan_folder,
     summary_line,
     to_markdown,
 )
+from validator_core.service import check_dossier
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +29,7 @@ def bio_dossier(fixtures_dir):
 
 @pytest.fixture(scope="session")
 def folder_result(engine, bio_dossier):
-    dossier = scan_folder(bio_dossier["root"], engine.registry.catalogue(), REM)
+    dossier = scan_folder(bio_dossier["root"], engine.catalogue(), REM)
     return check_dossier(engine, dossier, rem=REM)
 
 
@@ -38,14 +38,14 @@ def _by_proof(result):
 
 
 def test_folder_layout_matches_files_to_proofs(engine, bio_dossier):
-    dossier = scan_folder(bio_dossier["root"], engine.registry.catalogue(), REM)
+    dossier = scan_folder(bio_dossier["root"], engine.catalogue(), REM)
     found = {e.proof: e.path for e in dossier.entries}
     assert found == {proof: bio_dossier[proof] for proof in (GOOD_PDFA, NO_PDFA, GOOD_SCREENSHOT, WRONG_TYPE)}
     assert dossier.unmatched == [bio_dossier["notes"]]
 
 
 def test_matcher_does_not_confuse_prefixes(engine):
-    matcher = ProofMatcher(engine.registry.catalogue().select(REM))
+    matcher = ProofMatcher(engine.catalogue().select(REM))
     assert matcher.match("DOC_va1.01.01.01.pdf").id == "DOC/va1.01.01.01"
     assert matcher.match("doc va1.25.01.02/x.png").id == "DOC/va1.25.01.02"
     assert matcher.match("BIO/DOC-va1.29.01.04 cr.pdf").id == "DOC/va1.29.01.04"
@@ -81,7 +81,7 @@ def test_missing_and_unmatched_are_reported(folder_result, bio_dossier):
 
 
 def test_optional_profile_adds_its_proofs(engine, bio_dossier):
-    dossier = scan_folder(bio_dossier["root"], engine.registry.catalogue(), REM)
+    dossier = scan_folder(bio_dossier["root"], engine.catalogue(), REM)
     dossier.entries = []  # scope only: nothing to validate
     result = check_dossier(engine, dossier, rem=REM, profiles=["Environnement hospitalier"])
     assert "DOC/va1.20.01.01" in {m.id for m in result.missing}

@@ -94,7 +94,7 @@ def _fd_count() -> int:
 
 @needs_ffmpeg
 def test_every_hostile_file_gets_a_precise_report(engine, tmp_path):
-    timeout = engine.settings.check_timeout_s
+    timeout = engine.limits().check_timeout_s
     warm = engine.validate(formats.make_image(tmp_path, "PNG", name="before.png"), "screenshot")  # pool up
     assert warm.verdict == Verdict.ACCEPTED
     fds_before = _fd_count()

@@ -6,7 +6,9 @@ import time
 
 import pytest
 
-from validator_core import Severity, Verdict
+from validator_core import Engine, Severity, Verdict
+from validator_core.registry import PluginConfig
+from validator_core.settings import CoreSettings
 
 TIMEOUT_S = 3.0
 
@@ -72,3 +74,29 @@ def test_crash_message_is_french_by_default(hostile_engine, tmp_path):
     report = hostile_engine.validate(write(tmp_path, "f.log", "ABORT\n"), "logs")
     (crash,) = finding_of(report, "abort")
     assert "a échoué" in crash.message and "abort" in crash.message
+
+
+def test_two_inline_engines_in_one_process_each_run_their_own_plugins(tmp_path, monkeypatch):
+    """Inline mode keeps its plugins per pool: a second engine must not replace the first one's."""
+    (tmp_path / "inline_other.py").write_text(
+        "from validator_core import Inspection, hookimpl\n\n"
+        "@hookimpl\n"
+        "def preuves_register_checks(register):\n"
+        "    register(proof_types=['logs'], media_types=['text/*'], version='0.0.1')\n\n"
+        "@hookimpl\n"
+        "def preuves_inspect(proof):\n"
+        "    return Inspection(facts={'seen_by': 'other'})\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings = CoreSettings(isolation="inline", load_entrypoints=False)
+    first = Engine(settings, plugin_config=PluginConfig(allow=("hang",), extra=("tests.plugins_for_tests.hang",),
+                                                        entrypoints=False))
+    second = Engine(settings, plugin_config=PluginConfig(allow=("inline_other",), extra=("inline_other",),
+                                                         entrypoints=False))
+    log = write(tmp_path, "a.log", "ordinary line\n")
+    for engine, plugin, facts in [(first, "hang", {"looked": True}), (second, "inline_other", {"seen_by": "other"}),
+                                  (first, "hang", {"looked": True})]:
+        report = engine.validate(log, "logs")
+        assert report.verdict == Verdict.ACCEPTED, report.codes
+        assert report.facts == {plugin: facts}
+        assert list(report.engine.plugins) == [plugin]

@@ -19,7 +19,7 @@ from fixtures.links_inputs import SIZE, adversarial_link_files, ordinary_links_t
 from plugins import report_link
 from validator_core.proof import Proof
 from validator_core.rules import load_rules
-from validator_core.urls import MASK, MAX_PARTS, mask_url, masked_url
+from validator_core.toolkit.urls import MASK, MAX_PARTS, mask_url, masked_url
 
 MAX_RATIO = 3.0  # the target for adversarial against ordinary input
 ROUNDS = 3

@@ -1,4 +1,4 @@
-"""validator_core.urls: the WHATWG reading of a URL, and what masking keeps and removes.
+"""validator_core.toolkit.urls: the WHATWG reading of a URL, and what masking keeps and removes.
 
 Unit tests on strings (the file-level cases are in test_links_hostile.py): each deceptive spelling
 gives its form, and ordinary URLs keep every character that is not a secret.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from validator_core import textscan
-from validator_core.urls import MASK, lookalike_of, mask_url, mask_urls_in_text, parse_url, token_shape, url_credentials
+from validator_core.toolkit.text import mask_secrets
+from validator_core.toolkit.urls import MASK, find_urls, lookalike_of, mask_url, mask_urls_in_text, parse_url, token_shape, url_credentials
 
 GAZELLE = "interop.esante.gouv.fr"
 
@@ -116,5 +116,7 @@ def test_urls_in_text_are_masked_in_place():
     assert mask_urls_in_text(text) == f"Voir https://{MASK}@h.fr/?token={MASK}. Puis https://ok.fr/a, fin."
 
 
-def test_textscan_reexports_the_url_helpers():
-    assert textscan.mask_url is mask_url and textscan.find_urls("x https://a.fr/b.") == ["https://a.fr/b"]
+def test_text_masking_masks_urls_as_the_url_toolkit_does():
+    assert find_urls("x https://a.fr/b.") == ["https://a.fr/b"]
+    url = "https://a.fr/r?token=abcd1234"
+    assert mask_secrets(f"voir {url} fin") == f"voir {mask_url(url)} fin" == f"voir https://a.fr/r?token={MASK} fin"

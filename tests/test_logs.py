@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from fixtures import texts
-from plugins import logs
+from plugins import logs_inspection
 from validator_core.models import Severity
-from validator_core.textscan import scan_secrets
-from validator_core.xmlsafe import parse_xml
+from validator_core.toolkit.text import scan_secrets
+from validator_core.toolkit.xml import parse_xml
 
 
 @pytest.fixture(scope="session")
@@ -241,8 +241,8 @@ def test_empty_and_oversized_files_are_core_errors(engine, logs_dir):
 
 def test_timestamps_helper():
     text = "start\n2023-03-24T14:05:00Z first\nmiddle 2023-03-24T14:06:00Z\n24/03/2023 15:00:00 last\n"
-    assert logs.timestamps(text, 200) == {"first_timestamp": "2023-03-24T14:05:00Z", "last_timestamp": "2023-03-24T15:00:00"}
-    assert logs.timestamps("no dates here 2023-13-45T99:99:99\n", 200) == {}
+    assert logs_inspection.timestamps(text, 200) == {"first_timestamp": "2023-03-24T14:05:00Z", "last_timestamp": "2023-03-24T15:00:00"}
+    assert logs_inspection.timestamps("no dates here 2023-13-45T99:99:99\n", 200) == {}
 
 
 def test_utf16_log_with_bom(engine, logs_dir):
@@ -311,7 +311,7 @@ def test_secret_prefilter_never_hides_a_match(line, kind):
 
 def test_every_prefilter_literal_has_a_spelling_above():
     """A literal added to the prefilter without a line above that needs it would go untested."""
-    from validator_core.textscan import _SECRET_PATTERNS
+    from validator_core.toolkit.text import _SECRET_PATTERNS
 
     params = next(m for m in test_secret_prefilter_never_hides_a_match.pytestmark if m.name == "parametrize")
     lines = [line.lower() for line, _kind in params.args[1]]

@@ -26,6 +26,7 @@ from validator_core.rules import default_rules_text, load_rules, parse_rules
 pytestmark = pytest.mark.skipif(not media.have_ffmpeg(), reason="ffmpeg is needed for real video fixtures")
 
 _RULES = load_rules()
+_VIDEO = _RULES.thresholds("video")
 
 
 def errors(report, plugin: str) -> set[str]:
@@ -116,12 +117,12 @@ TABLES = {  # name -> (payload for n entries, entry size): a table holding exact
 def test_each_table_layout_bounds_its_count_by_its_box(tmp_path, name):
     honest = TABLES[name](5)
     path = _stbl_file(tmp_path, mh.box(name, honest))
-    walked = video_boxes.walk(str(path), path.stat().st_size)
+    walked = video_boxes.walk(str(path), path.stat().st_size, max_boxes=_VIDEO["max_boxes"])
     assert walked.lie is None and walked.media_bytes == 1000 and walked.top_level == ["ftyp", "moov", "mdat"]
     count_at = honest.index(struct.pack(">I", 5))  # the declared count, in the box's payload
     lying = honest[:count_at] + struct.pack(">I", 6) + honest[count_at + 4 :]
     path = _stbl_file(tmp_path, mh.box(name, lying))
-    lie = video_boxes.walk(str(path), path.stat().st_size).lie
+    lie = video_boxes.walk(str(path), path.stat().st_size, max_boxes=_VIDEO["max_boxes"]).lie
     assert (lie.box, lie.declared, lie.capacity, lie.track) == (name.decode(), 6, 5, 1)
     assert lie.path == f"moov/trak[1]/mdia/minf/stbl/{name.decode()}"
 
@@ -130,7 +131,7 @@ def test_a_box_claiming_more_than_its_parent_is_clipped(tmp_path):
     """A table whose box says 4 GB is measured by what its parent really holds."""
     huge = struct.pack(">I", 0xFFFFFFF0) + b"stts" + FULL + struct.pack(">I", 1000) + bytes(16)  # 2 entries
     path = _stbl_file(tmp_path, huge)
-    lie = video_boxes.walk(str(path), path.stat().st_size).lie
+    lie = video_boxes.walk(str(path), path.stat().st_size, max_boxes=_VIDEO["max_boxes"]).lie
     assert (lie.box, lie.declared, lie.capacity) == ("stts", 1000, 2)
 
 
@@ -145,7 +146,7 @@ def test_the_box_bound_grows_with_the_file(tmp_path):
     path = tmp_path / "fragments.mp4"
     base = mh.small_mp4(tmp_path, "b.mp4").read_bytes()
     path.write_bytes(base + (mh.box(b"free", bytes(1100)) * 12_000))  # 12,000 boxes in 13 MB
-    walked = video_boxes.walk(str(path), path.stat().st_size)
+    walked = video_boxes.walk(str(path), path.stat().st_size, max_boxes=_VIDEO["max_boxes"])
     assert not walked.too_many_boxes and walked.max_boxes == path.stat().st_size // 1024
 
 
@@ -182,8 +183,15 @@ def test_a_wiped_middle_is_found_at_its_position(engine, tmp_path):
     assert "la première à 15 s" in only(report, "video.frames_undecodable").message
 
 
+def _sample_frames(path: Path, **overrides) -> video_frames.FrameSample:
+    """The frame sampler on an MP4 with the bounds of ``[thresholds.video]``, some overridden."""
+    bounds = {"positions": tuple(_VIDEO["decode_positions"]), "frames_per_position": _VIDEO["decode_frames_per_position"],
+              "max_packets_per_position": _VIDEO["decode_max_packets_per_position"], "max_pixels": _VIDEO["max_pixels"]}
+    return video_frames.sample_frames(str(path), container_format="mp4", **{**bounds, **overrides})
+
+
 def test_the_frame_sampler_keeps_decoded_frames_for_other_checks(base_mp4):
-    sample = video_frames.sample_frames(str(base_mp4), container_format="mp4", keep_frames=True)
+    sample = _sample_frames(base_mp4, keep_frames=True)
     assert sample.opened and sample.has_video and not sample.failed
     assert [p.target_s for p in sample.positions] == [0.0, 1.75, 3.15]
     first = sample.frames[0]
@@ -197,7 +205,7 @@ def test_the_frame_sampler_is_bounded_and_silent(tmp_path, capfd):
     reaches stderr (ffmpeg's log is captured) and the sampler does not raise."""
     path = mh.make_mp4_random_media(tmp_path)
     capfd.readouterr()
-    sample = video_frames.sample_frames(str(path), container_format="mp4", max_packets_per_position=5)
+    sample = _sample_frames(path, max_packets_per_position=5)
     assert [p.packets for p in sample.positions] == [5, 5, 5]
     assert sample.decoded == 0 and sample.messages
     assert capfd.readouterr().err == ""
@@ -213,11 +221,6 @@ def test_a_picture_too_large_is_not_decoded(base_mp4):
 def _proof_video(path: Path, rules) -> Proof:
     return Proof(path=str(path), name=path.name, size=path.stat().st_size, media_type="video/mp4", format="mp4",
                  extension="mp4", proof_type="video", rules=rules, head=path.read_bytes()[:4096])
-
-
-def test_video_and_screenshot_defaults_match_the_rules_file():
-    for name, module in (("video", video_plugin), ("screenshot", shot_plugin)):
-        assert _RULES.thresholds(name) == module.DEFAULTS, name
 
 
 # -- pictures: work bounded before decoding ---------------------------------------------------------
@@ -347,7 +350,7 @@ def test_truncated_images_are_refused_even_if_pillow_is_told_otherwise(tmp_path,
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     cut = media.cut(media.make_picture(tmp_path, "full.jpg", quality=90), "cut.jpg", keep=0.5)
     with Image.open(cut) as image:
-        out = shot_plugin._load_and_measure(image, *image.size, shot_plugin.DEFAULTS, "JPEG", {}, None,
+        out = shot_plugin._load_and_measure(image, *image.size, _RULES.thresholds("screenshot"), "JPEG", {}, None,
                                             ImageFile, ImageStat)
     assert [f.code for f in out] == ["screenshot.truncated"]
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # restored for whoever set it

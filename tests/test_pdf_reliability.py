@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from fixtures import pdfs
-from plugins.pdf_report import DEFAULTS, PdfInspector, _scan
+from plugins.pdf_report import PdfInspector, _scan
 from validator_core.proof import Proof
 from validator_core.rules import load_rules
+
+THRESHOLDS = load_rules().thresholds("pdf_report")
 
 pytestmark = pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf is a test tool of the PDF fixtures")
 
@@ -38,7 +40,7 @@ def details(report, code: str) -> dict:
 def inspect_inline(path: Path, **settings):
     proof = Proof(path=str(path), name=path.name, size=path.stat().st_size, media_type="application/pdf",
                   format="pdf", extension="pdf", proof_type="pdf_report", rules=load_rules())
-    inspection = PdfInspector(proof, {**DEFAULTS, **settings}).run()
+    inspection = PdfInspector(proof, {**THRESHOLDS, **settings}).run()
     return {f.code: f for f in inspection.findings}, inspection.facts
 
 
@@ -100,7 +102,7 @@ def test_20000_pages_same_verdict_alone_and_with_both_workers_busy(engine_factor
 @pytest.mark.parametrize("place", pdfs.TRIGGER_PLACES)
 def test_javascript_after_more_objects_than_the_walk_limit_is_an_error(engine, pdf_dir, place, object_streams):
     path = pdfs.late_javascript_pdf(pdf_dir, f"late-{place}-{object_streams}.pdf", place=place,
-                                    filler=DEFAULTS["max_objects"] + 10_000, object_streams=object_streams)
+                                    filler=THRESHOLDS["max_objects"] + 10_000, object_streams=object_streams)
     if object_streams:
         assert b"JavaScript" not in path.read_bytes()  # compressed: no raw byte writes it
     report = engine.validate(path, "pdf_report")
@@ -154,7 +156,7 @@ def test_an_action_inside_an_object_stream_bomb_is_too_complex(engine, pdf_dir):
 
 # --- hostile page trees ------------------------------------------------------------------------------
 def test_a_page_listed_more_times_than_the_tree_bound_is_too_complex(engine, pdf_dir):
-    path = pdfs.page_tree_pdf(pdf_dir, "tree-duplicates.pdf", "duplicates", size=DEFAULTS["max_page_tree_entries"] + 1)
+    path = pdfs.page_tree_pdf(pdf_dir, "tree-duplicates.pdf", "duplicates", size=THRESHOLDS["max_page_tree_entries"] + 1)
     report = engine.validate(path, "pdf_report")
     assert "pdf_report.too_complex" in codes(report, "error")
     assert details(report, "pdf_report.too_complex")["what"] == "pages"

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from fixtures import pdfs
-from plugins.pdf_report import DEFAULTS, MESSAGES, PdfInspector
+from plugins.pdf_report import MESSAGES, PdfInspector
 from validator_core.proof import Proof
 from validator_core.rules import load_rules
+
+THRESHOLDS = load_rules().thresholds("pdf_report")
 
 pytestmark = pytest.mark.skipif(shutil.which("qpdf") is None, reason="the qpdf CLI makes the encrypted fixtures")
 
@@ -81,7 +83,7 @@ def inspect_inline(path: Path, **settings) -> tuple[set[str], dict]:
     """Run the plugin's inspector in this process (for what the engine stops earlier)."""
     proof = Proof(path=str(path), name=path.name, size=path.stat().st_size, media_type="application/pdf",
                   format="pdf", extension="pdf", proof_type="pdf_report", rules=load_rules())
-    inspection = PdfInspector(proof, {**DEFAULTS, **settings}).run()
+    inspection = PdfInspector(proof, {**THRESHOLDS, **settings}).run()
     return {f.code for f in inspection.findings}, inspection.facts
 
 
@@ -251,7 +253,7 @@ def test_3000_pages(reports):
     _no_isolation_failure(report)
     f = facts(report)
     assert f["page_count"] == 3000
-    assert f["text_pages_scanned"] == DEFAULTS["text_pages"]
+    assert f["text_pages_scanned"] == THRESHOLDS["text_pages"]
     assert "pdf_report.scan_partial" not in codes(report)
 
 
@@ -298,7 +300,7 @@ def test_object_bound_is_reported(pdf_dir):
 # --- messages ------------------------------------------------------------------------------------
 def test_every_code_has_both_languages_and_renders(engine, made):
     for code in MESSAGES:
-        message = engine.registry.message(code)
+        message = engine.message(code)
         assert message is not None and message.fr and message.en
     english = engine.validate(made["owner_only"], "pdf_report", lang="en")
     restricted = next(f for f in english.findings if f.code == "pdf_report.restricted")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -16,12 +17,44 @@ from validator_core.registry import PluginConfig, PluginError, PluginRegistry
 from validator_core.settings import CoreSettings
 
 BUILTINS = {"video", "screenshot", "pdf_report", "report_link", "logs"}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_builtins_are_ordinary_plugins():
     registry = PluginRegistry.load(PluginConfig(entrypoints=False))
     assert BUILTINS <= set(registry.plugin_names)
     assert BUILTINS <= set(registry.checks)
+
+
+def test_builtins_are_this_distributions_entry_points():
+    """``pyproject.toml`` is the one list of built-ins; the installed metadata is the same (pip install -e .)."""
+    import tomllib
+    from importlib import metadata
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["entry-points"]["preuves"]
+    installed = {ep.name: ep.value for ep in metadata.distribution("segur-preuves").entry_points.select(group="preuves")}
+    assert installed == declared
+    assert BUILTINS | {"rem_catalogue", "api"} <= set(declared)
+    registry = PluginRegistry.load(PluginConfig(entrypoints=False))
+    assert registry.plugin_names == sorted(declared)  # a fixed order: by name
+    assert list(registry.checks) == sorted(BUILTINS)  # and the reports' order of plugins
+
+
+def test_the_core_imports_no_plugin_and_no_face():
+    """validator_core finds plugins through entry points: it never imports ``plugins`` or ``api``."""
+    import ast
+
+    found = []
+    for source in sorted((ROOT / "validator_core").rglob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            found += [f"{source.name}: {n}" for n in names if n.split(".")[0] in {"plugins", "api"}]
+    assert found == []
 
 
 def test_allowlist_and_blocklist_from_the_environment(monkeypatch):
@@ -68,7 +101,7 @@ def test_every_emitted_code_is_in_the_catalogue():
     registry = PluginRegistry.load(PluginConfig(entrypoints=False))
     root = Path(__file__).resolve().parents[1]
     emitted = set()
-    for source in [*root.glob("plugins/*.py"), *root.glob("validator_core/*.py")]:
+    for source in [*root.glob("plugins/**/*.py"), *root.glob("validator_core/*.py")]:
         emitted |= _emitted_codes(source.read_text(encoding="utf-8"))
     assert "file.empty" in emitted, "the scan found no codes: the scanner is broken"
     missing = sorted(code for code in emitted if code not in registry.messages)
@@ -210,6 +243,158 @@ def test_trace_switch_logs_hook_calls(caplog):
     with caplog.at_level("WARNING", logger="preuves.plugins"):
         assert registry.infer_proof_type(proof) == "pdf_report"
     assert any("preuves_infer_proof_type" in r.getMessage() for r in caplog.records)
+
+
+def test_a_wrapper_wraps_each_plugins_inspection_in_the_worker(engine_factory, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = _plugin_module(tmp_path, "stamp_wrapper", """
+        import os
+        from validator_core import hookimpl
+
+        @hookimpl(wrapper=True)
+        def preuves_inspect(proof):
+            results = yield
+            for inspection in results:
+                inspection.facts["inspected_in"] = os.getpid()
+            return results
+    """)
+    eng = engine_factory(extra=(mod,), workers=1)
+    log = tmp_path / "a.log"
+    log.write_text("connexion OK\n")
+    report = eng.validate(log, "logs")
+    assert report.facts["logs"]["inspected_in"] not in (None, os.getpid())  # wrapped, in a worker
+    assert "stamp_wrapper" not in report.facts  # a wrapper is not a check
+
+
+def test_first_answer_wins_in_pluggys_order_and_wrappers_see_it(tmp_path, monkeypatch):
+    """tryfirst answers first; the plugins after the first answer are not asked (firstresult)."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    eager = _plugin_module(tmp_path, "eager_classifier", """
+        from validator_core import hookimpl
+        from validator_core.catalogue import ProofClassification
+
+        @hookimpl(tryfirst=True)
+        def preuves_classify_proof(proof):
+            if proof.id == "DOC/va1.01.01.01":
+                return ProofClassification(admits=("logs",))
+            return None
+    """)
+    witness = _plugin_module(tmp_path, "witness_classifier", """
+        from validator_core import hookimpl
+
+        ASKED = set()
+
+        @hookimpl
+        def preuves_classify_proof(proof):
+            ASKED.add(proof.id)
+            return None
+    """)
+    retyper = _plugin_module(tmp_path, "retyping_wrapper", """
+        from validator_core import hookimpl
+
+        @hookimpl(wrapper=True)
+        def preuves_infer_proof_type(proof):
+            answer = yield
+            return "logs" if answer == "pdf_report" else answer
+    """)
+    registry = PluginRegistry.load(PluginConfig(extra=(eager, witness, retyper), entrypoints=False))
+    catalogue = registry.catalogue()
+    answered = catalogue.find("DOC/va1.01.01.01", "BIO")
+    assert (answered.admits, answered.classified_by) == (("logs",), "eager_classifier")
+    others = [p for p in catalogue.proofs if p.id != answered.id and p.classified]
+    assert others and {p.classified_by for p in others} == {"rem_catalogue"}  # trylast: the fallback
+    asked = sys.modules["witness_classifier"].ASKED
+    assert answered.id not in asked and {p.id for p in others} <= asked
+
+    from validator_core.proof import Proof
+    from validator_core.rules import load_rules
+
+    pdf = Proof(path="/dev/null", name="x.pdf", size=1, media_type="application/pdf", format="pdf",
+                extension="pdf", proof_type=None, rules=load_rules())
+    assert registry.infer_proof_type(pdf) == "logs"  # the wrapper changed the core's answer
+
+
+def test_preloads_are_imported_by_the_fork_server(engine_factory, tmp_path, monkeypatch):
+    """A worker starts with its plugins' declared modules already imported (by the fork server)."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = _plugin_module(tmp_path, "module_probe", """
+        import sys
+        from validator_core import Inspection, hookimpl
+
+        @hookimpl
+        def preuves_register_checks(register):
+            register(proof_types=["logs"], preload=["tabnanny"])
+
+        @hookimpl
+        def preuves_inspect(proof):
+            return Inspection(facts={"loaded": sorted(m for m in ("tabnanny", "pikepdf", "pymediainfo") if m in sys.modules)})
+    """)
+    eng = engine_factory(extra=(mod,), workers=1, worker_start="forkserver")
+    preload = PluginRegistry.load(PluginConfig(extra=(mod,), entrypoints=False)).preload
+    assert {"module_probe", "tabnanny", "plugins.pdf_report", "pikepdf", "pymediainfo"} <= set(preload)
+    log = tmp_path / "b.log"
+    log.write_text("connexion OK\n")
+    assert eng.validate(log, "logs").facts["module_probe"]["loaded"] == ["pikepdf", "pymediainfo", "tabnanny"]
+
+
+def test_preload_must_be_a_list(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = _plugin_module(tmp_path, "stringy_plugin", """
+        from validator_core import hookimpl
+
+        @hookimpl
+        def preuves_register_checks(register):
+            register(proof_types=["logs"], preload="pikepdf")
+
+        @hookimpl
+        def preuves_inspect(proof):
+            return None
+    """)
+    with pytest.raises(PluginError, match="preload must be a list"):
+        PluginRegistry.load(PluginConfig(extra=(mod,), entrypoints=False))
+
+
+def test_a_plugin_adds_a_command_but_may_not_replace_one(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from validator_core.cli import main
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    _plugin_module(tmp_path, "hello_command", """
+        import click
+        from validator_core import hookimpl
+
+        @hookimpl
+        def preuves_register_commands(cli):
+            @cli.command(name="hello")
+            def hello():
+                click.echo("bonjour")
+    """)
+    _plugin_module(tmp_path, "rude_command", """
+        import click
+        from validator_core import hookimpl
+
+        @hookimpl
+        def preuves_register_commands(cli):
+            @cli.command(name="check")
+            def check():
+                click.echo("pas de vérification")
+    """)
+    runner = CliRunner()
+    env = {"PREUVES_LOAD_ENTRYPOINTS": "0", "PREUVES_EXTRA_PLUGINS": "hello_command"}
+    hello = runner.invoke(main, ["hello"], env=env)
+    assert (hello.exit_code, hello.output) == (0, "bonjour\n")
+    assert "hello" in runner.invoke(main, ["--help"], env=env).output
+    assert "serve" in runner.invoke(main, ["--help"], env=env).output  # the built-ins' commands stay
+    assert runner.invoke(main, ["hello"], env={"PREUVES_LOAD_ENTRYPOINTS": "0"}).exit_code == 2  # plugin gone
+    rude = runner.invoke(main, ["types"], env={"PREUVES_LOAD_ENTRYPOINTS": "0", "PREUVES_EXTRA_PLUGINS": "rude_command"})
+    assert rude.exit_code == 2 and "plugin 'rude_command' replaces the command 'check' of 'core'" in rude.output
+    core_check = runner.invoke(main, ["check", "--help"], env={"PREUVES_LOAD_ENTRYPOINTS": "0"})
+    assert "Vérifie un ou plusieurs fichiers de preuve." in core_check.output  # the next start is clean
+    left_out = runner.invoke(main, ["serve"], env={"PREUVES_DISABLE_PLUGINS": "api"})
+    assert left_out.exit_code == 2 and "PREUVES_DISABLE_PLUGINS" in left_out.output
+    # Choosing the checks does not remove the command that serves them.
+    assert "serve" in runner.invoke(main, ["--help"], env={"PREUVES_PLUGINS": "video"}).output
 
 
 def test_every_hook_is_documented_under_its_signature():

@@ -201,7 +201,7 @@ def test_cli_exits_2_with_a_french_message_when_the_engine_is_unavailable(tmp_pa
 def probe_engine():
     engine = Engine(CoreSettings(workers=2, load_entrypoints=False, check_timeout_s=4),
                     plugin_config=PluginConfig(allow=(PLUGIN_NAME,), extra=(PLUGIN,), entrypoints=False))
-    engine.pool.start()
+    engine.start()
     yield engine
     engine.close()
 
@@ -233,7 +233,7 @@ def test_kill_9_of_the_fork_server_never_changes_a_verdict(log_file):
     engine = Engine(CoreSettings(workers=2, load_entrypoints=False, check_timeout_s=20),
                     plugin_config=PluginConfig(allow=(PLUGIN_NAME,), extra=(PLUGIN,), entrypoints=False))
     try:
-        engine.pool.start()
+        engine.start()
         first = engine.health()
         assert first.alive and first.fork_server_alive and first.fork_server_pid
         for round_ in range(3):
@@ -277,8 +277,9 @@ def test_health_is_typed_and_follows_the_pool(log_file):
 
 def test_each_task_runs_under_a_cpu_limit_a_little_above_the_timeout(probe_engine, log_file):
     facts = _probe(probe_engine.validate(log_file("rien\n"), "logs"))
-    timeout = probe_engine.settings.check_timeout_s
-    headroom = probe_engine.pool.cpu_limit_s - timeout
+    limits = probe_engine.limits()
+    timeout = limits.check_timeout_s
+    headroom = limits.cpu_limit_s - timeout
     assert headroom > 0
     assert facts["cpu_used_s"] + timeout <= facts["cpu_soft_s"] <= facts["cpu_used_s"] + timeout + headroom + 1
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from fixtures import texts
-from plugins import report_link
+from plugins import report_link, report_link_inspection
 from validator_core.models import Severity
-from validator_core.textscan import mask_url, url_credentials
+from validator_core.rules import load_rules
+from validator_core.toolkit.urls import mask_url, url_credentials
 
 
 @pytest.fixture(scope="session")
@@ -213,10 +214,10 @@ def test_mask_url_keeps_privacy_key_and_hides_credentials():
 
 
 def test_analyse_link_is_offline_and_lenient():
-    hosts = report_link.DEFAULT_HOSTS
-    assert report_link.analyse_link("https://[::1", hosts).host is None  # unparsable: no crash
-    assert not report_link.analyse_link("https://a\udcffb.fr/", hosts).valid  # lone surrogate: no crash
-    link = report_link.analyse_link("https://INTEROP.esante.gouv.fr./evs/report.seam?oid=9", hosts)
+    hosts = load_rules().plugin_data("report_link")["hosts"]
+    assert report_link_inspection.analyse_link("https://[::1", hosts).host is None  # unparsable: no crash
+    assert not report_link_inspection.analyse_link("https://a\udcffb.fr/", hosts).valid  # lone surrogate: no crash
+    link = report_link_inspection.analyse_link("https://INTEROP.esante.gouv.fr./evs/report.seam?oid=9", hosts)
     assert (link.platform, link.kind, link.id) == ("gazelle", "evs_report", "9")
 
 

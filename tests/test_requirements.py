@@ -9,17 +9,13 @@ from click.testing import CliRunner
 
 from fixtures.media import make_picture
 from fixtures.pdfs import pdfa1b_pdf, text_pdf
+from plugins.rem_catalogue.build import DEFAULT_SOURCE, build_data, parse_proofs_text
+from plugins.rem_catalogue.check_files import file_name_regex
+from plugins.rem_catalogue.classify import classify_text
+from plugins.rem_catalogue.register import load_data
+from validator_core.catalogue import id_key
 from validator_core.errors import PreuvesError, UnknownRem, UnknownRequirement
 from validator_core.registry import PluginConfig, PluginRegistry
-from validator_core.requirements import (
-    DEFAULT_SOURCE,
-    build_data,
-    classify_text,
-    file_name_regex,
-    id_key,
-    load_data,
-    parse_proofs_text,
-)
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +100,7 @@ def test_unknown_requirement_lists_close_matches(catalogue):
 @pytest.mark.parametrize("text, admits, expectations", [
     ("Démonstration (vidéo ou copies d'écran) montrant le déroulé des étapes du scénario", {"video", "screenshot"}, {}),
     ("Capture vidéo montrant le bon déroulé du scénario de conformité (capture réalisée en plein écran avec "
-     "l'ensemble des fenêtres impliquées visibles)", {"video"}, {"full_screen": True}),
+     "l'ensemble des fenêtres impliquées visibles)", {"video"}, {"medium": "video", "full_screen": True}),
     ("La prescription au format PDF/A-1", {"pdf_report"}, {"pdfa": "1"}),
     ("* la prescription au format PDF/A-1 incluant un INS structuré et un datamatrix INS dans le PDF/A-1",
      {"pdf_report"}, {"pdfa": "1", "ins_structured": True, "datamatrix_ins": True}),
@@ -233,11 +229,10 @@ def test_http_requirements(tmp_path):
                                         ((3840, 1080), True), ((1080, 1920), True), ((1400, 900), False),
                                         ((800, 600), False), ((1280, 600), False)])
 def test_looks_full_screen(size, full):
-    from plugins.rem_catalogue import DEFAULTS, looks_full_screen
+    from plugins.rem_catalogue.check_media import looks_full_screen
     from validator_core.rules import load_rules
 
-    assert looks_full_screen(*size, DEFAULTS) is full
-    assert looks_full_screen(*size, {**DEFAULTS, **load_rules().thresholds("rem_catalogue")}) is full
+    assert looks_full_screen(*size, load_rules().thresholds("rem_catalogue")) is full
 
 
 def test_a_failing_requirement_check_costs_one_finding(engine_factory, req_files, tmp_path, monkeypatch):

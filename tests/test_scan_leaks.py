@@ -11,7 +11,7 @@ import pytest
 from fixtures import texts
 from fixtures.scans_inputs import ordinary_log
 from validator_core.models import Severity
-from validator_core.textscan import decode_text, mask_secrets, scan_identities, scan_secrets
+from validator_core.toolkit.text import decode_text, mask_secrets, scan_identities, scan_secrets
 
 # Made-up tokens in each vendor's format (none is a real credential).
 GHP = "ghp_" + "R7b2Kq9ZxW4mN1pL8sT3vY6cH0jF5dG2aE9u"

@@ -20,8 +20,8 @@ from typing import Callable
 import pytest
 
 from fixtures.scans_inputs import adversarial_inputs, ordinary_documents, ordinary_log
-from plugins import logs
-from validator_core import textscan, xmlsafe
+from plugins import logs, logs_inspection
+from validator_core.toolkit import text as textscan, xml as xmlsafe
 
 RATIO = 5.0
 FLOOR_S = 0.005
@@ -35,11 +35,11 @@ SCANNERS: dict[str, Callable[[bytes, str], object]] = {
     "mask_identities": lambda data, text: textscan.mask_identities(text),
     "parse_xml": lambda data, text: xmlsafe.parse_xml(data),
     "xml_prolog": lambda data, text: xmlsafe._scan_prolog(data, xmlsafe.XmlParse()),
-    "timestamps": lambda data, text: logs.timestamps(text, 200),
-    "hl7v2": lambda data, text: logs.hl7v2_facts(text, 1000),
-    "smtp": lambda data, text: logs.looks_like_smtp(text) and logs.smtp_facts(data),
-    "embedded_formats": lambda data, text: [p.search(textscan.as_bytes(text)) for p in logs._EMBEDDED.values()],
-    "json": lambda data, text: logs._json_document(text.lstrip()),
+    "timestamps": lambda data, text: logs_inspection.timestamps(text, 200),
+    "hl7v2": lambda data, text: logs_inspection.hl7v2_facts(text, 1000),
+    "smtp": lambda data, text: logs_inspection.looks_like_smtp(text) and logs_inspection.smtp_facts(data),
+    "embedded_formats": lambda data, text: [p.search(textscan.as_bytes(text)) for p in logs_inspection._EMBEDDED.values()],
+    "json": lambda data, text: logs_inspection._json_document(text.lstrip()),
 }
 
 

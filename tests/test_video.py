@@ -11,7 +11,7 @@ import pytest
 from fixtures import media
 from plugins import video as video_plugin
 from validator_core.proof import Proof
-from validator_core.rules import default_rules_text, load_rules, parse_rules
+from validator_core.rules import RulesError, default_rules_text, load_rules, parse_rules
 
 pytestmark = pytest.mark.skipif(not media.have_ffmpeg(), reason="ffmpeg is needed for real video fixtures")
 
@@ -233,12 +233,13 @@ def test_thresholds_come_from_the_rules(videos):
     assert "video.codec_unusual" not in {f.code for f in vp9.findings}
 
 
-def test_defaults_apply_when_the_rules_have_no_video_thresholds(videos):
+def test_rules_without_video_thresholds_fail_at_load_naming_each_key():
+    """No default in the plugin: a rules file that leaves out a threshold is refused when loaded."""
     text = re.sub(r"\[thresholds\.video\].*?(?=\n\[)", "[thresholds.video]\n", default_rules_text(), flags=re.S)
-    rules = parse_rules(text, "test")
-    assert rules.thresholds("video") == {}
-    small = video_plugin.preuves_inspect(_proof(videos["small.mp4"], rules=rules))
-    assert [f.code for f in small.findings] == ["video.resolution_low"]
+    with pytest.raises(RulesError) as info:
+        parse_rules(text, "mine.toml")
+    assert "mine.toml: key 'thresholds.video.min_duration_s' is missing: plugin 'video' reads it" in str(info.value)
+    assert str(info.value).count("thresholds.video.") == len(load_rules().thresholds("video"))
 
 
 # -- bad input: a report, quickly, never a crash ------------------------------------------------

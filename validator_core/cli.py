@@ -1,4 +1,7 @@
-"""The ``preuves`` command: ``check``, ``types``, ``serve`` (and subcommands added by other modules).
+"""The ``preuves`` command: ``check``, ``types``, and the commands plugins add (``serve``, ``requirements`` …).
+
+Plugins add commands through ``preuves_register_commands(cli)``: the plugin registry is loaded once
+when the command starts, before the command line is read, and the command's engine reuses it.
 
 Exit status of ``check``: 0 when no file is rejected, 1 when at least one is, 2 for usage or I/O
 errors (a missing or unreadable path is reported before anything is checked) and when the engine
@@ -16,18 +19,23 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import click
 
+from validator_core.cli_dossier import dossier
+from validator_core.cli_support import (
+    EXIT_OK, EXIT_REJECTED, REGISTRY_KEY, command_engine, engine_unavailable, fail, load_registry,
+)
 from validator_core.errors import EngineUnavailable, PreuvesError
 from validator_core.messages import LANGS
 
 if TYPE_CHECKING:
+    from validator_core.engine import BatchProgress
     from validator_core.models import Report
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
 # Keyed by the values of Verdict / Severity (str enums): no model import to print a table.
 VERDICT_LABELS = {
@@ -38,42 +46,44 @@ VERDICT_STYLES = {"accepted": "green", "accepted_with_warnings": "yellow", "reje
 SEVERITY_STYLES = {"error": "red", "warning": "yellow", "info": "dim"}
 
 
-def _fail(message: str) -> None:
-    click.echo(f"preuves: {message}", err=True)
-    sys.exit(EXIT_USAGE)
+class PluginCommands(click.Group):
+    """The ``preuves`` group: loads the plugins when it starts and lets them add their commands.
 
-
-def _unavailable(exc: EngineUnavailable, lang: str) -> None:
-    """The engine could not examine the files: exit 2, no verdict."""
-    _fail((exc.message if lang == "fr" else exc.message_en) + f" ({exc.reason})")
-
-
-def _engine(rules: str | None, *, files: int | None = None):
-    """Build the engine, turning start-up errors (rules, plugins) into exit 2 with the reason.
-
-    ``files``: how many files this command checks (a one-shot run starts no more workers than that,
-    and forks them from this process unless ``PREUVES_WORKER_START`` says otherwise).
+    Done in :meth:`make_context`, before the command line is parsed, so that ``--help`` lists the
+    plugins' commands and a plugin's command can be run. Each start begins from the core's own
+    commands (a process may run ``preuves`` several times: tests, embedding applications), whatever
+    the plugins of an earlier start added or broke.
     """
-    from validator_core.engine import Engine
-    from validator_core.registry import PluginError
-    from validator_core.rules import RulesError
-    from validator_core.settings import CoreSettings
 
-    overrides: dict[str, object] = {"rules": rules} if rules else {}
-    if files is not None and "PREUVES_WORKER_START" not in os.environ:
-        overrides["worker_start"] = "fork"
-    try:
-        settings = CoreSettings(**overrides)
-        if files is not None:
-            settings = settings.model_copy(update={"workers": min(settings.worker_count(), max(1, files))})
-        return Engine(settings)
-    except (RulesError, PluginError) as exc:
-        _fail(str(exc))
-    except ValueError as exc:  # pydantic-settings: a bad PREUVES_* value
-        _fail(f"réglage invalide : {exc}")
+    _core_commands: dict[str, click.Command] | None = None
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        from validator_core.registry import PluginError
+
+        if self._core_commands is None:  # the first start: only the core's commands are here
+            self._core_commands = dict(self.commands)
+        self.commands = dict(self._core_commands)
+        registry = load_registry()
+        try:
+            registry.register_commands(self)
+        except PluginError as exc:
+            fail(str(exc))
+        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        ctx.meta[REGISTRY_KEY] = registry
+        return ctx
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:  # "No such command": it may belong to a plugin left out
+            config = ctx.meta[REGISTRY_KEY].config
+            if config.allow is not None or config.block:
+                exc.message += (" PREUVES_PLUGINS / PREUVES_DISABLE_PLUGINS écartent peut-être le plugin qui l'ajoute"
+                                " (they may leave out the plugin that adds it).")
+            raise
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=PluginCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="segur-preuves", prog_name="preuves")
 def main() -> None:
     """Vérifie les preuves de conformité Ségur avant leur dépôt (formats, tailles, contenu)."""
@@ -100,26 +110,35 @@ def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, r
         elif not os.access(path, os.R_OK):
             problems.append(f"{raw} : lecture impossible (droits)")
     if problems:  # nothing is checked half-way: say every bad path, then stop
-        _fail("\n  ".join(["chemins invalides :", *problems]))
-    engine = _engine(rules, files=len(paths))
+        fail("\n  ".join(["chemins invalides :", *problems]))
+    from validator_core.engine import BatchItem
+    from validator_core.service import check_fields
+
+    engine = command_engine(rules, files=len(paths))
     try:
-        engine.check_proof_type(proof_type)
-        if requirement:
-            engine.requirement(requirement, rem)  # an unknown proof id fails now, with close ids
+        # An unknown type, REM or proof id fails now (with close ids), before any worker starts.
+        check_fields(engine, proof_types=[proof_type], rems=[rem], requirements=[requirement])
         # Workers start now, from the main thread, before any other thread exists (fork is safe).
-        engine.pool.start()
+        engine.start()
     except EngineUnavailable as exc:
         engine.close()
-        _unavailable(exc, lang)
+        engine_unavailable(exc, lang)
     except PreuvesError as exc:
         engine.close()
-        _fail(exc.message if lang == "fr" else exc.message_en)
+        fail(exc.message if lang == "fr" else exc.message_en)
     try:
-        reports = _check_all(engine, paths, proof_type, lang, requirement, rem)
+        # The batch use case of POST /v1/validations/batch: as many files at once as there are workers.
+        with _progress(len(paths), lang) as advance:
+            outcomes = engine.validate_many([BatchItem(raw, proof_type, requirement) for raw in paths], lang=lang,
+                                            rem=rem, on_done=advance)
     except EngineUnavailable as exc:
-        _unavailable(exc, lang)
+        engine_unavailable(exc, lang)
     finally:
         engine.close()
+    for raw, outcome in zip(paths, outcomes):
+        if isinstance(outcome, OSError):
+            fail(f"{raw} : lecture impossible ({outcome.strerror})")
+    reports = [outcome for outcome in outcomes if not isinstance(outcome, OSError)]
     if as_json:
         json.dump([r.to_dict() for r in reports], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -128,47 +147,21 @@ def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, r
     sys.exit(EXIT_REJECTED if any(r.verdict == "rejected" for r in reports) else EXIT_OK)
 
 
-def _check_all(engine, paths: tuple[str, ...], proof_type: str | None, lang: str, requirement: str | None,
-               rem: str | None) -> list["Report"]:
-    def one(raw: str) -> "Report":
-        try:
-            return engine.validate(raw, proof_type, lang=lang, requirement=requirement, rem=rem)
-        except OSError as exc:
-            _fail(f"{raw} : lecture impossible ({exc.strerror})")
-            raise  # pragma: no cover - _fail exits
+@contextmanager
+def _progress(total: int, lang: str) -> Iterator[Callable[["BatchProgress"], None] | None]:
+    """A progress bar on a terminal when there are several files (silent in pipes and CI): yields the
+    ``on_done`` that advances it, or ``None``."""
+    if total < 2 or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    if len(paths) == 1:  # no thread, no progress bar
-        return [one(paths[0])]
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
-    # A progress bar on a terminal when there are several files; silent in pipes and CI.
-    progress = None
-    if sys.stderr.isatty():
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                            MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-        progress.start()
-    try:
-        task = progress.add_task("Vérification" if lang == "fr" else "Checking", total=len(paths)) if progress else None
-        # As many files at once as there are workers: hashing in this process overlaps parsing there.
-        with ThreadPoolExecutor(max_workers=engine.pool.workers) as pool:
-            futures = [pool.submit(engine.validate, raw, proof_type, lang=lang, requirement=requirement, rem=rem)
-                       for raw in paths]
-            for _done in as_completed(futures):
-                if progress is not None:
-                    progress.advance(task)
-            reports = []
-            for raw, future in zip(paths, futures):
-                try:
-                    reports.append(future.result())
-                except OSError as exc:
-                    _fail(f"{raw} : lecture impossible ({exc.strerror})")
-            return reports
-    finally:
-        if progress is not None:
-            progress.stop()
+    progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    task = progress.add_task("Vérification" if lang == "fr" else "Checking", total=total)
+    with progress:
+        yield lambda _done: progress.advance(task)
 
 
 def _print_reports(reports: list["Report"], paths: tuple[str, ...], lang: str) -> None:
@@ -213,7 +206,7 @@ def types(as_json: bool, rules: str | None) -> None:
     try:
         loaded = load_rules(rules)
     except RulesError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     data = loaded.to_dict()
     if as_json:
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
@@ -228,33 +221,7 @@ def types(as_json: bool, rules: str | None) -> None:
     Console(highlight=False).print(table)
 
 
-@main.command()
-@click.option("--host", default=None, help="Adresse d'écoute (défaut : 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (défaut : 8000).")
-@click.option("--workers", default=None, type=int, help="Nombre de processus du service HTTP.")
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
-    """Démarre le service HTTP (API de validation)."""
-    try:
-        from api.server import run
-    except ImportError as exc:  # pragma: no cover - only before the HTTP service exists
-        _fail(f"le service HTTP n'est pas disponible : {exc}")
-    options = {k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v is not None}
-    run(**options)
-
-
-def _load_extra_commands() -> None:
-    """Subcommands that live next to the feature they expose (each module adds itself)."""
-    import importlib
-
-    for module in ("validator_core.cli_requirements",):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-
-_load_extra_commands()
+main.add_command(dossier)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -13,9 +13,11 @@ A dossier is either
   the ``/`` of the id written as ``/`` (nested folders), ``_``, ``-`` or a space
   (``DOC_va1.01.01.01 prescription.pdf``, ``DOC/va1.25.01.01/chrome.png``).
 
-The check validates every file against its requirement (``Engine.validate(requirement=…)``) and
-reports per-proof verdicts, the proofs of the chosen REM and profiles still missing, files that match
-no proof, and a summary. Nothing here opens a file except through the engine.
+Here: reading a dossier (manifest, folder, or files named by their proof: :func:`match_files`), the
+result of its check (per-proof verdicts, the proofs of the chosen REM and profiles still missing,
+files that match no proof, a summary) and its Markdown report. The check itself, which validates
+every file against its requirement through the engine, is :func:`validator_core.service.check_dossier`
+(the CLI and the HTTP service both call it). Nothing here opens a proof file.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from validator_core.errors import PreuvesError
-from validator_core.models import Report, Verdict
-from validator_core.requirements import GENERAL_PROFILE, Catalogue, ProofSpec, id_key
+from validator_core.models import Report
+from validator_core.catalogue import GENERAL_PROFILE, Catalogue, ProofSpec, id_key
 
 MAX_FILES = 2000  # a dossier is a few hundred files; a folder with more is not a dossier
 MAX_DEPTH = 4
@@ -48,6 +50,19 @@ class DossierError(PreuvesError):
 
     def __init__(self, message: str, message_en: str | None = None) -> None:
         super().__init__(message, message_en)
+
+
+class UnknownProfile(PreuvesError):
+    """A profile the REM does not have (the HTTP service answers 422, with the REM's profiles)."""
+
+    code = "request.unknown_profile"
+
+    def __init__(self, profile: str, rem: str, valid: list[str]) -> None:
+        super().__init__(
+            f"Profil inconnu pour le REM {rem} : « {profile} ». Profils : {', '.join(valid)}.",
+            f"Unknown profile for REM {rem}: “{profile}”. Profiles: {', '.join(valid)}.",
+            profile=profile, rem=rem, valid=valid,
+        )
 
 
 @dataclass
@@ -146,20 +161,27 @@ def _resolve(base: Path, file: str) -> Path:
 
 def scan_folder(root: Path, catalogue: Catalogue, rem: str | None) -> Dossier:
     """A folder laid out by proof id: each file is matched to the longest proof id its path starts with."""
+    paths = sorted(_walk(root, 0))
+    if len(paths) > MAX_FILES:
+        raise DossierError(f"{root} : plus de {MAX_FILES} fichiers, ce n'est pas un dossier de preuves",
+                           f"{root}: more than {MAX_FILES} files, not a proof dossier")
+    dossier = match_files(catalogue, rem, [(path.relative_to(root).as_posix(), path) for path in paths])
+    dossier.root = root
+    return dossier
+
+
+def match_files(catalogue: Catalogue, rem: str | None, files: Iterable[tuple[str, Path]]) -> Dossier:
+    """Files named by their proof, ``(name, path)``: each name is matched to the longest proof id it
+    starts with (:class:`ProofMatcher`); its path is what gets validated, and listed when unmatched."""
     matcher = ProofMatcher(catalogue.select(rem))
     entries, unmatched = [], []
-    count = 0
-    for path in sorted(_walk(root, 0)):
-        count += 1
-        if count > MAX_FILES:
-            raise DossierError(f"{root} : plus de {MAX_FILES} fichiers, ce n'est pas un dossier de preuves",
-                               f"{root}: more than {MAX_FILES} files, not a proof dossier")
-        proof = matcher.match(path.relative_to(root).as_posix())
+    for name, path in files:
+        proof = matcher.match(name)
         if proof is None:
             unmatched.append(path)
         else:
             entries.append(DossierEntry(proof.id, path))
-    return Dossier(rem=rem, profiles=[], entries=entries, unmatched=unmatched, root=root)
+    return Dossier(rem=rem, profiles=[], entries=entries, unmatched=unmatched)
 
 
 def _walk(folder: Path, depth: int) -> Iterable[Path]:
@@ -198,7 +220,7 @@ class ProofMatcher:
 
 
 # ---------------------------------------------------------------------------------------------
-# Checking
+# The result of a check (validator_core.service.check_dossier)
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class FileResult:
@@ -273,54 +295,6 @@ def scope_profiles(profiles: Iterable[str] | None) -> list[str]:
     """The profiles in scope: "Général" always, plus the ones chosen."""
     chosen = [p for p in (profiles or []) if p]
     return [GENERAL_PROFILE] + [p for p in chosen if id_key(p) != id_key(GENERAL_PROFILE)]
-
-
-def check_dossier(engine: Any, dossier: Dossier, *, rem: str | None = None, profiles: Iterable[str] | None = None,
-                  lang: str = "fr", progress: Any = None) -> DossierResult:
-    """Validate every file of ``dossier`` against its proof; list the missing and unmatched ones.
-
-    :param engine: an :class:`~validator_core.Engine`.
-    :param rem: overrides the dossier's REM; required when neither gives one.
-    :param profiles: profiles beyond "Général" (added to the dossier's own).
-    :param progress: called as ``progress(index, total, path)`` before each file.
-    """
-    catalogue: Catalogue = engine.registry.catalogue()
-    rem = rem or dossier.rem
-    if not rem:
-        raise DossierError("précisez le REM du dossier (--rem BIO, ou « rem » dans le manifeste)",
-                           "say the dossier's REM (--rem BIO, or “rem” in the manifest)")
-    if rem.upper() not in {r.upper() for r in catalogue.rems}:
-        from validator_core.errors import UnknownRem
-
-        raise UnknownRem(rem, catalogue.rems)
-    rem = next(r for r in catalogue.rems if r.upper() == rem.upper())
-    chosen = scope_profiles([*dossier.profiles, *(profiles or [])])
-    in_scope = {id_key(p) for p in chosen}
-
-    by_proof: dict[str, ProofResult] = {}
-    unknown: dict[str, ProofResult] = {}
-    total = len(dossier.entries)
-    for index, entry in enumerate(dossier.entries, start=1):
-        if progress is not None:
-            progress(index, total, entry.path)
-        try:
-            spec = catalogue.find(entry.proof, rem)
-        except PreuvesError as exc:
-            result = unknown.setdefault(entry.proof, ProofResult(None, entry.proof,
-                                                                 unknown_reason=exc.message if lang == "fr" else exc.message_en))
-            result.files.append(FileResult(str(entry.path)))
-            continue
-        result = by_proof.setdefault(spec.id, ProofResult(spec, entry.proof, in_scope=id_key(spec.profile) in in_scope))
-        try:
-            report = engine.validate(entry.path, requirement=spec.id, rem=rem, lang=lang)
-            result.files.append(FileResult(str(entry.path), report=report))
-        except OSError as exc:
-            result.files.append(FileResult(str(entry.path), error=exc.strerror or type(exc).__name__))
-    expected = [p for p in catalogue.select(rem) if id_key(p.profile) in in_scope]
-    missing = [p for p in expected if p.id not in by_proof]
-    ordered = sorted(by_proof.values(), key=lambda r: (STATUS_ORDER.index(r.status), r.proof.id if r.proof else ""))
-    return DossierResult(rem=rem, profiles=chosen, proofs=ordered, missing=missing,
-                         unmatched=[str(p) for p in dossier.unmatched], unknown=list(unknown.values()))
 
 
 # ---------------------------------------------------------------------------------------------

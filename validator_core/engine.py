@@ -1,9 +1,9 @@
-"""The validation pipeline: one file in, one :class:`~validator_core.Report` out.
+"""The engine: rules, plugins and worker pool behind one thread-safe ``validate()``.
 
-Order (each step cheap before the next): not a regular file (``stat``, nothing opened) → empty file →
-size against the type's limit (``fstat``, no read) → content detection on the file's head (libmagic, in
-a worker) → format allowlist by content → extension against content → plugin checks (in workers, in
-parallel, each under the timeout) → verdict.
+One call checks the request (language, proof type, requirement), opens the file (refusing devices,
+FIFOs and pseudo-files before reading anything) and runs the pipeline of :mod:`validator_core.pipeline`
+on it — not a regular file → empty → content detection → proof type → size → format allowlist →
+extension → plugins → requirement → verdict — within one job of the worker pool.
 
 An engine that cannot examine a file (its workers cannot start, its pool keeps breaking) raises
 :class:`~validator_core.EngineUnavailable`: that is never a verdict on the file.
@@ -12,42 +12,83 @@ An engine that cannot examine a file (its workers cannot start, its pool keeps b
 from __future__ import annotations
 
 import atexit
+import itertools
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from validator_core import __version__
-from validator_core.detect import OCTET_STREAM, OpenedProof, clean_name, open_proof_file, sha256_of
+from validator_core import pipeline
+from validator_core.detect import OpenedProof, open_proof_file
 from validator_core.errors import EngineUnavailable, UnknownProofType, UnsupportedLanguage
-from validator_core.isolation import (
-    ENGINE_EXCEPTIONS, EngineHealth, Raised, Sniffed, WorkerPool, task_inspect, task_sniff,
-)
-from validator_core.messages import LANGS, render
-from validator_core.models import EngineInfo, FileFacts, Finding, Inspection, Report, Severity, Verdict
-from validator_core.proof import HEAD_BYTES, Proof
+from validator_core.isolation import EngineHealth, WorkerPool
+from validator_core.messages import LANGS
+from validator_core.models import EngineInfo, Report
+from validator_core.catalogue import Catalogue, ProofSpec
 from validator_core.registry import PluginConfig, PluginRegistry
-from validator_core.requirements import ProofSpec, apply_requirement_findings, choose_proof_type
 from validator_core.rules import Rules, load_rules
 from validator_core.settings import CoreSettings, get_core_settings
 
-SNIFF_CHECK = "detection"  # the name check.timeout/check.crashed give the content-detection step
+if TYPE_CHECKING:
+    from validator_core.messages import Message
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
-def _label_of(media_type: str) -> str:
-    """A short name for a media type outside the rules' formats: ``image/gif`` → ``GIF``."""
-    subtype = media_type.split("/")[-1]
-    for prefix in ("x-", "vnd."):
-        subtype = subtype.removeprefix(prefix)
-    return subtype.upper()
+@dataclass(frozen=True)
+class Limits:
+    """What the engine bounds, for the layers in front of it (an upload stores no more than its type
+    admits, a client is told how long a check may take)."""
+
+    max_bytes: dict[str, int]  # proof type id → its size limit (bytes)
+    check_timeout_s: float  # one plugin check on one file, from the moment a worker starts it
+    cpu_limit_s: float  # the CPU time a worker may spend on one task (a little above the timeout)
+
+    @property
+    def largest(self) -> int:
+        """The largest size limit: what a file of a type not known yet may be."""
+        return max(self.max_bytes.values())
+
+    def for_type(self, proof_type: str | None) -> int:
+        """The limit of ``proof_type``, or the largest one when the type is unknown or not given yet."""
+        return self.max_bytes.get(proof_type or "", self.largest)
 
 
-def _mo(size: int) -> str:
-    return f"{size / 1_000_000:g}"
+@dataclass(frozen=True)
+class BatchItem:
+    """One file for :meth:`Engine.validate_many`, with what :meth:`Engine.validate` takes for it."""
+
+    path: str | Path
+    proof_type: str | None = None
+    requirement: str | None = None
+    filename: str | None = None
+    sha256: str | None = None
+    observed_size: int | None = None
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """One file of :meth:`Engine.validate_many` done: its outcome, how many are done, how long it took."""
+
+    item: BatchItem
+    outcome: Report | OSError
+    done: int
+    total: int
+    elapsed_s: float
 
 
 class Engine:
-    """Rules, plugins and worker pool; thread-safe ``validate()``.
+    """Rules, plugins and worker pool behind one façade; thread-safe ``validate()``.
+
+    Callers use its public methods only: validating (:meth:`validate`, :meth:`validate_many`), what it
+    knows (:meth:`proof_types`, :meth:`limits`, :meth:`catalogue`, :meth:`requirement`,
+    :meth:`plugin_names`, :meth:`message`, ``info``) and its life (:meth:`start`, :meth:`health`,
+    :meth:`close`). Its rules, registry and pool are private: the use cases both faces share are in
+    :mod:`validator_core.service`.
 
     One engine per process is the norm (:func:`default_engine`); the HTTP service creates its own at
     start-up from its settings.
@@ -59,31 +100,110 @@ class Engine:
         *,
         rules: Rules | None = None,
         plugin_config: PluginConfig | None = None,
+        registry: PluginRegistry | None = None,
     ) -> None:
-        self.settings = settings or get_core_settings()
-        self.rules = rules or load_rules(self.settings.rules)
-        self.plugin_config = plugin_config or self.settings.plugin_config()
+        self._settings = settings or get_core_settings()
+        self._rules = rules or load_rules(self._settings.rules)
         # The parent's registry knows declarations and messages; inspections run in the workers.
-        self.registry = PluginRegistry.load(self.plugin_config)
-        self.pool = WorkerPool(
-            self.plugin_config,
-            workers=self.settings.worker_count(),
-            timeout_s=self.settings.check_timeout_s,
-            memory_mb=self.settings.worker_memory_mb,
-            max_tasks=self.settings.worker_max_tasks,
-            mode=self.settings.isolation,
-            start_method=self.settings.worker_start,
+        # A caller that already loaded the plugins (the command line) hands its registry over.
+        self._registry = registry or PluginRegistry.load(plugin_config or self._settings.plugin_config())
+        self._plugin_config = self._registry.config
+        self._pool = WorkerPool(
+            self._plugin_config,
+            preload=self._registry.preload,
+            workers=self._settings.worker_count(),
+            timeout_s=self._settings.check_timeout_s,
+            memory_mb=self._settings.worker_memory_mb,
+            max_tasks=self._settings.worker_max_tasks,
+            mode=self._settings.isolation,
+            start_method=self._settings.worker_start,
         )
-        self.info = EngineInfo(version=__version__, rules=self.rules.version, plugins=self.registry.versions())
+        self.info = EngineInfo(version=__version__, rules=self._rules.version, plugins=self._registry.versions())
 
-    # -- public -----------------------------------------------------------------------------
-    @property
-    def proof_types(self) -> list[str]:
-        return list(self.rules.proof_types)
+        self._limits = Limits(
+            max_bytes={type_id: rule.max_bytes for type_id, rule in self._rules.proof_types.items()},
+            check_timeout_s=self._settings.check_timeout_s, cpu_limit_s=self._pool.cpu_limit_s,
+        )
+
+    # -- public: what callers (CLI, HTTP service, scripts) may ask; nothing else is reached into --
+    def start(self) -> None:
+        """Start the workers now rather than on the first file (the CLI does it before any thread
+        exists, so that ``fork`` is safe; the HTTP service at start-up, off the event loop)."""
+        self._pool.start()
+
+    def proof_types(self) -> dict[str, Any]:
+        """The proof types, their formats and size limits, as JSON (``GET /v1/proof-types``,
+        ``preuves types --json``): ``{"rules": <version>, "proof_types": [...]}``."""
+        return self._rules.to_dict()
 
     def check_proof_type(self, proof_type: str | None) -> None:
-        if proof_type is not None and proof_type not in self.rules.proof_types:
-            raise UnknownProofType(proof_type, self.proof_types)
+        """Raise :class:`UnknownProofType` (with the valid ids) unless ``proof_type`` is ``None`` or known."""
+        if proof_type is not None and proof_type not in self._rules.proof_types:
+            raise UnknownProofType(proof_type, list(self._rules.proof_types))
+
+    def limits(self) -> Limits:
+        """The limits the engine applies: each proof type's size, the check timeout and CPU limit."""
+        return self._limits
+
+    def catalogue(self) -> Catalogue:
+        """The requirement catalogue the plugins registered (built once, on first use: the HTTP service
+        asks at start-up so that no request pays for it)."""
+        return self._registry.catalogue()
+
+    def plugin_names(self) -> list[str]:
+        """The plugins registered (those that declare no check too)."""
+        return self._registry.plugin_names
+
+    def message(self, code: str) -> Message | None:
+        """The French/English templates of a finding code, from whoever registered it (``None``: unknown)."""
+        return self._registry.message(code)
+
+    def validate_many(
+        self,
+        files: Sequence[BatchItem],
+        *,
+        lang: str = "fr",
+        rem: str | None = None,
+        on_done: Callable[[BatchProgress], None] | None = None,
+    ) -> list[Report | OSError]:
+        """Validate several files, as many at once as there are workers; outcomes in the order given.
+
+        What ``preuves check`` does for its paths and the HTTP service for a request's files (one file,
+        a batch, a dossier). Each file gets what :meth:`validate` gives it, or the :class:`OSError`
+        that kept it from being read: that is the file's outcome, the others are still validated.
+
+        :param rem: the REM of every file's ``requirement``.
+        :param on_done: called as each file is done (one call at a time, from the thread that
+            validated it) with a :class:`BatchProgress`: a progress bar, metrics.
+        :raises UnsupportedLanguage, UnknownProofType, UnknownRequirement, UnknownRem: before any file
+            is read.
+        :raises EngineUnavailable: the engine could not examine a file: no outcome for any (the files not
+            started are not validated). Otherwise the first other error (in the order of the files).
+        """
+        if lang not in LANGS:
+            raise UnsupportedLanguage(lang, LANGS)
+        for item in files:
+            self.check_proof_type(item.proof_type)
+            if item.requirement:
+                self.requirement(item.requirement, rem)
+        done_lock = threading.Lock()
+        done = itertools.count(1)
+
+        def one(item: BatchItem) -> Report | OSError:
+            started = time.perf_counter()
+            outcome: Report | OSError
+            try:
+                outcome = self.validate(item.path, item.proof_type, filename=item.filename, lang=lang,
+                                        sha256=item.sha256, observed_size=item.observed_size,
+                                        requirement=item.requirement, rem=rem)
+            except OSError as exc:
+                outcome = exc
+            if on_done is not None:
+                with done_lock:
+                    on_done(BatchProgress(item, outcome, next(done), len(files), time.perf_counter() - started))
+            return outcome
+
+        return _map_bounded(one, files, self._pool.workers)
 
     def validate(
         self,
@@ -142,128 +262,14 @@ class Engine:
     def _validate(self, path: Path, opened: OpenedProof, started: float, proof_type: str | None,
                   filename: str | None, lang: str, sha256: str | None, observed_size: int | None,
                   context: dict[str, Any] | None, spec: ProofSpec | None) -> Report:
-        size = max(opened.size, observed_size or 0)
-        display_name, extension, name_problems = clean_name(filename if filename is not None else path.name)
-        facts_file = FileFacts(name=display_name, size=size, extension=extension)
-        findings: list[Finding] = []
-        facts: dict[str, dict[str, Any]] = {}
-        inferred = False
-        if spec is not None:
-            facts["requirement"] = spec.context()
-
-        def finish(type_id: str | None) -> Report:
-            for f in findings:
-                f.message = self._message(f, lang, type_id)
-            return Report(
-                verdict=Verdict.from_findings(findings),
-                proof_type=type_id,
-                proof_type_inferred=inferred,
-                file=facts_file,
-                findings=findings,
-                facts=facts,
-                engine=self.info,
-                elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
-
-        def digest() -> str:
-            assert opened.fh is not None
-            return sha256 or sha256_of(opened.fh)
-
-        if name_problems:
-            findings.append(self._core("file.suspicious_name", Severity.WARNING, reason=", ".join(name_problems)))
-        if opened.fh is None:  # a device, FIFO, socket or kernel pseudo-file: never read
-            findings.append(self._core("file.not_regular", Severity.ERROR, kind=opened.kind or "other"))
-            return finish(proof_type)
-        if size == 0:
-            facts_file.media_type = "application/x-empty"
-            facts_file.sha256 = digest()
-            findings.append(self._core("file.empty", Severity.ERROR))
-            return finish(proof_type)
-
-        # Size before anything reads the file (the type is known, or the largest limit applies).
-        over_limit = proof_type is not None and size > self.rules.proof_type(proof_type).max_bytes
-        head = opened.fh.read(HEAD_BYTES)
-        base = Proof(
-            path=str(path), name=display_name, size=size, media_type=OCTET_STREAM, format=None,
-            extension=extension, proof_type=proof_type, rules=self.rules, head=head, context=context or {},
-        )
+        tools = pipeline.Tools(rules=self._rules, registry=self._registry, timeout_s=self._settings.check_timeout_s,
+                               info=self.info)
         # One job per file: its tasks are served in the order files arrived, within its share of workers.
-        with self.pool.job() as job:
-            sniff = job.run(task_sniff, (base, proof_type is None))
-            if not isinstance(sniff.value, Sniffed):
-                self._raise_if_engine_incomplete(SNIFF_CHECK, sniff)
-                findings.append(self._isolation_finding(SNIFF_CHECK, sniff))
-                facts_file.sha256 = None if over_limit else digest()
-                return finish(proof_type)
-            media_type = sniff.value.media_type
-            facts_file.media_type = media_type
-            if proof_type is None:
-                candidate = sniff.value.inferred_type
-                proof_type = candidate if candidate in self.rules.proof_types else "logs"
-                if spec is not None:  # the requirement's admitted types come first
-                    proof_type = choose_proof_type(spec, proof_type, media_type, self.rules)
-                inferred = True
-                findings.append(self._core("type.inferred", Severity.INFO, proof_type=proof_type))
-                over_limit = size > self.rules.proof_type(proof_type).max_bytes
-            rule = self.rules.proof_type(proof_type)
-            if spec is not None and spec.admits and proof_type not in spec.admits:
-                findings.append(self._core("requirement.type_not_admitted", Severity.ERROR, requirement=spec.id,
-                                           admitted=", ".join(spec.admits), proof_type=proof_type))
-
-            if over_limit:
-                # Nothing past the limit is looked at; the digest of a partial upload would mislead.
-                facts_file.sha256 = None
-                findings.append(
-                    self._core("file.too_large", Severity.ERROR, size=size, limit=rule.max_bytes,
-                               limit_mo=_mo(rule.max_bytes), proof_type=proof_type)
-                )
-                return finish(proof_type)
-
-            format_id = self.rules.format_for_media_type(media_type)
-            allowed_labels = ", ".join(self.rules.formats[f].label for f in rule.formats if f in self.rules.formats)
-            detected_label = self.rules.formats[format_id].label if format_id else _label_of(media_type)
-            if not self.rules.allows(proof_type, format_id):
-                facts_file.sha256 = digest()
-                code = "format.unknown" if media_type == OCTET_STREAM else "format.not_allowed"
-                findings.append(
-                    self._core(code, Severity.ERROR, media_type=media_type, detected=detected_label,
-                               allowed=allowed_labels, proof_type=proof_type)
-                )
-                return finish(proof_type)
-            if format_id is not None:
-                expected = self.rules.formats[format_id].extensions
-                if extension not in expected:
-                    findings.append(
-                        self._core("format.extension_mismatch", Severity.WARNING,
-                                   extension=f".{extension}" if extension else "(aucune)",
-                                   detected=detected_label, expected=", ".join("." + e for e in expected))
-                    )
-
-            proof = Proof(**{**base.__dict__, "media_type": media_type, "format": format_id, "proof_type": proof_type})
-            checks = self.registry.checks_for(proof_type, media_type)
-            futures = [(decl.plugin, job.submit(task_inspect, (decl.plugin, proof))) for decl in checks]
-            # Hash while the workers inspect: for a large video the two take about as long as each other.
-            facts_file.sha256 = digest()
-            for plugin, future in futures:
-                outcome = job.wait(future)
-                result = outcome.value
-                if isinstance(result, Inspection):
-                    for f in result.findings:
-                        f.plugin = plugin
-                        findings.append(f)
-                    if result.facts:
-                        facts[plugin] = result.facts
-                elif isinstance(result, Raised):
-                    if result.type_name in ENGINE_EXCEPTIONS:  # a module or shared library is missing
-                        raise EngineUnavailable(f"plugin {plugin}: {result.type_name}")
-                    findings.append(self._core("check.crashed", Severity.ERROR, check=plugin, reason=result.type_name))
-                else:
-                    findings.append(self._isolation_finding(plugin, outcome))
-        if spec is not None:
-            apply_requirement_findings(
-                findings, self.registry.check_requirement(spec, proof_type, facts_file, facts, findings, self.rules)
-            )
-        return finish(proof_type)
+        with self._pool.job() as job:
+            v = pipeline.Validation.start(tools, job, path, opened, proof_type=proof_type, filename=filename,
+                                          sha256=sha256, observed_size=observed_size, context=context, spec=spec)
+            pipeline.run(v)
+        return v.report(lang, started)
 
     def health(self) -> EngineHealth:
         """The engine's state, without blocking (for ``/healthz`` and ``/readyz``).
@@ -283,39 +289,36 @@ class Engine:
 
         Calling it also notices a dead fork server and has the pool rebuilt.
         """
-        return self.pool.health()
+        return self._pool.health()
 
     def requirement(self, proof_id: str, rem: str | None = None) -> ProofSpec:
         """The catalogue proof ``proof_id`` (leniently); raises :class:`UnknownRequirement` / :class:`UnknownRem`."""
-        return self.registry.catalogue().find(proof_id, rem)
+        return self._registry.catalogue().find(proof_id, rem)
 
     def close(self) -> None:
-        self.pool.close()
+        self._pool.close()
 
-    # -- helpers ----------------------------------------------------------------------------
-    def _core(self, code: str, severity: Severity, **details: Any) -> Finding:
-        return Finding(code=code, severity=severity, plugin="core", details=details)
 
-    @staticmethod
-    def _raise_if_engine_incomplete(check: str, outcome: Any) -> None:
-        if outcome.crashed and outcome.reason in ENGINE_EXCEPTIONS:
-            raise EngineUnavailable(f"{check}: {outcome.reason}")
+def _map_bounded(call: Callable[[T], R], items: Sequence[T], threads: int) -> list[R]:
+    """``call`` on every item, at most ``threads`` at once, results in the order of the items.
 
-    def _isolation_finding(self, check: str, outcome: Any) -> Finding:
-        if outcome.timed_out:
-            return self._core("check.timeout", Severity.ERROR, check=check, timeout_s=self.settings.check_timeout_s)
-        return self._core("check.crashed", Severity.ERROR, check=check, reason=outcome.reason or "?")
-
-    def _message(self, finding: Finding, lang: str, proof_type: str | None) -> str:
-        message = self.registry.message(finding.code)
-        if message is None:
-            return finding.code
-        values = dict(finding.details)
-        type_id = values.get("proof_type") or proof_type
-        if type_id in self.rules.proof_types:
-            rule = self.rules.proof_type(type_id)
-            values.setdefault("type_label", rule.label_en if lang == "en" else rule.label_fr)
-        return render(message.template(lang), values)
+    The first failure cancels the calls not started yet; once the others are done,
+    :class:`EngineUnavailable` is raised before any other error (the engine's failure is the batch's,
+    whatever else went wrong), else the first in the order of the items.
+    """
+    if min(len(items), threads) <= 1:  # one file (or one worker): no thread
+        return [call(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(len(items), threads), thread_name_prefix="preuves-batch") as executor:
+        futures = [executor.submit(call, item) for item in items]
+        for future in as_completed(futures):
+            if future.exception() is not None:
+                for pending in futures:
+                    pending.cancel()
+                break
+    errors = [f.exception() for f in futures if not f.cancelled() and f.exception() is not None]
+    if errors:
+        raise next((e for e in errors if isinstance(e, EngineUnavailable)), errors[0])
+    return [f.result() for f in futures]
 
 
 _DEFAULT: Engine | None = None

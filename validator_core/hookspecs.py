@@ -5,8 +5,14 @@ Plugin authors import one thing::
     from validator_core import hookimpl
 
 and implement any of the functions below (same name, any subset of the parameters). Built-in plugins
-(``plugins/``) are ordinary plugins written against these same hooks. Every hook is documented with
-an example in ``docs/plugins.md``; a test fails when one is not.
+(``plugins/``, and ``api.commands`` for ``preuves serve``) are ordinary plugins written against these
+same hooks. Every hook is documented with an example in ``docs/plugins.md``; a test fails when one is not.
+
+The registry calls every hook through pluggy: ``tryfirst`` / ``trylast`` order the implementations
+(otherwise the plugin loaded last answers first) and ``@hookimpl(wrapper=True)`` wraps them. Hooks
+whose calls the core attributes to a plugin (the ``register`` callbacks, ``preuves_classify_proof``,
+``preuves_inspect``, ``preuves_check_requirement``, ``preuves_register_commands``) are called plugin
+by plugin, in that order: a wrapper of one of them wraps each plugin's implementation in turn.
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ from typing import TYPE_CHECKING, Callable
 import pluggy
 
 if TYPE_CHECKING:
+    import click
+
     from validator_core.models import FileFacts, Finding, Inspection
     from validator_core.proof import Proof
     from validator_core.registry import RegisterCheck, RegisterMessage
-    from validator_core.requirements import ProofClassification, ProofSpec, RegisterRequirement
+    from validator_core.catalogue import ProofClassification, ProofSpec, RegisterRequirement
     from validator_core.rules import Rules
 
 PROJECT_NAME = "preuves"
@@ -32,12 +40,14 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 def preuves_register_checks(register: "RegisterCheck") -> None:
     """Declare which proofs this plugin inspects.
 
-    Call ``register(proof_types=[...], media_types=[...], version="1.0")`` once. The engine then calls
+    Call ``register(proof_types=[...], media_types=[...], version="1.0", preload=[...])`` once. The engine then calls
     this plugin's :func:`preuves_inspect` only for proofs of one of ``proof_types`` whose detected
     media type matches one of ``media_types`` (``fnmatch`` patterns such as ``"video/*"``; ``None``
     for any content). The core owns the names: the plugin's name is the name it was registered under
     (the module name for built-ins, the entry-point name for third-party plugins), and its finding
-    codes must start with that name and a dot.
+    codes must start with that name and a dot. ``preload`` names the modules the inspection imports
+    (``("pikepdf",)``): import them inside ``preuves_inspect`` and the engine's fork server imports them
+    once, so that a new worker does not pay for them on its first file.
 
     :param register: the callback; calling it twice from one plugin is an error.
     """
@@ -132,7 +142,8 @@ def preuves_check_requirement(
     sees only the report's data (``file``, ``facts``, ``findings``): it must not open the file. Returned
     findings are added to the report; a returned finding whose code is already in the report replaces
     it (that is how a plugin's warning becomes an error when the requirement demands it). Codes follow
-    the usual rule (the plugin's name and a dot) or are ``requirement.*`` codes of the core.
+    the usual rule (the plugin's name and a dot) or belong to the ``requirement.*`` family every
+    catalogue plugin shares (register their messages with :func:`preuves_register_messages`).
 
     :param requirement: the catalogue proof (``requirement.expectations``, ``requirement.admits``).
     :param proof_type: the proof type the file was validated as.
@@ -141,6 +152,21 @@ def preuves_check_requirement(
     :param findings: the findings so far (read-only).
     :param rules: the rules in force (``rules.thresholds("myplugin")``).
     :return: findings to add (or replace), or ``None``.
+    """
+
+
+@hookspec
+def preuves_register_commands(cli: "click.Group") -> None:
+    """Add commands to the ``preuves`` command line (``preuves mycommand …``).
+
+    Called once each time ``preuves`` starts, before the command line is read (``preuves --help`` lists
+    the commands added). Add commands with ``@cli.command()`` or ``cli.add_command(...)``; a plugin
+    that replaces a command the core or another plugin added fails at start. Every ``preuves`` run
+    loads every plugin: import what the command needs inside the command, not at module level. The
+    HTTP service's ``preuves serve`` (``api.commands``) and the catalogue's ``preuves requirements``
+    are added this way.
+
+    :param cli: the ``preuves`` :class:`click.Group`.
     """
 
 

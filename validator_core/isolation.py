@@ -66,6 +66,7 @@ import weakref
 from collections import deque
 from concurrent.futures import CancelledError, Future, TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from multiprocessing import connection as mp_connection
 from multiprocessing import context as mp_context
@@ -74,7 +75,7 @@ from multiprocessing import popen_fork, popen_forkserver
 from multiprocessing import process as mp_process
 from multiprocessing import reduction, resource_tracker
 from multiprocessing import util as mp_util
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from validator_core.errors import EngineUnavailable
 from validator_core.models import Inspection
@@ -86,17 +87,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("preuves.engine")
 
-_REGISTRY: PluginRegistry | None = None
+_REGISTRY: PluginRegistry | None = None  # this worker process's (a worker serves one pool)
+# Inline mode runs tasks in the caller's thread: the pool sets its own registry here for each call, so
+# two inline engines in one process (different plugin configurations) each see their own plugins.
+_INLINE_REGISTRY: ContextVar[PluginRegistry | None] = ContextVar("preuves_inline_registry", default=None)
 _BORN = 0.0  # when this worker finished starting (time.time()): the canary's proof of a fresh worker
 
 # Imported once in the fork server, shared copy-on-write by every worker (an import error is ignored:
-# the worker imports what it needs itself). Never "__main__".
-PRELOAD = (
-    "ctypes", "validator_core.engine", "validator_core.isolation", "validator_core.detect", "plugins",
-    "plugins.video", "plugins.screenshot", "plugins.pdf_report", "plugins.report_link", "plugins.logs",
-    "plugins.rem_catalogue", "pymediainfo", "av", "pypdf", "pikepdf", "PIL.Image", "PIL.PngImagePlugin",
-    "PIL.JpegImagePlugin", "lxml.etree", "magic", "charset_normalizer", "stdnum.fr.nir",
-)
+# the worker imports what it needs itself): the core's own modules and libmagic, then what the engine's
+# plugins need (their modules and declared preloads, PluginRegistry.preload). Never "__main__".
+CORE_PRELOAD = ("ctypes", "validator_core.engine", "validator_core.isolation", "validator_core.detect", "magic")
 START_METHODS = ("forkserver", "fork")
 
 # A task handed to an idle worker that has not started by then: workers cannot start.
@@ -258,9 +258,13 @@ def run_task(fn: Callable[..., Any], args: tuple[Any, ...], cpu_s: float | None)
 
 
 def _registry() -> PluginRegistry:
-    if _REGISTRY is None:  # inline mode in a process that did not call init_worker
+    """The plugins of the pool running this task: the inline pool's, else this worker's."""
+    registry = _INLINE_REGISTRY.get()
+    if registry is None:
+        registry = _REGISTRY
+    if registry is None:  # a task called outside a worker and outside an inline pool
         raise RuntimeError("worker registry not initialised")
-    return _REGISTRY
+    return registry
 
 
 @dataclass(frozen=True)
@@ -318,12 +322,6 @@ def task_canary() -> CanaryAnswer:
 def _ping() -> bool:
     _registry()
     return True
-
-
-def init_worker_inline(plugin_config: PluginConfig) -> None:
-    """Inline mode: load the registry in this process (no isolation: for debugging and fuzzing)."""
-    global _REGISTRY
-    _REGISTRY = PluginRegistry.load(plugin_config)
 
 
 # =================================================================================================
@@ -386,9 +384,9 @@ def _signal_worker(pid: int | None, pidfd: int | None, sig: int) -> None:
 class _ForkServer(mp_forkserver.ForkServer):
     """A fork server of our own (not multiprocessing's process-wide one).
 
-    It imports :data:`PRELOAD` with the caller's ``sys.path`` — multiprocessing's runs ``python -c`` with
-    the current directory first, so a ``plugins/`` folder there would replace ours in every worker —
-    and never ``__main__``. It can be checked (``alive``), restarted when it died (``ensure_running``)
+    It imports the pool's preload list (:data:`CORE_PRELOAD`, then the plugins') with the caller's
+    ``sys.path`` — multiprocessing's runs ``python -c`` with the current directory first, so a
+    ``plugins/`` folder there would replace ours in every worker — and never ``__main__``. It can be checked (``alive``), restarted when it died (``ensure_running``)
     and stopped (``stop``) so that it never outlives the engine.
     """
 
@@ -757,11 +755,10 @@ def sweep_stale_pool_dirs(base: str, *, min_age_s: float = 60.0) -> list[str]:
 # =================================================================================================
 @dataclass(frozen=True)
 class Outcome:
-    """How a task ended: ``value`` set, or ``timed_out``, or ``crashed`` with a ``reason``."""
+    """How a task ended: ``value`` set, or ``timed_out``, or neither: it crashed, and ``reason`` says how."""
 
     value: Any = None
     timed_out: bool = False
-    crashed: bool = False
     reason: str = ""
 
 
@@ -841,13 +838,15 @@ class WorkerPool:
     """Isolated workers (``mode="process"``), or direct calls in this process (``mode="inline"``).
 
     ``start_method`` is ``"forkserver"`` (default) or ``"fork"`` (a one-shot, single-threaded caller).
-    Thread-safe. :meth:`job` groups a caller's tasks; :meth:`health` reports without blocking.
+    ``preload``: modules the fork server imports once for every worker (the engine passes its
+    registry's :attr:`~validator_core.registry.PluginRegistry.preload`). Thread-safe. :meth:`job` groups a caller's tasks; :meth:`health` reports without blocking.
     """
 
     def __init__(
         self,
         plugin_config: PluginConfig,
         *,
+        preload: Iterable[str] = (),
         workers: int,
         timeout_s: float,
         memory_mb: int | None,
@@ -858,6 +857,8 @@ class WorkerPool:
         if start_method not in START_METHODS:
             raise ValueError(f"start_method must be one of {START_METHODS}, not {start_method!r}")
         self.plugin_config = plugin_config
+        # What the fork server imports before forking workers: the core's, then the plugins' modules.
+        self.preload = tuple(dict.fromkeys((*CORE_PRELOAD, *preload)))
         self.workers = max(1, workers)
         self.timeout_s = timeout_s
         self.memory_bytes = memory_mb * 1024 * 1024 if memory_mb else None
@@ -873,8 +874,8 @@ class WorkerPool:
             # fresh, unstarted pool: the parent's workers, fork server and locks are the parent's.
             ref = weakref.ref(self)
             os.register_at_fork(after_in_child=lambda: (pool := ref()) is not None and pool._after_fork_in_child())
-        if mode == "inline":
-            init_worker_inline(plugin_config)
+        # Inline mode (no isolation: for debugging and fuzzing): this pool's plugins, loaded here.
+        self._inline_registry = PluginRegistry.load(plugin_config) if mode == "inline" else None
 
     def _after_fork_in_child(self) -> None:
         # The parent's workers are not this process's children: forget them, or multiprocessing's
@@ -935,7 +936,7 @@ class WorkerPool:
             except FutureTimeout:
                 self._ensure_supervisor()
             except CancelledError:
-                return Outcome(crashed=True, reason="cancelled")
+                return Outcome(reason="cancelled")
 
     def run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Outcome:
         return self.wait(self.submit(fn, args))
@@ -1044,10 +1045,13 @@ class WorkerPool:
     def _submit(self, job: Job, fn: Callable[..., Any], args: tuple[Any, ...]) -> Future:
         ticket = _Ticket(fn=fn, args=args, job=job)
         if self.mode == "inline":
+            token = _INLINE_REGISTRY.set(self._inline_registry)
             try:
                 ticket.future.set_result(Outcome(value=fn(*args)))
             except BaseException as exc:  # noqa: BLE001 - inline mode: as a worker would report it
                 ticket.future.set_result(_outcome_of_exception(exc, self.timeout_s))
+            finally:
+                _INLINE_REGISTRY.reset(token)
             return ticket.future
         with self._cond:
             if self._closing:
@@ -1077,7 +1081,7 @@ class WorkerPool:
             return
         self._dir = _PoolDir()
         if self.start_method == "forkserver":
-            self._server = _ForkServer(PRELOAD)
+            self._server = _ForkServer(self.preload)
         self._pebble = self._new_pebble()
         self._started = True
 
@@ -1212,21 +1216,21 @@ class WorkerPool:
             return "file", Outcome(timed_out=True, reason=f"> {self.timeout_s:g} s")
         except pebble.ProcessExpired as exc:
             if self._server is not None and exc.pid in self._server.orphans:
-                return "engine", Outcome(crashed=True, reason="worker lost with the fork server")
+                return "engine", Outcome(reason="worker lost with the fork server")
             if exc.exitcode == -signal.SIGXCPU:  # the CPU limit: the task ran too long
                 return "file", Outcome(timed_out=True, reason=f"> {self.timeout_s:g} s CPU")
-            return "crash", Outcome(crashed=True, reason=_signal_reason(exc.exitcode))
+            return "crash", Outcome(reason=_signal_reason(exc.exitcode))
         except (BrokenProcessPool, CancelledError) as exc:
-            return "engine", Outcome(crashed=True, reason="worker pool broken (workers exit at start-up, or all died)"
+            return "engine", Outcome(reason="worker pool broken (workers exit at start-up, or all died)"
                                      if isinstance(exc, BrokenProcessPool) else "worker pool broken (cancelled)")
         except RuntimeError as exc:
             if "Pool" in str(exc):  # pebble: "Unexpected error within the Pool" / "The Pool is not active"
-                return "engine", Outcome(crashed=True, reason=f"worker pool broken ({exc})")
-            return "file", Outcome(crashed=True, reason=type(exc).__name__)
+                return "engine", Outcome(reason=f"worker pool broken ({exc})")
+            return "file", Outcome(reason=type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - raised by the task, or an unpicklable result
             outcome = _outcome_of_exception(exc, self.timeout_s)
             if outcome.reason in ENGINE_EXCEPTIONS:
-                return "unavailable", Outcome(crashed=True, reason=f"engine incomplete ({outcome.reason})")
+                return "unavailable", Outcome(reason=f"engine incomplete ({outcome.reason})")
             return "file", outcome
         return "ok", Outcome(value=value)
 
@@ -1365,5 +1369,5 @@ def _outcome_of_exception(exc: BaseException, timeout_s: float) -> Outcome:
     if isinstance(exc, FutureTimeout):
         return Outcome(timed_out=True, reason=f"> {timeout_s:g} s")
     if isinstance(exc, MemoryError):
-        return Outcome(crashed=True, reason="MemoryError")
-    return Outcome(crashed=True, reason=type(exc).__name__)
+        return Outcome(reason="MemoryError")
+    return Outcome(reason=type(exc).__name__)

@@ -1,4 +1,4 @@
-"""The report and its parts: the public JSON of ``../shared/CONTRACT.md``.
+"""The report and its parts: the public JSON every face returns (README.md, « Le rapport »).
 
 The same models serve the library (``Report.to_dict()``), the CLI ``--json``, the HTTP body and the
 published JSON Schema (``validator_core/schema/report.schema.json``, generated from these classes).

@@ -36,6 +36,11 @@ class Proof:
         """The plugin's thresholds from the rules data (``[thresholds.<plugin>]``)."""
         return self.rules.thresholds(plugin)
 
+    @property
+    def max_bytes(self) -> int:
+        """The proof type's size limit (``max_bytes`` in the rules): the engine refused larger files."""
+        return self.rules.proof_type(self.proof_type).max_bytes
+
     def open(self):
         return Path(self.path).open("rb")
 

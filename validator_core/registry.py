@@ -1,8 +1,14 @@
-"""The plugin registry: loads plugins with pluggy and is the only code that touches ``pm.hook``.
+"""The plugin registry: loads plugins with pluggy and is the only code that calls their hooks.
 
-Built-in plugins (``plugins.DEFAULT_PLUGINS``) and third-party ones (entry-point group ``preuves``) are
-registered the same way. ``PREUVES_PLUGINS`` (allowlist) and ``PREUVES_DISABLE_PLUGINS`` (blocklist)
-choose among them by name; ``PREUVES_TRACE_PLUGINS=1`` logs every hook call.
+Every plugin is found the way a third-party one is: an entry point in group ``preuves``. The built-in
+plugins are this distribution's own entry points (``[project.entry-points.preuves]`` in
+``pyproject.toml``); other distributions' are third-party plugins. ``PREUVES_PLUGINS`` (allowlist) and
+``PREUVES_DISABLE_PLUGINS`` (blocklist) choose among them by name; ``PREUVES_TRACE_PLUGINS=1`` logs
+every hook call.
+
+Every hook is called through pluggy — ``pm.hook`` or a subset hook caller made from it — so the trace
+switch sees every call and ``firstresult``, ``tryfirst`` / ``trylast`` and ``wrapper=True``
+implementations behave as pluggy documents them.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 import pluggy
 
@@ -25,12 +31,16 @@ from validator_core.proof import Proof
 from validator_core.rules import media_type_matches
 
 if TYPE_CHECKING:
-    from validator_core.requirements import Catalogue
+    import click
+
+    from validator_core.catalogue import Catalogue
 
 log = logging.getLogger("preuves.plugins")
 _CATALOGUE_LOCK = threading.Lock()
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
+# The distribution that ships the core: its own entry points are the built-in plugins.
+CORE_DISTRIBUTION = "segur-preuves"
 CORE_PLUGIN_NAME = "core"
 CORE_PLUGIN_MODULE = "validator_core.inference"
 
@@ -47,6 +57,7 @@ class RegisterCheck(Protocol):
         media_types: Iterable[str] | None = None,
         version: str | None = None,
         description: str = "",
+        preload: Iterable[str] = (),
     ) -> None: ...
 
 
@@ -61,6 +72,7 @@ class CheckDeclaration:
     media_types: tuple[str, ...] | None
     version: str
     description: str = ""
+    preload: tuple[str, ...] = ()  # modules the inspection needs, imported once before workers fork
 
     def applies_to(self, proof_type: str, media_type: str) -> bool:
         return proof_type in self.proof_types and media_type_matches(media_type, self.media_types)
@@ -74,23 +86,46 @@ class PluginConfig:
     block: tuple[str, ...] = ()
     # Extra plugin modules by import path ("pkg.mod" or "name=pkg.mod"): tests and embedding apps.
     extra: tuple[str, ...] = ()
+    # Third-party plugins: other distributions' entry points (the built-ins, this distribution's, always count).
     entrypoints: bool = True
     trace: bool = False
+
+    # Plugins an allowlist does not drop: the HTTP service's command plugin (``serve``) checks nothing,
+    # so ``PREUVES_PLUGINS=video,screenshot preuves serve`` must still serve those checks. Blocking it by
+    # name (``PREUVES_DISABLE_PLUGINS=api``) still removes it.
+    always: tuple[str, ...] = ("api",)
 
     def wants(self, name: str) -> bool:
         if name in self.block:
             return False
-        return self.allow is None or name in self.allow
+        return self.allow is None or name in self.allow or name in self.always
 
 
-def _default_plugin_modules() -> tuple[str, ...]:
-    from plugins import DEFAULT_PLUGINS
+def _normalized(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "-", distribution).lower()
 
-    return DEFAULT_PLUGINS
+
+def _builtin_entry_points() -> list[metadata.EntryPoint]:
+    """This distribution's own plugins, by name (an order no packaging tool can change)."""
+    try:
+        dist = metadata.distribution(CORE_DISTRIBUTION)
+    except metadata.PackageNotFoundError as exc:
+        # Without its metadata the core would run no check at all and accept everything: refuse.
+        raise PluginError(f"{CORE_DISTRIBUTION} is not installed (pip install -e .): its built-in plugins are "
+                          f"entry points in group {ENTRY_POINT_GROUP!r}") from exc
+    return sorted(dist.entry_points.select(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+def _third_party_entry_points() -> list[metadata.EntryPoint]:
+    """Other distributions' plugins, by distribution then name (the same order whatever ``sys.path`` is)."""
+    ours = _normalized(CORE_DISTRIBUTION)
+    found = [ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
+             if ep.dist is None or _normalized(ep.dist.name) != ours]
+    return sorted(found, key=lambda ep: (_normalized(ep.dist.name) if ep.dist else "", ep.name))
 
 
 def _plugin_version(module: Any, declared: str | None, dist_version: str | None) -> str:
-    """Declared version, else the plugin's distribution, else its ``__version__``, else the core's."""
+    """Declared version, else its distribution's (third-party plugins), else its ``__version__``, else the core's."""
     if declared:
         return declared
     if dist_version:
@@ -102,6 +137,11 @@ def _plugin_version(module: Any, declared: str | None, dist_version: str | None)
     return __version__
 
 
+def _module_name(plugin: Any) -> str | None:
+    """The module a plugin lives in (a plugin is a module, or an object defined in one)."""
+    return plugin.__name__ if isinstance(plugin, ModuleType) else getattr(plugin, "__module__", None)
+
+
 @dataclass
 class PluginRegistry:
     """Loaded plugins, their declarations and messages. Build with :meth:`load`."""
@@ -110,37 +150,39 @@ class PluginRegistry:
     pm: pluggy.PluginManager
     checks: dict[str, CheckDeclaration] = field(default_factory=dict)
     messages: dict[str, Message] = field(default_factory=dict)
-    dist_versions: dict[str, str] = field(default_factory=dict)  # entry-point plugins' distributions
+    dist_versions: dict[str, str] = field(default_factory=dict)  # third-party plugins' distributions
     _catalogue_cache: Any = field(default=None, repr=False)
-    _inspectors: dict[str, Callable[..., list[Any]]] = field(default_factory=dict)
+    _per_plugin: dict[str, list[tuple[str, Any]]] = field(default_factory=dict, repr=False)
+    _inspectors: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- loading ----------------------------------------------------------------------------
     @classmethod
     def load(cls, config: PluginConfig | None = None) -> "PluginRegistry":
+        """Register the core, the built-ins, the extra modules, then third-party plugins, in that order.
+
+        Within a hook, pluggy calls implementations ``tryfirst`` first, ``trylast`` last, and otherwise
+        the last registered first: a plugin that needs to answer before another says so with
+        ``tryfirst`` / ``trylast`` rather than counting on names.
+        """
         config = config or PluginConfig()
         pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         pm.add_hookspecs(hookspecs)
         registry = cls(config=config, pm=pm)
-        registry._register_module(CORE_PLUGIN_NAME, importlib.import_module(CORE_PLUGIN_MODULE))
-        for module_path in _default_plugin_modules():
-            name = module_path.rsplit(".", 1)[-1]
-            if config.wants(name):
-                registry._register_module(name, registry._import(module_path, name))
+        registry._register(CORE_PLUGIN_NAME, importlib.import_module(CORE_PLUGIN_MODULE))
+        for ep in _builtin_entry_points():
+            if config.wants(ep.name):
+                registry._register(ep.name, registry._load_entry_point(ep))
         for spec in config.extra:
             name, _, module_path = spec.rpartition("=")
             module_path = module_path.strip()
             name = name.strip() or module_path.rsplit(".", 1)[-1]
             if config.wants(name):
-                registry._register_module(name, registry._import(module_path, name))
+                registry._register(name, registry._import(module_path, name))
         if config.entrypoints:
-            for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            for ep in _third_party_entry_points():
                 if not config.wants(ep.name) or pm.has_plugin(ep.name):
                     continue
-                try:
-                    plugin = ep.load()
-                except Exception as exc:  # noqa: BLE001 - name the culprit, then fail
-                    raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to import: {exc}") from exc
-                registry._register_module(ep.name, plugin)
+                registry._register(ep.name, registry._load_entry_point(ep))
                 if ep.dist is not None:
                     registry.dist_versions[ep.name] = ep.dist.version
         try:
@@ -160,7 +202,14 @@ class PluginRegistry:
         except Exception as exc:  # noqa: BLE001
             raise PluginError(f"plugin {name!r} ({module_path}) failed to import: {exc}") from exc
 
-    def _register_module(self, name: str, plugin: Any) -> None:
+    @staticmethod
+    def _load_entry_point(ep: metadata.EntryPoint) -> Any:
+        try:
+            return ep.load()
+        except Exception as exc:  # noqa: BLE001 - name the culprit, then fail
+            raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to import: {exc}") from exc
+
+    def _register(self, name: str, plugin: Any) -> None:
         try:
             self.pm.register(plugin, name=name)
         except ValueError as exc:  # duplicate name or plugin object
@@ -168,18 +217,41 @@ class PluginRegistry:
         except pluggy.PluginValidationError as exc:
             raise PluginError(f"plugin {name!r} has an invalid hook implementation: {exc}") from exc
 
+    def _callers(self, hook_name: str) -> list[tuple[str, Any]]:
+        """``(plugin name, hook caller)`` for each plugin implementing ``hook_name``, in pluggy's call order.
+
+        pluggy hands every implementation the same arguments and returns their results without saying
+        whose they are. Where the core must know which plugin did what — the ``register`` callbacks
+        (who declared a check, a message, a requirement, a command), who classified a catalogue proof,
+        whose requirement check raised — it calls each plugin through a subset hook caller of its own:
+        that plugin's implementation, wrapped by every ``wrapper=True`` implementation of the hook
+        (other plugins' wrappers are kept), traced like any hook call. Built once per hook.
+        """
+        callers = self._per_plugin.get(hook_name)
+        if callers is None:
+            impls = [impl for impl in getattr(self.pm.hook, hook_name).get_hookimpls()
+                     if not (impl.wrapper or impl.hookwrapper)]
+            plugins = [impl.plugin for impl in impls]
+            callers = [
+                (impl.plugin_name,
+                 self.pm.subset_hook_caller(hook_name, remove_plugins=[p for p in plugins if p is not impl.plugin]))
+                for impl in reversed(impls)  # get_hookimpls() lists them in the reverse of the call order
+            ]
+            self._per_plugin[hook_name] = callers
+        return callers
+
     def _collect_messages(self) -> None:
-        from validator_core.requirements import REQUIREMENT_MESSAGES
+        from validator_core.catalogue import CORE_REQUIREMENT_MESSAGES, REQUIREMENT_CODE_FAMILY
 
         self.messages.update(CORE_MESSAGES)
-        self.messages.update(REQUIREMENT_MESSAGES)  # requirement.*: core codes, usable by any catalogue
-        for impl in self.pm.hook.preuves_register_messages.get_hookimpls():
-            plugin_name = impl.plugin_name
+        self.messages.update(CORE_REQUIREMENT_MESSAGES)
+        for plugin_name, caller in self._callers("preuves_register_messages"):
 
             def register(code: str, *, fr: str, en: str, _plugin: str = plugin_name) -> None:
-                if not code.startswith(_plugin + "."):
+                if not code.startswith((_plugin + ".", REQUIREMENT_CODE_FAMILY)):  # the family any catalogue shares
                     raise PluginError(
-                        f"plugin {_plugin!r} registers code {code!r}: codes must start with '{_plugin}.'"
+                        f"plugin {_plugin!r} registers code {code!r}: codes must start with '{_plugin}.' "
+                        f"(or '{REQUIREMENT_CODE_FAMILY}' for a requirement's expectations)"
                     )
                 if not re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z0-9_.]+", code):
                     raise PluginError(f"plugin {_plugin!r}: code {code!r} is not a valid finding code")
@@ -189,13 +261,12 @@ class PluginRegistry:
                     raise PluginError(f"plugin {_plugin!r}: code {code!r} needs both a French and an English message")
                 self.messages[code] = Message(fr=fr, en=en)
 
-            impl.function(register=register)
+            caller(register=register)
 
     def _collect_checks(self) -> None:
-        inspecting = {impl.plugin_name for impl in self.pm.hook.preuves_inspect.get_hookimpls()}
-        for impl in self.pm.hook.preuves_register_checks.get_hookimpls():
-            plugin_name = impl.plugin_name
-            module = impl.plugin
+        declared: dict[str, CheckDeclaration] = {}
+        for plugin_name, caller in self._callers("preuves_register_checks"):
+            module = self.pm.get_plugin(plugin_name)
 
             def register(
                 *,
@@ -203,36 +274,48 @@ class PluginRegistry:
                 media_types: Iterable[str] | None = None,
                 version: str | None = None,
                 description: str = "",
+                preload: Iterable[str] = (),
                 _plugin: str = plugin_name,
                 _module: Any = module,
             ) -> None:
-                if _plugin in self.checks:
+                if _plugin in declared:
                     raise PluginError(f"plugin {_plugin!r} declares its checks twice")
-                if isinstance(proof_types, str):
-                    raise PluginError(f"plugin {_plugin!r}: proof_types must be a list, not a string")
-                self.checks[_plugin] = CheckDeclaration(
+                for arg, value in (("proof_types", proof_types), ("preload", preload)):
+                    if isinstance(value, str):
+                        raise PluginError(f"plugin {_plugin!r}: {arg} must be a list, not a string")
+                declared[_plugin] = CheckDeclaration(
                     plugin=_plugin,
                     proof_types=frozenset(proof_types),
                     media_types=None if media_types is None else tuple(media_types),
                     version=_plugin_version(_module, version, self.dist_versions.get(_plugin)),
                     description=description,
+                    preload=tuple(preload),
                 )
 
-            impl.function(register=register)
+            caller(register=register)
+        # In the order plugins were loaded: a report lists each plugin's findings in this order.
+        self.checks = {name: declared[name] for name in self.plugin_names if name in declared}
+        self._inspectors = dict(self._callers("preuves_inspect"))
+        inspecting = set(self._inspectors)
         for name in self.checks:
             if name not in inspecting:
                 raise PluginError(f"plugin {name!r} declares checks but implements no preuves_inspect")
         for name in inspecting - set(self.checks):
             raise PluginError(f"plugin {name!r} implements preuves_inspect but declares no checks")
-        checking = set(self.checks)
-        for name in self.checks:
-            others = [self.pm.get_plugin(n) for n in checking - {name}]
-            self._inspectors[name] = self.pm.subset_hook_caller("preuves_inspect", remove_plugins=others)
 
     # -- use --------------------------------------------------------------------------------
     @property
     def plugin_names(self) -> list[str]:
         return [name for name, _ in self.pm.list_name_plugin() if name != CORE_PLUGIN_NAME]
+
+    @property
+    def preload(self) -> tuple[str, ...]:
+        """Modules a fork server imports once, for every worker it forks: each plugin's module, then
+        the modules its checks declared (``register(preload=...)``). Never ``__main__``."""
+        modules = [_module_name(plugin) for _name, plugin in self.pm.list_name_plugin()]
+        for decl in self.checks.values():
+            modules.extend(decl.preload)
+        return tuple(m for m in dict.fromkeys(modules) if m and m != "__main__")
 
     def versions(self) -> dict[str, str]:
         return {name: decl.version for name, decl in self.checks.items()}
@@ -242,8 +325,7 @@ class PluginRegistry:
 
     def inspect(self, plugin: str, proof: Proof) -> Inspection:
         """Run one plugin's ``preuves_inspect`` (the caller isolates it)."""
-        results = self._inspectors[plugin](proof=proof)
-        for result in results:
+        for result in self._inspectors[plugin](proof=proof):
             if result is None:
                 continue
             if isinstance(result, Inspection):
@@ -256,47 +338,68 @@ class PluginRegistry:
     def infer_proof_type(self, proof: Proof) -> str | None:
         return self.pm.hook.preuves_infer_proof_type(proof=proof)
 
+    def register_commands(self, cli: "click.Group") -> None:
+        """Let plugins add their commands to ``cli`` (``preuves_register_commands``).
+
+        A plugin may not replace a command the core or another plugin added (fails at start, naming both).
+        """
+        owners = dict.fromkeys(cli.commands, CORE_PLUGIN_NAME)
+        for plugin_name, caller in self._callers("preuves_register_commands"):
+            before = dict(cli.commands)
+            caller(cli=cli)
+            for name, command in cli.commands.items():
+                if before.get(name) is command:
+                    continue
+                if name in before:
+                    raise PluginError(f"plugin {plugin_name!r} replaces the command {name!r} of {owners[name]!r}")
+                owners[name] = plugin_name
+
     # -- requirements (the REM catalogue) -------------------------------------------------------
     def catalogue(self) -> "Catalogue":
         """The requirement catalogue from ``preuves_register_requirements``, built and classified once."""
-        from validator_core.requirements import CatalogueCache, build_catalogue
+        from validator_core.catalogue import CatalogueCache, build_catalogue
 
         with _CATALOGUE_LOCK:
             if self._catalogue_cache is None:
-                impls = self.pm.hook.preuves_register_requirements.get_hookimpls()
                 self._catalogue_cache = CatalogueCache(lambda: build_catalogue(
-                    [(impl.plugin_name, impl.function) for impl in reversed(impls)], self.classify_proof,
+                    self._callers("preuves_register_requirements"), self.classify_proof,
                 ))
         return self._catalogue_cache.get()
 
     def classify_proof(self, spec: Any) -> tuple[Any, str | None]:
-        """``(classification, plugin name)`` from the first ``preuves_classify_proof`` that answers."""
-        for impl in reversed(self.pm.hook.preuves_classify_proof.get_hookimpls()):  # pluggy's call order
-            result = impl.function(**({"proof": spec} if "proof" in impl.argnames else {}))
+        """``(classification, plugin name)`` from the first plugin whose ``preuves_classify_proof`` answers.
+
+        Asked plugin by plugin in pluggy's order (``tryfirst`` … ``trylast``), so that the catalogue
+        records who classified each proof; the first answer ends the question (``firstresult``).
+        """
+        for plugin_name, caller in self._callers("preuves_classify_proof"):
+            result = caller(proof=spec)
             if result is not None:
-                return result, impl.plugin_name
+                return result, plugin_name
         return None, None
 
     def check_requirement(self, spec: Any, proof_type: str, file: Any, facts: dict[str, Any],
                           findings: list[Any], rules: Any) -> list[Any]:
         """Findings from every ``preuves_check_requirement``, each tagged with the plugin that made it."""
+        from validator_core.catalogue import REQUIREMENT_CODE_FAMILY
+
         out = []
-        for impl in reversed(self.pm.hook.preuves_check_requirement.get_hookimpls()):
-            kwargs = {"requirement": spec, "proof_type": proof_type, "file": file, "facts": facts,
-                      "findings": list(findings), "rules": rules}
+        for plugin_name, caller in self._callers("preuves_check_requirement"):
             try:
                 # Runs in the caller's process (it reads report data only): a failing plugin costs
                 # a check.crashed finding, never the request.
-                result = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+                results = caller(requirement=spec, proof_type=proof_type, file=file, facts=facts,
+                                 findings=list(findings), rules=rules)
             except Exception as exc:  # noqa: BLE001
-                log.error("preuves_check_requirement of %s raised %s", impl.plugin_name, type(exc).__name__)
+                log.error("preuves_check_requirement of %s raised %s", plugin_name, type(exc).__name__)
                 out.append(Finding(code="check.crashed", severity="error", plugin="core",
-                                   details={"check": impl.plugin_name, "reason": type(exc).__name__}))
+                                   details={"check": plugin_name, "reason": type(exc).__name__}))
                 continue
-            for item in result or ():
-                item = item if isinstance(item, Finding) else Finding.model_validate(item)
-                item.plugin = item.plugin or ("core" if item.code.startswith("requirement.") else impl.plugin_name)
-                out.append(item)
+            for result in results:
+                for item in result or ():
+                    item = item if isinstance(item, Finding) else Finding.model_validate(item)
+                    item.plugin = item.plugin or ("core" if item.code.startswith(REQUIREMENT_CODE_FAMILY) else plugin_name)
+                    out.append(item)
         return out
 
     def message(self, code: str) -> Message | None:

@@ -1,18 +1,23 @@
-"""The ANS rules as data: formats, proof types, size limits and plugin thresholds.
+"""The ANS rules as data: formats, proof types, size limits, inference and plugin thresholds.
 
 The rules live in ``validator_core/data/rules.toml`` (which cites the ANS table row by row). A user file
 given by ``--rules PATH`` or ``PREUVES_RULES`` replaces it whole. A bad file fails at load time with a
 :class:`RulesError` that names the key and, where it can be found, the line.
+
+The rules file is the only home of every number: no plugin keeps a default. A user file must set
+every ``[thresholds.<plugin>]`` key and every ``[plugin_data.<plugin>]`` table the packaged file sets
+(it may add its own, for third-party plugins); one that leaves one out fails at load, naming it.
+Reading a threshold the rules do not set (:class:`Thresholds`) is an error too, never a default.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import re
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +29,10 @@ ANY_FORMAT = "*"
 
 class RulesError(ValueError):
     """A rules file that cannot be used; the message names the file, key and line."""
+
+
+class MissingThreshold(RulesError):
+    """A plugin read a threshold its rules table does not set (not a ``KeyError``: no default applies)."""
 
 
 class _Strict(BaseModel):
@@ -52,10 +61,18 @@ class ProofTypeRule(_Strict):
     source: str
     formats: tuple[str, ...] = Field(min_length=1)
     max_bytes: int = Field(gt=0)
+    # A file sent without a proof type whose detected media type matches one of these patterns
+    # (``fnmatch``: ``"video/*"``) is of this type, unless a plugin said otherwise first.
+    infer_media_types: tuple[str, ...] = ()
 
     @property
     def any_format(self) -> bool:
         return ANY_FORMAT in self.formats
+
+
+class InferenceRule(_Strict):
+    # The proof type of a file sent without one that no plugin and no infer_media_types placed.
+    default_proof_type: str
 
 
 class RulesMeta(_Strict):
@@ -68,6 +85,7 @@ class RulesModel(_Strict):
     meta: RulesMeta
     formats: dict[str, FormatRule] = Field(min_length=1)
     proof_types: dict[str, ProofTypeRule] = Field(min_length=1)
+    inference: InferenceRule
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Open sections for plugins (e.g. the report-link host allowlist): plugin name -> settings.
     plugin_data: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -83,7 +101,54 @@ class RulesModel(_Strict):
                         f"proof_types.{type_id}.formats names unknown format {fmt!r} "
                         f"(known: {', '.join(sorted(self.formats))})"
                     )
+        if self.inference.default_proof_type not in self.proof_types:
+            raise ValueError(
+                f"inference.default_proof_type names unknown proof type {self.inference.default_proof_type!r} "
+                f"(known: {', '.join(self.proof_types)})"
+            )
+        claimed: dict[str, str] = {}
+        for type_id, rule in self.proof_types.items():
+            for pattern in rule.infer_media_types:
+                if pattern in claimed:
+                    raise ValueError(
+                        f"proof_types.{type_id}.infer_media_types: {pattern!r} is already inferred as "
+                        f"{claimed[pattern]!r}"
+                    )
+                claimed[pattern] = type_id
         return self
+
+
+class Thresholds(Mapping[str, Any]):
+    """One plugin's ``[thresholds.<plugin>]`` table, read-only.
+
+    Reading a key the table does not set raises :class:`MissingThreshold` naming the plugin and the
+    key — ``get(key, default)`` too: a plugin's numbers live in the rules, never in its code.
+    """
+
+    __slots__ = ("plugin", "source", "_values")
+
+    def __init__(self, plugin: str, values: dict[str, Any], source: str) -> None:
+        self.plugin, self.source, self._values = plugin, source, values
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise MissingThreshold(
+                f"{self.source}: [thresholds.{self.plugin}] has no key {key!r}, which plugin {self.plugin!r} reads"
+            ) from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Thresholds({self.plugin!r}, {self._values!r})"
 
 
 @dataclass(frozen=True)
@@ -92,7 +157,6 @@ class Rules:
 
     model: RulesModel
     source: str
-    digest: str = field(compare=False)
 
     # -- lookups ----------------------------------------------------------------------------
     @property
@@ -110,9 +174,9 @@ class Rules:
     def proof_type(self, type_id: str) -> ProofTypeRule:
         return self.model.proof_types[type_id]
 
-    def thresholds(self, plugin: str) -> dict[str, Any]:
-        """The thresholds table of one plugin (empty when the rules file has none)."""
-        return dict(self.model.thresholds.get(plugin, {}))
+    def thresholds(self, plugin: str) -> Thresholds:
+        """The thresholds table of one plugin (``[thresholds.<plugin>]``; empty when the file has none)."""
+        return Thresholds(plugin, dict(self.model.thresholds.get(plugin, {})), self.source)
 
     def plugin_data(self, plugin: str) -> dict[str, Any]:
         return dict(self.model.plugin_data.get(plugin, {}))
@@ -130,6 +194,18 @@ class Rules:
         if not media_type:
             return None
         return self._format_by_media_type.get(media_type)
+
+    @property
+    def default_proof_type(self) -> str:
+        """The proof type of a file sent without one that nothing else placed (``[inference]``)."""
+        return self.model.inference.default_proof_type
+
+    def proof_type_for_media_type(self, media_type: str) -> str | None:
+        """The first proof type (in file order) whose ``infer_media_types`` match ``media_type``."""
+        for type_id, rule in self.model.proof_types.items():
+            if rule.infer_media_types and media_type_matches(media_type, rule.infer_media_types):
+                return type_id
+        return None
 
     def allows(self, type_id: str, format_id: str | None) -> bool:
         rule = self.proof_type(type_id)
@@ -203,8 +279,30 @@ def parse_rules(text: str, source: str) -> Rules:
             key = ".".join(str(p) for p in err["loc"]) or "(root)"
             problems.append(f"{source}: {_locate(text, err['loc'])}: key '{key}': {err['msg']}")
         raise RulesError("\n".join(problems)) from None
-    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return Rules(model=model, source=source, digest=digest)
+    missing = _missing_settings(raw)
+    if missing:
+        raise RulesError("\n".join(f"{source}: {problem}" for problem in missing))
+    return Rules(model=model, source=source)
+
+
+@lru_cache(maxsize=1)
+def _packaged_settings() -> dict[str, dict[str, dict[str, Any]]]:
+    """The ``thresholds`` and ``plugin_data`` tables of the packaged rules: what every rules file sets."""
+    raw = tomllib.loads(default_rules_text())
+    return {section: raw.get(section, {}) for section in ("thresholds", "plugin_data")}
+
+
+def _missing_settings(raw: dict[str, Any]) -> list[str]:
+    """The packaged thresholds and plugin data tables ``raw`` leaves out, one problem per key."""
+    problems = []
+    for section, tables in _packaged_settings().items():
+        for plugin, keys in tables.items():
+            present = raw.get(section, {}).get(plugin, {})
+            for key, value in keys.items():
+                if key not in present:
+                    shown = f" (the packaged rules set {value!r})" if section == "thresholds" else ""
+                    problems.append(f"key '{section}.{plugin}.{key}' is missing: plugin {plugin!r} reads it{shown}")
+    return problems
 
 
 def default_rules_text() -> str:

@@ -10,10 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.deps import ApiKeyDep, SettingsDep, SlotDep, UploadDirDep
+from api.deps import ApiKeyDep, EngineDep, SettingsDep, SlotDep, UploadDirDep
 from api.problems import responses
-from api.routes.validations import upload_pace
-from api.upload import MultipartReceiver
+from api.upload import MultipartReceiver, upload_pace
 
 router = APIRouter(prefix="/v1/bench", tags=["bench"], dependencies=[ApiKeyDep])
 
@@ -29,9 +28,9 @@ class Received(BaseModel):
                  "type": "object", "required": ["file"],
                  "properties": {"file": {"type": "string", "format": "binary"}},
                  "additionalProperties": False}}}}})
-async def bench_receive(request: Request, settings: SettingsDep, upload_dir: UploadDirDep, _slot: SlotDep) -> JSONResponse:
-    largest = request.app.state.largest_limit
-    cap = settings.body_cap(largest)
+async def bench_receive(request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep,
+                        _slot: SlotDep) -> JSONResponse:
+    cap = settings.body_cap(engine.limits().largest)
     receiver = MultipartReceiver(upload_dir, storage_limit=lambda i, f: cap, body_cap=cap, file_cap=cap,
                                  drain_bytes=settings.drain_bytes, max_files=1, fields=(),
                                  pace=lambda: upload_pace(settings))

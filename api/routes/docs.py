@@ -12,7 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from swagger_ui_bundle import swagger_ui_path
 
-from api.routes.web import StaticNotFound
+from api.errors import StaticNotFound
 
 router = APIRouter(include_in_schema=False)
 

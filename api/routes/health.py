@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from api.deps import engine_liveness
+from api.deps import WORKERS_DOWN, engine_liveness
 from api.errors import Unavailable
 from api.problems import responses
 
@@ -34,9 +34,9 @@ class Ready(BaseModel):
 async def healthz(request: Request) -> Health:
     engine = getattr(request.app.state, "engine", None)
     if engine is not None:  # before start-up (or during shutdown) the process itself is alive
-        alive, _ready, reason = engine_liveness(engine)
+        alive, _ready, reason = engine_liveness(engine.health())
         if not alive:
-            raise Unavailable(reason or "workers de validation arrêtés", request.app.state.settings.retry_after_s)
+            raise Unavailable(reason or WORKERS_DOWN, request.app.state.settings.retry_after_s)
     return Health(status="ok")
 
 
@@ -47,10 +47,11 @@ async def readyz(request: Request) -> Ready:
     retry = request.app.state.settings.retry_after_s
     if engine is None:
         raise Unavailable("moteur non démarré", retry)
-    plugins = engine.registry.plugin_names
+    plugins = engine.plugin_names()
     if not plugins:
         raise Unavailable("aucun plugin enregistré", retry)
-    _alive, ready, reason = engine_liveness(engine)
+    health = engine.health()
+    _alive, ready, reason = engine_liveness(health)
     if not ready:
-        raise Unavailable(reason or "workers de validation arrêtés", retry)
-    return Ready(status="ready", rules=engine.rules.version, plugins=plugins, workers=engine.pool.workers)
+        raise Unavailable(reason or WORKERS_DOWN, retry)
+    return Ready(status="ready", rules=engine.info.rules, plugins=plugins, workers=health.workers)

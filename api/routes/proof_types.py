@@ -39,4 +39,4 @@ class RulesOut(BaseModel):
 @router.get("", summary="Types de preuve, formats et tailles maximales", response_model=RulesOut,
             responses=responses(401))
 async def list_proof_types(engine: EngineDep) -> JSONResponse:
-    return JSONResponse(engine.rules.to_dict())
+    return JSONResponse(engine.proof_types())

@@ -24,7 +24,7 @@ async def list_requirements(
     search: Annotated[str | None, Query(max_length=200, description="Texte cherché (identifiant, preuve, exigence)")] = None,
     unclassified: Annotated[bool, Query(description="Seulement les preuves dont le type n'a pas pu être déduit")] = False,
 ) -> JSONResponse:
-    catalogue = await run_in_threadpool(engine.registry.catalogue)  # built once, on first use
+    catalogue = await run_in_threadpool(engine.catalogue)  # built once, on first use
     if rem and rem.upper() not in {r.upper() for r in catalogue.rems}:
         raise UnknownRem(rem, catalogue.rems)
     proofs = catalogue.select(rem, profile or None, search)
@@ -41,6 +41,6 @@ async def get_requirement(
     proof_id: str,
     rem: Annotated[str | None, Query(description="Le REM (le premier qui contient la preuve sinon)")] = None,
 ) -> JSONResponse:
-    catalogue = await run_in_threadpool(engine.registry.catalogue)
+    catalogue = await run_in_threadpool(engine.catalogue)
     spec = catalogue.find(proof_id, rem)  # UnknownRequirement → 422 with close ids
     return JSONResponse({**spec.to_dict(), "requirement_text": spec.requirement_text, "scenario_text": spec.scenario_text})

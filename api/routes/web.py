@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from api.errors import ApiError
+from api.errors import StaticNotFound
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -46,12 +46,6 @@ FILES: dict[str, Path] = {
 }
 
 router = APIRouter(tags=["web"], include_in_schema=False)
-
-
-class StaticNotFound(ApiError):
-    status = 404
-    code = "http.not_found"
-    title = "Ressource introuvable"
 
 
 def _file(name: str) -> FileResponse:

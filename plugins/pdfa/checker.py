@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from fontTools import agl
+
 from plugins.pdfa import colour, content, filebytes, fonts, xmp
 from plugins.pdfa import xmp_schemas as S
 from plugins.pdfa.rules import RULES, SUBSET_RE, by_object
@@ -533,12 +535,14 @@ class Checker:
                 streams = [state] if isinstance(state, pikepdf.Stream) else (
                     list(state.values()) if isinstance(state, pikepdf.Dictionary) else [])
                 for stream in streams:
-                    if isinstance(stream, pikepdf.Stream):
-                        inner = stream.get("/Resources")
-                        self.walker.xobject(stream, inner if isinstance(inner, pikepdf.Dictionary) else resources,
-                                            og, content.State(), 0) if stream.get("/Subtype") == "/Form" else \
-                            self.walker.run(stream, inner if isinstance(inner, pikepdf.Dictionary) else resources,
-                                            _og(stream, og))
+                    if not isinstance(stream, pikepdf.Stream):
+                        continue
+                    inner = stream.get("/Resources")
+                    inner = inner if isinstance(inner, pikepdf.Dictionary) else resources
+                    if stream.get("/Subtype") == "/Form":
+                        self.walker.xobject(stream, inner, og, content.State(), 0)
+                    else:
+                        self.walker.run(stream, inner, _og(stream, og))
 
     def action(self, action: Any, where: tuple[int, int], depth: int = 0) -> None:
         pikepdf = self.pikepdf
@@ -843,8 +847,6 @@ def _glyph(program: fonts.Program, code: int, names: dict[int, str], symbolic: b
         gid = None
         name = names.get(code)
         if name is not None and not symbolic:
-            from fontTools import agl
-
             unicode = agl.AGL2UV.get(name)
             if unicode is not None and (3, 1) in program.cmaps:
                 gid = program.cmaps[(3, 1)].get(unicode)

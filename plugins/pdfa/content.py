@@ -156,7 +156,8 @@ class Walker:
         self.done.add(key)
         try:
             data = stream.read_bytes()
-        except Exception:  # noqa: BLE001 - undecodable content has nothing we can read
+        except Exception:  # noqa: BLE001 - content that cannot be decoded (corrupt, or past qpdf's limits)
+            self.checker.limit = self.checker.limit or "unreadable"  # is not vouched for
             return
         if not self.checker.charge_content(len(data)):
             return

@@ -9,12 +9,23 @@ operators. Each program is read once; the checker bounds how many (``max_fonts``
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
 
+from fontTools import agl
+from fontTools.cffLib import CFFFontSet
+from fontTools.encodings.MacRoman import MacRoman
+from fontTools.encodings.StandardEncoding import StandardEncoding
+from fontTools.misc.psCharStrings import T2WidthExtractor
+from fontTools.ttLib import TTFont
+
 from plugins.pdfa.rules import SUBSET_RE
+
+# fontTools logs what it finds odd in a font: a hostile file must not flood the worker's log.
+logging.getLogger("fontTools").setLevel(logging.CRITICAL)
 
 STANDARD_14 = frozenset({
     "Times-Roman", "Times-Bold", "Times-Italic", "Times-BoldItalic", "Helvetica", "Helvetica-Bold",
@@ -27,10 +38,6 @@ MAX_CODES_PER_FONT = 4096  # distinct character codes checked per font
 
 # --- encodings ----------------------------------------------------------------------------------
 def _encodings() -> dict[str, list[str]]:
-    from fontTools import agl
-    from fontTools.encodings.MacRoman import MacRoman
-    from fontTools.encodings.StandardEncoding import StandardEncoding
-
     win = []
     for code in range(256):
         try:
@@ -71,17 +78,7 @@ class Program:
     cmap_subtables: int = 0
 
 
-def _quiet() -> None:
-    """fontTools logs what it finds odd in a font: a hostile file must not flood the worker's log."""
-    import logging
-
-    logging.getLogger("fontTools").setLevel(logging.CRITICAL)
-
-
 def read_truetype(data: bytes) -> Program:
-    from fontTools.ttLib import TTFont
-
-    _quiet()
     font = TTFont(BytesIO(data), lazy=True, recalcBBoxes=False, recalcTimestamp=False)
     program = Program("truetype")
     units = font["head"].unitsPerEm or 1000
@@ -106,10 +103,6 @@ def read_truetype(data: bytes) -> Program:
 
 
 def read_cff(data: bytes) -> Program:
-    from fontTools.cffLib import CFFFontSet
-    from fontTools.misc.psCharStrings import T2WidthExtractor
-
-    _quiet()
     cff = CFFFontSet()
     cff.decompile(BytesIO(data), None)
     top = cff[cff.fontNames[0]]

@@ -2,7 +2,7 @@
 turned into XMP properties, each property against its schema, the PDF/A identification and the
 extension schemas that describe every property the XMP Specification does not define.
 
-The XML goes through the project's hardened parser (:func:`validator_core.xmlsafe.parse_xml`: no
+The XML goes through the project's hardened parser (:func:`validator_core.toolkit.xml.parse_xml`: no
 entity, no DTD, no network, libxml2's size limits); the RDF is then read into XMP's data model
 (simple values, structures, Bag/Seq/Alt arrays, ``xml:lang`` qualifiers) by a small iterative-free
 walk bounded in elements (``max_nodes``). A packet that is not well-formed XML, or whose RDF is not
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from plugins.pdfa import xmp_schemas as S
-from validator_core.xmlsafe import parse_xml
+from validator_core.toolkit.xml import parse_xml
 
 
 class XmpError(Exception):

@@ -22,6 +22,16 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+__all__ = [
+    "URL_RE", "WEB_URL_RE", "clean_url", "find_urls",
+    "BrowserURL", "parse_url", "SPECIAL_SCHEMES",
+    "FORM_BACKSLASH", "FORM_USERINFO", "FORM_WHITESPACE", "FORM_PERCENT", "FORM_MAPPED", "FORM_NUMERIC_IP",
+    "FORM_MIXED_SCRIPT", "FORM_CONFUSABLE", "OBFUSCATION_FORMS", "HOMOGRAPH_FORMS",
+    "homograph_forms", "skeleton", "lookalike_of",
+    "MASK", "SECRET_QUERY_PARAMS", "token_shape", "MaskedURL", "masked_url", "mask_url", "url_credentials",
+    "mask_urls_in_text", "MAX_PARTS",
+]
+
 # --- finding URLs in text -------------------------------------------------------------------
 # Any scheme (so that javascript:/data:/file: links are seen and refused), then non-space characters;
 # trailing punctuation is trimmed by clean_url().
@@ -30,6 +40,7 @@ WEB_URL_RE = re.compile(r"(?i)\bhttps?://[^\s<>\"'`]+")
 
 
 def clean_url(url: str) -> str:
+    """``url`` without the punctuation a sentence puts after it (``https://a.fr/b).`` → ``https://a.fr/b``)."""
     return url.rstrip(".,;:!?)]}>»\u201d'\"")
 
 

@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line, with the request id of the request being served.
+"""The service's log output: one JSON object per line (or readable text), with the request id of the
+request being served; the formatters and the logging configuration given to uvicorn.
 
 What is logged: method, route, status, duration, sizes, proof type, verdict, finding codes. What is
 never logged: file contents, file names (they can carry personal data: a patient's name), API keys or

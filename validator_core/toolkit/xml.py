@@ -1,4 +1,4 @@
-"""Hardened XML parsing for uploads (``../shared/SECURITY.md``, "XML").
+"""Hardened XML parsing for uploads (``SECURITY.md``, "XML").
 
 Every plugin that parses XML from a proof goes through :func:`parse_xml`: one explicit lxml parser that
 never resolves entities, never loads a DTD, never touches the network and keeps libxml2's size limits
@@ -15,7 +15,9 @@ from typing import Any
 
 from lxml import etree
 
-from validator_core.textscan import linear, mask_secrets
+from validator_core.toolkit.text import linear, mask_secrets
+
+__all__ = ["XmlParse", "parse_xml", "hardened_parser", "local_name", "child_text", "find_first"]
 
 
 def hardened_parser() -> etree.XMLParser:

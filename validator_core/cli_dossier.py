@@ -1,4 +1,4 @@
-"""``preuves requirements`` (the REM catalogue) and ``preuves dossier`` (a whole dossier at once).
+"""``preuves dossier``: check a whole dossier at once (a manifest, or a folder sorted by proof).
 
 Exit status of ``dossier``: 0 when every filed proof is accepted (warnings allowed) and none of the
 chosen REM/profiles is missing; 1 when a proof is rejected, missing or unknown; 2 for usage or I/O
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from validator_core.cli import EXIT_OK, EXIT_REJECTED, _engine, _fail, _unavailable, main
+from validator_core.cli_support import EXIT_OK, EXIT_REJECTED, command_engine, engine_unavailable, fail
 from validator_core.errors import EngineUnavailable, PreuvesError
 from validator_core.messages import LANGS
 
@@ -22,67 +22,12 @@ STATUS_STYLES = {"accepted": "green", "accepted_with_warnings": "yellow", "rejec
                  "missing": "magenta", "unknown": "red"}
 
 
-def _catalogue():
-    from validator_core.registry import PluginError, PluginRegistry
-    from validator_core.settings import get_core_settings
-
-    try:
-        return PluginRegistry.load(get_core_settings().plugin_config()).catalogue()
-    except (PluginError, ValueError) as exc:
-        _fail(str(exc))
-
-
-@main.command()
-@click.option("--rem", help="Un REM (BIO, RIS, LGC, DPI, PFI, DB).")
-@click.option("--profile", "profiles", multiple=True, help="Profil (répétable) ; par défaut : tous.")
-@click.option("--search", help="Texte cherché dans l'identifiant, la preuve, l'exigence ou le scénario.")
-@click.option("--unclassified", is_flag=True, help="Seulement les preuves dont le type n'a pas pu être déduit.")
-@click.option("--stats", is_flag=True, help="Chiffres du catalogue : preuves lues, classées, textes non lus.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
-def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None, unclassified: bool, stats: bool,
-                 as_json: bool) -> None:
-    """Liste les exigences des REM, leurs preuves et les types de preuve attendus."""
-    catalogue = _catalogue()
-    if rem and rem.upper() not in {r.upper() for r in catalogue.rems}:
-        _fail(f"REM inconnu : « {rem} ». REM disponibles : {', '.join(catalogue.rems)}.")
-    if stats:
-        data = {**catalogue.stats(), "unparsed": catalogue.unparsed, "duplicates_ignored": catalogue.duplicate_entries}
-        if as_json:
-            _dump(data)
-        else:
-            s = catalogue.stats()
-            click.echo(f"{s['proofs']} preuves lues ({s['repaired_ids']} identifiants réparés, {s['duplicates']} doublons ignorés), "
-                       f"{s['classified']} classées ({s['classified_share']:.1%}), {s['unclassified']} non classées ; "
-                       f"{s['unparsed_fragments']} fragments de texte non lus :")
-            for item in catalogue.unparsed:
-                click.echo(f"  {item['rem']} {item['scenario'] or item['requirement']} : {item['fragment'][:120]}")
-            for item in catalogue.duplicate_entries:
-                click.echo(f"  doublon ignoré, {item['rem']} {item['fragment'][:120]}")
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    proofs = catalogue.select(rem, profiles or None, search)
-    if unclassified:
-        proofs = [p for p in proofs if not p.classified]
-    if as_json:
-        _dump([p.to_dict() for p in proofs])
-        return
-    table = Table(title=f"Catalogue des exigences — {len(proofs)} preuves", show_lines=False)
-    for column in ("REM", "Preuve", "Profil", "Types admis", "Attendus", "Texte"):
-        table.add_column(column, overflow="fold")
-    for p in proofs:
-        expectations = ", ".join(k if v is True else f"{k}={v}" for k, v in p.expectations.items())
-        table.add_row(p.rem, p.id, p.profile, ", ".join(p.admits) or "[red]non classée[/]", expectations, p.text[:160])
-    Console(highlight=False).print(table)
-
-
 def _dump(data) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
 
 
-@main.command()
+@click.command()
 @click.argument("source", type=click.Path(exists=True))
 @click.option("--rem", help="Le REM du dossier (sinon celui du manifeste).")
 @click.option("--profile", "profiles", multiple=True, help="Profil en plus de « Général » (répétable).")
@@ -96,29 +41,30 @@ def dossier(source: str, rem: str | None, profiles: tuple[str, ...], as_json: bo
     """Vérifie un dossier entier : un manifeste (JSON/CSV : preuve → fichier) ou un dossier rangé par preuve."""
     from rich.console import Console
 
-    from validator_core.dossier import check_dossier, load_manifest, scan_folder, to_markdown
+    from validator_core.dossier import load_manifest, scan_folder, to_markdown
+    from validator_core.service import check_dossier
 
     path = Path(source)
-    engine = _engine(rules)
+    engine = command_engine(rules)
     try:
         try:
-            loaded = scan_folder(path, engine.registry.catalogue(), rem) if path.is_dir() else load_manifest(path)
+            loaded = scan_folder(path, engine.catalogue(), rem) if path.is_dir() else load_manifest(path)
             missing_files = [str(e.path) for e in loaded.entries if not e.path.is_file()]
             if missing_files:
-                _fail("\n  ".join(["fichiers introuvables :", *missing_files]))
+                fail("\n  ".join(["fichiers introuvables :", *missing_files]))
             console = Console(stderr=True)
             with console.status("", spinner="dots") if console.is_terminal else nullcontext() as status:
-                def progress(index: int, total: int, file: Path) -> None:
+                def progress(done) -> None:
                     if status is not None:
-                        status.update(f"{index}/{total} {file.name}")
+                        status.update(f"{done.done}/{done.total} {Path(done.item.path).name}")
 
-                result = check_dossier(engine, loaded, rem=rem, profiles=profiles, lang=lang, progress=progress)
+                result = check_dossier(engine, loaded, rem=rem, profiles=profiles, lang=lang, on_done=progress)
         except EngineUnavailable as exc:
-            _unavailable(exc, lang)
+            engine_unavailable(exc, lang)
         except PreuvesError as exc:
-            _fail(exc.message if lang == "fr" else exc.message_en)
+            fail(exc.message if lang == "fr" else exc.message_en)
         except OSError as exc:
-            _fail(f"{source} : lecture impossible ({exc.strerror})")
+            fail(f"{source} : lecture impossible ({exc.strerror})")
     finally:
         engine.close()
     if report_md:

@@ -1,4 +1,6 @@
-"""Prometheus metrics (prometheus-client).
+"""The service's Prometheus metrics (prometheus-client): counters, histograms and gauges the middleware,
+admission, upload and validation code update, and their exposition text (served by
+``api/routes/metrics.py``).
 
 Several HTTP processes (``preuves serve --workers N``): each process has its own counters, and a
 scrape reaches one of them. ``api.server.run`` then turns on prometheus-client's multi-process mode

@@ -1,8 +1,18 @@
-"""Text scanners shared by plugins: URLs, and identities (NIR / INS) in proof content.
+"""Text in proof content: decoding, identities (NIR / INS) and secrets, found and masked in linear time.
 
 The PDF, logs and report-link plugins all look for the same things in text: a NIR with a valid key
 that is not one of the known test identities is a privacy red flag (real patient data in a proof);
-INS OIDs tell a test (``.10``) or demo (``.11``) identity from a real one (``.8``).
+INS OIDs tell a test (``.10``) or demo (``.11``) identity from a real one (``.8``); a private key, a
+token or a password must be removed before filing, and never quoted whole in a report.
+
+In a plugin's inspection::
+
+    decoded = decode_text(proof.read(limit))    # .text, .encoding (None: binary), .bom
+    secrets = scan_secrets(decoded.text)        # kinds, counts and line numbers, never the values
+    identities = scan_identities(decoded.text)  # .facts(), .privacy_risk
+    shown = mask_secrets(value)                 # any text copied from the file into a report
+
+URLs (finding, parsing, masking) are in :mod:`validator_core.toolkit.urls`.
 """
 
 from __future__ import annotations
@@ -18,20 +28,14 @@ from typing import Any, Iterator
 import re2
 from stdnum.fr import nir as stdnum_nir
 
-# --- URLs -------------------------------------------------------------------------------------
-# Finding, parsing (WHATWG, as browsers do) and masking URLs live in validator_core.urls; these
-# names stay importable from here.
-from validator_core.urls import (  # noqa: E402,F401 - re-exports
-    MASK,
-    SECRET_QUERY_PARAMS,
-    URL_RE,
-    WEB_URL_RE,
-    clean_url,
-    find_urls,
-    mask_url,
-    mask_urls_in_text,
-    url_credentials,
-)
+from validator_core.toolkit.urls import MASK, SECRET_QUERY_PARAMS, mask_urls_in_text
+
+__all__ = [
+    "Decoded", "decode_text",
+    "IdentityScan", "scan_identities", "mask_identities", "mask_nir", "test_nirs", "INS_OIDS",
+    "SecretScan", "scan_secrets", "find_secrets", "mask_secrets",
+    "linear", "as_bytes",
+]
 
 
 # --- Linear-time patterns --------------------------------------------------------------------
@@ -193,9 +197,9 @@ def scan_identities(text: str | bytes, max_matches: int = 10_000) -> IdentitySca
 
 
 # --- Credentials in URLs ---------------------------------------------------------------------
-# SECRET_QUERY_PARAMS, url_credentials() and mask_url() are in validator_core.urls (re-exported
-# above): they judge a URL on the host a browser opens and mask by parameter name and value shape.
-# MASK, the one mask string of every report, comes from there too.
+# SECRET_QUERY_PARAMS, url_credentials() and mask_url() are in validator_core.toolkit.urls: they judge
+# a URL on the host a browser opens and mask by parameter name and value shape. MASK, the one mask
+# string of every report, comes from there too.
 
 
 # --- Secrets in text -------------------------------------------------------------------------
@@ -215,8 +219,8 @@ _KEYWORDS = (
 
 
 def _query_names() -> bytes:
-    # The URL parameters that carry a secret (validator_core.urls compares names lower-cased without
-    # "-" and "_"), minus those the key=value pattern already counts: "?password=…" is one secret.
+    # The URL parameters that carry a secret (validator_core.toolkit.urls compares names lower-cased
+    # without "-" and "_"), minus those the key=value pattern already counts: "?password=…" is one secret.
     keyword = linear(rb"(?i)(?:" + _KEYWORDS.replace(b"[_-]?", b"").replace(b"[_ -]?", b"") + rb")")
     names = sorted(n for n in SECRET_QUERY_PARAMS if not keyword.fullmatch(n.encode()))
     return b"|".join(b"[_-]?".join(re.escape(c).encode() for c in name) for name in names)
