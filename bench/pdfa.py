@@ -38,10 +38,10 @@ GROUPS = ("6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7", "6.9")
 
 
 def _budget():
-    from plugins import pdfa
+    from plugins import pdf_report
     from validator_core.rules import load_rules
 
-    return pdfa.Budget.from_settings(load_rules().thresholds("pdf_report"))
+    return pdf_report.pdfa_budget(load_rules().thresholds("pdf_report"))
 
 
 def _check(path: Path, budget) -> dict:

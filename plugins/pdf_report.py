@@ -295,6 +295,14 @@ LIMIT_WHAT = {
 
 
 # --- pypdf set-up (qpdf's limits: validator_core.toolkit.pdf) ----------------------------------
+def pdfa_budget(settings: Mapping[str, Any]):
+    """The work one PDF/A-1b check may do (:class:`plugins.pdfa.Budget`), from ``[thresholds.pdf_report]``."""
+    from plugins import pdfa
+
+    return pdfa.Budget(int(settings["pdfa_max_objects"]), int(settings["pdfa_max_content_bytes"]),
+                       int(settings["pdfa_max_fonts"]))
+
+
 def _pypdf_limits(size: int, settings: Mapping[str, Any]) -> dict[str, Any]:
     """pypdf's limits (``pypdf.Configuration``) for the text of the first pages of a ≤ 10 Mo file.
 
@@ -699,8 +707,7 @@ class PdfInspector:
         from plugins import pdfa
 
         self.stage = "pdfa"
-        budget = pdfa.Budget.from_settings(self.settings)
-        result = pdfa.check(pikepdf, pdf, data, budget, header_at)
+        result = pdfa.check(pikepdf, pdf, data, pdfa_budget(self.settings), header_at)
         claim.update({"claimed": f"1{claim['conformance'].upper()}" if claim["part"] == 1 and claim["conformance"]
                       else None, **result})
         severity = "error" if required else "warning"

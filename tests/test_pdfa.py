@@ -23,7 +23,7 @@ from plugins.pdfa.rules import RULES
 from validator_core.rules import load_rules
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "checks" / "pdf_report.md"
-BUDGET = pdfa.Budget.from_settings(load_rules().thresholds("pdf_report"))
+BUDGET = pdf_report.pdfa_budget(load_rules().thresholds("pdf_report"))
 PDFA_PROOF = ("DOC/va1.01.01.01", "BIO")  # "Le compte rendu au format PDF/A-1"
 
 

@@ -41,16 +41,12 @@ MAX_FONT_PROGRAM_BYTES = 8_000_000  # a font program larger than this is not rea
 
 @dataclass(frozen=True)
 class Budget:
-    """The work one check may do (rules.toml, ``[thresholds.pdf_report]``, ``pdfa_*``)."""
+    """The work one check may do (``pdf_report`` reads it from rules.toml, ``[thresholds.pdf_report]``
+    ``pdfa_*``: :func:`plugins.pdf_report.pdfa_budget`)."""
 
     max_objects: int
     max_content_bytes: int
     max_fonts: int
-
-    @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> Budget:
-        return cls(int(settings["pdfa_max_objects"]), int(settings["pdfa_max_content_bytes"]),
-                   int(settings["pdfa_max_fonts"]))
 
 
 class _Spent(Exception):
