@@ -300,7 +300,7 @@ def pdfa_budget(settings: Mapping[str, Any]):
     from plugins import pdfa
 
     return pdfa.Budget(int(settings["pdfa_max_objects"]), int(settings["pdfa_max_content_bytes"]),
-                       int(settings["pdfa_max_fonts"]))
+                       int(settings["pdfa_max_fonts"]), int(settings["pdfa_max_operators"]))
 
 
 def _pypdf_limits(size: int, settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -115,11 +115,36 @@ def test_widths_that_disagree_with_the_font_program_fail(conformant, pdfa_dir):
 
 
 # --- work is bounded -----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("budget", [pdfa.Budget(50, 10**8, 10), pdfa.Budget(10**6, 10, 10), pdfa.Budget(10**6, 10**8, 0)])
-def test_a_spent_budget_never_says_conformant(conformant, budget):
+@pytest.mark.parametrize("budget, limit", [
+    (pdfa.Budget(50, 10**8, 10, 10**6), "objects"), (pdfa.Budget(10**6, 10, 10, 10**6), "content_bytes"),
+    (pdfa.Budget(10**6, 10**8, 0, 10**6), "fonts"), (pdfa.Budget(10**6, 10**8, 10, 5), "operators")])
+def test_a_spent_budget_never_says_conformant(conformant, budget, limit):
     result = check(conformant, budget)
     assert result["complete"] is False and result["conformant"] is False
-    assert result["limit"] in ("objects", "content_bytes", "fonts")
+    assert result["limit"] == limit
+
+
+def _with_content(conformant: Path, out: Path, content: bytes) -> Path:
+    return fx._edit(conformant, out, lambda pdf, pikepdf: fx._append_content(pdf, pikepdf, content))
+
+
+def test_a_long_stream_of_plain_operators_is_read_whole(conformant, pdfa_dir):
+    """2 Mo of path operators (125,000 strokes, 500,000 instructions): qpdf hands over only what the
+    check follows, and the file stays conformant."""
+    result = check(_with_content(conformant, pdfa_dir / "long_paths.pdf", b"0 0 m 10 10 l S\n" * 125_000))
+    assert result["complete"] is True and result["conformant"] is True, result
+
+
+def test_a_stream_of_too_many_followed_operators_is_not_parsed(conformant, pdfa_dir):
+    """2.4 Mo of "q Q" would be 1.2 million instructions handed over at once: the check stops there."""
+    result = check(_with_content(conformant, pdfa_dir / "q_flood.pdf", b"q Q " * 600_000))
+    assert result == {**result, "complete": False, "conformant": False, "limit": "operators"}
+
+
+def test_nesting_past_28_levels_fails_and_deeper_saves_are_not_kept(conformant, pdfa_dir):
+    deep = b"q " * 200 + b"0 0 1 rg 0 0 10 10 re f " + b"Q " * 200 + b"0 0 0 0 k 0 0 5 5 re f"
+    result = check(_with_content(conformant, pdfa_dir / "deep_q.pdf", deep))
+    assert clauses(result) == {"6.1.12", "6.2.3"}  # the nesting, and the CMYK fill after the last Q
 
 
 def test_hostile_pdfs_claiming_pdfa_answer_without_crash(pdfa_dir):

@@ -47,6 +47,7 @@ class Budget:
     max_objects: int
     max_content_bytes: int
     max_fonts: int
+    max_operators: int
 
 
 class _Spent(Exception):
@@ -109,6 +110,7 @@ class Checker:
         self.failures: dict[str, list[Any]] = {}  # rule id -> [count, example]
         self.visited = 0
         self.content_bytes = 0
+        self.operators = 0
         self.fonts_read = 0
         self.limit: str | None = None
         self.output_cs: str | None = None
@@ -148,6 +150,13 @@ class Checker:
         self.content_bytes += n
         if self.content_bytes > self.budget.max_content_bytes:
             self.limit = self.limit or "content_bytes"
+            return False
+        return True
+
+    def charge_operators(self, n: int) -> bool:
+        self.operators += n
+        if self.operators > self.budget.max_operators:
+            self.limit = self.limit or "operators"
             return False
         return True
 

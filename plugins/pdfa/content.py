@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -32,6 +33,13 @@ PAINT = FILL | STROKE
 # Operators that change nothing the checks follow (paths, text positioning and state, marked content).
 PLAIN = OPERATORS - PAINT - TEXT_SHOW - frozenset(
     {"q", "Q", "g", "G", "rg", "RG", "k", "K", "Tf", "Tr", "cs", "CS", "scn", "SCN", "Do", "gs", "ri", "sh"})
+# What the interpretation follows; qpdf hands over only these (its operator filter, C++) when the
+# stream is known to hold nothing else worth a look (:func:`_tokens`).
+FOLLOWED = " ".join(sorted(OPERATORS - PLAIN))
+_FOLLOWED_TOKENS = frozenset(op.encode() for op in OPERATORS - PLAIN)
+_KNOWN_TOKENS = frozenset(op.encode() for op in OPERATORS) | {b"true", b"false", b"null"}
+MAX_STREAM_INSTRUCTIONS = 500_000  # instructions of one stream qpdf hands over at once (~150 Mo of objects)
+MAX_SAVED_STATES = 64  # q without Q kept on the stack (past 28 the nesting already fails 6.1.12)
 MAX_TEXT_BYTES = 1_000_000  # bytes of strings kept per font for the glyph checks
 DEVICE = {"g": "/DeviceGray", "G": "/DeviceGray", "rg": "/DeviceRGB", "RG": "/DeviceRGB", "k": "/DeviceCMYK",
           "K": "/DeviceCMYK"}
@@ -43,6 +51,46 @@ _NUMBER_RE = re2.compile(rb"(?:^|[\x00\t\n\x0c\r ()>\[\]{}/%])([+-]?[0-9]{5,}(?:
 # ... a name of 128 bytes or more, or 8,192 bytes without a closing bracket (a long string or array).
 _NAME_RE = re2.compile(rb"/[^\x00\t\n\x0c\r ()<>\[\]{}/%]{128}")
 _CLOSING_RE = re.compile(rb"[)\]>]")
+
+
+# A content stream's strings (nested up to three deep), hex strings, names and comments, taken out to
+# leave its operators and numbers. Python's re, not RE2: a substitution of a million strings through
+# RE2's Python binding is ten times slower; these patterns are linear all the same (disjoint
+# alternatives, possessive repeats: nothing to backtrack into).
+_STRING_RE = re.compile(rb"\((?:[^()\\]++|\\[\s\S]|\((?:[^()\\]++|\\[\s\S]|\((?:[^()\\]++|\\[\s\S])*+\))*+\))*+\)")
+_HEX_STRING_RE = re.compile(rb"<[^<>]*+>")
+_COMMENT_RE = re.compile(rb"%[^\r\n]*+")
+_NAME_TOKEN_RE = re.compile(rb"/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*+")
+_INLINE_DATA_RE = re.compile(rb"(?<![^\x00\t\n\x0c\r ])ID[\x00\t\n\x0c\r ]")
+_NUMBER_TOKEN_RE = re.compile(rb"[+-]?(?:[0-9]++\.?[0-9]*+|\.[0-9]++)")
+_WORD_RE = re.compile(rb"[A-Za-z'\"*]++")  # a keyword, or a word of a string: at least as many as operators
+_BRACKETS = bytes.maketrans(b"[]{}", b"    ")
+
+
+def _tokens(data: bytes) -> list[bytes] | None:
+    """The tokens of a content stream but its strings, hex strings, names and comments (operators,
+    numbers, true/false/null), or None when the bytes cannot be read that simply: inline image data
+    (binary, between ID and EI), strings nested more than three deep, brackets that do not pair."""
+    if b"ID" in data and _INLINE_DATA_RE.search(data):
+        return None
+    text = _STRING_RE.sub(b" ", data) if b"(" in data else data
+    if b"(" in text or b")" in text:
+        return None
+    text = text.replace(b"<<", b" ").replace(b">>", b" ")
+    if b"<" in text:
+        text = _HEX_STRING_RE.sub(b" ", text)
+    if b"<" in text or b">" in text:
+        return None
+    if b"%" in text:
+        text = _COMMENT_RE.sub(b" ", text)
+    if b"/" in text:
+        text = _NAME_TOKEN_RE.sub(b" ", text)
+    return text.translate(_BRACKETS).split()
+
+
+def _only_known(tokens: list[bytes]) -> bool:
+    """Every token an operator of PDF 1.4, a number or true/false/null."""
+    return all(_NUMBER_TOKEN_RE.fullmatch(t) for t in set(tokens) - _KNOWN_TOKENS)
 
 
 def _out_of_range(token: bytes) -> bool:
@@ -165,12 +213,28 @@ class Walker:
         # Operands are PDF objects too (6.1.12), checked one by one only where the bytes could break a
         # limit: long enough for a long string or array, or writing a long number or name.
         numbers, objects = _limits_at_stake(data)
+        # Most streams hold only PDF 1.4 operators and numbers besides strings and names: qpdf then
+        # hands over only the operators followed. Any other stream is read instruction by instruction.
+        tokens = None if numbers or objects else _tokens(data)
+        followed_only = tokens is not None and _only_known(tokens)
+        if len(data) // 2 > MAX_STREAM_INSTRUCTIONS:  # an instruction takes two bytes at least
+            if followed_only:
+                counts = Counter(tokens)
+                expected = sum(counts[op] for op in _FOLLOWED_TOKENS)
+            else:
+                expected = len(_WORD_RE.findall(data))
+            if expected > MAX_STREAM_INSTRUCTIONS:
+                self.checker.limit = self.checker.limit or "operators"
+                return
         try:
             with warnings.catch_warnings():  # pikepdf warns of a stream that ends mid-object: it is parsed anyway
                 warnings.simplefilter("ignore")
-                instructions = pikepdf.parse_content_stream(pikepdf.Stream(self.checker.pdf, data))
+                instructions = pikepdf.parse_content_stream(pikepdf.Stream(self.checker.pdf, data),
+                                                            FOLLOWED if followed_only else "")
         except Exception:  # noqa: BLE001 - a content stream qpdf cannot tokenise
             self.checker.emit("Operator", "?", og)
+            return
+        if not self.checker.charge_operators(len(instructions)):
             return
         self.stack.append(og)
         try:
@@ -184,7 +248,7 @@ class Walker:
         Name, String, Array = pikepdf.Name, pikepdf.String, pikepdf.Array
         cos, emit, paint = self.checker.cos, self.checker.emit, self.paint
         stack: list[State] = []
-        deepest = 0  # q/Q nesting counts within one content stream (a form's own q/Q start again)
+        deepest = level = 0  # q/Q nesting counts within one content stream (a form's own q/Q start again)
         painted: set[int] = set()
         kept: list[Any] = []  # the sources painted, alive while their ids are in ``painted``
         looked_up: dict[tuple[str, str], Any] = {}  # resources of this stream by (category, name)
@@ -241,12 +305,16 @@ class Walker:
                             if isinstance(item, String):
                                 last_use.show(bytes(item), state.mode)
             elif op == "q":
-                stack.append(state.copy())
-                if len(stack) > deepest:
-                    deepest = len(stack)
+                level += 1
+                if level > deepest:
+                    deepest = level
+                if len(stack) < MAX_SAVED_STATES:
+                    stack.append(state.copy())
             elif op == "Q":
-                if stack:
-                    state = stack.pop()
+                if level > 0:
+                    if level <= len(stack):
+                        state = stack.pop()
+                    level -= 1
             elif op in DEVICE:
                 if op.islower():
                     state.fill = (DEVICE[op], resources)
