@@ -116,6 +116,7 @@ class Checker:
         self.output_cs: str | None = None
         self.walker = content.Walker(pikepdf, self)
         self.seen: set[Any] = set()
+        self.programs: dict[Any, fonts.Program | None] = {}  # font programs read, by stream
 
     # -- dispatch -------------------------------------------------------------------------------------
     def emit(self, kind: str, obj: Any, where: Any) -> None:
@@ -694,7 +695,7 @@ class Checker:
             return None
         cache = ("program", _og(stream, (id(stream), -5)))
         if cache in self.seen:
-            return self.__dict__.setdefault("_programs", {}).get(cache)
+            return self.programs.get(cache)
         self.seen.add(cache)
         if self.fonts_read >= self.budget.max_fonts:
             self.limit = self.limit or "fonts"
@@ -705,8 +706,9 @@ class Checker:
             data = stream.read_bytes()
             if len(data) > MAX_FONT_PROGRAM_BYTES:
                 self.limit = self.limit or "fonts"
-                data = b""
                 raise ValueError("font program too large")
+            if not self.charge_content(len(data)):  # decrypted or parsed like content: the same budget
+                raise ValueError("bytes budget spent")
             if key == "/FontFile2":
                 program = fonts.read_truetype(data)
             elif key == "/FontFile3":
@@ -717,7 +719,7 @@ class Checker:
                                            length2 if isinstance(length2, int) else None)
         except Exception:  # noqa: BLE001 - a program fontTools cannot read: its glyphs are not known
             program = None
-        self.__dict__.setdefault("_programs", {})[cache] = program
+        self.programs[cache] = program
         return program
 
     def simple_glyphs(self, font: Any, view: fonts.FontView, program: fonts.Program, use: content.FontUse,

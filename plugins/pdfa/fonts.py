@@ -78,6 +78,21 @@ class Program:
     cmap_subtables: int = 0
 
 
+class _Widths(dict):
+    """Advance widths read from the program when first asked for: a check compares the widths of the
+    characters shown (a few dozen), not of every glyph (thousands in a full CFF font)."""
+
+    def __init__(self, read) -> None:
+        super().__init__()
+        self.read = read  # key -> width (1/1000 em) or None
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = self.read(key)
+        value = self[key]
+        return default if value is None else value
+
+
 def read_truetype(data: bytes) -> Program:
     font = TTFont(BytesIO(data), lazy=True, recalcBBoxes=False, recalcTimestamp=False)
     program = Program("truetype")
@@ -120,16 +135,22 @@ def read_cff(data: bytes) -> Program:
             program.cids.add(cid)
             program.gid_by_cid[cid] = gid
         program.glyphs.add(name)
+
+    def width(key: Any) -> float | None:  # a glyph name, or a CID (CID-keyed)
+        name = (names[program.gid_by_cid[key]] if key in program.gid_by_cid else None) if cid_keyed else key
+        if name not in program.glyphs:
+            return None
         try:
             charstring, _ = charstrings.getItemAndSelector(name)
             private = charstring.private
             extractor = T2WidthExtractor(getattr(private, "Subrs", []), cff.GlobalSubrs,
                                          private.nominalWidthX, private.defaultWidthX, private)
             extractor.execute(charstring)
-            width = extractor.width * matrix * 1000.0
+            return extractor.width * matrix * 1000.0
         except Exception:  # noqa: BLE001 - a glyph whose width cannot be read is not compared
-            continue
-        program.widths[cid if cid_keyed else name] = width
+            return None
+
+    program.widths = _Widths(width)
     encoding = getattr(top, "Encoding", None)
     if encoding == "StandardEncoding":
         encoding = encoding_table("/StandardEncoding")
@@ -209,17 +230,25 @@ def read_type1(data: bytes, length1: int | None, length2: int | None) -> Program
     leniv_match = _LENIV_RE.search(private)
     leniv = int(leniv_match.group(1)) if leniv_match else 4
     at = private.find(b"/CharStrings")
+    bodies: dict[str, tuple[int, int]] = {}
     while at >= 0:
         m = _CHARSTRING_RE.search(private, at)
         if m is None:
             break
         name, size = m.group(1).decode("latin-1"), int(m.group(2))
-        body = private[m.end():m.end() + size]
+        bodies.setdefault(name, (m.end(), m.end() + size))
         at = m.end() + size
         program.glyphs.add(name)
-        width = _type1_width(_decrypt(body, 4330)[leniv:])
-        if width is not None:
-            program.widths[name] = width * scale
+
+    def width(name: Any) -> float | None:
+        if name not in bodies:
+            return None
+        start, end = bodies[name]
+        # hsbw or sbw comes first (numbers of at most five bytes, a div perhaps): the first bytes suffice
+        value = _type1_width(_decrypt(private[start:min(end, start + leniv + 64)], 4330)[leniv:])
+        return None if value is None else value * scale
+
+    program.widths = _Widths(width)
     program.glyph_count = len(program.glyphs)
     return program
 
