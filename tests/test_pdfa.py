@@ -147,6 +147,14 @@ def test_nesting_past_28_levels_fails_and_deeper_saves_are_not_kept(conformant, 
     assert clauses(result) == {"6.1.12", "6.2.3"}  # the nesting, and the CMYK fill after the last Q
 
 
+def test_one_object_of_a_million_elements_is_charged_as_it_is_read(conformant, pdfa_dir):
+    def junk(pdf, pikepdf):
+        pdf.Root.Junk = pdf.make_indirect(pikepdf.Array([pikepdf.Dictionary()] * 1_000_000))
+
+    result = check(fx._edit(conformant, pdfa_dir / "million.pdf", junk))
+    assert result["limit"] == "objects" and result["conformant"] is False
+
+
 def test_hostile_pdfs_claiming_pdfa_answer_without_crash(pdfa_dir):
     """The reliability suite's hostile PDFs, made to claim PDF/A-1b: the check finishes, bounded."""
     for make in (pdfs.nested_arrays_pdf, pdfs.flate_bomb_pdf, pdfs.cyclic_pdf, pdfs.missing_objects_pdf,

@@ -270,9 +270,12 @@ class Checker:
         emit = self.emit
         stack = [root]
         count = 0
+        room = self.budget.max_objects - self.visited if charge else float("inf")
         while stack:
             value = stack.pop()
             count += 1
+            if count > room:  # charged as it goes: one object may hold millions of elements
+                self.charge(count)
             if value is None or value is True or value is False:
                 continue
             if isinstance(value, int):
@@ -296,8 +299,11 @@ class Checker:
             if value is not root and getattr(value, "is_indirect", False):
                 continue
             if isinstance(value, Array):
-                if len(value) > 8191:
-                    emit("Array", len(value), og)
+                size = len(value)
+                if size > 8191:
+                    emit("Array", size, og)
+                if count + len(stack) + size > room:
+                    self.charge(count + len(stack) + size)
                 stack.extend(value)
                 continue
             if isinstance(value, Stream):
@@ -308,8 +314,11 @@ class Checker:
                     emit("Filter", str(name), og)
                 value = stream_dict
             if isinstance(value, Dictionary):
-                if len(value) > 4095:
-                    emit("Dictionary", len(value), og)
+                size = len(value)
+                if size > 4095:
+                    emit("Dictionary", size, og)
+                if count + len(stack) + size > room:
+                    self.charge(count + len(stack) + size)
                 if value.get("/Type") == "/Filespec" or "/EF" in value:
                     emit("FileSpec", value, og)
                 metadata = value.get("/Metadata") if "/Metadata" in value else None

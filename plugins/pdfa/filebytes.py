@@ -183,8 +183,9 @@ def _end_of_string(data: bytes, at: int, end: int) -> int:
 
 
 def scan_body(data: bytes, start: int, end: int, objgen: tuple[int, int], out: list[HexString]) -> int:
-    """Record each hex string written in ``data[start:end]`` (an object's body, never stream data, or a
-    content stream); literal strings and comments are skipped. Linear in the bytes."""
+    """Record each ill-written hex string in ``data[start:end]`` (an object's body, never stream data,
+    or a content stream): a well-written one has nothing for the rules, and a file may hold millions.
+    Literal strings and comments are skipped. Linear in the bytes."""
     at = start
     while at < end:
         match = _BODY_TOKEN_RE.search(data, at, end)
@@ -197,7 +198,9 @@ def scan_body(data: bytes, start: int, end: int, objgen: tuple[int, int], out: l
         at = match.end()
         if match.group(1) is not None:
             body = _HEX_WHITE_RE.sub(b"", match.group(1))
-            out.append(HexString(objgen, len(body) % 2 == 0, _HEX_RE.fullmatch(body) is not None))
+            even, hex_only = len(body) % 2 == 0, _HEX_RE.fullmatch(body) is not None
+            if not (even and hex_only):
+                out.append(HexString(objgen, even, hex_only))
     return end
 
 
