@@ -172,7 +172,7 @@ def main() -> int:
     else:
         parts += ["(pas de suite de tests veraPDF : `--corpus` ou `PREUVES_PDFA_CORPUS`)", ""]
 
-    big = _made("pdfa-2000-pages.pdf", pages=2000, lines_per_page=6, noise=4000)
+    big = _made("pdfa-2000-pages-10mo.pdf", pages=2000, lines_per_page=6, noise=4500)
     ours, theirs = compare([big], budget, args.runs)
     parts += ["### PDF/A-1b de 2 000 pages contre `qpdf --check`", "",
               _table(["", "octets", "s (médiane)"],
