@@ -12,8 +12,9 @@ The walk, in order:
    content, group and annotations (their appearances are content too), the forms' fields, the
    outline and every action reached, the fonts the content shows text with, the XMP packet.
 
-Work is bounded by counting, never by time (:class:`Budget`): objects visited (both passes), bytes
-of content parsed, font programs read. A budget spent stops the walk; the result then says the
+Work is bounded by counting, never by time (:class:`Budget`): objects and elements visited (both
+passes), bytes of content streams and font programs read, content instructions followed, font
+programs read. A budget spent stops the walk; the result then says the
 check is incomplete, and does not call the file conformant.
 """
 

@@ -2,11 +2,14 @@
 deep (6.1.12), and what the content paints tells which colour spaces, images, forms, graphics
 states, shadings, patterns and fonts the file really uses (6.2, 6.3, 6.4).
 
-qpdf tokenises each stream (pikepdf's parser, C++); this module follows the graphics state the way
+qpdf tokenises each stream (pikepdf's parser, C++) and, when a linear scan of the bytes finds only
+PDF 1.4 operators and numbers besides strings and names, hands over only the operators followed
+(most of a page's are path and text positioning); this module follows the graphics state the way
 a renderer would, as far as the checks need: the fill and stroke colour spaces (a device space is
 used when something is painted with it), the text rendering mode and font, the resources in scope.
 Forms, tiling patterns and Type 3 glyphs are followed into, each at most once for the same
-inherited state, ``max_depth`` deep; every byte parsed is charged to the checker's budget.
+inherited state, ``max_depth`` deep; every byte parsed and every instruction handed over is charged
+to the checker's budget.
 """
 
 from __future__ import annotations
