@@ -45,11 +45,7 @@ def classify(pf: Any, timeout_s: float, orphans: Container[int]) -> tuple[str, O
     except FutureTimeout:
         return "file", Outcome(timed_out=True, reason=f"> {timeout_s:g} s")
     except pebble.ProcessExpired as exc:
-        if exc.pid in orphans:
-            return "engine", Outcome(reason="worker lost with the fork server")
-        if exc.exitcode == -signal.SIGXCPU:  # the CPU limit: the task ran too long
-            return "file", Outcome(timed_out=True, reason=f"> {timeout_s:g} s CPU")
-        return "crash", Outcome(reason=_signal_reason(exc.exitcode))
+        return _worker_died(exc, timeout_s, orphans)
     except (BrokenProcessPool, CancelledError) as exc:
         return "engine", Outcome(reason="worker pool broken (workers exit at start-up, or all died)"
                                  if isinstance(exc, BrokenProcessPool) else "worker pool broken (cancelled)")
@@ -63,6 +59,15 @@ def classify(pf: Any, timeout_s: float, orphans: Container[int]) -> tuple[str, O
             return "unavailable", Outcome(reason=f"engine incomplete ({outcome.reason})")
         return "file", outcome
     return "ok", Outcome(value=value)
+
+
+def _worker_died(exc: Any, timeout_s: float, orphans: Container[int]) -> tuple[str, Outcome]:
+    """The worker running the task died (``pebble.ProcessExpired``): with the fork server, by the CPU limit, or else."""
+    if exc.pid in orphans:
+        return "engine", Outcome(reason="worker lost with the fork server")
+    if exc.exitcode == -signal.SIGXCPU:  # the CPU limit: the task ran too long
+        return "file", Outcome(timed_out=True, reason=f"> {timeout_s:g} s CPU")
+    return "crash", Outcome(reason=_signal_reason(exc.exitcode))
 
 
 def _signal_reason(code: int | None) -> str:

@@ -89,7 +89,8 @@ class WorkerPool:
 
     ``start_method`` is ``"forkserver"`` (default) or ``"fork"`` (a one-shot, single-threaded caller).
     ``preload``: modules the fork server imports once for every worker (the engine passes its
-    registry's :attr:`~validator_core.registry.PluginRegistry.preload`). Thread-safe. :meth:`job` groups a caller's tasks; :meth:`health` reports without blocking.
+    registry's :attr:`~validator_core.registry.PluginRegistry.preload`). Thread-safe. :meth:`job` groups a
+    caller's tasks; :meth:`health` reports without blocking.
     """
 
     def __init__(
@@ -245,27 +246,7 @@ class WorkerPool:
         with self._cond:
             if not self._started:
                 return
-            self._closing = True
-            pools = [p for p in (self._pebble, *(pool for pool, _ctx in self._retired)) if p is not None]
-            contexts = list(self._contexts)
-            self._pebble = None
-            self._retired = []
-            self._generation += 1
-            for ticket in [*self._in_flight, *self._priority]:
-                ticket.pebble_future = None
-                self._fail_locked(ticket, "engine closed")
-            for job in list(self._jobs.values()):
-                while job.pending:
-                    self._fail_locked(job.pending.popleft(), "engine closed")
-            for ticket, _crash in self._awaiting_canary:
-                self._fail_locked(ticket, "engine closed")
-            self._in_flight.clear()
-            self._priority.clear()
-            self._awaiting_canary.clear()
-            self._canary = None
-            for context in contexts:
-                context.closed = True  # pebble may not launch a replacement from now on
-            self._cond.notify_all()
+            pools, contexts = self._begin_close_locked()
             supervisor = self._supervisor
         if supervisor is not None and supervisor is not threading.current_thread():
             supervisor.join(timeout=5)
@@ -274,22 +255,45 @@ class WorkerPool:
         for context in contexts:
             context.kill_all()
         with self._cond:
-            for job in list(self._jobs.values()):  # queued while closing
-                while job.pending:
-                    self._fail_locked(job.pending.popleft(), "engine closed")
-            if self._server is not None:
-                self._server.stop()
-            if self._dir is not None:
-                self._dir.remove()
-            self._server = self._dir = self._context = self._supervisor = None
-            self._contexts = []
-            self._started = False
-            self._closing = False
-            self._broken = None
-            self._failures = 0
-            self._failure = None
+            self._finish_close_locked()
         if pools:
             threading.Thread(target=_join_pebbles, args=(pools,), name="preuves-pool-reaper", daemon=True).start()
+
+    def _begin_close_locked(self) -> tuple[list[Any], list[_WorkerContext]]:
+        """Refuse new work, fail what runs or waits; returns the pebble pools and contexts to stop."""
+        self._closing = True
+        pools = [p for p in (self._pebble, *(pool for pool, _ctx in self._retired)) if p is not None]
+        contexts = list(self._contexts)
+        self._pebble = None
+        self._retired = []
+        self._generation += 1
+        for ticket in [*self._in_flight, *self._priority]:
+            ticket.pebble_future = None
+            self._fail_locked(ticket, "engine closed")
+        self._fail_queued_locked("engine closed")
+        self._fail_awaiting_canary_locked("engine closed")
+        self._in_flight.clear()
+        self._priority.clear()
+        self._canary = None
+        for context in contexts:
+            context.closed = True  # pebble may not launch a replacement from now on
+        self._cond.notify_all()
+        return pools, contexts
+
+    def _finish_close_locked(self) -> None:
+        """Once the workers are dead: stop the fork server, remove the directories, back to unstarted."""
+        self._fail_queued_locked("engine closed")  # queued while closing
+        if self._server is not None:
+            self._server.stop()
+        if self._dir is not None:
+            self._dir.remove()
+        self._server = self._dir = self._context = self._supervisor = None
+        self._contexts = []
+        self._started = False
+        self._closing = False
+        self._broken = None
+        self._failures = 0
+        self._failure = None
 
     # -- submission and dispatch -------------------------------------------------------------
     def _submit(self, job: Job, fn: Callable[..., Any], args: tuple[Any, ...]) -> Future:
@@ -394,6 +398,18 @@ class WorkerPool:
         if not ticket.future.done():
             ticket.future.set_exception(EngineUnavailable(reason))
 
+    def _fail_queued_locked(self, reason: str) -> None:
+        """Every task still waiting in a job gets :class:`EngineUnavailable`."""
+        for job in list(self._jobs.values()):
+            while job.pending:
+                self._fail_locked(job.pending.popleft(), reason)
+
+    def _fail_awaiting_canary_locked(self, reason: str) -> None:
+        """Every crash still waiting for the canary's verdict gets :class:`EngineUnavailable`."""
+        waiting, self._awaiting_canary = self._awaiting_canary, []
+        for crashed, _crash in waiting:
+            self._fail_locked(crashed, reason)
+
     def _resolve(self, ticket: _Ticket, outcome: Outcome) -> None:
         if not ticket.future.done():
             ticket.future.set_result(outcome)
@@ -464,15 +480,17 @@ class WorkerPool:
             for crashed, crash in waiting:
                 self._resolve(crashed, crash)  # a fresh worker works: the death was the file's
             return
-        # No worker can run even the canary: the engine failed, not the files.
+        self._canary_failed_locked(kind, outcome)
+
+    def _canary_failed_locked(self, kind: str, outcome: Outcome) -> None:
+        """No worker can run even the canary: the engine failed, not the files."""
         reason = outcome.reason or "workers answer the canary wrongly"
-        waiting, self._awaiting_canary = self._awaiting_canary, []
         self._canary_tries = 0
         if kind == "unavailable":  # the engine is incomplete: running the files again cannot help
             self._failures = max(self._failures, FAILURES_BEFORE_DOWN)
-            for crashed, _crash in waiting:
-                self._fail_locked(crashed, reason)
+            self._fail_awaiting_canary_locked(reason)
         else:
+            waiting, self._awaiting_canary = self._awaiting_canary, []
             for crashed, _crash in waiting:
                 self._requeue_locked(crashed, reason=reason)
         self._mark_broken_locked(f"canary failed: {reason}")
@@ -489,21 +507,29 @@ class WorkerPool:
                     self._server.alive()  # notices a killed fork server even when no task runs
                     self._note_server_deaths_locked()
                 if self._broken is not None:
-                    wait = REBUILD_BACKOFF_S[min(self._failures, len(REBUILD_BACKOFF_S) - 1)]
-                    if time.monotonic() - self._last_rebuild >= wait:
-                        self._rebuild_locked()
+                    self._rebuild_when_due_locked()
                 retired, self._retired = self._retired, []
                 sweep = time.monotonic() - self._last_sweep >= SWEEP_EVERY_S or bool(retired)
                 if not retired:
                     self._cond.wait(timeout=0.25)
-            for pool, context in retired:
-                _stop_pebble(pool)
-                context.kill_all()
-                with self._cond:
-                    if context in self._contexts:
-                        self._contexts.remove(context)
+            self._stop_retired(retired)
             if sweep:
                 self._sweep()
+
+    def _rebuild_when_due_locked(self) -> None:
+        """Rebuild the broken pool once the back-off for the failures so far has passed."""
+        wait = REBUILD_BACKOFF_S[min(self._failures, len(REBUILD_BACKOFF_S) - 1)]
+        if time.monotonic() - self._last_rebuild >= wait:
+            self._rebuild_locked()
+
+    def _stop_retired(self, retired: list[tuple[Any, _WorkerContext]]) -> None:
+        """Stop replaced pebble pools and kill their workers (outside the lock: it may take seconds)."""
+        for pool, context in retired:
+            _stop_pebble(pool)
+            context.kill_all()
+            with self._cond:
+                if context in self._contexts:
+                    self._contexts.remove(context)
 
     def _check_deadlines_locked(self) -> None:
         now = time.monotonic()
@@ -537,12 +563,8 @@ class WorkerPool:
         self._canary = None
         if self._failures >= FAILURES_BEFORE_DOWN:
             # Down: what waits gets EngineUnavailable now; rebuilding goes on (with back-off).
-            for job in list(self._jobs.values()):
-                while job.pending:
-                    self._fail_locked(job.pending.popleft(), reason)
-            waiting, self._awaiting_canary = self._awaiting_canary, []
-            for crashed, _crash in waiting:
-                self._fail_locked(crashed, reason)
+            self._fail_queued_locked(reason)
+            self._fail_awaiting_canary_locked(reason)
         self._broken = None
         self._pebble = self._new_pebble()
         # The canary starts the new workers and proves they work (or breaks the pool again).

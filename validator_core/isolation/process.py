@@ -102,8 +102,9 @@ class _ForkServer(mp_forkserver.ForkServer):
 
     It imports the pool's preload list (:data:`CORE_PRELOAD`, then the plugins') with the caller's
     ``sys.path`` — multiprocessing's runs ``python -c`` with the current directory first, so a
-    ``plugins/`` folder there would replace ours in every worker — and never ``__main__``. It can be checked (``alive``), restarted when it died (``ensure_running``)
-    and stopped (``stop``) so that it never outlives the engine.
+    ``plugins/`` folder there would replace ours in every worker — and never ``__main__``. It can be
+    checked (``alive``), restarted when it died (``ensure_running``) and stopped (``stop``) so that it
+    never outlives the engine.
     """
 
     def __init__(self, preload: tuple[str, ...]) -> None:

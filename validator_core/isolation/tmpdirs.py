@@ -69,32 +69,36 @@ def sweep_stale_pool_dirs(base: str, *, min_age_s: float = 60.0) -> list[str]:
         return removed
     uid = os.getuid()
     for entry in entries:
-        if not entry.name.startswith(POOL_DIR_PREFIX):
-            continue
-        try:
-            info = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid:
-            continue
-        lock_path = os.path.join(entry.path, ".owner")
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
-        except FileNotFoundError:  # created but not locked yet, or half removed: only when old
-            if time.time() - info.st_mtime > min_age_s:
-                shutil.rmtree(entry.path, ignore_errors=True)
-                removed.append(entry.path)
-            continue
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # its owner is alive
-            os.close(fd)
-            continue
-        try:
-            shutil.rmtree(entry.path, ignore_errors=True)
+        if entry.name.startswith(POOL_DIR_PREFIX) and _remove_if_abandoned(entry, uid, min_age_s):
             removed.append(entry.path)
-        finally:
-            os.close(fd)
     return removed
+
+
+def _remove_if_abandoned(entry: os.DirEntry[str], uid: int, min_age_s: float) -> bool:
+    """Remove ``entry`` if it is a pool directory of user ``uid`` whose owner is gone; true if removed."""
+    try:
+        info = entry.stat(follow_symlinks=False)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid:
+        return False
+    lock_path = os.path.join(entry.path, ".owner")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:  # created but not locked yet, or half removed: only when old
+        if time.time() - info.st_mtime > min_age_s:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            return True
+        return False
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # its owner is alive
+        os.close(fd)
+        return False
+    try:
+        shutil.rmtree(entry.path, ignore_errors=True)
+        return True
+    finally:
+        os.close(fd)
