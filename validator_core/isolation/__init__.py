@@ -26,7 +26,7 @@ account needs:
   if not, the engine is at fault.
 * **Timeouts count from when a worker starts a task** (pebble's acknowledgement), never from the
   submission: a task waiting for a worker never times out because others were slow. Only as many
-  tasks as there are workers are handed to pebble; the rest wait here, in order.
+  tasks as there are workers are handed to pebble; the rest wait in the pool's queue, in order.
 * **Fairness.** Each :meth:`WorkerPool.job` (one ``Engine.validate`` call) is served in the order jobs
   were created, and a job never holds more than its share of the workers (``ceil(workers / active
   jobs)``) while another job waits: one file whose plugins fan out cannot take every worker from the

@@ -6,7 +6,7 @@ engine failures from becoming verdicts:
 
 * a pool that breaks for reasons that are not the file's (workers that cannot start, fork refused, the
   fork server killed, a task unreported long after its timeout) is rebuilt — fork server included —
-  with back-off, and the tasks that were running on it are run again (:data:`MAX_ATTEMPTS` times);
+  with back-off, and the tasks that were running on it are run again (:data:`MAX_ATTEMPTS` runs at most);
   after :data:`FAILURES_BEFORE_DOWN` failures in a row the pool is down and new work gets
   :class:`~validator_core.errors.EngineUnavailable` at once while rebuilding goes on;
 * a worker that dies *on a file* is told apart by a canary: a known tiny task run on a worker born
