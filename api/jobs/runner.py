@@ -1,0 +1,95 @@
+"""Running one job: the dossier use case (:func:`validator_core.service.check_dossier`, what
+``POST /v1/dossiers`` and ``preuves dossier`` run) on the job's staged files.
+
+The job's progress is recorded as each file is done; a job cancelled (``DELETE``) or whose process
+is stopping stops at its next file (:class:`JobStopped`). A file the storage no longer has is that
+file's problem in the result, the others are still validated; a job whose every file is missing ends
+``failed``. The staged files are deleted once the job has ended.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from api import metrics_collector as metrics
+from api.jobs.storage import FetchError, FolderStorage
+from api.jobs.store import DONE, FAILED, RUNNING, Job, JobStore
+from api.validating import show_names
+from validator_core.dossier import match_files
+from validator_core.engine import BatchItem, BatchProgress, Engine
+from validator_core.errors import PreuvesError
+from validator_core.service import check_dossier
+
+log = logging.getLogger("preuves.jobs")
+
+
+class JobStopped(Exception):
+    """The job is no longer running here: cancelled, or its process is stopping (it is queued again)."""
+
+
+def run_job(engine: Engine, store: JobStore, storage: FolderStorage, job: Job, *, stopping: threading.Event,
+            on_ended: Callable[[Job], None] = lambda job: None) -> str:
+    """Run a claimed job to its end; the status it ended with (or ``queued`` when put back)."""
+    started = time.perf_counter()
+    try:
+        status, result = _check(engine, store, storage, job, stopping)
+    except JobStopped:
+        if stopping.is_set():
+            store.release(job.id)  # resumed by the next process (files kept)
+            return "queued"
+        storage.delete_job(job.id)  # cancelled
+        return "cancelled"
+    except PreuvesError as exc:  # the engine could not examine the files (workers down …)
+        log.warning("job failed", extra={"job": job.id, "code": exc.code})
+        status, result = FAILED, {"error": {"code": exc.code, "detail": exc.message, "detail_en": exc.message_en}}
+    callback = "pending" if job.request.get("callback_url") else None
+    if store.finish(job.id, status, result, callback_status=callback):
+        metrics.JOBS_ENDED.labels(status).inc()
+        metrics.JOB_DURATION.observe(time.perf_counter() - started)
+        ended = store.get(job.id)
+        if ended is not None:
+            on_ended(ended)
+    storage.delete_job(job.id)
+    return status
+
+
+def _check(engine: Engine, store: JobStore, storage: FolderStorage, job: Job,
+           stopping: threading.Event) -> tuple[str, dict[str, Any]]:
+    request = job.request
+    lang = request.get("lang", "fr")
+
+    def on_done(done: BatchProgress) -> None:
+        if stopping.is_set() or store.progress(job.id, done.done) != RUNNING:
+            raise JobStopped()
+
+    with tempfile.TemporaryDirectory(prefix=f"job-{job.id}-") as work:
+        names: dict[str, str] = {}
+        received: dict[str, BatchItem] = {}
+        problems: dict[str, FetchError] = {}
+        files: list[tuple[str, Path]] = []
+        for item in request["files"]:
+            try:
+                path = storage.local_path(f"{job.id}/{item['index']}")
+            except FetchError as exc:
+                path = Path(work) / f"absent-{item['index']}"  # never created: listed with its problem
+                problems[str(path)] = exc
+            names[str(path)] = item["name"]
+            received[str(path)] = BatchItem(path, filename=item["filename"], sha256=item.get("sha256"),
+                                            observed_size=item.get("observed_size"))
+            files.append((item["name"], path))
+        dossier = match_files(engine.catalogue(), request["rem"], files)
+        result = check_dossier(engine, dossier, rem=request["rem"], profiles=request.get("profiles", []), lang=lang,
+                               received=received, on_done=on_done)
+    for proof in result.proofs:
+        for file in proof.files:  # the engine's "no such file" replaced by what the storage said
+            if file.path in problems:
+                file.error = problems[file.path].message if lang == "fr" else problems[file.path].message_en
+    show_names(result, names)
+    all_missing = bool(problems) and len(problems) == len(request["files"])
+    return (FAILED if all_missing else DONE), result.to_dict()
+
