@@ -142,6 +142,21 @@ class ApiSettings(CoreSettings):
     jobs_ttl_s: int = Field(
         default=86_400, ge=1, description="Durée de conservation d'un travail terminé et de son résultat (secondes)"
     )
+    jobs_broker: str | None = Field(
+        default=None,
+        description="redis://… : les travaux passent par Celery (Redis courtier et stockage des résultats) et sont "
+                    "exécutés par `preuves worker` ; vide = file intégrée au service",
+    )
+    jobs_visibility_timeout_s: int = Field(
+        default=7200, ge=1,
+        description="Mode distribué : délai après lequel un travail pris par un worker disparu est redonné à un autre "
+                    "(secondes ; plus long que le plus long travail)",
+    )
+    storage: str | None = Field(
+        default=None,
+        description="Où attendent les fichiers des travaux : un répertoire partagé par les workers (/chemin) ; "
+                    "défaut : <data_dir>/staged",
+    )
     callback_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Hôtes (nom[:port]) auxquels un callback_url peut s'adresser, séparés par des virgules ; "
@@ -228,6 +243,9 @@ class ApiSettings(CoreSettings):
             return self.data_dir
         base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
         return Path(base) / "segur-preuves"
+
+    def storage_path(self) -> Path:
+        return Path(self.storage) if self.storage else self.data_path() / "staged"
 
     def jobs_body_cap(self, largest_type_limit: int) -> int:
         return self.jobs_max_body_bytes or 20 * self.body_cap(largest_type_limit)

@@ -11,6 +11,10 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from api.settings import ApiSettings
 
 
 class FetchError(Exception):
@@ -56,3 +60,8 @@ class FolderStorage:
         fd, name = tempfile.mkstemp(prefix=".ready-", dir=self.root)
         os.close(fd)
         os.unlink(name)
+
+
+def storage_from(settings: "ApiSettings") -> FolderStorage:
+    """The staging storage the settings name (``PREUVES_STORAGE``, else the data folder's)."""
+    return FolderStorage(settings.storage_path())

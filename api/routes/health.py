@@ -3,8 +3,9 @@ validate now). Open: no API key.
 
 Liveness fails (503) when the engine's workers are dead and do not come back: an orchestrator should
 then restart the process. Readiness fails while the engine is not started, has no plugin, or has no
-worker able to take a file right now (a pool being rebuilt), or the jobs' storage cannot be written:
-send traffic elsewhere for a moment. Readiness also reports the job queue (``jobs``).
+worker able to take a file right now (a pool being rebuilt), or jobs cannot be accepted (their storage
+cannot be written, their broker does not answer): send traffic elsewhere for a moment. Readiness also
+reports the job queue (``jobs``: mode, storage, queued jobs, workers).
 """
 
 from __future__ import annotations
@@ -59,9 +60,6 @@ async def readyz(request: Request) -> Ready:
     _alive, ready, reason = engine_liveness(health)
     if not ready:
         raise Unavailable(reason or WORKERS_DOWN, retry)
-    jobs = request.app.state.jobs
-    try:
-        job_state = None if jobs is None else await anyio.to_thread.run_sync(jobs.readiness)
-    except OSError as exc:  # the staging storage cannot be written: jobs cannot be accepted
-        raise Unavailable(f"stockage des travaux indisponible ({exc.strerror or type(exc).__name__})", retry) from None
+    jobs = request.app.state.jobs  # the storage not writable, the broker not answering: 503
+    job_state = None if jobs is None else await anyio.to_thread.run_sync(jobs.readiness)
     return Ready(status="ready", rules=engine.info.rules, plugins=plugins, workers=health.workers, jobs=job_state)

@@ -94,10 +94,11 @@ async def create_job(
     request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep, slot: SlotDep,
     idempotency_key: Annotated[str | None, Header(max_length=200, description="Clé d'idempotence du client")] = None,
 ) -> JSONResponse:
+    jobs = _jobs(request)
+    await anyio.to_thread.run_sync(jobs.check_accepting)  # broker down: 503 before the body is read
     receiver = validating_receiver(engine, settings, upload_dir, body_cap=settings.jobs_body_cap(engine.limits().largest),
                                    max_files=settings.jobs_max_files, fields=JOB_FIELDS)
     received = await receiver.receive(request)
-    jobs = _jobs(request)
     try:
         if not received.files:
             raise MissingFile()
