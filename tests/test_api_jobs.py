@@ -21,7 +21,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from api.jobs.store import CANCELLED, DONE, QUEUED, RUNNING, IdempotencyConflict, JobStore, new_id, process_token
+from api.jobs.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, IdempotencyConflict, JobStore, new_id, process_token
 from fixtures.dossier import GOOD_PDFA, NO_PDFA, REM, WRONG_TYPE, make_bio_dossier
 from tests._server import assert_problem, children, start_server, stop_server
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 from api import metrics_collector as metrics
 from api.jobs.runner import run_job
-from api.jobs.storage import FolderStorage
+from api.jobs.storage import Storage
 from api.jobs.store import FAILED, QUEUED, Job, JobStore, process_token
 from validator_core.engine import Engine
 
@@ -27,7 +27,7 @@ PURGE_EVERY_S = 60.0
 
 
 class EmbeddedQueue:
-    def __init__(self, engine: Engine, store: JobStore, storage: FolderStorage, *, runners: int,
+    def __init__(self, engine: Engine, store: JobStore, storage: Storage, *, runners: int,
                  stopping: threading.Event, on_ended: Callable[[Job], None]) -> None:
         self.engine = engine
         self.store = store

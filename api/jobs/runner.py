@@ -1,9 +1,11 @@
 """Running one job: the dossier use case (:func:`validator_core.service.check_dossier`, what
 ``POST /v1/dossiers`` and ``preuves dossier`` run) on the job's staged files.
 
-The job's progress is recorded as each file is done; a job cancelled (``DELETE``) or whose process
-is stopping stops at its next file (:class:`JobStopped`). A file the storage no longer has is that
-file's problem in the result, the others are still validated; a job whose every file is missing ends
+Each file is read from the staging storage (uploaded with the request) or, for a JSON job, from the
+``s3://`` object it names, capped at its proof's size limit. The job's progress is recorded as each
+file is done; a job cancelled (``DELETE``) or whose process
+is stopping stops at its next file (:class:`JobStopped`). A file the storage no longer has (or an object
+missing) is that file's problem in the result, the others are still validated; a job whose every file is missing ends
 ``failed``. The staged files are deleted once the job has ended.
 """
 
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from api import metrics_collector as metrics
-from api.jobs.storage import FetchError, FolderStorage
+from api.jobs.storage import FetchError, Storage, fetch_object, s3_client
 from api.jobs.store import DONE, FAILED, RUNNING, Job, JobStore
 from api.validating import show_names
 from validator_core.dossier import match_files
@@ -32,7 +34,7 @@ class JobStopped(Exception):
     """The job is no longer running here: cancelled, or its process is stopping (it is queued again)."""
 
 
-def run_job(engine: Engine, store: JobStore, storage: FolderStorage, job: Job, *, stopping: threading.Event,
+def run_job(engine: Engine, store: JobStore, storage: Storage, job: Job, *, stopping: threading.Event,
             on_ended: Callable[[Job], None] = lambda job: None) -> str:
     """Run a claimed job to its end; the status it ended with (or ``queued`` when put back)."""
     started = time.perf_counter()
@@ -58,7 +60,7 @@ def run_job(engine: Engine, store: JobStore, storage: FolderStorage, job: Job, *
     return status
 
 
-def _check(engine: Engine, store: JobStore, storage: FolderStorage, job: Job,
+def _check(engine: Engine, store: JobStore, storage: Storage, job: Job,
            stopping: threading.Event) -> tuple[str, dict[str, Any]]:
     request = job.request
     lang = request.get("lang", "fr")
@@ -74,13 +76,12 @@ def _check(engine: Engine, store: JobStore, storage: FolderStorage, job: Job,
         files: list[tuple[str, Path]] = []
         for item in request["files"]:
             try:
-                path = storage.local_path(f"{job.id}/{item['index']}")
+                path, sha256, observed_size = _fetch(engine, storage, job, item, Path(work))
             except FetchError as exc:
-                path = Path(work) / f"absent-{item['index']}"  # never created: listed with its problem
+                path, sha256, observed_size = Path(work) / f"absent-{item['index']}", None, None  # never created
                 problems[str(path)] = exc
             names[str(path)] = item["name"]
-            received[str(path)] = BatchItem(path, filename=item["filename"], sha256=item.get("sha256"),
-                                            observed_size=item.get("observed_size"))
+            received[str(path)] = BatchItem(path, filename=item["filename"], sha256=sha256, observed_size=observed_size)
             files.append((item["name"], path))
         dossier = match_files(engine.catalogue(), request["rem"], files)
         result = check_dossier(engine, dossier, rem=request["rem"], profiles=request.get("profiles", []), lang=lang,
@@ -93,3 +94,22 @@ def _check(engine: Engine, store: JobStore, storage: FolderStorage, job: Job,
     all_missing = bool(problems) and len(problems) == len(request["files"])
     return (FAILED if all_missing else DONE), result.to_dict()
 
+
+
+def _fetch(engine: Engine, storage: Storage, job: Job, item: dict[str, Any], work: Path) -> tuple[Path, str | None, int | None]:
+    """A local path for one of the job's files, its digest and (when stored only in part) its real size."""
+    if "url" not in item:  # uploaded with the request, staged
+        return storage.fetch(f"{job.id}/{item['index']}", work), item.get("sha256"), item.get("observed_size")
+    path, size, sha256 = fetch_object(s3_client(), item["url"], work / f"object-{item['index']}",
+                                      _size_cap(engine, item["proof"], job.request["rem"]))
+    return path, sha256, size if sha256 is None else None
+
+
+def _size_cap(engine: Engine, proof: str, rem: str) -> int:
+    """The largest size a file of ``proof`` may have: the limit of the largest type it admits."""
+    limits = engine.limits()
+    try:
+        admits = engine.catalogue().find(proof, rem).admits
+    except PreuvesError:  # listed as an unknown proof; its file is still read up to the largest limit
+        return limits.largest
+    return max((limits.for_type(t) for t in admits), default=limits.largest)

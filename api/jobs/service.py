@@ -80,7 +80,13 @@ class JobService:
                 self.store.ping()
 
     def stage(self, job_id: str, index: int, source: Path) -> None:
-        self.storage.stage(job_id, index, source)
+        """Stage a received file; the storage failing is a 503 (this job's files staged so far deleted)."""
+        try:
+            self.storage.stage(job_id, index, source)
+        except Exception as exc:  # OSError, or boto3's errors (not imported without S3)
+            self.storage.delete_job(job_id)
+            raise Unavailable(f"stockage des travaux indisponible ({type(exc).__name__})",
+                              self.settings.retry_after_s) from None
 
     def submit(self, job_id: str, request: dict[str, Any], *, total: int, caller: str, body_digest: str,
                idempotency_key: str | None) -> tuple[Job, bool]:
