@@ -62,7 +62,8 @@ class ApiSettings(CoreSettings):
     )
     rate_limit_per_min: int = Field(
         default=600, ge=0,
-        description="Requêtes /v1/* par minute et par appelant (clé d'API, sinon adresse IP), par processus ; 0 = pas de limite",
+        description="Requêtes /v1/* par minute et par appelant (clé d'API, sinon adresse IP), par processus — ou pour tout le "
+                    "service quand PREUVES_JOBS_BROKER désigne Redis ; 0 = pas de limite",
     )
     rate_limit_burst: int | None = Field(
         default=None, ge=1, description="Requêtes d'affilée permises au-delà du débit (défaut : rate_limit_per_min / 10, au moins 1)"

@@ -1,6 +1,7 @@
 """The distributed mode for real: a redis-server (Debian's) on a free loopback port, the HTTP service with
 ``PREUVES_JOBS_BROKER``, and ``preuves worker`` Celery processes — a worker SIGKILLed mid-job, whose job
-another worker completes, and Redis stopped, which ``POST /v1/jobs`` answers 503 with ``Retry-After``.
+another worker completes, Redis stopped, which ``POST /v1/jobs`` answers 503 with ``Retry-After``, and
+the per-caller rate limit shared by two replicas' limiters through Redis.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def cluster(tmp_path_factory) -> Iterator[dict]:
         stop_server(server)
         for worker in workers:
             _kill_tree(worker.pid)
-        redis_proc.kill()
+        for proc in {redis_proc, state["redis"]}:  # the last test may have started a fresh one
+            proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +135,20 @@ def test_redis_down_is_503_with_retry_after(client, cluster):
     assert int(response.headers["retry-after"]) >= 1 and "travaux" in body["detail"]
     assert_problem(client.get("/readyz"), 503, "service.unavailable")
     assert not staged_in(cluster["tmp"] / "shared")  # nothing half-accepted left behind
+
+
+def test_replicas_share_the_rate_limit(cluster):
+    from api.ratelimit import SharedLimits
+
+    url = f"redis://127.0.0.1:{cluster['port']}/1"
+    if cluster["redis"].poll() is not None:  # stopped by the test above: a fresh one
+        proc, port = start_redis(cluster["tmp"])
+        cluster["redis"], url = proc, f"redis://127.0.0.1:{port}/1"
+    replica_a, replica_b = SharedLimits(url, 60, 2), SharedLimits(url, 60, 2)  # two processes' limiters
+    assert replica_a.take("key:k1") == 0 and replica_b.take("key:k1") == 0
+    wait = replica_b.take("key:k1")
+    assert 0 < wait <= 2  # the burst is spent on both replicas together
+    assert replica_a.take("key:k1") > 0 and replica_a.take("key:k2") == 0  # another caller has its own
+    cluster["redis"].kill()
+    cluster["redis"].wait(10)
+    assert replica_a.take("key:k1") == 0  # Redis away: let through, not a failure of every request
