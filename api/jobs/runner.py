@@ -3,10 +3,13 @@
 
 Each file is read from the staging storage (uploaded with the request) or, for a JSON job, from the
 ``s3://`` object it names, capped at its proof's size limit. The job's progress is recorded as each
-file is done; a job cancelled (``DELETE``) or whose process
-is stopping stops at its next file (:class:`JobStopped`). A file the storage no longer has (or an object
-missing) is that file's problem in the result, the others are still validated; a job whose every file is missing ends
-``failed``. The staged files are deleted once the job has ended.
+file is done; a job cancelled (``DELETE``) or whose process is stopping stops at its next file
+(:class:`JobStopped`). A file the storage no longer has (an object missing) is that file's problem in
+the result, the others are still validated; a job none of whose files could be read ends ``failed``.
+The staged files are deleted once the job has ended.
+
+The same function runs in the service's runner threads (embedded queue, SQLite store) and in a
+``preuves worker``'s Celery task (Redis store).
 """
 
 from __future__ import annotations
@@ -16,16 +19,19 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from api import metrics_collector as metrics
 from api.jobs.storage import FetchError, Storage, fetch_object, s3_client
-from api.jobs.store import DONE, FAILED, RUNNING, Job, JobStore
+from api.jobs.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobStore
 from api.validating import show_names
 from validator_core.dossier import match_files
 from validator_core.engine import BatchItem, BatchProgress, Engine
 from validator_core.errors import PreuvesError
 from validator_core.service import check_dossier
+
+if TYPE_CHECKING:
+    from api.jobs.redis_store import RedisJobStore
 
 log = logging.getLogger("preuves.jobs")
 
@@ -34,7 +40,7 @@ class JobStopped(Exception):
     """The job is no longer running here: cancelled, or its process is stopping (it is queued again)."""
 
 
-def run_job(engine: Engine, store: JobStore, storage: Storage, job: Job, *, stopping: threading.Event,
+def run_job(engine: Engine, store: "JobStore | RedisJobStore", storage: Storage, job: Job, *, stopping: threading.Event,
             on_ended: Callable[[Job], None] = lambda job: None) -> str:
     """Run a claimed job to its end; the status it ended with (or ``queued`` when put back)."""
     started = time.perf_counter()
@@ -43,9 +49,9 @@ def run_job(engine: Engine, store: JobStore, storage: Storage, job: Job, *, stop
     except JobStopped:
         if stopping.is_set():
             store.release(job.id)  # resumed by the next process (files kept)
-            return "queued"
+            return QUEUED
         storage.delete_job(job.id)  # cancelled
-        return "cancelled"
+        return CANCELLED
     except PreuvesError as exc:  # the engine could not examine the files (workers down …)
         log.warning("job failed", extra={"job": job.id, "code": exc.code})
         status, result = FAILED, {"error": {"code": exc.code, "detail": exc.message, "detail_en": exc.message_en}}
@@ -60,7 +66,7 @@ def run_job(engine: Engine, store: JobStore, storage: Storage, job: Job, *, stop
     return status
 
 
-def _check(engine: Engine, store: JobStore, storage: Storage, job: Job,
+def _check(engine: Engine, store: "JobStore | RedisJobStore", storage: Storage, job: Job,
            stopping: threading.Event) -> tuple[str, dict[str, Any]]:
     request = job.request
     lang = request.get("lang", "fr")
