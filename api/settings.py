@@ -153,6 +153,11 @@ class ApiSettings(CoreSettings):
         description="Mode distribué : délai après lequel un travail pris par un worker disparu est redonné à un autre "
                     "(secondes ; plus long que le plus long travail)",
     )
+    worker_metrics_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="Port où `preuves worker` expose ses métriques Prometheus (durées et issues des travaux qu'il "
+                    "exécute) ; vide = pas d'exposition",
+    )
     storage: str | None = Field(
         default=None,
         description="Où attendent les fichiers des travaux : un répertoire partagé par les workers (/chemin) ; "

@@ -50,9 +50,12 @@ def job_env(tmp: Path, port: int) -> dict[str, str]:
 
 
 def start_worker(tmp: Path, port: int, log: Path) -> subprocess.Popen:
-    """``preuves worker`` as an operator starts it; returned once it announced itself in Redis."""
+    """``preuves worker`` as an operator starts it; returned once it announced itself in Redis. Its
+    metrics port is the process's ``metrics_port`` attribute."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREUVES_")}
-    env.update(PREUVES_LOAD_ENTRYPOINTS="0", PREUVES_WORKERS="2", **job_env(tmp, port))
+    metrics_port = free_port()
+    env.update(PREUVES_LOAD_ENTRYPOINTS="0", PREUVES_WORKERS="2", PREUVES_WORKER_METRICS_PORT=str(metrics_port),
+               **job_env(tmp, port))
     client = redis.Redis(port=port)
     before = set(client.scan_iter("preuves:worker:*"))
     with open(log, "ab") as out:
@@ -64,6 +67,7 @@ def start_worker(tmp: Path, port: int, log: Path) -> subprocess.Popen:
         assert time.monotonic() < deadline, log.read_text()[-3000:]
         time.sleep(0.1)
     time.sleep(1)  # announced before its consumer loop starts
+    proc.metrics_port = metrics_port  # type: ignore[attr-defined]
     return proc
 
 
@@ -105,7 +109,9 @@ def test_a_worker_runs_the_dossier(client, cluster, tmp_path):
     assert ended["result"]["summary"] == sync["summary"]
     assert not staged_in(cluster["tmp"] / "shared")
     metrics = client.get("/metrics").text
-    assert "preuves_jobs_queued" in metrics and "preuves_job_runners" in metrics
+    assert "preuves_jobs_queued 0.0" in metrics and "preuves_job_runners 1.0" in metrics
+    worker = httpx.get(f"http://127.0.0.1:{cluster['workers'][0].metrics_port}/metrics").text
+    assert 'preuves_jobs_ended_total{status="done"} 1.0' in worker and "preuves_job_duration_seconds_count 1.0" in worker
 
 
 def staged_in(folder: Path) -> list[Path]:

@@ -10,7 +10,8 @@ staging storage.
 - :func:`run_worker` — ``preuves worker``: the engine (its isolated processes, timeouts and memory
   caps), the Redis job store and the storage, then Celery's worker loop with
   :func:`api.jobs.runner.run_job` as the task. Threads pool: the engine's own worker processes do the
-  checking; a Celery thread only waits on them.
+  checking; a Celery thread only waits on them. Its metrics (the durations and statuses of the jobs it
+  ran) are served on ``PREUVES_WORKER_METRICS_PORT`` when set.
 """
 
 from __future__ import annotations
@@ -113,6 +114,10 @@ def run_worker(settings: ApiSettings, *, concurrency: int) -> None:
             except Exception:  # noqa: BLE001 - Redis away: the worker itself reconnects
                 log.warning("worker heartbeat failed")
 
+    if settings.worker_metrics_port:  # the jobs this worker ran: durations, statuses, callbacks
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker_metrics_port, addr=settings.host)
     store.redis.set(WORKER_KEY + name, concurrency, ex=int(HEARTBEAT_S * 3))
     threading.Thread(target=heartbeat, name="worker-heartbeat", daemon=True).start()
     try:
