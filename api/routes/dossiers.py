@@ -11,7 +11,6 @@ missing proofs, ordering and the summary are :func:`~validator_core.service.chec
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -21,8 +20,7 @@ from api.deps import ApiKeyDep, EngineDep, SettingsDep, SlotDep, UploadDirDep
 from api.errors import BadRequest, MissingFile
 from api.middleware import add_log_fields
 from api.problems import responses
-from api.upload import ReceivedFile
-from api.validating import LANG_SCHEMA, REM_SCHEMA, check_uploaded_dossier, validating_receiver
+from api.validating import LANG_SCHEMA, REM_SCHEMA, check_uploaded_dossier, display_name, show_names, validating_receiver
 from validator_core.dossier import match_files, to_markdown
 from validator_core.service import request_lang, resolve_profiles, resolve_rem
 
@@ -96,16 +94,13 @@ async def create_dossier_check(
         rem = resolve_rem(engine, rem)
         profiles = resolve_profiles(engine, rem, received.fields.get("profiles", []))
         # Matched by the client's name, validated at the temp path (the name is shown, never used on disk).
-        names = {str(upload.path): _display_name(upload) for upload in received.files}
+        names = {str(upload.path): display_name(upload) for upload in received.files}
         dossier = match_files(engine.catalogue(), rem, [(names[str(upload.path)], upload.path)
                                                         for upload in received.files])
         with slot.validating():
             result = await check_uploaded_dossier(request, engine, dossier, received.files, rem=rem,
                                                   profiles=profiles, lang=lang)
-        for proof in [*result.proofs, *result.unknown]:
-            for file in proof.files:
-                file.path = names.get(file.path, file.path)
-        result.unmatched = [str(Path(names[path])) for path in result.unmatched]  # listed as paths, as by the CLI
+        show_names(result, names)
     finally:
         received.cleanup()
     summary = result.summary()
@@ -114,9 +109,3 @@ async def create_dossier_check(
     if output == "md":
         return Response(to_markdown(result, lang), media_type="text/markdown; charset=utf-8")
     return JSONResponse(result.to_dict())
-
-
-def _display_name(upload: ReceivedFile) -> str:
-    # Browsers send a folder's files with their relative path; Windows clients may use "\".
-    name = upload.filename.replace("\\", "/").strip().lstrip("/")
-    return name or f"(fichier {upload.index + 1})"
