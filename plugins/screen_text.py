@@ -29,6 +29,10 @@ from validator_core import finding
 # Tesseract's binding, Pillow, and the toolkit's RE2 scanner (imported where text is read).
 PRELOAD = ("tesserocr", "PIL.Image", "PIL.ImageOps", "PIL.ImageStat", "re2", "validator_core.toolkit.text")
 
+# The rules tables whose OCR keys (ocr_upscale_*, ocr_max_pixels, ocr_dark_mean, ocr_timeout_ms) this
+# module reads: each plugin that calls it passes its own ``proof.thresholds(...)``.
+THRESHOLD_TABLES = ("screenshot", "video")
+
 LANGUAGE = "fra"
 # Where Debian (tesseract-ocr-fra, Tesseract 5 then 4) and other systems put the models; TESSDATA_PREFIX first.
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
