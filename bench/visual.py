@@ -103,7 +103,7 @@ def recall(folder: Path) -> list[dict]:
                 for nir in nirs:
                     image = ui_screen(patient_lines(nir), size=size, font_px=font_px, theme=theme)
                     shown = screen_text.ScreenText()
-                    shown.add(screen_text.read_lines(image, limits), lambda line: "", 0)
+                    shown.add(screen_text.read_lines(image, limits) or [], lambda line: "", 0)
                     found += mask_nir(nir) in [masked for masked, _ in shown.unknown]
                 rows.append({"size": f"{size[0]}×{size[1]}", "theme": theme, "font_px": font_px,
                              "found": found, "of": len(nirs)})

@@ -130,8 +130,9 @@ class Line:
     box: tuple[int, int, int, int]  # x, y, width, height in the original picture's pixels
 
 
-def read_lines(image: Any, limits: Mapping[str, Any]) -> list[Line]:
-    """The text lines Tesseract reads in ``image`` (a Pillow image), with their boxes.
+def read_lines(image: Any, limits: Mapping[str, Any], timeout_ms: int | None = None) -> list[Line] | None:
+    """The text lines Tesseract reads in ``image`` (a Pillow image), with their boxes, within
+    ``timeout_ms`` (default ``ocr_timeout_ms``); None past the deadline (the picture counts as unread).
 
     Raises :class:`OcrUnavailable` when Tesseract or its French model is missing.
     """
@@ -143,8 +144,9 @@ def read_lines(image: Any, limits: Mapping[str, Any]) -> list[Line]:
     prepared, scale = prepare(image, limits)
     api.SetImage(prepared)
     try:
-        if not api.Recognize(int(limits["ocr_timeout_ms"])):
-            return []  # past the deadline: what Tesseract read is dropped, the picture counts as unread
+        deadline = int(limits["ocr_timeout_ms"]) if timeout_ms is None else min(timeout_ms, int(limits["ocr_timeout_ms"]))
+        if not api.Recognize(max(1, deadline)):
+            return None  # past the deadline: what Tesseract read is dropped
         lines: list[Line] = []
         iterator = api.GetIterator()
         level = tesserocr.RIL.TEXTLINE

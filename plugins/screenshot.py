@@ -17,6 +17,10 @@ look right, so the picture is walked and decoded:
    which catches corrupt data; a JPEG is also decoded by ffmpeg's decoder (PyAV), which reports the
    damage libjpeg conceals (``screenshot.decode_error``); a reduced greyscale copy says whether it is blank.
 4. EXIF: a GPS position or a camera serial number is personal data the ANS has no use for (warning).
+5. The text on screen (``plugins/screen_text.py``, Tesseract OCR with the French model) of a whole,
+   non-blank picture: a real patient's NIR or the real INS-NIR OID is a warning; what it shows (test
+   identities, identity statuses, dates and times) goes to ``facts.screenshot.screen_text`` for the
+   catalogue's requirement checks.
 
 Thresholds come from ``[thresholds.screenshot]`` in the rules. User documentation:
 ``docs/checks/screenshot.md``.
@@ -403,7 +407,8 @@ def _screen_text(proof: Proof, image, formats, limits: Mapping[str, Any], facts:
     except screen_text.OcrUnavailable as exc:
         return [screen_text.unavailable(PLUGIN, exc.reason)]
     shown = screen_text.ScreenText()
-    shown.add(lines, lambda line: screen_text.region(line.box, *size), int(limits["ocr_sample_chars"]))
+    if lines is not None:  # None: past ocr_timeout_ms, nothing read
+        shown.add(lines, lambda line: screen_text.region(line.box, *size), int(limits["ocr_sample_chars"]))
     facts["screen_text"] = shown.facts()
     return shown.findings(PLUGIN)
 

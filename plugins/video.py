@@ -10,13 +10,18 @@ missing ``moov`` index — the file an interrupted recording or upload leaves �
 a missing media data box, and refuses sample tables whose declared entry counts cannot fit in their
 box *before* libmediainfo believes them (a 66 kB file declaring 2³²−1 ``stts`` entries kept it busy
 for minutes). Last, a few frames are decoded at a few positions (``plugins/video_frames.py``, the
-ffmpeg libraries through PyAV): an index is no proof that the pictures it points to decode.
+ffmpeg libraries through PyAV): an index is no proof that the pictures it points to decode. Then a
+bounded sample of keyframes spread over the duration says what the pictures show: nearly all uniform
+(``video.blank``), one screen for nearly the whole duration (``video.static``), and the text of each
+distinct scene read by OCR (``plugins/screen_text.py``): a real patient's NIR or the real INS-NIR OID
+on screen (warnings), the facts the catalogue's requirement checks read (``facts.video.screen_text``).
 
 Errors: no video track, unreadable file, no duration, missing index, truncated data, container that
 disagrees with the detected format, lying sample table, too many boxes, no media data, frames that do
 not decode, a picture too large to decode. Warnings (numbers from ``[thresholds.video]`` in the rules):
 picture too small to read, too short, a codec the reviewer's player may not open, odd or variable
-frame rate. User documentation: ``docs/checks/video.md``.
+frame rate, blank or still picture, a real NIR or the real INS OID on screen; information: no OCR
+available. User documentation: ``docs/checks/video.md``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 from typing import Any, Iterator, Mapping
 
 from plugins import screen_text, video_boxes, video_frames
@@ -458,10 +464,16 @@ def _screen_text(summary: video_frames.Summary, limits: Mapping[str, Any], facts
     if len(scenes) > wanted:
         scenes = [scenes[round(i * (len(scenes) - 1) / max(1, wanted - 1))] for i in range(wanted)]
     shown = screen_text.ScreenText()
+    deadline = time.monotonic() + float(limits["ocr_budget_ms"]) / 1000
     try:
         for scene in scenes:
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0:
+                break  # the budget is spent: the scenes left are not read (images_read says how many were)
             picture = scene.picture
-            lines = screen_text.read_lines(picture, limits)
+            lines = screen_text.read_lines(picture, limits, timeout_ms=remaining_ms)
+            if lines is None:
+                continue
             at = _fmt(scene.time_s or 0.0)
             shown.add(lines, lambda line, p=picture, at=at: f"à {at} s, {screen_text.region(line.box, *p.size)}",
                       int(limits["ocr_sample_chars"]))

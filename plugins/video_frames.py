@@ -8,7 +8,9 @@ in between). Each position decodes at most ``frames_per_position`` frames from a
 ``max_packets_per_position`` packets, single-threaded; nothing here reads the whole file.
 
 :func:`sample_frames` returns what was decoded and what went wrong; the ``video`` plugin turns that
-into findings, and other checks (the visual content of a demonstration) reuse the frames it keeps.
+into findings. With :class:`Pictures`, the same sampling keeps a small greyscale thumbnail of each
+frame and a picture of each frame that differs from the one before; :func:`summarise` tells blank
+frames, distinct scenes and the longest still stretch from them, and the scenes' pictures go to OCR.
 ffmpeg's log messages are captured, never printed (a worker's stderr is the caller's).
 """
 
