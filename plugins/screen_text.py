@@ -71,7 +71,11 @@ def _engine() -> Any:
     directory = tessdata_dir()
     if directory is None:
         raise OcrUnavailable("modèle français de Tesseract absent (tesseract-ocr-fra)")
-    api = tesserocr.PyTessBaseAPI(path=directory, lang=LANGUAGE, psm=tesserocr.PSM.AUTO, oem=tesserocr.OEM.LSTM_ONLY)
+    try:
+        api = tesserocr.PyTessBaseAPI(path=directory, lang=LANGUAGE, psm=tesserocr.PSM.AUTO,
+                                      oem=tesserocr.OEM.LSTM_ONLY)
+    except RuntimeError as exc:  # a model file Tesseract cannot load (another major version, damaged)
+        raise OcrUnavailable("modèle français de Tesseract illisible") from exc
     # Pictures are inverted here when dark; Tesseract's own per-line inversion test would cost a
     # second recognition of every line it doubts.
     api.SetVariable("tessedit_do_invert", "0")
@@ -84,12 +88,6 @@ class OcrUnavailable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def engine_version() -> str:
-    import tesserocr
-
-    return tesserocr.tesseract_version().split()[1] if tesserocr.tesseract_version() else "?"
 
 
 # -- preparing a picture ---------------------------------------------------------------------------
