@@ -28,7 +28,9 @@ YES_NO = ("oui", "non")
 
 # (id, label, pattern on the folded "si …" clause of a requirement text). Every "Si le système …" /
 # "Si l'industriel …" / "Si la PFI …" clause of the vague-2 export that states a situation is here
-# (tests/test_rem_catalogue.py checks that no other such clause starts a requirement text).
+# (tests/test_dossier_conditions.py checks that no other such clause starts a requirement text), but
+# « Si le système est destiné à être installé en environnement hospitalier »: the requirements saying
+# it belong to a profile that says it (« Environnement hospitalier »), and choosing it declares it.
 SYSTEM_CONDITIONS: tuple[tuple[str, str, str], ...] = (
     ("referentiel_identite", "Le système est (ou fait fonction de) référentiel d'identités",
      r"^si le systeme (est|fait fonction de) referentiel d'identites?"),
@@ -46,8 +48,6 @@ SYSTEM_CONDITIONS: tuple[tuple[str, str, str], ...] = (
      r"^si le systeme permet l'utilisation d'une base medicamenteuse"),
     ("ihm_messages_recus", "Le système propose une IHM présentant des messages reçus",
      r"^si le systeme propose une ihm presentant des messages recus"),
-    ("environnement_hospitalier", "Le système est destiné à être installé en environnement hospitalier",
-     r"^si le systeme est destine a etre installe en environnement hospitalier"),
     ("centres_sante", "Le système est déployé en centres de santé",
      r"^si le systeme doit etre deploye en centres de sante"),
     ("pfi_dmp_mss", "La PFI alimente le DMP et transmet par MSSanté les comptes rendus des plateaux techniques",
