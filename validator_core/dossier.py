@@ -23,6 +23,7 @@ every file against its requirement through the engine, is :func:`validator_core.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import unicodedata
@@ -57,10 +58,11 @@ class UnknownProfile(PreuvesError):
 
     code = "request.unknown_profile"
 
-    def __init__(self, profile: str, rem: str, valid: list[str]) -> None:
+    def __init__(self, profile: str, rem: str | None, valid: list[str]) -> None:
+        where_fr, where_en = (f" pour le REM {rem}", f" for REM {rem}") if rem else ("", "")
         super().__init__(
-            f"Profil inconnu pour le REM {rem} : « {profile} ». Profils : {', '.join(valid)}.",
-            f"Unknown profile for REM {rem}: “{profile}”. Profiles: {', '.join(valid)}.",
+            f"Profil inconnu{where_fr} : « {profile} ». Profils : {', '.join(valid)}.",
+            f"Unknown profile{where_en}: “{profile}”. Profiles: {', '.join(valid)}.",
             profile=profile, rem=rem, valid=valid,
         )
 
@@ -205,12 +207,13 @@ def _from_json(data: Any, base: Path) -> Dossier:
 
 
 def _from_csv(text: str, base: Path, name: str) -> Dossier:
-    sample = text[:4096]
+    # The delimiter is the header's: the cells below may hold commas and line breaks (a checklist's texts).
+    sample = text.split("\n", 1)[0][:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(text.splitlines(), dialect=dialect)
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
     if "proof" not in fields or "file" not in fields:
         raise DossierError(f"{name} : colonnes « proof » et « file » attendues (en-tête CSV)",
@@ -351,7 +354,9 @@ class DossierResult:
 
     def summary(self) -> dict[str, Any]:
         statuses = [p.status for p in self.proofs]
-        scope = len([p for p in self.proofs if p.in_scope]) + len(self.missing)
+        # Expected: filed in scope, missing, and those whose conditions are still to declare (not the ones
+        # that do not apply).
+        scope = len([p for p in self.proofs if p.in_scope]) + len(self.missing) + len(self.undecided)
         return {
             "rem": self.rem, "profiles": self.profiles, "expected_proofs": scope,
             "filed_proofs": len(self.proofs), "files": sum(len(p.files) for p in self.proofs),
@@ -538,8 +543,6 @@ def _conditions_cell(spec: ProofSpec) -> str:
 def checklist_csv(proofs: Iterable[ProofSpec]) -> str:
     """One row per proof, ``;``-separated, ``file`` left empty: once filled, the file is a dossier
     manifest (:func:`load_manifest` skips the rows still without a file)."""
-    import io
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CHECKLIST_COLUMNS)

@@ -66,7 +66,7 @@ def resolve_rem(engine: Engine, rem: str) -> str:
     return found
 
 
-def resolve_profiles(engine: Engine, rem: str, values: Iterable[str]) -> list[str]:
+def resolve_profiles(engine: Engine, rem: str | None, values: Iterable[str]) -> list[str]:
     """Profiles named by a client (each value may list several, comma-separated), as the catalogue
     spells them, without repeats; :class:`~validator_core.dossier.UnknownProfile` for one the REM lacks."""
     known = {id_key(p): p for p in engine.catalogue().profiles(rem)}
@@ -98,6 +98,18 @@ def resolve_conditions(engine: Engine, rem: str, declared: Mapping[str, Sequence
                 raise UnknownCondition(condition["id"], rem, condition["values"], value)
         out[condition["id"]] = list(dict.fromkeys(values))
     return out
+
+
+def rem_profiles(engine: Engine, rem: str) -> dict[str, object]:
+    """A REM's profiles (with their proof counts) and the conditions its proofs state
+    (``preuves requirements --rem X --profiles``, ``GET /v1/requirements/profiles``)."""
+    rem = resolve_rem(engine, rem)
+    catalogue = engine.catalogue()
+    proofs = catalogue.select(rem)
+    return {"rem": rem,
+            "profiles": [{"profile": profile, "proofs": sum(1 for p in proofs if p.profile == profile)}
+                         for profile in catalogue.profiles(rem)],
+            "conditions": list(catalogue.conditions(rem).values())}
 
 
 def requirements_checklist(engine: Engine, rem: str, profiles: Iterable[str] = (), fmt: str = "csv",

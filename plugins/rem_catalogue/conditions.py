@@ -29,8 +29,7 @@ YES_NO = ("oui", "non")
 # (id, label, pattern on the folded "si …" clause of a requirement text). Every "Si le système …" /
 # "Si l'industriel …" / "Si la PFI …" clause of the vague-2 export that states a situation is here
 # (tests/test_dossier_conditions.py checks that no other such clause starts a requirement text), but
-# « Si le système est destiné à être installé en environnement hospitalier »: the requirements saying
-# it belong to a profile that says it (« Environnement hospitalier »), and choosing it declares it.
+# those of :data:`PROFILE_CLAUSES`. "Si A et si B, alors …" states two conditions.
 SYSTEM_CONDITIONS: tuple[tuple[str, str, str], ...] = (
     ("referentiel_identite", "Le système est (ou fait fonction de) référentiel d'identités",
      r"^si le systeme (est|fait fonction de) referentiel d'identites?"),
@@ -54,10 +53,25 @@ SYSTEM_CONDITIONS: tuple[tuple[str, str, str], ...] = (
      r"^si la pfi est en capacite d'alimenter le dmp et de transmettre"),
     ("authentification_rpps_rang", "Le système gère des moyens d'authentification unipersonnels (certificat ORG RPPS-Rang)",
      r"^si le systeme a une capacite de gerer des moyens d'authentification electronique unipersonnel"),
+    ("authentification_propre", "Le système propose son propre dispositif d'authentification (clé FIDO, TOTP …)",
+     r"^si (le systeme|il) propose son propre dispositif d'authentification"),
+    ("mot_de_passe_seul", "Le système propose un mot de passe comme facteur unique d'authentification",
+     r"^si le systeme propose un mot de passe comme facteur unique"),
+    ("identite_coordonnees", "Le système associe l'identité du professionnel et ses coordonnées",
+     r"^si le systeme realise une association entre l'identite du professionnel et ses coordonnees"),
+    ("connexion_structure_tierce", "Le système permet l'ouverture d'une connexion par une structure tierce",
+     r"^si le systeme permet l'ouverture d'une connexion par une structure tierce"),
+    ("appel_insi", "Le système appelle le téléservice INSi", r"^si le systeme appelle le teleservice insi"),
 )
+# Clauses that restate a profile: the requirements saying them belong to that profile, and choosing the
+# profile declares them (« Environnement hospitalier », « IE Usagers »).
+PROFILE_CLAUSES = (r"^si le systeme est destine a etre installe en environnement hospitalier",
+                   r"^si le systeme permet la connexion d'un (patient|usager)")
+_PROFILE_RES = tuple(re.compile(pattern) for pattern in PROFILE_CLAUSES)
 _SYSTEM_RES = tuple((cid, label, re.compile(pattern)) for cid, label, pattern in SYSTEM_CONDITIONS)
 # A "si" clause opening the requirement text, or one of its lines ("Afin de … :\nSI le système …").
-_LEADING_SI = re.compile(r"(?:^|(?<=: )|(?<=\n))\s*(si\b[^,]*)", re.IGNORECASE)
+_LEADING_SI = re.compile(r"(?:^|(?<=: )|(?<=\n))\s*(si\b(?:(?!\balors\b)[^,])*)", re.IGNORECASE)
+_AND_IF = re.compile(r" et (?=si\b)")
 
 # The PSC modalities, as the requirement lists them (« au moins par l'une des 4 modalités suivantes »).
 MODALITY = "psc_modalite"
@@ -78,16 +92,19 @@ def read_conditions(proof_text: str, scenario_text: str, requirement_text: str) 
     out: list[dict[str, Any]] = []
     requirement = Folded(requirement_text)
     for match in _LEADING_SI.finditer(requirement.text):
-        clause = match.group(1)
-        for cid, label, pattern in _SYSTEM_RES:
-            if pattern.match(clause):
-                start = match.start(1)
-                out.append({"id": cid, "label": label, "when": ["oui"], "values": list(YES_NO),
-                            "from": "requirement", "quote": requirement.quote(start, start + len(clause))})
-                break
-        else:
-            continue
-        break  # one situation per requirement: its leading clause
+        found = False
+        start = match.start(1)
+        for part in _AND_IF.split(match.group(1)):  # "si A et si B": A, then B
+            for cid, label, pattern in _SYSTEM_RES:
+                if pattern.match(part) and cid not in {c["id"] for c in out}:
+                    out.append({"id": cid, "label": label, "when": ["oui"], "values": list(YES_NO),
+                                "from": "requirement", "quote": requirement.quote(start, start + len(part.rstrip()))})
+                    found = True
+                    break
+            found = found or any(r.match(part) for r in _PROFILE_RES)
+            start += len(part) + len(" et ")
+        if found:
+            break  # the requirement's situation: its first "si" clause that states one
     if _MODALITY_REQUIREMENT.search(requirement.text):
         modality = _modality(Folded(proof_text), "proof") or _modality(Folded(scenario_text), "scenario")
         if modality:
