@@ -70,7 +70,8 @@ PROFILE_CLAUSES = (r"^si le systeme est destine a etre installe en environnement
 _PROFILE_RES = tuple(re.compile(pattern) for pattern in PROFILE_CLAUSES)
 _SYSTEM_RES = tuple((cid, label, re.compile(pattern)) for cid, label, pattern in SYSTEM_CONDITIONS)
 # A "si" clause opening the requirement text, or one of its lines ("Afin de … :\nSI le système …").
-_LEADING_SI = re.compile(r"(?:^|(?<=: )|(?<=\n))\s*(si\b(?:(?!\balors\b)[^,])*)", re.IGNORECASE)
+# The clause runs to its "alors" or its comma, parentheses included ("(clé FIDO, TOTP, etc.), alors").
+_LEADING_SI = re.compile(r"(?:^|(?<=: )|(?<=\n))\s*(si\b(?:\([^)]*\)|(?!\balors\b)[^,(])*)", re.IGNORECASE)
 _AND_IF = re.compile(r" et (?=si\b)")
 
 # The PSC modalities, as the requirement lists them (« au moins par l'une des 4 modalités suivantes »).
