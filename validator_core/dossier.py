@@ -492,6 +492,9 @@ def to_markdown(result: DossierResult, lang: str = "fr") -> str:
     labels = STATUS_LABELS[lang]
     out = [f"# {'Vérification du dossier' if fr else 'Dossier check'} — REM {md_text(result.rem)}", "",
            md_text(summary_line(result, lang)), ""]
+    if result.findings:  # about the dossier as a whole, under its summary (the report keeps its four sections)
+        out += [f"{'Constats sur le dossier' if fr else 'Dossier findings'} :", ""]
+        out += [f"- {f.severity.value}: {md_text(f.message)} ({f.code})" for f in result.findings] + [""]
     out += [f"## {'Preuves déposées' if fr else 'Filed proofs'}", "",
             "| Preuve | Statut | Fichier | Constats |" if fr else "| Proof | Status | File | Findings |",
             "|---|---|---|---|"]
@@ -504,9 +507,6 @@ def to_markdown(result: DossierResult, lang: str = "fr") -> str:
     if result.unknown:
         out += ["", f"## {'Identifiants inconnus' if fr else 'Unknown ids'}", ""]
         out += [f"- {md_text(u.written_id)} : {md_text(u.unknown_reason or '')}" for u in result.unknown]
-    if result.findings:
-        out += ["", f"## {'Constats sur le dossier' if fr else 'Dossier findings'}", ""]
-        out += [f"- {f.severity.value}: {md_text(f.message)} ({f.code})" for f in result.findings]
     out += ["", f"## {'Preuves manquantes, par exigence' if fr else 'Missing proofs, by requirement'} ({len(result.missing)})", ""]
     for group in result.by_requirement():
         if group["missing"]:
@@ -515,13 +515,14 @@ def to_markdown(result: DossierResult, lang: str = "fr") -> str:
                     f"{'scénario' if fr else 'scenario'} : {md_text(m['scenario_text'][:300])}" for m in group["missing"]]
     if not result.missing:
         out.append("—")
+    # Not missing, yet not done: listed with the missing ones (the report keeps its four sections).
     if result.undecided:
-        out += ["", f"## {'Preuves selon des conditions à déclarer' if fr else 'Proofs depending on conditions to declare'} "
-                    f"({len(result.undecided)})", ""]
+        out += ["", f"{'Preuves selon des conditions à déclarer' if fr else 'Proofs depending on conditions to declare'} "
+                    f"({len(result.undecided)}) :", ""]
         out += [f"- {md_text(c.proof.id)} — {md_text(', '.join(d['id'] + ' : ' + (d.get('quote') or '') for d in c.conditions))}"
                 for c in result.undecided]
     if result.not_applicable:
-        out += ["", f"## {'Preuves non applicables' if fr else 'Proofs not applicable'} ({len(result.not_applicable)})", ""]
+        out += ["", f"{'Preuves non applicables' if fr else 'Proofs not applicable'} ({len(result.not_applicable)}) :", ""]
         out += [f"- {md_text(c.proof.id)} — {md_text(condition_reason(c.conditions, lang))}" for c in result.not_applicable]
     out += ["", f"## {'Fichiers sans preuve' if fr else 'Files matching no proof'} ({len(result.unmatched)})", ""]
     out += [f"- {md_text(u)}" for u in result.unmatched] or ["—"]

@@ -33,9 +33,8 @@ SOURCE_LABELS = {"proof": "preuve", "scenario": "scénario", "requirement": "exi
 def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None, unclassified: bool, stats: bool,
                  list_profiles: bool, checklist: str | None, as_json: bool) -> None:
     """Liste les exigences des REM, leurs preuves et les types de preuve attendus."""
-    from validator_core.cli_support import command_engine, fail
-    from validator_core.errors import PreuvesError
-    from validator_core.service import rem_profiles, requirements_checklist, resolve_profiles, resolve_rem
+    from validator_core import PreuvesError
+    from validator_core.cli_support import command_engine, fail, rem_profiles, requirements_checklist, requirements_scope
 
     engine = command_engine(None)  # no file is checked: its workers never start
     try:
@@ -44,8 +43,8 @@ def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None,
             fail("précisez le REM : --rem BIO (REM disponibles : " + ", ".join(catalogue.rems) + ").")
         try:
             if rem:
-                rem = resolve_rem(engine, rem)
-                profiles = tuple(resolve_profiles(engine, rem, profiles))  # an unknown one: the valid ones
+                rem, chosen = requirements_scope(engine, rem, profiles)  # an unknown one: the valid ones
+                profiles = tuple(chosen)
             if checklist:
                 click.echo(requirements_checklist(engine, rem, profiles, checklist), nl=False)
                 return
