@@ -399,6 +399,7 @@ class DossierResult:
             "proofs": [
                 {"proof": p.proof.id if p.proof else p.written_id, "status": p.status, "in_scope": p.in_scope,
                  "requirement": p.proof.requirement if p.proof else None,
+                 "profile": p.proof.profile if p.proof else None,
                  "text": p.proof.text if p.proof else None,
                  "admits": list(p.proof.admits) if p.proof else [],
                  "files": [{"path": f.path, "status": f.status, "error": f.error,
