@@ -93,11 +93,12 @@ async def validate_uploads(request: Request, engine: Engine, files: list[tuple[R
 
 
 async def check_uploaded_dossier(request: Request, engine: Engine, dossier: Dossier, files: list[ReceivedFile], *,
-                                 rem: str, profiles: list[str], lang: str) -> DossierResult:
+                                 rem: str, profiles: list[str], lang: str,
+                                 conditions: dict[str, list[str]] | None = None) -> DossierResult:
     """:func:`~validator_core.service.check_dossier` on the received files (bounded like a batch)."""
     received = {str(upload.path): _item(upload) for upload in files}
     return await _in_thread(request, partial(check_dossier, engine, dossier, rem=rem, profiles=profiles, lang=lang,
-                                             received=received, on_done=_metrics(files)))
+                                             conditions=conditions, received=received, on_done=_metrics(files)))
 
 
 def show_names(result: DossierResult, names: dict[str, str]) -> None:

@@ -46,8 +46,9 @@ __version__ = "1.1.0"
 PLUGIN = "screenshot"
 
 # What the inspection imports (the fork server imports them once for every worker): Pillow and its
-# two decoders, PyAV for ffmpeg's JPEG decoder, and what reading the text on screen needs.
-PRELOAD = ("PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "av") + screen_text.PRELOAD
+# two decoders, PyAV for ffmpeg's JPEG decoder, the perceptual hash, and what reading the text on screen
+# needs.
+PRELOAD = ("PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "av", "imagehash", "scipy.fftpack") + screen_text.PRELOAD
 
 PILLOW_FORMAT = {"png": "PNG", "jpeg": "JPEG"}
 LABELS = {"png": "PNG", "jpeg": "JPEG"}
@@ -386,6 +387,14 @@ def _load_and_measure(image, width, height, limits, label, facts, jpeg_data, ima
             return [finding("screenshot.decode_error", "error", format=label, reason=error)]
     stddev = _luminance_stddev(image, side, image_stat)
     facts["luminance_stddev"] = round(stddev, 2)
+    # The picture's perceptual hash (DCT of a 32×32 grey thumbnail, 64 bits, ImageHash), on the pixels
+    # decoded above within max_pixels: a dossier tells the same screenshot filed for two proofs even
+    # re-encoded as JPEG or resized (validator_core.service.check_dossier compares them). Hashes this far
+    # apart or less are the same picture, by this plugin's measure.
+    import imagehash
+
+    facts["phash"] = str(imagehash.phash(image))
+    facts["phash_same_picture_bits"] = int(limits["phash_same_picture_bits"])
     if stddev < float(limits["blank_max_stddev"]):
         return [finding("screenshot.blank", "warning", stddev=f"{stddev:.2f}",
                         max_stddev=f"{float(limits['blank_max_stddev']):g}")]

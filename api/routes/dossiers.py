@@ -21,12 +21,12 @@ from api.errors import BadRequest, MissingFile
 from api.middleware import add_log_fields
 from api.problems import responses
 from api.validating import LANG_SCHEMA, REM_SCHEMA, check_uploaded_dossier, display_name, show_names, validating_receiver
-from validator_core.dossier import match_files, to_markdown
-from validator_core.service import request_lang, resolve_profiles, resolve_rem
+from validator_core.dossier import match_files, parse_conditions, to_markdown
+from validator_core.service import request_lang, resolve_conditions, resolve_profiles, resolve_rem
 
 router = APIRouter(prefix="/v1/dossiers", tags=["dossiers"], dependencies=[ApiKeyDep])
 
-DOSSIER_FIELDS = ("rem", "profiles", "lang")
+DOSSIER_FIELDS = ("rem", "profiles", "conditions", "lang")
 
 
 def dossier_body() -> dict[str, Any]:
@@ -42,6 +42,13 @@ def dossier_body() -> dict[str, Any]:
                         "type": "array", "items": {"type": "string", "maxLength": 200},
                         "description": "Profils en plus de « Général » (répété, ou séparés par des virgules) ; "
                                        "leurs preuves comptent dans les manquantes.",
+                    },
+                    "conditions": {
+                        "type": "array", "items": {"type": "string", "maxLength": 200},
+                        "description": "Conditions qui valent pour le système (répété) : `referentiel_identite`, "
+                                       "`referentiel_identite=non`, `psc_modalite=web,ciba` ; les preuves dont une "
+                                       "condition n'est pas remplie sont non applicables ; celles du REM : "
+                                       "`GET /v1/requirements/profiles?rem=BIO`.",
                     },
                     "file": {
                         "type": "array", "minItems": 1,
@@ -93,13 +100,14 @@ async def create_dossier_check(
                              "The “rem” field (the dossier's REM: BIO, RIS, LGC, DPI, PFI, DB) is required.", field="rem")
         rem = resolve_rem(engine, rem)
         profiles = resolve_profiles(engine, rem, received.fields.get("profiles", []))
+        conditions = resolve_conditions(engine, rem, parse_conditions(received.fields.get("conditions", [])))
         # Matched by the client's name, validated at the temp path (the name is shown, never used on disk).
         names = {str(upload.path): display_name(upload) for upload in received.files}
         dossier = match_files(engine.catalogue(), rem, [(names[str(upload.path)], upload.path)
                                                         for upload in received.files])
         with slot.validating():
             result = await check_uploaded_dossier(request, engine, dossier, received.files, rem=rem,
-                                                  profiles=profiles, lang=lang)
+                                                  profiles=profiles, lang=lang, conditions=conditions)
         show_names(result, names)
     finally:
         received.cleanup()
