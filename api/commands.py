@@ -1,7 +1,8 @@
-"""``preuves serve``: the HTTP service's command, added to the command line by this plugin.
+"""``preuves serve`` and ``preuves worker``: the HTTP service's commands, added to the command line by
+this plugin (``worker`` runs the service's jobs from a Celery queue: :mod:`api.jobs.distributed`).
 
 An ordinary plugin (entry point ``api`` in group ``preuves``), so that the core's command line never
-imports the HTTP package: the service (FastAPI, uvicorn) is imported only when ``serve`` runs.
+imports the HTTP package: the service (FastAPI, uvicorn, Celery) is imported only when its command runs.
 """
 
 from __future__ import annotations
@@ -23,3 +24,18 @@ def preuves_register_commands(cli: click.Group) -> None:
 
         options = {k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v is not None}
         run(**options)
+
+    @cli.command()
+    @click.option("--concurrency", default=None, type=int,
+                  help="Travaux exécutés à la fois (défaut : PREUVES_JOBS_RUNNERS).")
+    def worker(concurrency: int | None) -> None:
+        """Démarre un worker de travaux (Celery ; PREUVES_JOBS_BROKER=redis://… obligatoire)."""
+        from api.jobs.distributed import run_worker
+        from api.settings import get_settings
+        from validator_core.cli_support import fail
+
+        settings = get_settings()
+        if not settings.jobs_broker:
+            fail("PREUVES_JOBS_BROKER (redis://hôte:port/0) est obligatoire pour `preuves worker` ; "
+                 "sans lui, `preuves serve` exécute les travaux lui-même.")
+        run_worker(settings, concurrency=concurrency or settings.jobs_runners)

@@ -23,7 +23,8 @@ from api.deps import Admission
 from api.middleware import FramingGuardMiddleware, RequestContextMiddleware
 from api.problems import Problem
 from api.ratelimit import RateLimitMiddleware
-from api.routes import bench, docs, dossiers, health, metrics, proof_types, requirements, validations, web
+from api.jobs.service import JobService
+from api.routes import bench, docs, dossiers, health, jobs, metrics, proof_types, requirements, validations, web
 from api.server import raise_fd_limit
 from api.settings import ApiSettings, get_settings
 from api.structured_logging import ensure_handler
@@ -61,6 +62,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             # that names a requirement (api/validating.py checks fields as they arrive).
             await anyio.to_thread.run_sync(engine.catalogue)
             app.state.engine = engine
+            app.state.jobs = JobService(settings, engine)
+            app.state.jobs.start()  # resumes the jobs a stopped process left
             log.info("service ready", extra={
                 "rules": engine.info.rules, "plugins": engine.plugin_names(),
                 "engine_workers": engine.health().workers, "auth": settings.auth_enabled,
@@ -73,6 +76,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             yield
         finally:
             app.state.engine = None
+            if getattr(app.state, "jobs", None) is not None:  # running jobs go back to the queue
+                await anyio.to_thread.run_sync(app.state.jobs.close, settings.shutdown_timeout_s)
             await anyio.to_thread.run_sync(engine.close)
             app.state.upload_dir.close()
 
@@ -86,6 +91,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = None
+    app.state.jobs = None
     app.state.admission = Admission(receiving=settings.receiving_limit, in_flight=settings.max_in_flight,
                                     per_caller=settings.per_caller_limit)
     # Threads that wait on the engine: one per admitted request at most.
@@ -98,16 +104,16 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(RateLimitMiddleware, settings=settings)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "X-API-Key", "X-Request-ID", "Content-Type"],
-            expose_headers=["X-Request-ID", "Retry-After"], max_age=600,
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "X-Request-ID", "Content-Type", "Idempotency-Key"],
+            expose_headers=["X-Request-ID", "Retry-After", "Location"], max_age=600,
         )
     # Who the caller is (rate limit, per-caller share) is settled before either looks at it.
     app.add_middleware(ForwardedForMiddleware, trusted=settings.trusted_proxies)
     app.add_middleware(FramingGuardMiddleware)  # inside the request context: its 400 has an id and a metric
     app.add_middleware(RequestContextMiddleware)
 
-    for module in (health, metrics, proof_types, validations, dossiers, requirements, web, docs):  # web: the page at /
+    for module in (health, metrics, proof_types, validations, dossiers, jobs, requirements, web, docs):  # web: the page at /
         app.include_router(module.router)
     if settings.bench_routes:  # receive-only route for bench/ (off in production)
         app.include_router(bench.router)
@@ -131,7 +137,7 @@ def _openapi(app: FastAPI, proof_types: list[str], settings: ApiSettings) -> dic
     components["Problem"] = problem_schema
     engine = getattr(app.state, "engine", None)
     rems = engine.catalogue().rems if engine is not None else None  # known once started
-    for path in ("/v1/validations", "/v1/validations/batch", "/v1/dossiers"):
+    for path in ("/v1/validations", "/v1/validations/batch", "/v1/dossiers", "/v1/jobs"):
         operation = schema.get("paths", {}).get(path, {}).get("post")
         if not operation:
             continue

@@ -68,3 +68,12 @@ def render() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
+
+# Jobs (POST /v1/jobs, api/jobs/): how many wait, how long they take, who runs them.
+JOBS_ENDED = Counter("preuves_jobs_ended_total", "Travaux terminés, par statut", ["status"])
+JOB_DURATION = Histogram("preuves_job_duration_seconds", "Durée d'exécution d'un travail (de sa prise à sa fin)",
+                         buckets=TIME_BUCKETS + (120, 300, 600, 1800))
+JOBS_QUEUED = Gauge("preuves_jobs_queued", "Travaux en attente dans la file", multiprocess_mode="max")
+JOB_RUNNERS = Gauge("preuves_job_runners", "Exécutants de travaux disponibles (threads de la file intégrée, "
+                    "ou workers Celery joignables)", multiprocess_mode="max")
+CALLBACKS = Counter("preuves_job_callbacks_total", "Envois de callbacks, par issue", ["outcome"])  # delivered, retry, abandoned

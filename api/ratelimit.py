@@ -11,8 +11,10 @@ per minute; a request takes one token (a batch or a dossier counts as one reques
 queue bounds the work). An empty bucket answers 429 ``rate_limit.exceeded`` with ``Retry-After``:
 the seconds until a token is back. Health, metrics, documentation and the web page are not limited.
 
-In-process only: with several HTTP processes (``preuves serve --workers N``) each has its own
-buckets, so a caller gets up to N times the limit. A shared limit belongs to the gateway in front.
+Without Redis the buckets are in-process: with several HTTP processes (``preuves serve --workers N``)
+each has its own, so a caller gets up to N times the limit. With Redis configured
+(``PREUVES_JOBS_BROKER=redis://…``, the replicas' shared state) every process and replica counts in
+Redis instead (:class:`SharedLimits`, the ``limits`` library): one limit for the whole service.
 
 A plain ASGI middleware (like ``api/middleware.py``): it answers before the body is read and never
 wraps the upload stream.
@@ -20,6 +22,7 @@ wraps the upload stream.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -33,6 +36,8 @@ from api.callers import caller_of, key_identity  # noqa: F401 - key_identity: pa
 from api.errors import ApiError
 from api.problems import problem_response
 from api.settings import ApiSettings
+
+log = logging.getLogger("preuves.api")
 
 LIMITED_PREFIX = "/v1/"
 MAX_CALLERS = 10_000  # buckets kept; past it the least recently seen go (they are the fullest)
@@ -86,6 +91,38 @@ class TokenBuckets:
         return len(self._buckets)
 
 
+class SharedLimits:
+    """The limit shared by every replica: ``limits``' sliding-window counters in Redis.
+
+    Two windows make the bucket's two numbers: ``per_min`` a minute, and at most ``capacity`` in the
+    time the rate takes to earn them (the burst). A Redis that does not answer lets requests through
+    (the service keeps working; the jobs routes answer 503 on their own) and is logged.
+    """
+
+    def __init__(self, url: str, per_min: int, capacity: int) -> None:
+        from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+        from limits.storage import storage_from_string
+        from limits.strategies import SlidingWindowCounterRateLimiter
+
+        self.limiter = SlidingWindowCounterRateLimiter(storage_from_string(url, socket_timeout=1, socket_connect_timeout=1))
+        self.items = (RateLimitItemPerMinute(per_min, namespace="preuves-rate"),
+                      RateLimitItemPerSecond(capacity, max(1, math.ceil(capacity * 60 / per_min)), namespace="preuves-burst"))
+
+    def take(self, caller: str) -> float:
+        """0 when granted (counted in every window), else the seconds until the fullest window frees one."""
+        try:
+            if all(self.limiter.test(item, caller) for item in self.items):
+                for item in self.items:
+                    self.limiter.hit(item, caller)
+                return 0.0
+            now = time.time()
+            return max(max(0.0, self.limiter.get_window_stats(item, caller).reset_time - now)
+                       for item in self.items if not self.limiter.test(item, caller)) or 1.0
+        except Exception:  # noqa: BLE001 - redis-py's errors, raised through limits' storage
+            log.warning("shared rate limit unavailable (Redis): request let through")
+            return 0.0
+
+
 class RateLimitMiddleware:
     """429 + ``Retry-After`` when a caller's bucket is empty (``/v1/*`` only)."""
 
@@ -93,7 +130,11 @@ class RateLimitMiddleware:
         self.app = app
         self.per_min = settings.rate_limit_per_min
         self.keys = [k.get_secret_value() for k in settings.api_keys]
-        self.buckets = TokenBuckets(self.per_min, settings.rate_limit_capacity) if self.per_min > 0 else None
+        self.buckets: TokenBuckets | SharedLimits | None = None
+        if self.per_min > 0 and settings.jobs_broker:
+            self.buckets = SharedLimits(settings.jobs_broker, self.per_min, settings.rate_limit_capacity)
+        elif self.per_min > 0:
+            self.buckets = TokenBuckets(self.per_min, settings.rate_limit_capacity)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (self.buckets is None or scope["type"] != "http" or scope.get("method") == "OPTIONS"

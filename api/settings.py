@@ -7,6 +7,7 @@ Every field is ``PREUVES_<NAME>`` in the environment and is documented for opera
 from __future__ import annotations
 
 import ipaddress
+import os
 import resource
 import tempfile
 from functools import lru_cache
@@ -61,7 +62,8 @@ class ApiSettings(CoreSettings):
     )
     rate_limit_per_min: int = Field(
         default=600, ge=0,
-        description="Requêtes /v1/* par minute et par appelant (clé d'API, sinon adresse IP), par processus ; 0 = pas de limite",
+        description="Requêtes /v1/* par minute et par appelant (clé d'API, sinon adresse IP), par processus — ou pour tout le "
+                    "service quand PREUVES_JOBS_BROKER désigne Redis ; 0 = pas de limite",
     )
     rate_limit_burst: int | None = Field(
         default=None, ge=1, description="Requêtes d'affilée permises au-delà du débit (défaut : rate_limit_per_min / 10, au moins 1)"
@@ -123,6 +125,58 @@ class ApiSettings(CoreSettings):
     tmp_dir: Path | None = Field(
         default=None, description="Répertoire des fichiers temporaires de réception (défaut : <tmp système>/segur-preuves)"
     )
+    data_dir: Path | None = Field(
+        default=None,
+        description="Répertoire des données du service : file des travaux (jobs.sqlite3) et fichiers déposés "
+                    "(défaut : $XDG_DATA_HOME/segur-preuves, sinon ~/.local/share/segur-preuves)",
+    )
+    jobs_max_files: int = Field(
+        default=250, ge=1, le=250,  # le: the multipart parser stops at 256 parts (api/upload.py MAX_PARTS)
+        description="Fichiers au plus par travail (POST /v1/jobs)",
+    )
+    jobs_max_body_bytes: int | None = Field(
+        default=None, gt=0, description="Plafond du corps d'une requête POST /v1/jobs (défaut : 20 × max_body_bytes)"
+    )
+    jobs_runners: int = Field(
+        default=2, ge=1, description="Travaux exécutés à la fois par processus du service (file intégrée)"
+    )
+    jobs_ttl_s: int = Field(
+        default=86_400, ge=1, description="Durée de conservation d'un travail terminé et de son résultat (secondes)"
+    )
+    jobs_broker: str | None = Field(
+        default=None,
+        description="redis://… : les travaux passent par Celery (Redis courtier et stockage des résultats) et sont "
+                    "exécutés par `preuves worker` ; vide = file intégrée au service",
+    )
+    jobs_visibility_timeout_s: int = Field(
+        default=7200, ge=1,
+        description="Mode distribué : délai après lequel un travail pris par un worker disparu est redonné à un autre "
+                    "(secondes ; plus long que le plus long travail)",
+    )
+    worker_metrics_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="Port où `preuves worker` expose ses métriques Prometheus (durées et issues des travaux qu'il "
+                    "exécute) ; vide = pas d'exposition",
+    )
+    storage: str | None = Field(
+        default=None,
+        description="Où attendent les fichiers des travaux : un répertoire partagé par les workers (/chemin) ; "
+                    "défaut : <data_dir>/staged",
+    )
+    callback_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hôtes (nom[:port]) auxquels un callback_url peut s'adresser, séparés par des virgules ; "
+                    "vide = aucun callback accepté",
+    )
+    callback_secret: SecretStr | None = Field(
+        default=None, description="Clé HMAC-SHA256 de la signature X-Preuves-Signature des callbacks (obligatoire pour "
+                                  "accepter un callback_url)",
+    )
+    callback_attempts: int = Field(default=5, ge=1, description="Essais d'envoi d'un callback avant abandon")
+    callback_backoff_s: float = Field(
+        default=2.0, gt=0, description="Attente avant le 2e essai d'un callback (doublée à chaque essai suivant, secondes)"
+    )
+    callback_timeout_s: float = Field(default=10.0, gt=0, description="Délai d'un essai de callback (secondes)")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origines autorisées en CORS (le portail), séparées par des virgules ; vide = pas de CORS"
     )
@@ -130,7 +184,7 @@ class ApiSettings(CoreSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Niveau des journaux")
     log_json: bool = Field(default=True, description="Journaux en JSON (une ligne par événement) ; 0 = texte lisible")
 
-    _split_lists = field_validator("api_keys", "cors_origins", "trusted_proxies", mode="before")(_split)
+    _split_lists = field_validator("api_keys", "cors_origins", "trusted_proxies", "callback_hosts", mode="before")(_split)
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -188,6 +242,19 @@ class ApiSettings(CoreSettings):
 
     def upload_dir(self) -> Path:
         return self.tmp_dir or Path(tempfile.gettempdir()) / "segur-preuves"
+
+    def data_path(self) -> Path:
+        """Where the service keeps what must outlive a restart (the job store, staged files)."""
+        if self.data_dir:
+            return self.data_dir
+        base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+        return Path(base) / "segur-preuves"
+
+    def storage_path(self) -> Path:
+        return Path(self.storage) if self.storage else self.data_path() / "staged"
+
+    def jobs_body_cap(self, largest_type_limit: int) -> int:
+        return self.jobs_max_body_bytes or 20 * self.body_cap(largest_type_limit)
 
     def listen_host(self, host: str | None = None) -> tuple[str, str | None]:
         """The address to bind, and a warning to log when it differs from the one asked for.

@@ -6,7 +6,9 @@ service layer (:mod:`validator_core.service`):
   before a file answered before the file is read (:class:`EarlyRequestError`);
 - the OpenAPI schemas of their common fields;
 - running the use cases off the event loop, under the service's thread limit, with each file's
-  metrics (:func:`validate_uploads`, :func:`check_uploaded_dossier`).
+  metrics (:func:`validate_uploads`, :func:`check_uploaded_dossier`);
+- a dossier's file names: the one matched and shown (:func:`display_name`), put back in the result
+  in place of the paths validated (:func:`show_names`) — ``/v1/dossiers`` and ``/v1/jobs``.
 
 Routes import from here, never from one another.
 """
@@ -14,6 +16,7 @@ Routes import from here, never from one another.
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
 import anyio
@@ -90,11 +93,28 @@ async def validate_uploads(request: Request, engine: Engine, files: list[tuple[R
 
 
 async def check_uploaded_dossier(request: Request, engine: Engine, dossier: Dossier, files: list[ReceivedFile], *,
-                                 rem: str, profiles: list[str], lang: str) -> DossierResult:
+                                 rem: str, profiles: list[str], lang: str,
+                                 conditions: dict[str, list[str]] | None = None) -> DossierResult:
     """:func:`~validator_core.service.check_dossier` on the received files (bounded like a batch)."""
     received = {str(upload.path): _item(upload) for upload in files}
     return await _in_thread(request, partial(check_dossier, engine, dossier, rem=rem, profiles=profiles, lang=lang,
-                                             received=received, on_done=_metrics(files)))
+                                             conditions=conditions, received=received, on_done=_metrics(files)))
+
+
+def show_names(result: DossierResult, names: dict[str, str]) -> None:
+    """Put the client's names back in ``result``, which lists the paths the files were validated at
+    (temp or staged files: the name is shown, never used on disk)."""
+    for proof in [*result.proofs, *result.unknown]:
+        for file in proof.files:
+            file.path = names.get(file.path, file.path)
+    result.unmatched = [str(Path(names[path])) for path in result.unmatched]  # listed as paths, as by the CLI
+
+
+def display_name(upload: ReceivedFile) -> str:
+    """The name a dossier's file is matched and shown by."""
+    # Browsers send a folder's files with their relative path; Windows clients may use "\".
+    name = upload.filename.replace("\\", "/").strip().lstrip("/")
+    return name or f"(fichier {upload.index + 1})"
 
 
 def _item(upload: ReceivedFile, proof_type: str | None = None, requirement: str | None = None) -> BatchItem:

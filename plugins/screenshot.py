@@ -17,6 +17,10 @@ look right, so the picture is walked and decoded:
    which catches corrupt data; a JPEG is also decoded by ffmpeg's decoder (PyAV), which reports the
    damage libjpeg conceals (``screenshot.decode_error``); a reduced greyscale copy says whether it is blank.
 4. EXIF: a GPS position or a camera serial number is personal data the ANS has no use for (warning).
+5. The text on screen (``plugins/screen_text.py``, Tesseract OCR with the French model) of a whole,
+   non-blank picture: a real patient's NIR or the real INS-NIR OID is a warning; what it shows (test
+   identities, identity statuses, dates and times) goes to ``facts.screenshot.screen_text`` for the
+   catalogue's requirement checks.
 
 Thresholds come from ``[thresholds.screenshot]`` in the rules. User documentation:
 ``docs/checks/screenshot.md``.
@@ -30,6 +34,7 @@ import warnings
 import zlib
 from typing import Any, Mapping
 
+from plugins import screen_text
 from plugins import screenshot_structure as structure
 from plugins.screenshot_structure import KIND_LABEL, Hit
 from plugins.video_frames import clean_message
@@ -41,8 +46,9 @@ __version__ = "1.1.0"
 PLUGIN = "screenshot"
 
 # What the inspection imports (the fork server imports them once for every worker): Pillow and its
-# two decoders, and PyAV for ffmpeg's JPEG decoder.
-PRELOAD = ("PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "av")
+# two decoders, PyAV for ffmpeg's JPEG decoder, the perceptual hash, and what reading the text on screen
+# needs.
+PRELOAD = ("PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "av", "imagehash", "scipy.fftpack") + screen_text.PRELOAD
 
 PILLOW_FORMAT = {"png": "PNG", "jpeg": "JPEG"}
 LABELS = {"png": "PNG", "jpeg": "JPEG"}
@@ -161,6 +167,7 @@ def preuves_register_messages(register):
         "retirez-les avant le dépôt.",
         en="The picture's EXIF metadata holds a device serial number ({tags}): remove it before filing.",
     )
+    screen_text.register_messages(register, PLUGIN, ("la capture", "the screenshot"))
 
 
 # -- findings from the structure walk --------------------------------------------------------------
@@ -336,8 +343,11 @@ def _decode(proof: Proof, limits: Mapping[str, Any], label: str, facts: dict[str
                 out.append(finding("screenshot.data_incomplete", "error", format=label, width=width, height=height,
                                    where=gap.where, data_bytes=gap.data_bytes, min_bytes=gap.min_bytes))
             else:
-                out += _load_and_measure(image, width, height, limits, label, facts, jpeg_data, ImageFile, ImageStat,
-                                         proof.path, walk)
+                measured = _load_and_measure(image, width, height, limits, label, facts, jpeg_data, ImageFile,
+                                             ImageStat, proof.path, walk)
+                out += measured
+                if limits["ocr"] and not measured:  # a whole, decoded, non-blank picture
+                    out += _screen_text(proof, image, formats, limits, facts)
             minimum = readable_minimum(width, height, limits["readable_screens"])
             if minimum is not None:
                 out.append(finding("screenshot.resolution_low", "warning", width=width, height=height, minimum=minimum))
@@ -377,10 +387,39 @@ def _load_and_measure(image, width, height, limits, label, facts, jpeg_data, ima
             return [finding("screenshot.decode_error", "error", format=label, reason=error)]
     stddev = _luminance_stddev(image, side, image_stat)
     facts["luminance_stddev"] = round(stddev, 2)
+    # The picture's perceptual hash (DCT of a 32×32 grey thumbnail, 64 bits, ImageHash), on the pixels
+    # decoded above within max_pixels: a dossier tells the same screenshot filed for two proofs even
+    # re-encoded as JPEG or resized (validator_core.service.check_dossier compares them). Hashes this far
+    # apart or less are the same picture, by this plugin's measure.
+    import imagehash
+
+    facts["phash"] = str(imagehash.phash(image))
+    facts["phash_same_picture_bits"] = int(limits["phash_same_picture_bits"])
     if stddev < float(limits["blank_max_stddev"]):
         return [finding("screenshot.blank", "warning", stddev=f"{stddev:.2f}",
                         max_stddev=f"{float(limits['blank_max_stddev']):g}")]
     return []
+
+
+def _screen_text(proof: Proof, image, formats, limits: Mapping[str, Any], facts: dict[str, Any]) -> list:
+    """OCR of the picture (``plugins/screen_text.py``): identities and what the requirement checks read."""
+    from PIL import Image
+
+    try:
+        if image.format == "JPEG":
+            # The JPEG was decoded at reduced scale for the checks above (draft): text needs every pixel.
+            with Image.open(proof.path, formats=formats) as full:
+                full.load()
+                lines, size = screen_text.read_lines(full, limits), full.size
+        else:
+            lines, size = screen_text.read_lines(image, limits), image.size
+    except screen_text.OcrUnavailable as exc:
+        return [screen_text.unavailable(PLUGIN, exc.reason)]
+    shown = screen_text.ScreenText()
+    if lines is not None:  # None: past ocr_timeout_ms, nothing read
+        shown.add(lines, lambda line: screen_text.region(line.box, *size), int(limits["ocr_sample_chars"]))
+    facts["screen_text"] = shown.facts()
+    return shown.findings(PLUGIN)
 
 
 def _ends_on_a_zero_row(image, width: int, height: int) -> bool:

@@ -10,13 +10,18 @@ missing ``moov`` index — the file an interrupted recording or upload leaves �
 a missing media data box, and refuses sample tables whose declared entry counts cannot fit in their
 box *before* libmediainfo believes them (a 66 kB file declaring 2³²−1 ``stts`` entries kept it busy
 for minutes). Last, a few frames are decoded at a few positions (``plugins/video_frames.py``, the
-ffmpeg libraries through PyAV): an index is no proof that the pictures it points to decode.
+ffmpeg libraries through PyAV): an index is no proof that the pictures it points to decode. Then a
+bounded sample of keyframes spread over the duration says what the pictures show: nearly all uniform
+(``video.blank``), one screen for nearly the whole duration (``video.static``), and the text of each
+distinct scene read by OCR (``plugins/screen_text.py``): a real patient's NIR or the real INS-NIR OID
+on screen (warnings), the facts the catalogue's requirement checks read (``facts.video.screen_text``).
 
 Errors: no video track, unreadable file, no duration, missing index, truncated data, container that
 disagrees with the detected format, lying sample table, too many boxes, no media data, frames that do
 not decode, a picture too large to decode. Warnings (numbers from ``[thresholds.video]`` in the rules):
 picture too small to read, too short, a codec the reviewer's player may not open, odd or variable
-frame rate. User documentation: ``docs/checks/video.md``.
+frame rate, blank or still picture, a real NIR or the real INS OID on screen; information: no OCR
+available. User documentation: ``docs/checks/video.md``.
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 from typing import Any, Iterator, Mapping
 
-from plugins import video_boxes, video_frames
+from plugins import screen_text, video_boxes, video_frames
 from validator_core import Inspection, Proof, finding, hookimpl
 from validator_core.toolkit.screens import readable_minimum
 
@@ -36,8 +42,9 @@ __version__ = "1.0.0"
 PLUGIN = "video"
 
 # What the inspection imports (the fork server imports them once for every worker): libmediainfo
-# and PyAV, which the service process that only reads this module's declarations never needs.
-PRELOAD = ("pymediainfo", "av")
+# and PyAV, which the service process that only reads this module's declarations never needs, and
+# what reading the text on screen needs (Tesseract, Pillow, the identity scanner).
+PRELOAD = ("pymediainfo", "av") + screen_text.PRELOAD
 
 # What MediaInfo calls each container the rules know (MOV and MP4 are the same ISO/QuickTime family:
 # MediaInfo says "MPEG-4" for both and tells them apart only by the profile).
@@ -174,6 +181,21 @@ def preuves_register_messages(register):
         "cap: they were not decoded. A real screen recording is much smaller; export the video again in "
         "1080p or 720p.",
     )
+    register(
+        "video.blank",
+        fr="La vidéo est vide : {blank} image(s) sur {sampled} échantillonnées sont unies (noires, blanches ou "
+        "d'une seule couleur). L'enregistrement n'a probablement pas capté l'écran ; refaites-le.",
+        en="The video is blank: {blank} of {sampled} sampled pictures are uniform (black, white or one colour). "
+        "The recording probably did not capture the screen; record it again.",
+    )
+    register(
+        "video.static",
+        fr="L'image de la vidéo ne change pas pendant {still_s} s sur {duration_s} s ({scenes} écran(s) distinct(s) "
+        "sur {sampled} images échantillonnées) : un écran figé ne montre pas le déroulé du scénario.",
+        en="The video's picture does not change for {still_s} s of {duration_s} s ({scenes} distinct screen(s) in "
+        "{sampled} sampled pictures): a still screen does not show the scenario's steps.",
+    )
+    screen_text.register_messages(register, PLUGIN, ("la vidéo", "the video"))
     register(
         "video.frame_rate_variable",
         fr="La cadence de la vidéo est variable ({min_fps} à {max_fps} images/s) : certains lecteurs "
@@ -402,4 +424,60 @@ def _frames_findings(proof: Proof, limits: Mapping[str, Any], width: int, height
         return [finding("video.frames_undecodable", "error", failed=len(failed) or 1,
                         sampled=len(sample.positions) or 1, at_s=_fmt(first.target_s) if first else "0",
                         reason=reason)]
-    return []
+    return _pictures_findings(proof, limits, facts)
+
+
+def _pictures_findings(proof: Proof, limits: Mapping[str, Any], facts: dict[str, Any]) -> list:
+    """What the pictures show: ``sample_frames`` keyframes spread over the duration (the cost is the
+    sample's, whatever the duration), blank or unchanging, and the text of each distinct scene."""
+    count = int(limits["sample_frames"])
+    pictures = video_frames.Pictures(
+        thumb_size=tuple(int(v) for v in limits["scene_thumb_size"]), pixel_delta=int(limits["scene_pixel_delta"]),
+        changed_share=float(limits["scene_changed_share"]), picture_max_pixels=int(limits["ocr_max_pixels"]))
+    sample = video_frames.sample_frames(
+        proof.path, container_format=proof.format, positions=tuple(i / count for i in range(count)),
+        frames_per_position=1, max_packets_per_position=int(limits["decode_max_packets_per_position"]),
+        max_pixels=int(limits["max_pixels"]), pictures=pictures)
+    duration = facts.get("duration_s") or sample.duration_s
+    summary = video_frames.summarise(sample.frames, duration, float(limits["blank_max_stddev"]))
+    facts.update({"frames_sampled": summary.sampled, "blank_share": round(summary.blank_share, 3),
+                  "scenes": summary.scenes, "longest_still_s": summary.longest_still_s})
+    if not summary.sampled:
+        return []
+    out = []
+    blank = summary.blank_share >= float(limits["blank_min_share"])
+    if blank:
+        out.append(finding("video.blank", "warning", blank=summary.blank, sampled=summary.sampled))
+    elif (duration and summary.sampled >= int(limits["static_min_frames"])
+          and summary.longest_still_s >= float(limits["static_min_share"]) * duration):
+        out.append(finding("video.static", "warning", still_s=_fmt(summary.longest_still_s), duration_s=_fmt(duration),
+                           scenes=summary.scenes, sampled=summary.sampled))
+    if limits["ocr"] and not blank:
+        out += _screen_text(summary, limits, facts)
+    return out
+
+
+def _screen_text(summary: video_frames.Summary, limits: Mapping[str, Any], facts: dict[str, Any]) -> list:
+    """OCR of the distinct scenes (at most ``ocr_max_frames``, spread over the video), never of every sample."""
+    scenes = [f for f in summary.scene_frames if f.picture is not None]
+    wanted = int(limits["ocr_max_frames"])
+    if len(scenes) > wanted:
+        scenes = [scenes[round(i * (len(scenes) - 1) / max(1, wanted - 1))] for i in range(wanted)]
+    shown = screen_text.ScreenText()
+    deadline = time.monotonic() + float(limits["ocr_budget_ms"]) / 1000
+    try:
+        for scene in scenes:
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0:
+                break  # the budget is spent: the scenes left are not read (images_read says how many were)
+            picture = scene.picture
+            lines = screen_text.read_lines(picture, limits, timeout_ms=remaining_ms)
+            if lines is None:
+                continue
+            at = _fmt(scene.time_s or 0.0)
+            shown.add(lines, lambda line, p=picture, at=at: f"à {at} s, {screen_text.region(line.box, *p.size)}",
+                      int(limits["ocr_sample_chars"]))
+    except screen_text.OcrUnavailable as exc:
+        return [screen_text.unavailable(PLUGIN, exc.reason)]
+    facts["screen_text"] = shown.facts()
+    return shown.findings(PLUGIN)

@@ -8,7 +8,9 @@ in between). Each position decodes at most ``frames_per_position`` frames from a
 ``max_packets_per_position`` packets, single-threaded; nothing here reads the whole file.
 
 :func:`sample_frames` returns what was decoded and what went wrong; the ``video`` plugin turns that
-into findings, and other checks (the visual content of a demonstration) reuse the frames it keeps.
+into findings. With :class:`Pictures`, the same sampling keeps a small greyscale thumbnail of each
+frame and a picture of each frame that differs from the one before; :func:`summarise` tells blank
+frames, distinct scenes and the longest still stretch from them, and the scenes' pictures go to OCR.
 ffmpeg's log messages are captured, never printed (a worker's stderr is the caller's).
 """
 
@@ -49,6 +51,8 @@ class SampledFrame:
     width: int
     height: int
     frame: Any = field(default=None, repr=False)  # the ``av.VideoFrame`` when ``keep_frames``
+    thumb: Any = field(default=None, repr=False)  # a small greyscale Pillow copy, with ``pictures``
+    picture: Any = field(default=None, repr=False)  # greyscale Pillow copy for OCR, when the picture changed
 
 
 @dataclass
@@ -103,13 +107,15 @@ def sample_frames(
     max_packets_per_position: int,
     max_pixels: int,
     keep_frames: bool = False,
+    pictures: "Pictures | None" = None,
 ) -> FrameSample:
     """Decode up to ``frames_per_position`` frames at each fraction of the duration in ``positions``.
 
     ``container_format`` is the engine's detected format (``mp4``, ``mov``, ``avi``, ``flv``): the
     matching demuxer is forced, so libavformat never guesses another format from the bytes. A stream
-    whose declared picture exceeds ``max_pixels`` is not decoded (``skipped``). Never raises for a bad
-    file: every failure is in the result.
+    whose declared picture exceeds ``max_pixels`` is not decoded (``skipped``). With ``pictures``, each
+    frame kept gets a thumbnail, and a greyscale picture for OCR when it differs from the frame before
+    (see :func:`summarise`). Never raises for a bad file: every failure is in the result.
     """
     import av
     import av.logging
@@ -121,7 +127,7 @@ def sample_frames(
         with av.logging.Capture(local=True) as logs:
             try:
                 _sample(av, path, container_format, positions, frames_per_position, max_packets_per_position,
-                        max_pixels, keep_frames, out)
+                        max_pixels, keep_frames, out, pictures)
             finally:
                 out.messages = [clean_message(record[2]) for record in logs[:MAX_MESSAGES] if len(record) > 2]
     finally:
@@ -129,7 +135,7 @@ def sample_frames(
     return out
 
 
-def _sample(av, path, container_format, positions, frames_per_position, max_packets, max_pixels, keep, out):
+def _sample(av, path, container_format, positions, frames_per_position, max_packets, max_pixels, keep, out, pictures):
     # MP4/MOV: the index (``stsd``) already gives every stream's parameters, so libavformat need not
     # decode frames to probe them (two thirds of the cost of opening a 720p file).
     options = {"probesize": "32", "analyzeduration": "0"} if container_format in ("mp4", "mov") else {}
@@ -169,7 +175,7 @@ def _sample(av, path, container_format, positions, frames_per_position, max_pack
                 except (av.error.FFmpegError, OverflowError, ZeroDivisionError) as exc:
                     position.error = _error_text(exc)
                     continue
-            _decode_at(av, container, stream, position, frames_per_position, max_packets, keep, out, seen)
+            _decode_at(av, container, stream, position, frames_per_position, max_packets, keep, out, seen, pictures)
     finally:
         container.close()
 
@@ -182,7 +188,7 @@ def _duration_s(container, stream) -> float | None:
     return None
 
 
-def _decode_at(av, container, stream, position, wanted, max_packets, keep, out, seen) -> None:
+def _decode_at(av, container, stream, position, wanted, max_packets, keep, out, seen, pictures) -> None:
     demux = container.demux(stream)
     try:
         while position.decoded < wanted and position.packets < max_packets:
@@ -216,9 +222,85 @@ def _decode_at(av, container, stream, position, wanted, max_packets, keep, out, 
                 if pts in seen:
                     continue  # a short video: several positions seek back to the same keyframe
                 seen.add(pts)
-                out.frames.append(SampledFrame(
+                sampled = SampledFrame(
                     time_s=round(float(frame.time), 3) if frame.time is not None else None,
                     key_frame=bool(frame.key_frame), width=frame.width, height=frame.height,
-                    frame=frame if keep else None))
+                    frame=frame if keep else None)
+                if pictures is not None:
+                    pictures.take(frame, sampled, out.frames[-1] if out.frames else None)
+                out.frames.append(sampled)
     finally:
         demux.close()
+
+
+# -- what the sampled pictures show --------------------------------------------------------------
+
+
+@dataclass
+class Pictures:
+    """How frames are compared while sampling (``[thresholds.video]``): a ``thumb_size`` greyscale
+    thumbnail of each; two frames differ when more than ``changed_share`` of its pixels moved by more
+    than ``pixel_delta`` levels (compression noise moves a few levels; a new window, many pixels). A frame
+    that differs from the one before keeps a greyscale copy of at most ``picture_max_pixels`` for OCR."""
+
+    thumb_size: tuple[int, int]
+    pixel_delta: int
+    changed_share: float
+    picture_max_pixels: int
+
+    def take(self, frame: Any, sampled: SampledFrame, previous: SampledFrame | None) -> None:
+        width, height = self.thumb_size
+        sampled.thumb = frame.reformat(width=width, height=height, format="gray").to_image().convert("L")
+        if previous is not None and previous.thumb is not None and not self.differ(previous.thumb, sampled.thumb):
+            return
+        scale = min(1.0, (self.picture_max_pixels / max(1, frame.width * frame.height)) ** 0.5)
+        width, height = max(2, round(frame.width * scale) // 2 * 2), max(2, round(frame.height * scale) // 2 * 2)
+        sampled.picture = frame.reformat(width=width, height=height, format="gray").to_image().convert("L")
+
+    def differ(self, a: Any, b: Any) -> bool:
+        from PIL import ImageChops
+
+        histogram = ImageChops.difference(a, b).histogram()
+        moved = sum(histogram[self.pixel_delta + 1:])
+        return moved > self.changed_share * max(1, a.width * a.height)
+
+
+@dataclass
+class Summary:
+    """What the sample shows: blank frames, scenes (runs of alike frames), the longest still stretch."""
+
+    sampled: int = 0
+    blank: int = 0
+    scenes: int = 0
+    longest_still_s: float = 0.0
+    scene_frames: list[SampledFrame] = field(default_factory=list)  # the first frame of each scene
+
+    @property
+    def blank_share(self) -> float:
+        return self.blank / self.sampled if self.sampled else 0.0
+
+
+def summarise(frames: list[SampledFrame], duration_s: float | None, blank_max_stddev: float) -> Summary:
+    """Blank frames (brightness std-dev under ``blank_max_stddev``), scenes and still stretches.
+
+    A still stretch runs from the first frame of a scene (the start of the video for the first) to the
+    first frame of the next scene (the end of the video for the last): what the sample can tell, as
+    the pictures between two sampled frames are not decoded.
+    """
+    from PIL import ImageStat
+
+    out = Summary()
+    timed = [f for f in frames if f.thumb is not None]
+    out.sampled = len(timed)
+    starts: list[float] = []
+    for index, sampled in enumerate(timed):
+        if ImageStat.Stat(sampled.thumb).stddev[0] < blank_max_stddev:
+            out.blank += 1
+        if sampled.picture is not None or index == 0:
+            out.scene_frames.append(sampled)
+            starts.append(0.0 if index == 0 else float(sampled.time_s or 0.0))
+    out.scenes = len(out.scene_frames)
+    end = float(duration_s or (timed[-1].time_s if timed and timed[-1].time_s else 0.0))
+    bounds = starts + [max(end, starts[-1] if starts else 0.0)]
+    out.longest_still_s = round(max((b - a for a, b in zip(bounds, bounds[1:])), default=0.0), 3)
+    return out

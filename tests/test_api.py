@@ -489,9 +489,10 @@ def test_openapi_conformance(api_schema, server, method, path):
         # 2 types for 3 files is rightly a 422.
         excluded.append(openapi_checks.positive_data_acceptance)
 
-    # A requirement id, a REM/requirement pair or a profile that the catalogue does not hold is rightly
-    # a 422 (the schema cannot list ~500 ids per REM): for such cases, no "valid data is accepted" check.
-    catalogue_fields = {"requirement", "profiles"} if path != "/v1/dossiers" else {"profiles"}
+    # A requirement id, a REM/requirement pair, a profile or a condition that the catalogue does not hold
+    # is rightly a 422 (the schema cannot list ~500 ids per REM): for such cases, no "valid data is
+    # accepted" check.
+    catalogue_fields = {"requirement", "profiles"} if path != "/v1/dossiers" else {"profiles", "conditions"}
 
     @given(case=operation.as_strategy())
     @settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))

@@ -195,10 +195,49 @@ def test_dossier_profiles_widen_the_missing_proofs(client, bio):
     assert wider["summary"]["profiles"] == ["Général", "Environnement hospitalier", "IAM"]
 
 
+def test_dossier_conditions_field_marks_proofs_not_applicable(client, bio):
+    parts = dossier_parts(bio)[:1]
+    undeclared = client.post("/v1/dossiers", data={"rem": REM}, files=parts).json()
+    declared = client.post("/v1/dossiers", data={"rem": REM, "conditions": ["referentiel_identite=non", "psc_modalite=web"]},
+                           files=parts).json()
+    assert undeclared["summary"]["undecided"] > declared["summary"]["undecided"]
+    assert declared["conditions"] == {"referentiel_identite": ["non"], "psc_modalite": ["web"]}
+    not_applicable = {p["proof"]: p["conditions"][0] for p in declared["not_applicable"]}
+    assert not_applicable and all(c["declared"] for c in not_applicable.values())
+    assert "PSC.01.03.03" in not_applicable and not_applicable["PSC.01.03.03"]["when"] == ["ciba"]
+    groups = [g for g in declared["requirements"] if g["missing"]]
+    assert groups and all("scenario_text" in m for g in groups for m in g["missing"])
+
+
+def test_requirements_refuse_an_unknown_profile_and_list_profiles(client):
+    assert_problem(client.get("/v1/requirements", params={"rem": REM, "profile": "Hôpital de jour"}), 422,
+                   "request.unknown_profile")
+    assert client.get("/v1/requirements", params={"rem": REM, "profile": "iam"}).json()["count"] == 15
+    profiles = client.get("/v1/requirements/profiles", params={"rem": "lgc"})
+    assert profiles.status_code == 200, profiles.text
+    assert {"Général"} <= {p["profile"] for p in profiles.json()["profiles"]}
+    assert "hebergement" in {c["id"] for c in profiles.json()["conditions"]}
+
+
+def test_requirements_checklist_route(client):
+    response = client.get("/v1/requirements/checklist", params={"rem": "RIS", "profile": "IAM", "format": "csv"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"] == 'attachment; filename="preuves-ris.csv"'
+    lines = response.text.splitlines()
+    assert lines[0].startswith("proof;file;requirement;profile;admits;conditions")
+    markdown = client.get("/v1/requirements/checklist", params={"rem": "RIS", "format": "md"})
+    assert markdown.headers["content-type"].startswith("text/markdown") and "- [ ] **" in markdown.text
+    assert_problem(client.get("/v1/requirements/checklist", params={"rem": "RIS", "profile": "nope"}), 422,
+                   "request.unknown_profile")
+    assert_problem(client.get("/v1/requirements/checklist", params={"rem": "ZZZ"}), 422, "request.unknown_rem")
+
+
 @pytest.mark.parametrize(("data", "code"), [
     ({}, "request.invalid"),  # no rem
     ({"rem": "XYZ"}, "request.unknown_rem"),
     ({"rem": REM, "profiles": "Hôpital de jour"}, "request.unknown_profile"),
+    ({"rem": REM, "conditions": "wifi_partout"}, "request.unknown_condition"),
+    ({"rem": REM, "conditions": "psc_modalite=mobile"}, "request.unknown_condition"),
     ({"rem": REM, "lang": "de"}, "request.unsupported_lang"),
 ])
 def test_dossier_request_errors(client, bio, data, code):

@@ -37,12 +37,30 @@ def req_files(fixtures_dir):
 
 # -- parsing ----------------------------------------------------------------------------------
 def test_parse_proofs_text_splits_on_ids_and_keeps_what_it_cannot_read():
-    text = ("DOC/va1.29.01.01 : Capture d'écran\n\nDOC/va1.29.01.02 : Le compte rendu au format PDF/A-1\n"
-            " : une ligne sans identifiant\n")
+    text = ("Préambule\nDOC/va1.29.01.01 : Capture d'écran\n\nDOC/va1.29.01.02 : Le compte rendu au format PDF/A-1\n"
+            " : ?? une question de l'ANS\n")
     parsed = parse_proofs_text("DOC/va1.29.01", text)
     assert [p["id"] for p in parsed.proofs] == ["DOC/va1.29.01.01", "DOC/va1.29.01.02"]
     assert parsed.proofs[1]["text"] == "Le compte rendu au format PDF/A-1"
-    assert parsed.unparsed == ["une ligne sans identifiant"]
+    assert parsed.unparsed == ["Préambule", "?? une question de l'ANS"]
+
+
+def test_a_proof_written_without_its_id_is_numbered_after_its_siblings():
+    # Issue 14 point 8: « : Lister toutes les méthodes … » of SSI/IE.44.01 (BIO, DPI, PFI, RIS) was unread.
+    parsed = parse_proofs_text("SSI/IE.44.01", " : Lister toutes les méthodes proposées\n"
+                                               "SSI/IE.44.01.01 : Copies d'écran\nSSI/IE.44.01.02 : Certificat")
+    assert [(p["id"], p.get("unnumbered", False)) for p in parsed.proofs] == [
+        ("SSI/IE.44.01.01", False), ("SSI/IE.44.01.02", False), ("SSI/IE.44.01.03", True)]
+    assert parsed.proofs[2]["text"] == "Lister toutes les méthodes proposées" and parsed.unparsed == []
+
+
+def test_ids_alone_on_a_line_start_their_own_proofs():
+    # DB CO.50.01: two log proofs written "CO.01.04.01\nLog …\u00a0CO.01.04.02\nLog …" after one head.
+    parsed = parse_proofs_text("CO.50.01", "01.04 : CO.01.04.01\nLog du message ITI-18.\u00a0CO.01.04.02\n"
+                                           "Log du message ITI-43.\n\n : CO.01.01\nCapture d'écran de l'IHM")
+    assert [(p["id"], p.get("raw_id"), p["text"]) for p in parsed.proofs] == [
+        ("CO.50.01.01", "CO.01.04.01", "Log du message ITI-18."), ("CO.50.01.02", "CO.01.04.02", "Log du message ITI-43."),
+        ("CO.50.01.03", "CO.01.01", "Capture d'écran de l'IHM")]
 
 
 def test_parse_repairs_ids_that_disagree_with_their_scenario():

@@ -264,7 +264,7 @@ def test_every_code_is_documented_with_its_french_message():
     text = DOCS.read_text(encoding="utf-8")
     registered = {}
     shot_plugin.preuves_register_messages(lambda code, fr, en: registered.setdefault(code, fr))
-    assert len(registered) == 13
+    assert len(registered) == 16
     for code, fr in registered.items():
         assert f"`{code}`" in text, code
         assert fr.split("{")[0].strip()[:30] in text, code

@@ -72,6 +72,10 @@ class ProofSpec:
     # être en plein écran"}}`` ("proof", "scenario" or "requirement" text, and the words quoted).
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
     classified_by: str | None = None
+    # When the proof applies (none: to every editor of its profile), each ``{"id", "label", "when",
+    # "values", "from", "quote"}``: it applies when, for every condition, the value the editor declares
+    # is one of ``when`` (``validator_core.dossier.applicability``). A catalogue plugin reads them.
+    conditions: tuple[dict[str, Any], ...] = ()
 
     @property
     def classified(self) -> bool:
@@ -108,7 +112,8 @@ class RegisterRequirement:
 
     ``register(rem="BIO", requirement="DOC/va1.01", scenarios=[...], ...)`` where each scenario is
     ``{"id": "DOC/va1.01.01", "text": "…", "proofs": [{"id": "DOC/va1.01.01.01", "text": "…"}]}``
-    (a scenario may carry its own ``"profile"``, which wins over the requirement's). A proof may come
+    (a scenario may carry its own ``"profile"``, which wins over the requirement's; a proof its
+    ``"conditions"``, :attr:`ProofSpec.conditions`). A proof may come
     classified already (``"admits"``, and optionally ``"expectations"`` and ``"sources"``, as a
     catalogue built ahead of time stores them): it is classified by the plugin that registered it,
     unless a ``preuves_classify_proof`` hook answers for it.
@@ -143,6 +148,7 @@ class RegisterRequirement:
                     expectations=dict(proof.get("expectations") or {}) if admits else {},
                     sources=dict(proof.get("sources") or {}) if admits else {},
                     classified_by=self._plugin if admits else None,
+                    conditions=tuple(dict(c) for c in proof.get("conditions") or ()),
                 ))
 
     def unparsed(self, *, rem: str, requirement: str = "", scenario: str = "", fragment: str = "") -> None:
@@ -160,17 +166,22 @@ class Catalogue:
     def __init__(self) -> None:
         self.proofs: list[ProofSpec] = []
         self.unparsed: list[dict[str, str]] = []
-        self.duplicate_entries: list[dict[str, str]] = []  # same (REM, id) given twice: first one kept
-        self._by_key: dict[tuple[str, str], ProofSpec] = {}  # (REM, id_key) → proof
+        self.duplicate_entries: list[dict[str, str]] = []  # same (REM, id, profile) given twice: first one kept
+        self._by_key: dict[tuple[str, str], ProofSpec] = {}  # (REM, id_key) → proof (the first of homonyms)
+        # Two requirements of a REM may share an id in different profiles (RIS MSS/va1.31): every proof
+        # of that id, by profile, so that a dossier files a file for the one of its profiles.
+        self._homonyms: dict[tuple[str, str], list[ProofSpec]] = {}
         self._aliases: dict[tuple[str, str], ProofSpec] = {}  # raw (written) ids of repaired proofs
 
     def _add(self, spec: ProofSpec) -> None:
         key = (spec.rem.upper(), id_key(spec.id))
-        if key in self._by_key:
+        homonyms = self._homonyms.setdefault(key, [])
+        if any(id_key(h.profile) == id_key(spec.profile) for h in homonyms):
             self.duplicate_entries.append({"rem": spec.rem, "requirement": spec.requirement, "scenario": spec.scenario,
                                            "fragment": f"{spec.id} : {spec.text}", "source": spec.source})
             return
-        self._by_key[key] = spec
+        homonyms.append(spec)
+        self._by_key.setdefault(key, spec)
         self.proofs.append(spec)
         if spec.raw_id:
             self._aliases.setdefault((spec.rem.upper(), id_key(spec.raw_id)), spec)
@@ -218,6 +229,28 @@ class Catalogue:
         candidates = sorted({p.id for p in children}) or self.close_matches(proof_id, rem)
         raise UnknownRequirement(proof_id, rem, candidates, ambiguous=bool(children))
 
+    def find_all(self, proof_id: str, rem: str | None = None, profiles: Iterable[str] | None = None) -> list[ProofSpec]:
+        """Every proof ``proof_id`` names (:meth:`find`): its homonyms of other profiles too, only those
+        of ``profiles`` when some are (a dossier's scope); raises like :meth:`find`."""
+        spec = self.find(proof_id, rem)
+        homonyms = self._homonyms.get((spec.rem.upper(), id_key(spec.id)), [spec])
+        if profiles is None:
+            return list(homonyms)
+        wanted = {id_key(p) for p in profiles}
+        return [h for h in homonyms if id_key(h.profile) in wanted] or [spec]
+
+    def conditions(self, rem: str | None = None) -> dict[str, dict[str, Any]]:
+        """The conditions the proofs of ``rem`` state, by id: ``{"label", "values", "proofs"}`` (how many
+        proofs depend on it), ids sorted — what an editor may declare for a dossier."""
+        out: dict[str, dict[str, Any]] = {}
+        for spec in self.select(rem):
+            for condition in spec.conditions:
+                entry = out.setdefault(condition["id"], {"id": condition["id"], "label": condition.get("label", ""),
+                                                         "values": [], "proofs": 0})
+                entry["values"] += [v for v in condition.get("values", ()) if v not in entry["values"]]
+                entry["proofs"] += 1
+        return {key: out[key] for key in sorted(out)}
+
     def close_matches(self, proof_id: str, rem: str | None = None, n: int = 5) -> list[str]:
         ids = sorted({p.id for p in self.select(rem)})
         by_key = {id_key(i): i for i in ids}
@@ -260,6 +293,7 @@ class Catalogue:
             "repaired_ids": sum(1 for p in self.proofs if p.raw_id),
             "unparsed_fragments": len(self.unparsed),
             "duplicates": self.duplicates,
+            "conditional": sum(1 for p in self.proofs if p.conditions),
             "by_rem": {r: len(self.select(r)) for r in self.rems},
             "expectations": self.expectation_counts(),
         }

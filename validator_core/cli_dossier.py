@@ -31,17 +31,20 @@ def _dump(data) -> None:
 @click.argument("source", type=click.Path(exists=True))
 @click.option("--rem", help="Le REM du dossier (sinon celui du manifeste).")
 @click.option("--profile", "profiles", multiple=True, help="Profil en plus de « Général » (répétable).")
+@click.option("--condition", "conditions", multiple=True, metavar="ID[=VALEUR]",
+              help="Condition qui vaut pour le système (répétable) : « referentiel_identite », "
+                   "« referentiel_identite=non », « psc_modalite=web,ciba » ; liste : preuves requirements --rem X --profiles.")
 @click.option("--json", "as_json", is_flag=True, help="Le résultat en JSON (avec le rapport de chaque fichier).")
 @click.option("--report-md", type=click.Path(dir_okay=False, writable=True), help="Écrit un rapport Markdown.")
 @click.option("--show-missing/--hide-missing", default=True, show_default=True, help="Lister les preuves manquantes.")
 @click.option("--lang", type=click.Choice(LANGS), default="fr", show_default=True, help="Langue des messages.")
 @click.option("--rules", type=click.Path(dir_okay=False), envvar="PREUVES_RULES", help="Fichier de règles TOML.")
-def dossier(source: str, rem: str | None, profiles: tuple[str, ...], as_json: bool, report_md: str | None,
-            show_missing: bool, lang: str, rules: str | None) -> None:
+def dossier(source: str, rem: str | None, profiles: tuple[str, ...], conditions: tuple[str, ...], as_json: bool,
+            report_md: str | None, show_missing: bool, lang: str, rules: str | None) -> None:
     """Vérifie un dossier entier : un manifeste (JSON/CSV : preuve → fichier) ou un dossier rangé par preuve."""
     from rich.console import Console
 
-    from validator_core.dossier import load_manifest, scan_folder, to_markdown
+    from validator_core.dossier import load_manifest, parse_conditions, scan_folder, to_markdown
     from validator_core.service import check_dossier
 
     path = Path(source)
@@ -58,7 +61,8 @@ def dossier(source: str, rem: str | None, profiles: tuple[str, ...], as_json: bo
                     if status is not None:
                         status.update(f"{done.done}/{done.total} {Path(done.item.path).name}")
 
-                result = check_dossier(engine, loaded, rem=rem, profiles=profiles, lang=lang, on_done=progress)
+                result = check_dossier(engine, loaded, rem=rem, profiles=profiles, conditions=parse_conditions(conditions),
+                                       lang=lang, on_done=progress)
         except EngineUnavailable as exc:
             engine_unavailable(exc, lang)
         except PreuvesError as exc:
@@ -107,9 +111,25 @@ def _print_dossier(result, lang: str, show_missing: bool) -> None:
                       unknown.unknown_reason or "")
     console.print(table)
     if show_missing and result.missing:
-        console.print(f"[magenta]{'Preuves manquantes' if fr else 'Missing proofs'} ({len(result.missing)}) :[/]")
-        for m in result.missing:
-            console.print(f"  {m.id} [dim]({', '.join(m.admits) or '?'})[/] {m.text[:100]}")
+        console.print(f"[magenta]{'Preuves manquantes, par exigence' if fr else 'Missing proofs, by requirement'} "
+                      f"({len(result.missing)}) :[/]")
+        for group in result.by_requirement():
+            if not group["missing"]:
+                continue
+            console.print(f"  [bold]{group['requirement']}[/] [dim]({group['profile']})[/] {group['text'][:100]}")
+            for m in group["missing"]:
+                console.print(f"    {m['proof']} [dim]({', '.join(m['admits']) or '?'})[/] {m['text'][:100]}")
+                console.print(f"      [dim]{'scénario' if fr else 'scenario'} : {m['scenario_text'][:160]}[/]")
+    if result.undecided:
+        console.print(f"[yellow]{'Preuves selon des conditions non déclarées' if fr else 'Proofs depending on undeclared conditions'} "
+                      f"({len(result.undecided)}) — --condition ID=oui|non :[/]")
+        for item in result.undecided:
+            named = ", ".join(f"{c['id']} (« {c.get('quote') or c.get('label')} »)" for c in item.conditions)
+            console.print(f"  {item.proof.id} : {named}")
+    if result.not_applicable:
+        console.print(f"[dim]{'Preuves non applicables' if fr else 'Proofs not applicable'} ({len(result.not_applicable)})[/]")
+    for finding in result.findings:
+        console.print(f"[yellow]{finding.message}[/] [dim]({finding.code})[/]")
     if result.unmatched:
         console.print(f"[yellow]{'Fichiers sans preuve' if fr else 'Files matching no proof'} ({len(result.unmatched)}) :[/]")
         for u in result.unmatched:

@@ -3,7 +3,8 @@
 Plugins that add commands (``preuves_register_commands``) use these too: ``fail`` for a usage error
 (exit 2, message on stderr), ``command_engine`` for an engine built from the ``PREUVES_*`` settings
 that reuses the registry this run loaded at start, ``engine_unavailable`` when the engine cannot
-examine the files (exit 2, no verdict).
+examine the files (exit 2, no verdict); ``requirements_scope``, ``rem_profiles`` and
+``requirements_checklist`` for a catalogue's command (the use cases of :mod:`validator_core.service`).
 """
 
 from __future__ import annotations
@@ -81,3 +82,27 @@ def load_registry() -> "PluginRegistry":
         fail(str(exc))
     except ValueError as exc:  # pydantic-settings: a bad PREUVES_* value
         fail(f"réglage invalide : {exc}")
+
+
+# -- the catalogue use cases a plugin's command shows (validator_core.service, imported when called:
+# loading the commands stays cheap) --------------------------------------------------------------------
+def requirements_scope(engine, rem: str, profiles) -> tuple[str, list[str]]:
+    """``rem`` and ``profiles`` as the catalogue spells them; an unknown one raises (with the valid ones)."""
+    from validator_core.service import resolve_profiles, resolve_rem
+
+    rem = resolve_rem(engine, rem)
+    return rem, resolve_profiles(engine, rem, profiles)
+
+
+def rem_profiles(engine, rem: str) -> dict:
+    """:func:`validator_core.service.rem_profiles`: a REM's profiles and the conditions of its proofs."""
+    from validator_core.service import rem_profiles as profiles_of
+
+    return profiles_of(engine, rem)
+
+
+def requirements_checklist(engine, rem: str, profiles, fmt: str, lang: str = "fr") -> str:
+    """:func:`validator_core.service.requirements_checklist`: the checklist to fill, CSV or Markdown."""
+    from validator_core.service import requirements_checklist as checklist
+
+    return checklist(engine, rem, profiles, fmt, lang)

@@ -23,6 +23,7 @@ every file against its requirement through the engine, is :func:`validator_core.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import unicodedata
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from validator_core.errors import PreuvesError
-from validator_core.models import Report
+from validator_core.models import Finding, Report, Severity
 from validator_core.catalogue import GENERAL_PROFILE, Catalogue, ProofSpec, id_key
 
 MAX_FILES = 2000  # a dossier is a few hundred files; a folder with more is not a dossier
@@ -57,12 +58,89 @@ class UnknownProfile(PreuvesError):
 
     code = "request.unknown_profile"
 
-    def __init__(self, profile: str, rem: str, valid: list[str]) -> None:
+    def __init__(self, profile: str, rem: str | None, valid: list[str]) -> None:
+        where_fr, where_en = (f" pour le REM {rem}", f" for REM {rem}") if rem else ("", "")
         super().__init__(
-            f"Profil inconnu pour le REM {rem} : « {profile} ». Profils : {', '.join(valid)}.",
-            f"Unknown profile for REM {rem}: “{profile}”. Profiles: {', '.join(valid)}.",
+            f"Profil inconnu{where_fr} : « {profile} ». Profils : {', '.join(valid)}.",
+            f"Unknown profile{where_en}: “{profile}”. Profiles: {', '.join(valid)}.",
             profile=profile, rem=rem, valid=valid,
         )
+
+
+class UnknownCondition(PreuvesError):
+    """A condition (or a value of one) the REM's proofs do not state (CLI exit 2, HTTP 422, with the valid ones)."""
+
+    code = "request.unknown_condition"
+
+    def __init__(self, condition: str, rem: str, valid: list[str], value: str | None = None) -> None:
+        what_fr, what_en = (f"valeur « {value} » de la condition « {condition} »", f"value “{value}” of condition “{condition}”") \
+            if value is not None else (f"condition « {condition} »", f"condition “{condition}”")
+        super().__init__(
+            f"REM {rem} : {what_fr} inconnue. Valeurs possibles : {', '.join(valid) or '(aucune)'}.",
+            f"REM {rem}: unknown {what_en}. Possible values: {', '.join(valid) or '(none)'}.",
+            condition=condition, rem=rem, valid=valid, value=value,
+        )
+
+
+YES, NO = "oui", "non"
+_BOOLEAN_WORDS = {"oui": YES, "yes": YES, "true": YES, "vrai": YES, "1": YES,
+                  "non": NO, "no": NO, "false": NO, "faux": NO, "0": NO}
+
+
+def parse_conditions(values: Iterable[str]) -> dict[str, list[str]]:
+    """Conditions as a person writes them (``--condition``, the HTTP ``conditions`` field):
+    ``referentiel_identite`` (it holds), ``referentiel_identite=non``, ``psc_modalite=web,ciba``."""
+    out: dict[str, list[str]] = {}
+    for value in values:
+        name, _, given = value.partition("=")
+        name = name.strip()
+        if not name:
+            continue
+        out[name] = [_BOOLEAN_WORDS.get(v.strip().casefold(), v.strip()) for v in (given or YES).split(",") if v.strip()]
+    return out
+
+
+def _conditions_from_json(data: Any) -> dict[str, list[str]]:
+    """A manifest's ``"conditions"``: ``{"referentiel_identite": false, "psc_modalite": ["web"]}`` or a list
+    of ``"id=valeur"`` strings."""
+    if data is None:
+        return {}
+    if isinstance(data, list):
+        return parse_conditions(str(v) for v in data)
+    if not isinstance(data, dict):
+        raise DossierError("manifeste JSON : « conditions » doit être un objet ou une liste",
+                           "JSON manifest: “conditions” must be an object or a list")
+    out: dict[str, list[str]] = {}
+    for name, value in data.items():
+        values = value if isinstance(value, list) else [value]
+        out[str(name)] = [(YES if v else NO) if isinstance(v, bool) else _BOOLEAN_WORDS.get(str(v).casefold(), str(v))
+                          for v in values]
+    return out
+
+
+def applicability(spec: ProofSpec, declared: dict[str, list[str]]) -> tuple[str, list[dict[str, Any]]]:
+    """Whether ``spec`` applies given the conditions ``declared``: ``("applies", [])``;
+    ``("not_applicable", conditions not met)`` when a declared value is none of a condition's ``when``;
+    ``("undecided", conditions not declared)`` otherwise."""
+    unmet, undeclared = [], []
+    for condition in spec.conditions:
+        given = declared.get(condition["id"])
+        if given is None:
+            undeclared.append(condition)
+        elif not set(given) & set(condition.get("when", ())):
+            unmet.append({**condition, "declared": list(given)})
+    if unmet:
+        return "not_applicable", unmet
+    return ("undecided", undeclared) if undeclared else ("applies", [])
+
+
+def condition_reason(unmet: Iterable[dict[str, Any]], lang: str = "fr") -> str:
+    """Why a proof does not apply, quoting its text: « Si le système est référentiel d'identité » → non."""
+    if lang == "en":
+        return "; ".join(f"“{c.get('quote') or c.get('label')}”: declared {c['id']}={','.join(c['declared'])}, "
+                         f"applies for {','.join(c.get('when', ()))}" for c in unmet)
+    return "; ".join(f"« {c.get('quote') or c.get('label')} » : déclaré {c['id']}={','.join(c['declared'])}, "
+                     f"s'applique pour {','.join(c.get('when', ()))}" for c in unmet)
 
 
 @dataclass
@@ -78,6 +156,7 @@ class Dossier:
     entries: list[DossierEntry]
     unmatched: list[Path] = field(default_factory=list)
     root: Path | None = None
+    conditions: dict[str, list[str]] = field(default_factory=dict)  # declared by the manifest (id → values)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,16 +202,18 @@ def _from_json(data: Any, base: Path) -> Dossier:
     if isinstance(profiles, str):
         profiles = [profiles]
     return Dossier(rem=data.get("rem"), profiles=[str(p) for p in profiles],
-                   entries=[DossierEntry(p, _resolve(base, f)) for p, f in pairs], root=base)
+                   entries=[DossierEntry(p, _resolve(base, f)) for p, f in pairs], root=base,
+                   conditions=_conditions_from_json(data.get("conditions")))
 
 
 def _from_csv(text: str, base: Path, name: str) -> Dossier:
-    sample = text[:4096]
+    # The delimiter is the header's: the cells below may hold commas and line breaks (a checklist's texts).
+    sample = text.split("\n", 1)[0][:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(text.splitlines(), dialect=dialect)
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
     if "proof" not in fields or "file" not in fields:
         raise DossierError(f"{name} : colonnes « proof » et « file » attendues (en-tête CSV)",
@@ -140,9 +221,9 @@ def _from_csv(text: str, base: Path, name: str) -> Dossier:
     entries, rems, profiles = [], set(), []
     for row in reader:
         proof, file = (row.get(fields["proof"]) or "").strip(), (row.get(fields["file"]) or "").strip()
-        if not proof and not file:
+        if not file:  # an empty line, or a checklist row (checklist_csv) not filled in yet
             continue
-        if not proof or not file:
+        if not proof:
             raise DossierError(f"{name} : ligne {reader.line_num} incomplète", f"{name}: line {reader.line_num} incomplete")
         entries.append(DossierEntry(proof, _resolve(base, file)))
         if "rem" in fields and (rem := (row.get(fields["rem"]) or "").strip()):
@@ -251,6 +332,14 @@ class ProofResult:
 
 
 @dataclass
+class ConditionalProof:
+    """A proof of the scope not filed, whose conditions say it does not apply or are not all declared."""
+
+    proof: ProofSpec
+    conditions: list[dict[str, Any]]  # the unmet ones (with "declared") or the undeclared ones
+
+
+@dataclass
 class DossierResult:
     rem: str | None
     profiles: list[str]
@@ -258,18 +347,51 @@ class DossierResult:
     missing: list[ProofSpec]
     unmatched: list[str]
     unknown: list[ProofResult]
+    not_applicable: list[ConditionalProof] = field(default_factory=list)
+    undecided: list[ConditionalProof] = field(default_factory=list)  # conditions to declare
+    conditions: dict[str, list[str]] = field(default_factory=dict)  # as declared
+    findings: list[Finding] = field(default_factory=list)  # about the dossier as a whole (dossier.*)
 
     def summary(self) -> dict[str, Any]:
         statuses = [p.status for p in self.proofs]
-        scope = len([p for p in self.proofs if p.in_scope]) + len(self.missing)
+        # Expected: filed in scope, missing, and those whose conditions are still to declare (not the ones
+        # that do not apply).
+        scope = len([p for p in self.proofs if p.in_scope]) + len(self.missing) + len(self.undecided)
         return {
             "rem": self.rem, "profiles": self.profiles, "expected_proofs": scope,
             "filed_proofs": len(self.proofs), "files": sum(len(p.files) for p in self.proofs),
             "accepted": statuses.count("accepted"), "accepted_with_warnings": statuses.count("accepted_with_warnings"),
             "rejected": statuses.count("rejected"), "missing": len(self.missing),
+            "not_applicable": len(self.not_applicable), "undecided": len(self.undecided),
             "unknown_proofs": len(self.unknown), "unmatched_files": len(self.unmatched),
-            "ready": not self.missing and "rejected" not in statuses and not self.unknown,
+            "warnings": sum(1 for f in self.findings if f.severity == Severity.WARNING),
+            "ready": not self.missing and "rejected" not in statuses and not self.unknown and not self.undecided,
         }
+
+    def by_requirement(self) -> list[dict[str, Any]]:
+        """Per requirement of the scope (or with a filed proof): its proofs' statuses, and each proof still
+        missing (or whose conditions are to declare) with the text of its scenario — what to do next."""
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+
+        def group(spec: ProofSpec) -> dict[str, Any]:
+            return groups.setdefault((spec.requirement, spec.profile), {
+                "requirement": spec.requirement, "profile": spec.profile, "text": spec.requirement_text,
+                "statuses": {}, "missing": [], "undecided": [], "not_applicable": []})
+
+        for result in self.proofs:
+            if result.proof is not None:
+                statuses = group(result.proof)["statuses"]
+                statuses[result.status] = statuses.get(result.status, 0) + 1
+        for spec in self.missing:
+            group(spec)["missing"].append(_proof_entry(spec))
+        for item in self.undecided:
+            group(item.proof)["undecided"].append({**_proof_entry(item.proof), "conditions": item.conditions})
+        for item in self.not_applicable:
+            group(item.proof)["not_applicable"].append({**_proof_entry(item.proof), "conditions": item.conditions})
+        for entry in groups.values():
+            entry["status"] = ("missing" if entry["missing"] or entry["undecided"] else
+                               min(entry["statuses"], key=STATUS_ORDER.index) if entry["statuses"] else "not_applicable")
+        return sorted(groups.values(), key=lambda g: (g["requirement"], g["profile"]))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -277,6 +399,7 @@ class DossierResult:
             "proofs": [
                 {"proof": p.proof.id if p.proof else p.written_id, "status": p.status, "in_scope": p.in_scope,
                  "requirement": p.proof.requirement if p.proof else None,
+                 "profile": p.proof.profile if p.proof else None,
                  "text": p.proof.text if p.proof else None,
                  "admits": list(p.proof.admits) if p.proof else [],
                  "files": [{"path": f.path, "status": f.status, "error": f.error,
@@ -285,10 +408,19 @@ class DossierResult:
             ],
             "unknown": [{"proof": p.written_id, "reason": p.unknown_reason, "files": [f.path for f in p.files]}
                         for p in self.unknown],
-            "missing": [{"proof": m.id, "requirement": m.requirement, "profile": m.profile, "text": m.text,
-                         "admits": list(m.admits)} for m in self.missing],
+            "missing": [_proof_entry(m) for m in self.missing],
+            "not_applicable": [{**_proof_entry(c.proof), "conditions": c.conditions} for c in self.not_applicable],
+            "undecided": [{**_proof_entry(c.proof), "conditions": c.conditions} for c in self.undecided],
+            "conditions": self.conditions,
+            "findings": [f.model_dump(mode="json") for f in self.findings],
+            "requirements": self.by_requirement(),
             "unmatched_files": self.unmatched,
         }
+
+
+def _proof_entry(spec: ProofSpec) -> dict[str, Any]:
+    return {"proof": spec.id, "requirement": spec.requirement, "profile": spec.profile, "text": spec.text,
+            "admits": list(spec.admits), "scenario": spec.scenario, "scenario_text": spec.scenario_text}
 
 
 def scope_profiles(profiles: Iterable[str] | None) -> list[str]:
@@ -313,11 +445,13 @@ def summary_line(result: DossierResult, lang: str = "fr") -> str:
     if lang == "en":
         return (f"REM {s['rem']} ({', '.join(s['profiles'])}): {s['filed_proofs']} proofs filed of {s['expected_proofs']} "
                 f"expected — {s['accepted']} accepted, {s['accepted_with_warnings']} with warnings, "
-                f"{s['rejected']} rejected, {s['missing']} missing; {s['unmatched_files']} unmatched file(s). "
+                f"{s['rejected']} rejected, {s['missing']} missing; {s['not_applicable']} not applicable, "
+                f"{s['undecided']} depending on undeclared conditions; {s['unmatched_files']} unmatched file(s). "
                 + ("Ready to file." if s["ready"] else "Not ready to file."))
     return (f"REM {s['rem']} ({', '.join(s['profiles'])}) : {s['filed_proofs']} preuves déposées sur {s['expected_proofs']} "
             f"attendues — {s['accepted']} acceptées, {s['accepted_with_warnings']} avec avertissements, "
-            f"{s['rejected']} rejetées, {s['missing']} manquantes ; {s['unmatched_files']} fichier(s) sans preuve. "
+            f"{s['rejected']} rejetées, {s['missing']} manquantes ; {s['not_applicable']} non applicables, "
+            f"{s['undecided']} selon des conditions non déclarées ; {s['unmatched_files']} fichier(s) sans preuve. "
             + ("Prêt pour le dépôt." if s["ready"] else "Pas prêt pour le dépôt."))
 
 
@@ -359,6 +493,9 @@ def to_markdown(result: DossierResult, lang: str = "fr") -> str:
     labels = STATUS_LABELS[lang]
     out = [f"# {'Vérification du dossier' if fr else 'Dossier check'} — REM {md_text(result.rem)}", "",
            md_text(summary_line(result, lang)), ""]
+    if result.findings:  # about the dossier as a whole, under its summary (the report keeps its four sections)
+        out += [f"{'Constats sur le dossier' if fr else 'Dossier findings'} :", ""]
+        out += [f"- {f.severity.value}: {md_text(f.message)} ({f.code})" for f in result.findings] + [""]
     out += [f"## {'Preuves déposées' if fr else 'Filed proofs'}", "",
             "| Preuve | Statut | Fichier | Constats |" if fr else "| Proof | Status | File | Findings |",
             "|---|---|---|---|"]
@@ -371,9 +508,73 @@ def to_markdown(result: DossierResult, lang: str = "fr") -> str:
     if result.unknown:
         out += ["", f"## {'Identifiants inconnus' if fr else 'Unknown ids'}", ""]
         out += [f"- {md_text(u.written_id)} : {md_text(u.unknown_reason or '')}" for u in result.unknown]
-    out += ["", f"## {'Preuves manquantes' if fr else 'Missing proofs'} ({len(result.missing)})", ""]
-    out += [f"- {md_text(m.id)} ({md_text(m.profile)}) — {md_text(m.text)} [{md_text(', '.join(m.admits) or '?')}]"
-            for m in result.missing] or ["—"]
+    out += ["", f"## {'Preuves manquantes, par exigence' if fr else 'Missing proofs, by requirement'} ({len(result.missing)})", ""]
+    for group in result.by_requirement():
+        if group["missing"]:
+            out.append(f"- {md_text(group['requirement'])} ({md_text(group['profile'])}) — {md_text(group['text'][:300])}")
+            out += [f"  - {md_text(m['proof'])} — {md_text(m['text'])} [{md_text(', '.join(m['admits']) or '?')}] ; "
+                    f"{'scénario' if fr else 'scenario'} : {md_text(m['scenario_text'][:300])}" for m in group["missing"]]
+    if not result.missing:
+        out.append("—")
+    # Not missing, yet not done: listed with the missing ones (the report keeps its four sections).
+    if result.undecided:
+        out += ["", f"{'Preuves selon des conditions à déclarer' if fr else 'Proofs depending on conditions to declare'} "
+                    f"({len(result.undecided)}) :", ""]
+        out += [f"- {md_text(c.proof.id)} — {md_text(', '.join(d['id'] + ' : ' + (d.get('quote') or '') for d in c.conditions))}"
+                for c in result.undecided]
+    if result.not_applicable:
+        out += ["", f"{'Preuves non applicables' if fr else 'Proofs not applicable'} ({len(result.not_applicable)}) :", ""]
+        out += [f"- {md_text(c.proof.id)} — {md_text(condition_reason(c.conditions, lang))}" for c in result.not_applicable]
     out += ["", f"## {'Fichiers sans preuve' if fr else 'Files matching no proof'} ({len(result.unmatched)})", ""]
     out += [f"- {md_text(u)}" for u in result.unmatched] or ["—"]
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Checklist: the proofs of a REM/profile set, for an editor to fill (CSV: also a dossier manifest)
+# ---------------------------------------------------------------------------------------------
+CHECKLIST_COLUMNS = ("proof", "file", "requirement", "profile", "admits", "conditions", "proof_text",
+                     "scenario", "scenario_text", "requirement_text")
+
+
+def _conditions_cell(spec: ProofSpec) -> str:
+    return "; ".join(f"{c['id']}={','.join(c.get('when', ()))} ({c.get('quote') or c.get('label', '')})"
+                     for c in spec.conditions)
+
+
+def checklist_csv(proofs: Iterable[ProofSpec]) -> str:
+    """One row per proof, ``;``-separated, ``file`` left empty: once filled, the file is a dossier
+    manifest (:func:`load_manifest` skips the rows still without a file)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CHECKLIST_COLUMNS)
+    for spec in proofs:
+        writer.writerow([_csv_cell(v) for v in (
+            spec.id, "", spec.requirement, spec.profile, ", ".join(spec.admits), _conditions_cell(spec),
+            spec.text, spec.scenario, spec.scenario_text, spec.requirement_text)])
+    return buffer.getvalue()
+
+
+def _csv_cell(value: str) -> str:
+    # A cell opening with = + - @ (or a tab/CR) is a formula to a spreadsheet: catalogue texts start with
+    # "- " or "* " lists; quoted with a leading apostrophe, as OWASP advises for CSV injection.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def checklist_markdown(proofs: Iterable[ProofSpec], rem: str, profiles: Iterable[str], lang: str = "fr") -> str:
+    """The checklist as Markdown, by requirement: a box to tick per proof, what it admits, its conditions."""
+    fr = lang == "fr"
+    proofs = list(proofs)
+    out = [f"# {'Liste des preuves' if fr else 'Proof checklist'} — REM {md_text(rem)} ({md_text(', '.join(profiles))})", "",
+           f"{len(proofs)} {'preuves' if fr else 'proofs'}.", ""]
+    current = None
+    for spec in proofs:
+        if (spec.requirement, spec.profile) != current:
+            current = (spec.requirement, spec.profile)
+            out += ["", f"## {md_text(spec.requirement)} ({md_text(spec.profile)})", "", md_text(spec.requirement_text), ""]
+        line = f"- [ ] **{md_text(spec.id)}** — {md_text(spec.text)} [{md_text(', '.join(spec.admits) or '?')}]"
+        if spec.conditions:
+            line += f" — {'si' if fr else 'if'} {md_text(_conditions_cell(spec))}"
+        out.append(line)
+        out.append(f"  - {'fichier' if fr else 'file'} : ")
     return "\n".join(out) + "\n"

@@ -65,6 +65,21 @@ CORE_MESSAGES: dict[str, Message] = {
         en="The content's format could not be recognised ({media_type}). Accepted formats for "
         "“{type_label}”: {allowed}.",
     ),
+    # Dossier findings (validator_core.service.duplicate_findings): about two files of a dossier, not one.
+    "dossier.duplicate_file": Message(
+        fr="Le même fichier (SHA-256 {sha256}) est déposé pour plusieurs preuves ({proofs} : {files}). Chacune "
+        "demande sa propre preuve — {asked}. Déposez pour chacune le fichier qui montre ce qu'elle demande.",
+        en="The same file (SHA-256 {sha256}) is filed for several proofs ({proofs}: {files}). Each asks for its "
+        "own proof — {asked}. File for each one the file that shows what it asks for.",
+    ),
+    "dossier.duplicate_image": Message(
+        fr="La même image est déposée pour deux preuves ({proofs} : {files} ; empreintes perceptuelles à "
+        "{distance} bit(s) l'une de l'autre : une capture réencodée ou redimensionnée). Chacune demande sa "
+        "propre capture — {asked}. Déposez pour chacune la capture de ce qu'elle demande.",
+        en="The same picture is filed for two proofs ({proofs}: {files}; perceptual hashes {distance} bit(s) "
+        "apart: one capture re-encoded or resized). Each asks for its own capture — {asked}. File for each "
+        "one the capture of what it asks for.",
+    ),
     "type.inferred": Message(
         fr="Aucun type de preuve indiqué : type déduit du contenu, « {type_label} ».",
         en="No proof type given: inferred from the content, “{type_label}”.",

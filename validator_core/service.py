@@ -15,16 +15,17 @@ Nothing here knows HTTP or the terminal: a face parses its input, calls these, a
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 from validator_core.dossier import (
-    STATUS_ORDER, Dossier, DossierEntry, DossierError, DossierResult, FileResult, ProofResult, UnknownProfile,
-    scope_profiles,
+    STATUS_ORDER, ConditionalProof, Dossier, DossierEntry, DossierError, DossierResult, FileResult, ProofResult,
+    UnknownCondition, UnknownProfile, applicability, checklist_csv, checklist_markdown, scope_profiles,
 )
 from validator_core.engine import BatchItem, BatchProgress, Engine
 from validator_core.errors import PreuvesError, UnknownRem, UnsupportedLanguage
 from validator_core.messages import LANGS
-from validator_core.models import Report
+from validator_core.models import Finding, Report, Severity
 from validator_core.catalogue import Catalogue, ProofSpec, id_key
 
 
@@ -65,7 +66,7 @@ def resolve_rem(engine: Engine, rem: str) -> str:
     return found
 
 
-def resolve_profiles(engine: Engine, rem: str, values: Iterable[str]) -> list[str]:
+def resolve_profiles(engine: Engine, rem: str | None, values: Iterable[str]) -> list[str]:
     """Profiles named by a client (each value may list several, comma-separated), as the catalogue
     spells them, without repeats; :class:`~validator_core.dossier.UnknownProfile` for one the REM lacks."""
     known = {id_key(p): p for p in engine.catalogue().profiles(rem)}
@@ -82,8 +83,48 @@ def resolve_profiles(engine: Engine, rem: str, values: Iterable[str]) -> list[st
     return out
 
 
+def resolve_conditions(engine: Engine, rem: str, declared: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Declared conditions checked against those the REM's proofs state (:meth:`Catalogue.conditions`):
+    :class:`~validator_core.dossier.UnknownCondition` for an id or a value they do not have."""
+    known = engine.catalogue().conditions(rem)
+    by_key = {id_key(k): k for k in known}
+    out: dict[str, list[str]] = {}
+    for name, values in declared.items():
+        if id_key(name) not in by_key:
+            raise UnknownCondition(name, rem, list(known))
+        condition = known[by_key[id_key(name)]]
+        for value in values:
+            if value not in condition["values"]:
+                raise UnknownCondition(condition["id"], rem, condition["values"], value)
+        out[condition["id"]] = list(dict.fromkeys(values))
+    return out
+
+
+def rem_profiles(engine: Engine, rem: str) -> dict[str, object]:
+    """A REM's profiles (with their proof counts) and the conditions its proofs state
+    (``preuves requirements --rem X --profiles``, ``GET /v1/requirements/profiles``)."""
+    rem = resolve_rem(engine, rem)
+    catalogue = engine.catalogue()
+    proofs = catalogue.select(rem)
+    return {"rem": rem,
+            "profiles": [{"profile": profile, "proofs": sum(1 for p in proofs if p.profile == profile)}
+                         for profile in catalogue.profiles(rem)],
+            "conditions": list(catalogue.conditions(rem).values())}
+
+
+def requirements_checklist(engine: Engine, rem: str, profiles: Iterable[str] = (), fmt: str = "csv",
+                           lang: str = "fr") -> str:
+    """The checklist of a REM's proofs ("Général" and ``profiles``), ``csv`` or ``md``, for an editor to fill
+    (``preuves requirements --checklist``, ``GET /v1/requirements/checklist``)."""
+    rem = resolve_rem(engine, rem)
+    chosen = scope_profiles(resolve_profiles(engine, rem, profiles))
+    proofs = sorted(engine.catalogue().select(rem, chosen), key=lambda p: (p.requirement, p.profile, p.id))
+    return checklist_csv(proofs) if fmt == "csv" else checklist_markdown(proofs, rem, chosen, lang)
+
+
 # -- a dossier --------------------------------------------------------------------------------------
 def check_dossier(engine: Engine, dossier: Dossier, *, rem: str | None = None, profiles: Iterable[str] | None = None,
+                  conditions: Mapping[str, Sequence[str]] | None = None,
                   lang: str = "fr", received: Mapping[str, BatchItem] | None = None,
                   on_done: Callable[[BatchProgress], None] | None = None) -> DossierResult:
     """Validate every file of ``dossier`` against its proof; list the missing and unmatched ones.
@@ -92,7 +133,11 @@ def check_dossier(engine: Engine, dossier: Dossier, *, rem: str | None = None, p
     workers); a file that cannot be read is listed with its error, not a verdict.
 
     :param rem: overrides the dossier's REM; required when neither gives one.
-    :param profiles: profiles beyond "Général" (added to the dossier's own).
+    :param profiles: profiles beyond "Général" (added to the dossier's own); an unknown one is refused
+        (:class:`~validator_core.dossier.UnknownProfile`, with the REM's profiles).
+    :param conditions: the conditions that hold (``{"referentiel_identite": ["non"]}``), over the
+        dossier's own: a proof not filed whose conditions are not met is not applicable, one whose
+        conditions are not declared is listed apart (``undecided``), neither is missing.
     :param received: what an upload layer knows of each file beyond its path, by path: the client's
         name (shown, and judged for its extension), the digest computed while receiving, the real size
         of a file stored only in part.
@@ -104,10 +149,11 @@ def check_dossier(engine: Engine, dossier: Dossier, *, rem: str | None = None, p
         raise DossierError("précisez le REM du dossier (--rem BIO, ou « rem » dans le manifeste)",
                            "say the dossier's REM (--rem BIO, or “rem” in the manifest)")
     rem = resolve_rem(engine, rem)
-    chosen = scope_profiles([*dossier.profiles, *(profiles or [])])
+    chosen = scope_profiles(resolve_profiles(engine, rem, [*dossier.profiles, *(profiles or [])]))
     in_scope = {id_key(p) for p in chosen}
+    declared = resolve_conditions(engine, rem, {**dossier.conditions, **(conditions or {})})
 
-    by_proof, unknown, filed = _sort_entries(catalogue, dossier, rem, in_scope, lang)
+    by_proof, unknown, filed = _sort_entries(catalogue, dossier, rem, chosen, lang)
     items = [replace((received or {}).get(str(entry.path)) or BatchItem(entry.path), requirement=spec.id)
              for entry, spec, _result in filed]
     outcomes = engine.validate_many(items, lang=lang, rem=rem, on_done=on_done)
@@ -116,28 +162,99 @@ def check_dossier(engine: Engine, dossier: Dossier, *, rem: str | None = None, p
             result.files.append(FileResult(str(entry.path), report=outcome))
         else:
             result.files.append(FileResult(str(entry.path), error=outcome.strerror or type(outcome).__name__))
-    expected = [p for p in catalogue.select(rem) if id_key(p.profile) in in_scope]
-    missing = [p for p in expected if p.id not in by_proof]
+    expected = [p for p in catalogue.select(rem) if id_key(p.profile) in in_scope and _key(p) not in by_proof]
+    missing, not_applicable, undecided = [], [], []
+    for spec in expected:
+        state, involved = applicability(spec, declared)
+        if state == "applies":
+            missing.append(spec)
+        else:
+            (not_applicable if state == "not_applicable" else undecided).append(ConditionalProof(spec, involved))
     ordered = sorted(by_proof.values(), key=lambda r: (STATUS_ORDER.index(r.status), r.proof.id if r.proof else ""))
     return DossierResult(rem=rem, profiles=chosen, proofs=ordered, missing=missing,
-                         unmatched=[str(p) for p in dossier.unmatched], unknown=list(unknown.values()))
+                         unmatched=[str(p) for p in dossier.unmatched], unknown=list(unknown.values()),
+                         not_applicable=not_applicable, undecided=undecided, conditions=declared,
+                         findings=duplicate_findings(engine, ordered, lang))
 
 
-def _sort_entries(catalogue: Catalogue, dossier: Dossier, rem: str, in_scope: set[str], lang: str) -> tuple[
-        dict[str, ProofResult], dict[str, ProofResult], list[tuple[DossierEntry, ProofSpec, ProofResult]]]:
+def _key(spec: ProofSpec) -> tuple[str, str]:
+    # A proof of a dossier: its id and profile (two requirements of a REM may share an id, RIS MSS/va1.31).
+    return spec.id, id_key(spec.profile)
+
+
+def duplicate_findings(engine: Engine, proofs: Sequence[ProofResult], lang: str = "fr") -> list[Finding]:
+    """``dossier.duplicate_file`` for one content (same sha256) filed for two proofs or more,
+    ``dossier.duplicate_image`` for one picture (perceptual hashes from the files' facts, within the
+    distance the plugin that computed them gives) under different files: a reviewer sends back a
+    dossier that answers two requirements with one capture. Hashes come from the workers' inspection
+    (``facts[plugin]["phash"]``); nothing here opens a file."""
+    by_digest: dict[str, list[tuple[str, str]]] = {}
+    pictures: list[tuple[int, int, str, str, str]] = []  # (hash, tolerance, digest, proof, file)
+    for result in proofs:
+        for file in result.files:
+            if file.report is None or result.proof is None:
+                continue
+            digest = file.report.file.sha256 or ""
+            if digest:
+                by_digest.setdefault(digest, []).append((result.proof.id, file.path))
+            for facts in file.report.facts.values():
+                if isinstance(facts, dict) and isinstance(facts.get("phash"), str):
+                    try:
+                        pictures.append((int(facts["phash"], 16), int(facts.get("phash_same_picture_bits", 0)),
+                                         digest, result.proof.id, file.path))
+                    except ValueError:
+                        continue
+    asked = {r.proof.id: r.proof.text for r in proofs if r.proof is not None}
+
+    def quoted(ids: Iterable[str]) -> str:  # what each proof asks for, in the ANS's words
+        return " ; ".join(f"{i} : « {asked[i][:160]}{'…' if len(asked[i]) > 160 else ''} »" for i in ids)
+
+    out: list[Finding] = []
+    for digest, where in by_digest.items():
+        if len({proof for proof, _ in where}) > 1:
+            out.append(_dossier_finding(engine, "dossier.duplicate_file", lang, sha256=digest,
+                                        proofs=", ".join(dict.fromkeys(p for p, _ in where)),
+                                        asked=quoted(dict.fromkeys(p for p, _ in where)),
+                                        files=", ".join(Path(f).name for _, f in where)))
+    seen: set[tuple[str, str]] = set()
+    for i, (hash_a, tolerance, digest_a, proof_a, file_a) in enumerate(pictures):
+        for hash_b, _tol, digest_b, proof_b, file_b in pictures[i + 1:]:
+            if proof_a == proof_b or digest_a == digest_b or (proof_a, proof_b) in seen:
+                continue  # the same proof, or the same bytes (already dossier.duplicate_file)
+            distance = bin(hash_a ^ hash_b).count("1")
+            if distance <= tolerance:
+                seen.add((proof_a, proof_b))
+                out.append(_dossier_finding(engine, "dossier.duplicate_image", lang, distance=distance,
+                                            proofs=f"{proof_a}, {proof_b}", asked=quoted((proof_a, proof_b)),
+                                            files=f"{Path(file_a).name}, {Path(file_b).name}"))
+    return out
+
+
+def _dossier_finding(engine: Engine, code: str, lang: str, **details: object) -> Finding:
+    message = engine.message(code)
+    text = message.template(lang).format(**details) if message else code
+    return Finding(code=code, severity=Severity.WARNING, message=text, plugin="core", details=details)
+
+
+def _sort_entries(catalogue: Catalogue, dossier: Dossier, rem: str, profiles: list[str], lang: str) -> tuple[
+        dict[tuple[str, str], ProofResult], dict[str, ProofResult], list[tuple[DossierEntry, ProofSpec, ProofResult]]]:
     """Each entry under its proof (by proof id), or under the id as written when the REM has no such
     proof; the entries to validate, with their proof and the result their file goes to."""
-    by_proof: dict[str, ProofResult] = {}
+    in_scope = {id_key(p) for p in profiles}
+    by_proof: dict[tuple[str, str], ProofResult] = {}
     unknown: dict[str, ProofResult] = {}
     filed: list[tuple[DossierEntry, ProofSpec, ProofResult]] = []
     for entry in dossier.entries:
         try:
-            spec = catalogue.find(entry.proof, rem)
+            specs = catalogue.find_all(entry.proof, rem, profiles)
         except PreuvesError as exc:
             result = unknown.setdefault(entry.proof, ProofResult(None, entry.proof,
                                                                  unknown_reason=exc.message if lang == "fr" else exc.message_en))
             result.files.append(FileResult(str(entry.path)))
             continue
-        result = by_proof.setdefault(spec.id, ProofResult(spec, entry.proof, in_scope=id_key(spec.profile) in in_scope))
-        filed.append((entry, spec, result))
+        # A file answers every proof its id names in the dossier's profiles (homonyms: Catalogue.find_all).
+        for spec in specs:
+            result = by_proof.setdefault(_key(spec), ProofResult(spec, entry.proof,
+                                                                 in_scope=id_key(spec.profile) in in_scope))
+            filed.append((entry, spec, result))
     return by_proof, unknown, filed

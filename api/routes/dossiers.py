@@ -11,7 +11,6 @@ missing proofs, ordering and the summary are :func:`~validator_core.service.chec
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -21,14 +20,13 @@ from api.deps import ApiKeyDep, EngineDep, SettingsDep, SlotDep, UploadDirDep
 from api.errors import BadRequest, MissingFile
 from api.middleware import add_log_fields
 from api.problems import responses
-from api.upload import ReceivedFile
-from api.validating import LANG_SCHEMA, REM_SCHEMA, check_uploaded_dossier, validating_receiver
-from validator_core.dossier import match_files, to_markdown
-from validator_core.service import request_lang, resolve_profiles, resolve_rem
+from api.validating import LANG_SCHEMA, REM_SCHEMA, check_uploaded_dossier, display_name, show_names, validating_receiver
+from validator_core.dossier import match_files, parse_conditions, to_markdown
+from validator_core.service import request_lang, resolve_conditions, resolve_profiles, resolve_rem
 
 router = APIRouter(prefix="/v1/dossiers", tags=["dossiers"], dependencies=[ApiKeyDep])
 
-DOSSIER_FIELDS = ("rem", "profiles", "lang")
+DOSSIER_FIELDS = ("rem", "profiles", "conditions", "lang")
 
 
 def dossier_body() -> dict[str, Any]:
@@ -44,6 +42,13 @@ def dossier_body() -> dict[str, Any]:
                         "type": "array", "items": {"type": "string", "maxLength": 200},
                         "description": "Profils en plus de « Général » (répété, ou séparés par des virgules) ; "
                                        "leurs preuves comptent dans les manquantes.",
+                    },
+                    "conditions": {
+                        "type": "array", "items": {"type": "string", "maxLength": 200},
+                        "description": "Conditions qui valent pour le système (répété) : `referentiel_identite`, "
+                                       "`referentiel_identite=non`, `psc_modalite=web,ciba` ; les preuves dont une "
+                                       "condition n'est pas remplie sont non applicables ; celles du REM : "
+                                       "`GET /v1/requirements/profiles?rem=BIO`.",
                     },
                     "file": {
                         "type": "array", "minItems": 1,
@@ -95,17 +100,15 @@ async def create_dossier_check(
                              "The “rem” field (the dossier's REM: BIO, RIS, LGC, DPI, PFI, DB) is required.", field="rem")
         rem = resolve_rem(engine, rem)
         profiles = resolve_profiles(engine, rem, received.fields.get("profiles", []))
+        conditions = resolve_conditions(engine, rem, parse_conditions(received.fields.get("conditions", [])))
         # Matched by the client's name, validated at the temp path (the name is shown, never used on disk).
-        names = {str(upload.path): _display_name(upload) for upload in received.files}
+        names = {str(upload.path): display_name(upload) for upload in received.files}
         dossier = match_files(engine.catalogue(), rem, [(names[str(upload.path)], upload.path)
                                                         for upload in received.files])
         with slot.validating():
             result = await check_uploaded_dossier(request, engine, dossier, received.files, rem=rem,
-                                                  profiles=profiles, lang=lang)
-        for proof in [*result.proofs, *result.unknown]:
-            for file in proof.files:
-                file.path = names.get(file.path, file.path)
-        result.unmatched = [str(Path(names[path])) for path in result.unmatched]  # listed as paths, as by the CLI
+                                                  profiles=profiles, lang=lang, conditions=conditions)
+        show_names(result, names)
     finally:
         received.cleanup()
     summary = result.summary()
@@ -114,9 +117,3 @@ async def create_dossier_check(
     if output == "md":
         return Response(to_markdown(result, lang), media_type="text/markdown; charset=utf-8")
     return JSONResponse(result.to_dict())
-
-
-def _display_name(upload: ReceivedFile) -> str:
-    # Browsers send a folder's files with their relative path; Windows clients may use "\".
-    name = upload.filename.replace("\\", "/").strip().lstrip("/")
-    return name or f"(fichier {upload.index + 1})"

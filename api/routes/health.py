@@ -3,11 +3,16 @@ validate now). Open: no API key.
 
 Liveness fails (503) when the engine's workers are dead and do not come back: an orchestrator should
 then restart the process. Readiness fails while the engine is not started, has no plugin, or has no
-worker able to take a file right now (a pool being rebuilt): send traffic elsewhere for a moment.
+worker able to take a file right now (a pool being rebuilt), or jobs cannot be accepted (their storage
+cannot be written, their broker does not answer): send traffic elsewhere for a moment. Readiness also
+reports the job queue (``jobs``: mode, storage, queued jobs, workers).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import anyio
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
@@ -27,6 +32,7 @@ class Ready(BaseModel):
     rules: str
     plugins: list[str]
     workers: int
+    jobs: dict[str, Any] | None = None
 
 
 @router.get("/healthz", summary="Vivant : le processus répond et ses workers ne sont pas morts",
@@ -54,4 +60,6 @@ async def readyz(request: Request) -> Ready:
     _alive, ready, reason = engine_liveness(health)
     if not ready:
         raise Unavailable(reason or WORKERS_DOWN, retry)
-    return Ready(status="ready", rules=engine.info.rules, plugins=plugins, workers=health.workers)
+    jobs = request.app.state.jobs  # the storage not writable, the broker not answering: 503
+    job_state = None if jobs is None else await anyio.to_thread.run_sync(jobs.readiness)
+    return Ready(status="ready", rules=engine.info.rules, plugins=plugins, workers=health.workers, jobs=job_state)

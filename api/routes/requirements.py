@@ -1,5 +1,7 @@
 """``GET /v1/requirements``: the REM catalogue — requirements, scenarios, proofs and the proof types
-each admits (same data and filters as ``preuves requirements --json``)."""
+each admits (same data and filters as ``preuves requirements --json``); ``GET
+/v1/requirements/checklist``: the checklist of a REM's proofs for an editor to fill (``preuves
+requirements --checklist``, :func:`validator_core.service.requirements_checklist`)."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import ApiKeyDep, EngineDep
 from api.problems import responses
 from validator_core.errors import UnknownRem
+from validator_core.service import rem_profiles, request_lang, requirements_checklist, resolve_profiles
 
 router = APIRouter(prefix="/v1/requirements", tags=["requirements"], dependencies=[ApiKeyDep])
 
@@ -27,11 +30,45 @@ async def list_requirements(
     catalogue = await run_in_threadpool(engine.catalogue)  # built once, on first use
     if rem and rem.upper() not in {r.upper() for r in catalogue.rems}:
         raise UnknownRem(rem, catalogue.rems)
+    if profile:  # an unknown profile is refused with the valid ones (422), not answered with no proof
+        profile = resolve_profiles(engine, rem, profile)
     proofs = catalogue.select(rem, profile or None, search)
     if unclassified:
         proofs = [p for p in proofs if not p.classified]
     body: dict[str, Any] = {"stats": catalogue.stats(), "count": len(proofs), "proofs": [p.to_dict() for p in proofs]}
     return JSONResponse(body)
+
+
+# /profiles and /checklist are declared before /{proof_id:path}, which would take them for proof ids.
+@router.get("/profiles", summary="Les profils d'un REM et les conditions que ses preuves posent",
+            responses=responses(401, 422))
+async def get_profiles(
+    engine: EngineDep, rem: Annotated[str, Query(description="Le REM : BIO, RIS, LGC, DPI, PFI, DB")],
+) -> JSONResponse:
+    await run_in_threadpool(engine.catalogue)
+    return JSONResponse(rem_profiles(engine, rem))
+
+
+CHECKLIST_TYPES = {"csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8"}
+
+
+@router.get("/checklist", summary="La liste à remplir des preuves d'un REM (CSV ou Markdown)",
+            responses={**responses(401, 422), 200: {
+                "description": "CSV (`;`, colonnes proof;file;requirement;… : un manifeste une fois `file` rempli) "
+                               "ou Markdown", "content": {t.split(";")[0]: {"schema": {"type": "string"}}
+                                                          for t in CHECKLIST_TYPES.values()}}})
+async def get_checklist(
+    engine: EngineDep,
+    rem: Annotated[str, Query(description="Le REM : BIO, RIS, LGC, DPI, PFI, DB")],
+    profile: Annotated[list[str] | None, Query(description="Profil(s) en plus de « Général »")] = None,
+    output: Annotated[str, Query(alias="format", pattern="^(csv|md)$", description="`csv` (défaut) ou `md`")] = "csv",
+    lang: Annotated[str | None, Query(description="fr (défaut) ou en")] = None,
+) -> Response:
+    await run_in_threadpool(engine.catalogue)  # built once, on first use
+    text = requirements_checklist(engine, rem, profile or [], output, request_lang(lang))
+    filename = f"preuves-{rem.lower()}.{output}"
+    return Response(text, media_type=CHECKLIST_TYPES[output],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/{proof_id:path}", summary="Une preuve du catalogue (identifiant lu avec tolérance)",

@@ -11,7 +11,8 @@ keeps only the machinery every catalogue shares (:mod:`validator_core.catalogue`
 - ``classify.py`` — the type rules ("vidéo ou copies d'écran" → ``video`` + ``screenshot``, "au
   format PDF/A-1" → ``pdf_report`` …) and ``preuves_classify_proof`` (``trylast``) for proofs
   registered unclassified; ``expectations.py`` (with ``folding.py``) — what the proof, scenario and
-  requirement texts expect, each with its source and the words quoted;
+  requirement texts expect, each with its source and the words quoted; ``conditions.py`` — when a
+  proof applies (« Si le système est référentiel d'identité », « [Si modalité de type : …] »);
 - ``checks.py`` — ``preuves_check_requirement``: a PDF/A-1 claim (read from the ``pdf_report``
   plugin's facts), then ``check_media.py`` (video or still image, full screen), ``check_files.py``
   (file name and format, SMTP message and headers, HL7 v2 type, ZIP contents) and ``check_links.py``

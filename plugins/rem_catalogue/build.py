@@ -13,7 +13,9 @@ under scenario ``PSC.01.02``, a bare ``07.01.01``, proofs without an id): they a
 repaired (:func:`parse_proofs_text`); what cannot be read is kept and listed, never dropped. Each
 proof is classified as it is stored (:func:`plugins.rem_catalogue.classify.classify_text` on its proof,
 scenario and requirement texts): the packaged file holds the types it admits, its expectations and
-where each was read, so that a change of rule shows as a change of data. A test checks that this
+where each was read, and the conditions under which it applies
+(:func:`plugins.rem_catalogue.conditions.read_conditions`), so that a change of rule shows as a
+change of data. Two requirements sharing an id in different profiles stay two requirements. A test checks that this
 build reproduces the packaged file byte for byte.
 """
 
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from plugins.rem_catalogue.classify import classify_text
+from plugins.rem_catalogue.conditions import read_conditions
 from plugins.rem_catalogue.register import DATA_FILE
 from validator_core.catalogue import GENERAL_PROFILE
 
@@ -38,6 +41,11 @@ ORIGIN = "ansforge/segur-squash-plugins macros/import_gsheet/import_gsheet_sans_
 # letter admits "ORDN/CONF.01p"-style typos.
 _ID = r"(?:[A-Za-z][A-Za-z0-9\-]*(?:/[A-Za-z0-9\-]+)*\.)?\d{2}(?:\.\d{2}){1,4}[a-z]?"
 PROOF_HEAD_RE = re.compile(r"(?m)^[ \t\u00a0'\"*]*(" + _ID + r")?[ \t\u00a0]*:")
+# A full proof id alone at the end of a line, after the colon of an empty head or inside another proof's
+# text (DB ``CO.50``: "01.04 : CO.01.04.01\nLog du message … (ITI-18) …\u00a0CO.01.04.02\nLog du message
+# … (ITI-43)"): it introduces a proof of its own, as if written "ID :" on its own line.
+_INLINE_ID_RE = re.compile(r"(?m)(?:^|(?<=[ \t\u00a0:]))([A-Za-z][A-Za-z0-9\-]*(?:/[A-Za-z0-9\-]+)*\.\d{2}(?:\.\d{2}){1,4})"
+                           r"[ \t\u00a0]*$")
 _LAST_GROUP_RE = re.compile(r"(\d{2})[a-z]?$")
 
 
@@ -61,11 +69,15 @@ def parse_proofs_text(scenario: str, text: str) -> ParsedProofs:
     """Split a scenario's ``proofs_text`` into proofs (each introduced by its id and a colon).
 
     Lenient: an id that does not extend ``scenario`` is repaired to ``scenario + "." + its last
-    two digits`` (the written id is kept as ``raw_id``); text before the first id, or after a colon
-    with no id, is returned in ``unparsed``.
+    two digits`` (the written id is kept as ``raw_id``); a full id alone at the end of a line starts a
+    proof too; a proof written after a colon with no id gets the next free number of its scenario
+    (``"unnumbered": true``); text before the first id, and editors' questions (``"?? …"``), are
+    returned in ``unparsed``.
     """
     proofs: list[dict[str, str]] = []
     unparsed: list[str] = []
+    unnumbered: list[str] = []
+    text = _INLINE_ID_RE.sub(lambda m: "\n" + m.group(1) + " :", text)
     heads = list(PROOF_HEAD_RE.finditer(text))
     preamble = text[: heads[0].start()] if heads else text
     if preamble.strip():
@@ -75,14 +87,18 @@ def parse_proofs_text(scenario: str, text: str) -> ParsedProofs:
         end = heads[index + 1].start() if index + 1 < len(heads) else len(text)
         body = _squash(text[head.end():end])
         raw = head.group(1)
+        if not body:  # a head with nothing after it ("01.04 :" before the ids it announces): no text lost
+            continue
         if raw is None:
-            if body:
-                unparsed.append(body)
+            # A proof written without its id (" : Lister toutes les méthodes …", 4 REMs' SSI/IE.44.01) is
+            # still a proof the editor files: numbered after its siblings below. An editor's question
+            # ("?? copie écran …") is not one: kept as unread text.
+            (unparsed if body.startswith("?") or not scenario else unnumbered).append(body)
             continue
         proof_id = _child_id(scenario, raw) if scenario else raw
         if proof_id in seen and scenario:  # a repaired id colliding with a sibling: next free number
             proof_id = next(f"{scenario}.{n:02d}" for n in range(1, 100) if f"{scenario}.{n:02d}" not in seen)
-        if proof_id in seen or not body:
+        if proof_id in seen:
             unparsed.append(f"{raw} : {body}")
             continue
         seen.add(proof_id)
@@ -90,6 +106,10 @@ def parse_proofs_text(scenario: str, text: str) -> ParsedProofs:
         if proof_id != raw:
             entry["raw_id"] = raw
         proofs.append(entry)
+    for body in unnumbered:
+        proof_id = next(f"{scenario}.{n:02d}" for n in range(1, 100) if f"{scenario}.{n:02d}" not in seen)
+        seen.add(proof_id)
+        proofs.append({"id": proof_id, "text": body, "unnumbered": True})  # the id is ours, not the ANS's
     return ParsedProofs(proofs, unparsed)
 
 
@@ -109,13 +129,15 @@ def classify_entry(proof: dict[str, Any], requirement_text: str, scenario_text: 
 
 def build_data(rows: list[dict[str, Any]], source: str) -> dict[str, Any]:
     """Group the export's scenario rows into requirements → scenarios → parsed proofs."""
-    requirements: dict[tuple[str, str], dict[str, Any]] = {}
+    # Keyed by profile too: two requirements of a REM may share an id in different profiles (RIS
+    # MSS/va1.30 and MSS/va1.31 of « Général » and of another profile have their own texts and proofs).
+    requirements: dict[tuple[str, str, str], dict[str, Any]] = {}
     unparsed: list[dict[str, str]] = []
     repaired_scenarios = 0
     for row in rows:
-        rem, req_id = row["rem"].strip(), row["requirement"].strip()
-        req = requirements.setdefault((rem, req_id), {
-            "rem": rem, "id": req_id, "section": row.get("section", ""), "profile": row.get("profile") or GENERAL_PROFILE,
+        rem, req_id, profile = row["rem"].strip(), row["requirement"].strip(), row.get("profile") or GENERAL_PROFILE
+        req = requirements.setdefault((rem, req_id, profile), {
+            "rem": rem, "id": req_id, "section": row.get("section", ""), "profile": profile,
             "chapter": row.get("chapter", ""), "block": row.get("block", ""), "function": row.get("function", ""),
             "text": (row.get("requirement_text") or "").strip(), "scenarios": [],
         })
@@ -125,14 +147,14 @@ def build_data(rows: list[dict[str, Any]], source: str) -> dict[str, Any]:
             continue  # a requirement without a compliance scenario in this export
         scenario_id = _child_id(req_id, raw_scenario) if raw_scenario else f"{req_id}.01"
         scenario: dict[str, Any] = {"id": scenario_id, "text": _squash(row.get("scenario_text") or "")}
-        if (row.get("profile") or GENERAL_PROFILE) != req["profile"]:  # a row of another profile (2 in the export)
-            scenario["profile"] = row["profile"]
         if scenario_id != raw_scenario:
             scenario["raw_id"] = raw_scenario
             repaired_scenarios += 1
         parsed = parse_proofs_text(scenario_id, proofs_text)
         for proof in parsed.proofs:
             classify_entry(proof, req["text"], scenario["text"])
+            if conditions := read_conditions(proof["text"], row.get("scenario_text") or "", req["text"]):
+                proof["conditions"] = conditions
         scenario["proofs"] = parsed.proofs
         if not parsed.proofs and not parsed.unparsed:
             unparsed.append({"rem": rem, "requirement": req_id, "scenario": scenario_id, "fragment": "(aucune preuve)"})
@@ -150,6 +172,8 @@ def build_data(rows: list[dict[str, Any]], source: str) -> dict[str, Any]:
             "repaired_proof_ids": sum(1 for p in proofs if "raw_id" in p),
             "repaired_scenario_ids": repaired_scenarios, "unparsed_fragments": len(unparsed),
             "classified": sum(1 for p in proofs if "admits" in p),
+            "conditional": sum(1 for p in proofs if "conditions" in p),
+            "unnumbered_proofs": sum(1 for p in proofs if p.get("unnumbered")),
         },
         "requirements": reqs,
         "unparsed": unparsed,

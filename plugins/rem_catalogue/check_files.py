@@ -38,17 +38,23 @@ _XDM_METADATA = re.compile(r"(?i)^(?:[^/]*/)?IHE_XDM/[^/]+/METADATA\.XML$")
 _XDM_SUBSET = re.compile(r"(?i)^((?:[^/]*/)?IHE_XDM/[^/]+/)")
 
 
-def file_name_regex(pattern: str) -> re.Pattern[str]:
-    """``LOINC_1_export_chapitres_[AAAAMMJJ].csv`` → a regex matching ``…_20230315.csv``."""
+def file_name_regex(pattern: str, proof_id: str = "") -> re.Pattern[str]:
+    """``LOINC_1_export_chapitres_[AAAAMMJJ].csv`` → a regex matching ``…_20230315.csv``, optionally
+    after ``proof_id`` and a separator: a dossier folder names its files by their proof
+    (``LOI_va1.01.01.01 LOINC_1_export_chapitres_20230315.csv``, see ``docs/requirements.md``), and the
+    name the ANS imposes is what follows."""
     parts = re.split(r"\[AAAAMMJJ\]", pattern)
-    return re.compile("^" + r"\d{8}".join(re.escape(p) for p in parts) + "$", re.IGNORECASE)
+    # The id as the dossier layout writes it: its "/" as "/", "_", "-" or a space (validator_core.dossier).
+    tokens = [t for t in re.split(r"[/\-\s]+", proof_id) if t]
+    prefix = r"(?:" + r"[\s_\-/]*".join(re.escape(t) for t in tokens) + r"[\s_\-]+)?" if tokens else ""
+    return re.compile("^" + prefix + r"\d{8}".join(re.escape(p) for p in parts) + "$", re.IGNORECASE)
 
 
 def check_files(requirement: Any, proof_type: str, file: Any, facts: dict, rules: Any) -> list[Finding]:
     expected = requirement.expectations
     out: list[Finding] = []
     if pattern := expected.get("file_name"):
-        if not file_name_regex(pattern).match(file.name or ""):
+        if not file_name_regex(pattern, requirement.id).match(file.name or ""):
             out.append(finding("requirement.file_name_mismatch", "warning", expected=pattern, name=file.name,
                                **asked(requirement, "file_name")))
     if proof_type != "logs":

@@ -8,6 +8,8 @@ facts and findings the other plugins reported. One module per family of expectat
   proof that requires PDF/A-1, and information for a proof known not to ask for PDF/A;
 - :mod:`~plugins.rem_catalogue.check_media`: a video or a still picture (``medium``), a whole screen
   (``full_screen``, ``browser_visible``);
+- :mod:`~plugins.rem_catalogue.check_screen`: what the text on screen shows (an identity status, the
+  taskbar clock), from the OCR facts of ``screenshot`` and ``video``;
 - :mod:`~plugins.rem_catalogue.check_files`: a file name, a CSV or ZIP content, an SMTP message and the
   headers and attachments its requirement names, an HL7 v2 message type, what a ZIP holds;
 - :mod:`~plugins.rem_catalogue.check_links`: the platform and the test case of a report link.
@@ -25,6 +27,7 @@ from typing import Any
 from plugins.rem_catalogue.check_files import check_files
 from plugins.rem_catalogue.check_links import check_links
 from plugins.rem_catalogue.check_media import check_media
+from plugins.rem_catalogue.check_screen import check_screen
 from plugins.rem_catalogue.expectations import asked
 from validator_core import Finding, finding, hookimpl
 from validator_core.catalogue import ProofSpec
@@ -84,6 +87,6 @@ def preuves_check_requirement(requirement: ProofSpec, proof_type: str, file, fac
                 out.append(Finding(code=warning.code, severity="info", plugin=warning.plugin,
                                    details={**warning.details, **ref, "required_by_requirement": False}))
 
-    for check in (check_media, check_files, check_links):
+    for check in (check_media, check_screen, check_files, check_links):
         out += check(requirement, proof_type, file, facts, rules)
     return out

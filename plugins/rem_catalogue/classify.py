@@ -41,7 +41,7 @@ TYPE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
      r"|^(\d+ )?courriels?\b|au format ci-sis|^tableau de bord", ("logs",)),
     (r"\bpdf\b", ("pdf_report",)),
     (r"^(attestation|declaration|engagement|documentation|document presentant|procedure|pssi|pas \("
-     r"|matrice|formulaire|justificatif|homologation|agrement|autorisation|description|liste de|rapports? d"
+     r"|matrice|formulaire|justificatif|homologation|agrement|autorisation|description|liste de|lister\b|rapports? d"
      r"|politique|processus|historique|nom des librairies|cas 1 ?:|dossier d.architecture|tableau(?! de bord)"
      r"|certificat ou garanties)", DOCUMENT),
     (r"\bnotice d.utilisation|documentation utilisateur|attestation sur l.honneur|declaration sur l.honneur",

@@ -24,19 +24,37 @@ SOURCE_LABELS = {"proof": "preuve", "scenario": "scénario", "requirement": "exi
 @click.option("--search", help="Texte cherché dans l'identifiant, la preuve, l'exigence ou le scénario.")
 @click.option("--unclassified", is_flag=True, help="Seulement les preuves dont le type n'a pas pu être déduit.")
 @click.option("--stats", is_flag=True, help="Chiffres du catalogue : preuves lues, classées, textes non lus.")
+@click.option("--profiles", "list_profiles", is_flag=True,
+              help="Les profils du REM (avec --rem) et les conditions que ses preuves posent (--condition de preuves dossier).")
+@click.option("--checklist", type=click.Choice(("csv", "md")),
+              help="La liste à remplir des preuves du REM (« Général » et --profile) : CSV (un manifeste une fois "
+                   "la colonne « file » remplie) ou Markdown.")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None, unclassified: bool, stats: bool,
-                 as_json: bool) -> None:
+                 list_profiles: bool, checklist: str | None, as_json: bool) -> None:
     """Liste les exigences des REM, leurs preuves et les types de preuve attendus."""
-    from validator_core.cli_support import command_engine, fail
+    from validator_core import PreuvesError
+    from validator_core.cli_support import command_engine, fail, rem_profiles, requirements_checklist, requirements_scope
 
     engine = command_engine(None)  # no file is checked: its workers never start
     try:
         catalogue = engine.catalogue()
+        if (list_profiles or checklist) and not rem:
+            fail("précisez le REM : --rem BIO (REM disponibles : " + ", ".join(catalogue.rems) + ").")
+        try:
+            if rem:
+                rem, chosen = requirements_scope(engine, rem, profiles)  # an unknown one: the valid ones
+                profiles = tuple(chosen)
+            if checklist:
+                click.echo(requirements_checklist(engine, rem, profiles, checklist), nl=False)
+                return
+            if list_profiles:
+                _print_profiles(rem_profiles(engine, rem), as_json)
+                return
+        except PreuvesError as exc:
+            fail(exc.message)
     finally:
         engine.close()
-    if rem and rem.upper() not in {r.upper() for r in catalogue.rems}:
-        fail(f"REM inconnu : « {rem} ». REM disponibles : {', '.join(catalogue.rems)}.")
     if stats:
         data = {**catalogue.stats(), "unparsed": catalogue.unparsed, "duplicates_ignored": catalogue.duplicate_entries}
         if as_json:
@@ -72,6 +90,19 @@ def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None,
         expectations = ", ".join(k if v is True else f"{k}={v}" for k, v in p.expectations.items())
         table.add_row(p.rem, p.id, p.profile, ", ".join(p.admits) or "[red]non classée[/]", expectations, p.text[:160])
     Console(highlight=False).print(table)
+
+
+def _print_profiles(data: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"REM {data['rem']} — profils (preuves) :")
+    for item in data["profiles"]:
+        click.echo(f"  {item['profile']} ({item['proofs']})")
+    click.echo("Conditions (preuves dossier --condition ID=VALEUR) :")
+    for condition in data["conditions"]:
+        click.echo(f"  {condition['id']} = {'|'.join(condition['values'])} — {condition['label']} "
+                   f"({condition['proofs']} preuve(s))")
 
 
 @hookimpl

@@ -43,6 +43,10 @@ _IHE_XDM_RE = re.compile(r"archive ihe[ _-]?xdm")
 _ZIP_LIST_RE = re.compile(r"dans un fichier zip\s*,\s*")
 _FULL_SCREEN_SCENARIO_RE = re.compile(r"la video doit etre en plein ecran")
 _BROWSER_VISIBLE_RE = re.compile(r"le navigateur doit etre entierement visible(?:[^:*]*?incluses)?")
+# « montrant le statut de l'identité », « l'identité au statut qualifiée », « le statut de l'identité "récupérée" ».
+_IDENTITY_STATUS_RE = re.compile(
+    r"\bstatut (?:initial )?de l.identite|\bidentite au statut\b|\bstatut (?:ins )?(?:qualifiee|recuperee|validee|provisoire)\b")
+_CLOCK_RE = re.compile(r"date windows en bas a droite")
 _COLLECT_HOST_RE = re.compile(r"pour collecter la preuve de conformite[^:]{0,160}:\s*https?://([a-z0-9.-]+)")
 
 # SMTP headers a requirement may name (RFC 5322, RFC 2045, RFC 3798/8098, MSSanté's X-MSS-*), spelt
@@ -124,6 +128,19 @@ def browser_visible(texts: Texts, admits: tuple[str, ...], found: Expectations) 
     Windows en bas à droite incluses", for a visual proof."""
     if any(t in VISUAL for t in admits) and (match := _BROWSER_VISIBLE_RE.search(texts.scenario.text)):
         found.add("browser_visible", True, "scenario", texts.scenario.quote(*match.span()))
+
+
+def identity_status(texts: Texts, admits: tuple[str, ...], found: Expectations) -> None:
+    """``identity_status``: a visual proof that shows an identity's status (« montrant … le statut de
+    l'identité », « l'identité au statut qualifiée »)."""
+    if any(t in VISUAL for t in admits) and (match := _IDENTITY_STATUS_RE.search(texts.proof.text, texts.proof_body)):
+        found.add("identity_status", True, "proof", texts.proof.clause(match.start()))
+
+
+def clock_visible(texts: Texts, admits: tuple[str, ...], found: Expectations) -> None:
+    """``clock_visible``: the scenario's « URL et date Windows en bas à droite incluses », for a visual proof."""
+    if any(t in VISUAL for t in admits) and (match := _CLOCK_RE.search(texts.scenario.text)):
+        found.add("clock_visible", True, "scenario", texts.scenario.quote(*match.span()))
 
 
 def ins(texts: Texts, admits: tuple[str, ...], found: Expectations) -> None:
@@ -267,7 +284,7 @@ def smtp_attachments(texts: Texts, admits: tuple[str, ...], found: Expectations)
 
 READERS: tuple[Reader, ...] = (
     medium, pdfa, full_screen, browser_visible, ins, platform, test_case, file_format, file_name,
-    smtp_headers, smtp_attachments,
+    smtp_headers, smtp_attachments, identity_status, clock_visible,
 )
 
 

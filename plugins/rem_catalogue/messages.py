@@ -47,6 +47,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "whole screen (at least {min_width}×{min_height} px, 16:9, 16:10, 4:3…). Capture or record the whole "
         "screen, not a window.",
     ),
+    "requirement.identity_status_not_seen": (
+        "La preuve {requirement} demande « {asked} » ; aucun statut d'identité (« Identité qualifiée », "
+        "« récupérée », « provisoire », « validée ») n'a été lu à l'écran ({images} image(s) lue(s)). Vérifiez "
+        "que le statut est visible et lisible.",
+        "Proof {requirement} asks for “{asked}”; no identity status (“Identité qualifiée”, “récupérée”, "
+        "“provisoire”, “validée”) was read on screen ({images} picture(s) read). Check that the status is "
+        "visible and readable.",
+    ),
+    "requirement.clock_not_seen": (
+        "La preuve {requirement} demande « {asked} » ; ni date ni heure n'a été lue à l'écran ({images} "
+        "image(s) lue(s)) : la barre des tâches et son horloge semblent absentes. Enregistrez l'écran entier.",
+        "Proof {requirement} asks for “{asked}”; no date or time was read on screen ({images} picture(s) "
+        "read): the taskbar and its clock seem missing. Record the whole screen.",
+    ),
     "requirement.file_name_mismatch": (
         "La preuve {requirement} attend un fichier nommé {expected} (« {asked} ») ; ce fichier s'appelle "
         "« {name} ». Renommez-le.",

@@ -1,0 +1,276 @@
+"""Text on screen: what a screenshot or a video frame shows, read by OCR, for the ``screenshot`` and
+``video`` plugins alike.
+
+Tesseract (its C API through tesserocr: one model load per worker, no process per picture) reads the
+picture with the French model after a bounded preparation: greyscale, dark themes inverted (Tesseract's
+models are trained on dark text on light paper), small pictures upscaled so that 12 px UI text reaches
+the size the model reads well, never beyond ``ocr_max_pixels``. Each picture's recognition has its own
+deadline (``ocr_timeout_ms``), under the worker's timeout.
+
+What is read is scanned line by line with the toolkit's identity scanner (the one PDF and logs use):
+a valid NIR that is not a known test identity, the real INS-NIR OID, test identities; and for the
+catalogue's requirement checks, the identity status words (« Identité qualifiée »…) and the dates
+and times shown (the taskbar clock). The report gets counts, masked numbers with where they were
+seen, and a short masked sample — never the whole text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable, Iterable, Mapping
+
+from validator_core import finding
+
+# What reading imports, for the plugins' PRELOAD (the fork server imports it once for every worker):
+# Tesseract's binding, Pillow, and the toolkit's RE2 scanner (imported where text is read).
+PRELOAD = ("tesserocr", "PIL.Image", "PIL.ImageOps", "PIL.ImageStat", "re2", "validator_core.toolkit.text")
+
+# The rules tables whose OCR keys (ocr_upscale_*, ocr_max_pixels, ocr_dark_mean, ocr_timeout_ms) this
+# module reads: each plugin that calls it passes its own ``proof.thresholds(...)``.
+THRESHOLD_TABLES = ("screenshot", "video")
+
+LANGUAGE = "fra"
+# Where Debian (tesseract-ocr-fra, Tesseract 5 then 4) and other systems put the models; TESSDATA_PREFIX first.
+TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
+                 "/usr/share/tessdata", "/usr/local/share/tessdata")
+
+STATUS_WORDS = {"qualifiee": "qualifiée", "recuperee": "récupérée", "provisoire": "provisoire", "validee": "validée"}
+_STATUS_RE = re.compile(r"\b(qualifiee|recuperee|provisoire|validee)s?\b")
+_DATE_RE = re.compile(r"\b([0-3]?\d)[/.-]([01]?\d)[/.-]((?:19|20)\d\d)\b")
+_TIME_RE = re.compile(r"\b([01]?\d|2[0-3]) ?[:h] ?([0-5]\d)(?:[:]([0-5]\d))?\b")
+_SPACES_RE = re.compile(r"[ \t]{2,}")
+MAX_LISTED = 5
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: the status words as OCR may return them (« QUALIFIÉE », « Qualifiee »)."""
+    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
+
+
+# -- the OCR engine --------------------------------------------------------------------------------
+
+
+def tessdata_dir() -> str | None:
+    """The directory holding the French model, or None when Tesseract's French data is not installed."""
+    candidates = [os.environ.get("TESSDATA_PREFIX", "")] + list(TESSDATA_DIRS)
+    for directory in candidates:
+        if directory and os.path.isfile(os.path.join(directory, f"{LANGUAGE}.traineddata")):
+            return directory
+    return None
+
+
+@lru_cache(maxsize=1)
+def _engine() -> Any:
+    """One Tesseract instance per worker process (loading the model costs ~100 ms; reading reuses it)."""
+    import tesserocr
+
+    directory = tessdata_dir()
+    if directory is None:
+        raise OcrUnavailable("modèle français de Tesseract absent (tesseract-ocr-fra)")
+    try:
+        api = tesserocr.PyTessBaseAPI(path=directory, lang=LANGUAGE, psm=tesserocr.PSM.AUTO,
+                                      oem=tesserocr.OEM.LSTM_ONLY)
+    except RuntimeError as exc:  # a model file Tesseract cannot load (another major version, damaged)
+        raise OcrUnavailable("modèle français de Tesseract illisible") from exc
+    # Pictures are inverted here when dark; Tesseract's own per-line inversion test would cost a
+    # second recognition of every line it doubts.
+    api.SetVariable("tessedit_do_invert", "0")
+    return api
+
+
+class OcrUnavailable(Exception):
+    """Tesseract or its French model is missing: reported as ``<plugin>.ocr_unavailable`` (info)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# -- preparing a picture ---------------------------------------------------------------------------
+
+
+def prepare(image: Any, limits: Mapping[str, Any]) -> tuple[Any, float]:
+    """A greyscale copy Tesseract reads well, and the scale from the original to it.
+
+    Dark themes (mean brightness under ``ocr_dark_mean``) are inverted. A picture smaller than
+    ``ocr_upscale_below_pixels`` is enlarged up to ``ocr_upscale_factor`` (12 px text becomes the ~25 px
+    the model reads best), and no picture ends up over ``ocr_max_pixels`` (a larger one is reduced).
+    """
+    from PIL import Image, ImageOps, ImageStat
+
+    grey = image if image.mode == "L" else image.convert("L")
+    width, height = grey.size
+    pixels = max(1, width * height)
+    scale = 1.0
+    if pixels < int(limits["ocr_upscale_below_pixels"]):
+        scale = float(limits["ocr_upscale_factor"])
+    scale = min(scale, (int(limits["ocr_max_pixels"]) / pixels) ** 0.5)
+    if abs(scale - 1.0) > 0.01:
+        grey = grey.resize((max(1, round(width * scale)), max(1, round(height * scale))),
+                           Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.BOX)
+    else:
+        scale = 1.0
+    if ImageStat.Stat(grey.reduce(max(1, max(grey.size) // 256))).mean[0] < float(limits["ocr_dark_mean"]):
+        grey = ImageOps.invert(grey)
+    return grey, scale
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    text: str
+    box: tuple[int, int, int, int]  # x, y, width, height in the original picture's pixels
+
+
+def read_lines(image: Any, limits: Mapping[str, Any], timeout_ms: int | None = None) -> list[Line] | None:
+    """The text lines Tesseract reads in ``image`` (a Pillow image), with their boxes, within
+    ``timeout_ms`` (default ``ocr_timeout_ms``); None past the deadline (the picture counts as unread).
+
+    Raises :class:`OcrUnavailable` when Tesseract or its French model is missing.
+    """
+    try:
+        import tesserocr
+    except ImportError as exc:
+        raise OcrUnavailable("tesserocr absent") from exc
+    api = _engine()
+    prepared, scale = prepare(image, limits)
+    api.SetImage(prepared)
+    try:
+        deadline = int(limits["ocr_timeout_ms"]) if timeout_ms is None else min(timeout_ms, int(limits["ocr_timeout_ms"]))
+        if not api.Recognize(max(1, deadline)):
+            return None  # past the deadline: what Tesseract read is dropped
+        lines: list[Line] = []
+        iterator = api.GetIterator()
+        level = tesserocr.RIL.TEXTLINE
+        for item in tesserocr.iterate_level(iterator, level):
+            text = item.GetUTF8Text(level)
+            box = item.BoundingBox(level)
+            if not text or not text.strip() or box is None:
+                continue
+            x1, y1, x2, y2 = (round(v / scale) for v in box)
+            lines.append(Line(_SPACES_RE.sub(" ", text.strip()), (x1, y1, x2 - x1, y2 - y1)))
+        return lines
+    finally:
+        api.Clear()
+
+
+def region(box: tuple[int, int, int, int], width: int, height: int) -> str:
+    """Where a box lies, in words a reviewer finds it by: « en haut à gauche », « au centre »…"""
+    x, y, w, h = box
+    cx, cy = (x + w / 2) / max(1, width), (y + h / 2) / max(1, height)
+    row = "en haut" if cy < 1 / 3 else "en bas" if cy > 2 / 3 else "au milieu"
+    column = "à gauche" if cx < 1 / 3 else "à droite" if cx > 2 / 3 else "au centre"
+    return "au centre" if row == "au milieu" and column == "au centre" else f"{row} {column}"
+
+
+# -- what was read ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ScreenText:
+    """What the pictures of one proof show, summed over every picture read."""
+
+    images_read: int = 0
+    chars: int = 0
+    test_identities: int = 0
+    unknown: list[tuple[str, str]] = field(default_factory=list)  # (masked NIR, where)
+    invalid_keys: int = 0
+    ins_oids: dict[str, int] = field(default_factory=dict)
+    status: list[str] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)
+    times: list[tuple[str, str]] = field(default_factory=list)  # (hh:mm, where)
+    sample: str = ""
+
+    def add(self, lines: Iterable[Line], where: Callable[[Line], str], sample_chars: int) -> None:
+        from validator_core.toolkit.text import scan_identities
+
+        self.images_read += 1
+        for line in lines:
+            self.chars += len(line.text)
+            scan = scan_identities(line.text)
+            self.test_identities += scan.test_nirs
+            self.invalid_keys += scan.invalid_key
+            for masked in scan.unknown_valid:
+                if all(masked != m for m, _ in self.unknown):
+                    self.unknown.append((masked, where(line)))
+            for kind, count in scan.ins_oids.items():
+                self.ins_oids[kind] = self.ins_oids.get(kind, 0) + count
+            folded = fold(line.text)
+            for match in _STATUS_RE.finditer(folded):
+                word = STATUS_WORDS[match.group(1)]
+                if word not in self.status:
+                    self.status.append(word)
+            for match in _DATE_RE.finditer(line.text):
+                day, month, year = (int(g) for g in match.groups())
+                value = f"{day:02d}/{month:02d}/{year}"
+                if 1 <= day <= 31 and 1 <= month <= 12 and value not in self.dates:
+                    self.dates.append(value)
+            for match in _TIME_RE.finditer(line.text):
+                value = f"{int(match.group(1)):02d}:{match.group(2)}"
+                if all(value != t for t, _ in self.times):
+                    self.times.append((value, where(line)))
+            if len(self.sample) < sample_chars:
+                self.sample = (self.sample + " " + line.text).strip()[:sample_chars]
+
+    def facts(self) -> dict[str, Any]:
+        from validator_core.toolkit.text import mask_identities, mask_secrets
+
+        return {
+            "images_read": self.images_read,
+            "chars": self.chars,
+            "test_identities": self.test_identities,
+            "nir_unknown_valid": len(self.unknown),
+            "nir_invalid_key": self.invalid_keys,
+            "ins_oids": dict(self.ins_oids),
+            "identity_status": list(self.status),
+            "dates": self.dates[:MAX_LISTED],
+            "times": [{"time": t, "where": w} for t, w in self.times[:MAX_LISTED]],
+            "sample": mask_secrets(mask_identities(self.sample)),
+        }
+
+    def findings(self, plugin: str) -> list:
+        out = []
+        if self.unknown:
+            out.append(finding(f"{plugin}.nir_unknown", "warning", count=len(self.unknown),
+                               masked=", ".join(m for m, _ in self.unknown[:MAX_LISTED]),
+                               where=", ".join(f"{m} {w}" for m, w in self.unknown[:MAX_LISTED])))
+        real = self.ins_oids.get("ins_nir", 0)
+        if real:
+            out.append(finding(f"{plugin}.ins_real_oid", "warning", count=real))
+        return out
+
+
+def unavailable(plugin: str, reason: str):
+    return finding(f"{plugin}.ocr_unavailable", "info", reason=reason)
+
+
+def register_messages(register: Callable[..., None], plugin: str, shown_in: tuple[str, str]) -> None:
+    """The messages of the codes above, for ``plugin`` (``shown_in``: « la capture », "the screenshot")."""
+    fr, en = shown_in
+    register(
+        f"{plugin}.nir_unknown",
+        fr=f"{fr[0].upper() + fr[1:]} montre {{count}} NIR valide(s) qui ne sont pas des identités de test connues "
+        f"({{where}}) : des données de vrais patients ont peut-être fuité dans la preuve. Utilisez des "
+        f"identités fictives.",
+        en=f"{en[0].upper() + en[1:]} shows {{count}} valid NIR(s) that are not known test identities ({{where}}): "
+        f"real patients' data may have leaked into the proof. Use fictitious identities.",
+    )
+    register(
+        f"{plugin}.ins_real_oid",
+        fr=f"{fr[0].upper() + fr[1:]} montre {{count}} fois l'OID de l'INS-NIR réel (1.2.250.1.213.1.4.8) : une "
+        f"preuve doit utiliser des INS de test (…4.10) ou de démonstration (…4.11).",
+        en=f"{en[0].upper() + en[1:]} shows the real INS-NIR OID (1.2.250.1.213.1.4.8) {{count}} time(s): a proof "
+        f"must use test (…4.10) or demo (…4.11) INS.",
+    )
+    register(
+        f"{plugin}.ocr_unavailable",
+        fr=f"Le texte affiché dans {fr} n'a pas été lu ({{reason}}) : les identités visibles n'ont pas été "
+        f"vérifiées.",
+        en=f"The text shown in {en} was not read ({{reason}}): the identities on screen were not checked.",
+    )
