@@ -53,8 +53,8 @@ __version__ = "2.0.0"
 PLUGIN = "pdf_report"
 
 # What the inspection imports (the fork server imports them once for every worker): qpdf and pypdf,
-# RE2 for the byte scan, the text toolkit for identities in the text.
-PRELOAD = ("pikepdf", "pypdf", "re2", "validator_core.toolkit.text")
+# RE2 for the byte scan, the text toolkit for identities in the text, the PDF/A-1b checker.
+PRELOAD = ("pikepdf", "pypdf", "re2", "validator_core.toolkit.text", "plugins.pdfa")
 
 # Active or risky names (union of pdfid's and peepdf's lists, SECURITY.md), by what they mean for a
 # medical report that a reviewer must open and trust.
@@ -203,6 +203,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The PDF claims {claim}, not PDF/A-1: the REMs' {families} requirements ask for the document "
         "“au format PDF/A-1”.",
     ),
+    "pdf_report.pdfa_nonconformant": (
+        "Le PDF n'est pas conforme à PDF/A-1 (ISO 19005-1, niveau B) : {failed[fr]}. Produisez-le en PDF/A-1 : "
+        "option d'export PDF/A-1 du logiciel qui génère le compte-rendu, export PDF de LibreOffice avec "
+        "« PDF/A-1b », ou Ghostscript (gs -dPDFA=1 -dPDFACompatibilityPolicy=1 -sColorConversionStrategy=RGB "
+        "-sDEVICE=pdfwrite).",
+        "The PDF does not conform to PDF/A-1 (ISO 19005-1, level B): {failed[en]}. Produce it as PDF/A-1: the "
+        "PDF/A-1 export option of the software that generates the report, LibreOffice's PDF export with "
+        "“PDF/A-1b”, or Ghostscript (gs -dPDFA=1 -dPDFACompatibilityPolicy=1 -sColorConversionStrategy=RGB "
+        "-sDEVICE=pdfwrite).",
+    ),
+    "pdf_report.pdfa_incomplete": (
+        "La conformité PDF/A-1 n'a pas pu être entièrement vérifiée ({limit}) : le fichier dépasse une limite "
+        "d'analyse, très loin de ce que contient un compte-rendu ordinaire, ou contient des données illisibles. "
+        "Réexportez-le en PDF/A-1.",
+        "PDF/A-1 conformance could not be fully checked ({limit}): the file exceeds an analysis limit, far "
+        "beyond what an ordinary report holds, or holds unreadable data. Export it again as PDF/A-1.",
+    ),
     "pdf_report.active_content": (
         "Le PDF contient du contenu actif ({keys}) : script, lancement de programme, envoi ou import de "
         "données, formulaire XFA ou média intégré. Un compte-rendu ne doit rien exécuter à l'ouverture : "
@@ -278,6 +295,14 @@ LIMIT_WHAT = {
 
 
 # --- pypdf set-up (qpdf's limits: validator_core.toolkit.pdf) ----------------------------------
+def pdfa_budget(settings: Mapping[str, Any]):
+    """The work one PDF/A-1b check may do (:class:`plugins.pdfa.Budget`), from ``[thresholds.pdf_report]``."""
+    from plugins import pdfa
+
+    return pdfa.Budget(int(settings["pdfa_max_objects"]), int(settings["pdfa_max_content_bytes"]),
+                       int(settings["pdfa_max_fonts"]), int(settings["pdfa_max_operators"]))
+
+
 def _pypdf_limits(size: int, settings: Mapping[str, Any]) -> dict[str, Any]:
     """pypdf's limits (``pypdf.Configuration``) for the text of the first pages of a ≤ 10 Mo file.
 
@@ -572,6 +597,7 @@ class PdfInspector:
         limits_before = pikepdf.settings.qpdf_limit_errors()
         try:
             self._pdfa_claim(pikepdf, root)
+            self._pdfa_conformance(pikepdf, pdf, data, header_at)
             self.stage = "pages"
             counted = self._flat_pages(pikepdf, pdf, root) if flat else None
             if counted is None:
@@ -667,6 +693,32 @@ class PdfInspector:
         elif part != required:
             self.findings.append(finding("pdf_report.pdfa_not_1", "warning", claim=claim, families=families,
                                          required_part=required))
+
+    def _pdfa_conformance(self, pikepdf, pdf, data: bytes, header_at: int) -> None:
+        """Check PDF/A-1b conformance (:mod:`plugins.pdfa`) when the file claims PDF/A-1 or the proof's
+        requirement asks for it; the failed clauses go into the facts. A file that claims PDF/A-1 and
+        does not conform gets pdfa_nonconformant: an error when the requirement asks for PDF/A-1, a
+        warning when it is only claimed. Without the claim, pdfa_missing / pdfa_not_1 already say the
+        file is not PDF/A-1 (raised to errors by the requirement)."""
+        claim = self.facts["pdfa"]
+        required = str(self.proof.context.get("requirement", {}).get("expectations", {}).get("pdfa") or "") == "1"
+        if claim["part"] != 1 and not required:
+            return
+        from plugins import pdfa
+
+        self.stage = "pdfa"
+        result = pdfa.check(pikepdf, pdf, data, pdfa_budget(self.settings), header_at)
+        claim.update({"claimed": f"1{claim['conformance'].upper()}" if claim["part"] == 1 and claim["conformance"]
+                      else None, **result})
+        severity = "error" if required else "warning"
+        if claim["part"] != 1:
+            return
+        if result["failed"]:
+            self.findings.append(finding(
+                "pdf_report.pdfa_nonconformant", severity, clauses=sorted({f["clause"] for f in result["failed"]}),
+                failed={lang: pdfa.describe(result["failed"], lang) for lang in ("fr", "en")}))
+        elif not result["complete"]:
+            self.findings.append(finding("pdf_report.pdfa_incomplete", severity, limit=result["limit"]))
 
     # -- the page tree ------------------------------------------------------------------------
     def _flat_pages(self, pikepdf, pdf, root):

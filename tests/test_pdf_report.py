@@ -107,7 +107,9 @@ def test_text_report_gives_facts_and_only_the_pdfa_warning(reports):
 def test_pdfa1b_claim_is_accepted(reports):
     report = reports("pdfa1b")
     assert report.verdict.value == "accepted", codes(report)
-    assert facts(report)["pdfa"] == {"part": 1, "conformance": "b", "claim": "PDF/A-1b"}
+    pdfa = facts(report)["pdfa"]
+    assert {k: pdfa[k] for k in ("part", "conformance", "claim")} == {"part": 1, "conformance": "b", "claim": "PDF/A-1b"}
+    assert pdfa["claimed"] == "1B" and pdfa["checked"] == "1B" and pdfa["conformant"] is True and pdfa["failed"] == []
 
 
 def test_pdfa_missing_message_names_the_requirement_families(reports):

@@ -7,6 +7,7 @@ as ``type_label``); a missing value renders as ``?`` rather than failing the rep
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -126,4 +127,5 @@ def render(template: str, values: Mapping[str, Any]) -> str:
 
 
 def template_fields(template: str) -> set[str]:
-    return {field for _lit, field, _spec, _conv in _FORMATTER.parse(template) if field}
+    """The details a template reads: ``{x}``, ``{x[fr]}`` and ``{x.y}`` all read ``x``."""
+    return {re.match(r"[^.\[]*", field).group() for _lit, field, _spec, _conv in _FORMATTER.parse(template) if field}

@@ -34,6 +34,8 @@ from validator_core.catalogue import ProofSpec
 
 # Plugin warnings about a missing or wrong PDF/A claim: raised to errors when the proof requires PDF/A-1.
 PDFA_WARNING_CODES = ("pdf_report.pdfa_missing", "pdf_report.pdfa_not_1", "pdf_report.pdfa_*")
+# A file that claims PDF/A-1 without conforming: pdf_report gives the severity (error when required).
+PDFA_CONFORMANCE_CODES = ("pdf_report.pdfa_nonconformant", "pdf_report.pdfa_incomplete")
 
 
 def pdfa_claim(facts: dict[str, Any]) -> tuple[bool, str | None]:
@@ -80,7 +82,8 @@ def preuves_check_requirement(requirement: ProofSpec, proof_type: str, file, fac
         # The pdf_report plugin warns on a missing PDF/A claim by requirement family (a guess); the
         # catalogue knows this proof does not ask for PDF/A: the remark stays, as information.
         for warning in findings:
-            if warning.severity == "warning" and any(fnmatch.fnmatch(warning.code, c) for c in PDFA_WARNING_CODES):
+            if warning.severity == "warning" and any(fnmatch.fnmatch(warning.code, c) for c in PDFA_WARNING_CODES) \
+                    and warning.code not in PDFA_CONFORMANCE_CODES:  # a false claim stays a warning
                 out.append(Finding(code=warning.code, severity="info", plugin=warning.plugin,
                                    details={**warning.details, **ref, "required_by_requirement": False}))
 
