@@ -38,7 +38,7 @@ from plugins import screen_text
 from plugins import screenshot_structure as structure
 from plugins.screenshot_structure import KIND_LABEL, Hit
 from plugins.video_frames import clean_message
-from validator_core import Inspection, Proof, finding, hookimpl
+from validator_core import DOSSIER_CONTEXT, Inspection, Proof, finding, hookimpl
 from validator_core.toolkit.screens import readable_minimum
 
 __version__ = "1.1.0"
@@ -344,7 +344,8 @@ def _decode(proof: Proof, limits: Mapping[str, Any], label: str, facts: dict[str
                                    where=gap.where, data_bytes=gap.data_bytes, min_bytes=gap.min_bytes))
             else:
                 measured = _load_and_measure(image, width, height, limits, label, facts, jpeg_data, ImageFile,
-                                             ImageStat, proof.path, walk)
+                                             ImageStat, proof.path, walk,
+                                             in_dossier=bool(proof.context.get(DOSSIER_CONTEXT)))
                 out += measured
                 if limits["ocr"] and not measured:  # a whole, decoded, non-blank picture
                     out += _screen_text(proof, image, formats, limits, facts)
@@ -356,7 +357,7 @@ def _decode(proof: Proof, limits: Mapping[str, Any], label: str, facts: dict[str
 
 
 def _load_and_measure(image, width, height, limits, label, facts, jpeg_data, image_file, image_stat,
-                      path: str | None = None, walk: structure.Walk | None = None) -> list:
+                      path: str | None = None, walk: structure.Walk | None = None, in_dossier: bool = False) -> list:
     side = int(limits["blank_sample_side"])
     if image.format == "JPEG":
         # Decode at 1/2..1/8 scale in libjpeg: every byte is still read, far fewer pixels made.
@@ -390,11 +391,13 @@ def _load_and_measure(image, width, height, limits, label, facts, jpeg_data, ima
     # The picture's perceptual hash (DCT of a 32×32 grey thumbnail, 64 bits, ImageHash), on the pixels
     # decoded above within max_pixels: a dossier tells the same screenshot filed for two proofs even
     # re-encoded as JPEG or resized (validator_core.service.check_dossier compares them). Hashes this far
-    # apart or less are the same picture, by this plugin's measure.
-    import imagehash
+    # apart or less are the same picture, by this plugin's measure. Only in a dossier: ImageHash needs
+    # numpy and scipy, ~0.3 s for the first screenshot of a fresh worker that a single check would pay.
+    if in_dossier:
+        import imagehash
 
-    facts["phash"] = str(imagehash.phash(image))
-    facts["phash_same_picture_bits"] = int(limits["phash_same_picture_bits"])
+        facts["phash"] = str(imagehash.phash(image))
+        facts["phash_same_picture_bits"] = int(limits["phash_same_picture_bits"])
     if stddev < float(limits["blank_max_stddev"]):
         return [finding("screenshot.blank", "warning", stddev=f"{stddev:.2f}",
                         max_stddev=f"{float(limits['blank_max_stddev']):g}")]

@@ -29,6 +29,7 @@ _EXPORTS = {
     "Severity": "validator_core.models",
     "Proof": "validator_core.proof",
     "finding": "validator_core.proof",
+    "DOSSIER_CONTEXT": "validator_core.proof",
     "hookimpl": "validator_core.hookspecs",
     "PreuvesError": "validator_core.errors",
     "EngineUnavailable": "validator_core.errors",
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from validator_core.hookspecs import hookimpl
     from validator_core.isolation import EngineHealth
     from validator_core.models import FileFacts, Finding, Inspection, Report, Severity, Verdict
-    from validator_core.proof import Proof, finding
+    from validator_core.proof import DOSSIER_CONTEXT, Proof, finding
 
 
 def __getattr__(name: str) -> Any:

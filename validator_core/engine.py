@@ -68,6 +68,7 @@ class BatchItem:
     filename: str | None = None
     sha256: str | None = None
     observed_size: int | None = None
+    context: dict[str, Any] | None = None  # what the plugins see in ``proof.context`` (e.g. ``dossier``)
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ class Engine:
             try:
                 outcome = self.validate(item.path, item.proof_type, filename=item.filename, lang=lang,
                                         sha256=item.sha256, observed_size=item.observed_size,
-                                        requirement=item.requirement, rem=rem)
+                                        requirement=item.requirement, rem=rem, context=item.context)
             except OSError as exc:
                 outcome = exc
             if on_done is not None:

@@ -10,6 +10,7 @@ from validator_core.models import Finding, Severity
 from validator_core.rules import Rules
 
 HEAD_BYTES = 256 * 1024  # what libmagic and cheap sniffers look at
+DOSSIER_CONTEXT = "dossier"  # in Proof.context: the file is checked as part of a dossier
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,9 @@ class Proof:
     proof_type: str | None
     rules: Rules
     head: bytes = field(default=b"", repr=False)
-    # Extra context, e.g. the requirement a proof answers (filled by the requirement catalogue).
+    # Extra context: the requirement a proof answers (``"requirement"``, filled by the catalogue), and
+    # ``DOSSIER_CONTEXT`` when the file is checked as part of a dossier (a plugin may then compute what
+    # the dossier compares across files, such as the screenshot's perceptual hash).
     context: dict[str, Any] = field(default_factory=dict)
 
     def thresholds(self, plugin: str) -> dict[str, Any]:

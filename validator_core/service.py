@@ -26,6 +26,7 @@ from validator_core.engine import BatchItem, BatchProgress, Engine
 from validator_core.errors import PreuvesError, UnknownRem, UnsupportedLanguage
 from validator_core.messages import LANGS
 from validator_core.models import Finding, Report, Severity
+from validator_core.proof import DOSSIER_CONTEXT
 from validator_core.catalogue import Catalogue, ProofSpec, id_key
 
 
@@ -154,7 +155,10 @@ def check_dossier(engine: Engine, dossier: Dossier, *, rem: str | None = None, p
     declared = resolve_conditions(engine, rem, {**dossier.conditions, **(conditions or {})})
 
     by_proof, unknown, filed = _sort_entries(catalogue, dossier, rem, chosen, lang)
-    items = [replace((received or {}).get(str(entry.path)) or BatchItem(entry.path), requirement=spec.id)
+    # ``dossier``: plugins compute what a dossier compares across files (the screenshot's perceptual
+    # hash), which a single check does not pay for.
+    items = [replace((received or {}).get(str(entry.path)) or BatchItem(entry.path), requirement=spec.id,
+                     context={DOSSIER_CONTEXT: True})
              for entry, spec, _result in filed]
     outcomes = engine.validate_many(items, lang=lang, rem=rem, on_done=on_done)
     for (entry, _spec, result), outcome in zip(filed, outcomes):
