@@ -4,7 +4,9 @@
    small.mp4`` (5 s of 1280×720 H.264), side by side in ONE hyperfine run (the same machine load for
    both), each run a fresh process; the ratio of the means. Target: ≤ 12×. ``PYTHONDONTWRITEBYTECODE``
    is removed from the commands' environment: with it set, every start recompiles every module
-   (nobody runs ``preuves`` that way), and the warm-up runs leave the ``.pyc`` files written.
+   (nobody runs ``preuves`` that way), and the warm-up runs leave the ``.pyc`` files written. The bare
+   interpreter (``python -c pass``) runs in the same hyperfine run, as the floor; then the phases of one
+   check (imports, engine, pool start, validation, pool stop, table) are timed inside fresh processes.
 2. ``kill -9`` of the engine's fork server: time until a validation succeeds again, and until
    ``Engine.health()`` says ready again. Target: ≤ 5 s.
 
@@ -59,7 +61,10 @@ def _env(marker: str) -> dict[str, str]:
 
 
 def cold_start(runs: int = 20, warmup: int = 3) -> dict[str, object]:
-    """One hyperfine run of both commands; returns each command line with its timings (s) and the ratio of means."""
+    """One hyperfine run: ``preuves check``, ``mediainfo`` and, as the floor, the bare interpreter.
+
+    Returns each command line with its timings (s) and the ratio of the means of the first two.
+    """
     for tool in ("hyperfine", "mediainfo"):
         if shutil.which(tool) is None:
             raise RuntimeError(f"{tool} (Debian package) is needed for the comparison")
@@ -67,24 +72,68 @@ def cold_start(runs: int = 20, warmup: int = 3) -> dict[str, object]:
         directory = Path(tmp)
         png, mp4 = _files(directory)
         marker = uuid.uuid4().hex
-        ours = " ".join([*_preuves(), "check", png.name])
-        theirs = f"mediainfo --Output=JSON {mp4.name}"
+        commands = [" ".join([*_preuves(), "check", png.name]), f"mediainfo --Output=JSON {mp4.name}",
+                    f"{sys.executable} -c pass"]
         out = directory / "hyperfine.json"
         # -N: no shell between hyperfine and the command (the shell's start-up is not ours to count).
         done = subprocess.run(["hyperfine", "-N", "--style", "none", "--warmup", str(warmup), "--runs", str(runs),
-                               "--export-json", str(out), ours, theirs],
+                               "--export-json", str(out), *commands],
                               capture_output=True, text=True, env=_env(marker), cwd=directory, timeout=600)
         if done.returncode != 0:
             raise RuntimeError(f"hyperfine exited {done.returncode}: {(done.stderr or done.stdout)[-500:]}")
         results = json.loads(out.read_text())["results"]
         leftovers = _leftovers(marker)
-    ours_r, theirs_r = results
+        phases = breakdown(png, runs=max(3, runs // 3), env=_env(marker))
+    ours, theirs, python = results
     return {
         "commands": [r["command"] for r in results],
-        "preuves": ours_r["times"], "mediainfo": theirs_r["times"],
-        "ratio": ours_r["mean"] / theirs_r["mean"],
+        "preuves": ours["times"], "mediainfo": theirs["times"], "python": python["times"],
+        "ratio": ours["mean"] / theirs["mean"],
         "leftover_processes": leftovers,
+        "phases": phases,
     }
+
+
+# What the CLI's ``check`` does for one file, step by step, timed inside a fresh process.
+_PHASES_PROBE = """
+import sys, time
+marks = [time.perf_counter()]
+import validator_core.cli as cli
+marks.append(time.perf_counter())
+engine = cli._engine(None, files=1)
+marks.append(time.perf_counter())
+engine.pool.start()
+marks.append(time.perf_counter())
+report = engine.validate(sys.argv[1])
+marks.append(time.perf_counter())
+engine.close()
+marks.append(time.perf_counter())
+cli._print_reports([report], (sys.argv[1],), "fr")
+marks.append(time.perf_counter())
+sys.stderr.write("PHASES " + " ".join(f"{b - a:.6f}" for a, b in zip(marks, marks[1:])) + "\\n")
+"""
+PHASES = ("import de la CLI (click, messages)",
+          "`Engine()` : import du cœur (isolation, registre, modèles, règles), réglages, import des plugins",
+          "démarrage du pool (pebble, fork d'un worker, tâche témoin)",
+          "`validate()` : détection et inspection dans le worker, sha256 ici",
+          "arrêt du pool",
+          "affichage du tableau (import de rich et rendu)")
+
+
+def breakdown(png: Path, runs: int, env: dict[str, str]) -> list[list[float]]:
+    """Per phase of :data:`PHASES`, its durations (s) over ``runs`` fresh processes."""
+    samples: list[list[float]] = [[] for _ in PHASES]
+    for run in range(runs + 1):  # the first run writes any stale .pyc: not counted
+        done = subprocess.run([sys.executable, "-c", _PHASES_PROBE, png.name], capture_output=True, text=True,
+                              env=env, cwd=png.parent, timeout=120)
+        line = next((x for x in done.stderr.splitlines() if x.startswith("PHASES ")), None)
+        if line is None:
+            raise RuntimeError(f"phase probe failed: {done.stderr[-500:]}")
+        if run == 0:
+            continue
+        for i, value in enumerate(line.split()[1:]):
+            samples[i].append(float(value))
+    return samples
 
 
 def _leftovers(marker: str) -> int:
@@ -154,13 +203,16 @@ def section_startup(rep, runs: int = 15) -> None:
     """For ``bench/run.py``: the two measurements as a section of ``bench/RESULTS.md``."""
     rep.h("Démarrage à froid et reprise après la mort du serveur de fork (ms)")
     cold = cold_start(max(5, runs))
-    ours, theirs = cold["commands"]
+    ours, theirs, python = cold["commands"]
     rep.table(["commande (processus neuf, un seul run hyperfine)", "moyenne ± σ", "médiane (min–max)"], [
         [f"`{ours}` (PNG blanc 1280×720)", _mean(cold["preuves"]), _ms(cold["preuves"])],
         [f"`{theirs}` (H.264 1280×720, 5 s)", _mean(cold["mediainfo"]), _ms(cold["mediainfo"])],
-        ["rapport des moyennes", f"{cold['ratio']:.1f}×", ""],
+        [f"`{python}` (l'interpréteur seul, plancher)", _mean(cold["python"]), _ms(cold["python"])],
+        ["rapport des moyennes preuves / mediainfo", f"{cold['ratio']:.1f}×", ""],
         ["processus du moteur restés après les commandes", str(cold["leftover_processes"]), ""],
     ])
+    rep.table(["où passe le temps de `preuves check` (dans le processus, après l'interpréteur)", "médiane (min–max)"],
+              [[name, _ms(samples)] for name, samples in zip(PHASES, cold["phases"])])
     rep.target(f"`preuves check` à froid ≤ {TARGET_RATIO:g}× `mediainfo`", f"{cold['ratio']:.1f}×",
                cold["ratio"] <= TARGET_RATIO)
     recovery = fork_server_recovery(max(3, runs // 3))
