@@ -102,7 +102,7 @@ import validator_core.cli as cli
 marks.append(time.perf_counter())
 engine = cli._engine(None, files=1)
 marks.append(time.perf_counter())
-engine.pool.start()
+engine.start()
 marks.append(time.perf_counter())
 report = engine.validate(sys.argv[1])
 marks.append(time.perf_counter())
@@ -112,7 +112,7 @@ cli._print_reports([report], (sys.argv[1],), "fr")
 marks.append(time.perf_counter())
 sys.stderr.write("PHASES " + " ".join(f"{b - a:.6f}" for a, b in zip(marks, marks[1:])) + "\\n")
 """
-PHASES = ("import de la CLI (click, messages)",
+PHASES = ("import de la CLI (click, sous-commandes)",
           "`Engine()` : import du cœur (isolation, registre, modèles, règles), réglages, import des plugins",
           "démarrage du pool (pebble, fork d'un worker, tâche témoin)",
           "`validate()` : détection et inspection dans le worker, sha256 ici",
