@@ -141,7 +141,7 @@ class _Field:
 _PLANS: dict[type, tuple[_Field, ...]] = {}
 
 
-def plan(cls: type) -> tuple[_Field, ...]:
+def _plan(cls: type) -> tuple[_Field, ...]:
     """The fields of a checked dataclass with their converters (built once per class)."""
     fields = _PLANS.get(cls)
     if fields is None:
@@ -153,12 +153,12 @@ def plan(cls: type) -> tuple[_Field, ...]:
                 hint, *extras = typing.get_args(hint)
                 check = next((e for e in extras if isinstance(e, Check)), None)
             required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-            out.append(_Field(f.name, converter(hint), check, required))
+            out.append(_Field(f.name, _converter(hint), check, required))
         fields = _PLANS[cls] = tuple(out)
     return fields
 
 
-def convert_field(field: _Field, value: Any, loc: Loc, problems: list[Problem]) -> Any:
+def _convert_field(field: _Field, value: Any, loc: Loc, problems: list[Problem]) -> Any:
     check = field.check
     if check is not None and check.split is not None and isinstance(value, str):
         value = [part.strip() for part in value.split(check.split) if part.strip()]
@@ -171,20 +171,20 @@ def convert_field(field: _Field, value: Any, loc: Loc, problems: list[Problem]) 
     return value
 
 
-def check_fields(obj: Any, loc: Loc = ()) -> None:
+def check_fields(obj: Any) -> None:
     """Convert every field of ``obj`` in place, then run its ``_check``; raise :class:`ValidationError`."""
     problems: list[Problem] = []
-    for field in plan(type(obj)):
-        value = convert_field(field, getattr(obj, field.name), (*loc, field.name), problems)
+    for field in _plan(type(obj)):
+        value = _convert_field(field, getattr(obj, field.name), (field.name,), problems)
         if value is not _BAD:
             object.__setattr__(obj, field.name, value)  # frozen dataclasses too
     if not problems:
         try:
             obj._check()
         except FieldError as exc:
-            problems.append(((*loc, exc.field), str(exc)))
+            problems.append(((exc.field,), str(exc)))
         except ValueError as exc:
-            problems.append((loc, str(exc)))
+            problems.append(((), str(exc)))
     if problems:
         raise ValidationError(type(obj).__name__, problems)
 
@@ -195,7 +195,7 @@ def _build(cls: type, data: Any, loc: Loc, problems: list[Problem]) -> Any:
     if not isinstance(data, Mapping):
         problems.append((loc, f"Input should be a valid dictionary or instance of {cls.__name__}"))
         return _BAD
-    fields = plan(cls)
+    fields = _plan(cls)
     names = {f.name for f in fields}
     before = len(problems)
     for field in fields:
@@ -207,7 +207,7 @@ def _build(cls: type, data: Any, loc: Loc, problems: list[Problem]) -> Any:
     if len(problems) > before:  # cannot construct: still say what is wrong with the values given
         for field in fields:
             if field.name in values:
-                convert_field(field, values[field.name], (*loc, field.name), problems)
+                _convert_field(field, values[field.name], (*loc, field.name), problems)
         return _BAD
     try:
         return cls(**values)
@@ -216,22 +216,22 @@ def _build(cls: type, data: Any, loc: Loc, problems: list[Problem]) -> Any:
         return _BAD
 
 
-def converter(hint: Any) -> Converter:
+def _converter(hint: Any) -> Converter:
     """A function converting a value to ``hint`` (the annotations these dataclasses use)."""
     if hint is Any or hint is object:
         return _same
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is typing.Annotated:
-        return converter(args[0])
+        return _converter(args[0])
     if origin in (typing.Union, types.UnionType):
-        return _union([converter(a) for a in args if a is not type(None)], type(None) in args)
+        return _union([_converter(a) for a in args if a is not type(None)], type(None) in args)
     if origin is Literal:
         return _literal(args)
     if origin is list or origin is tuple:
-        item = converter(args[0]) if args else _same
+        item = _converter(args[0]) if args else _same
         return _sequence(list if origin is list else tuple, item)
     if origin is dict:
-        return _mapping(converter(args[1]) if args else _same)
+        return _mapping(_converter(args[1]) if args else _same)
     if hint is str:
         return _str
     if hint is bool:
