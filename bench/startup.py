@@ -94,13 +94,19 @@ def cold_start(runs: int = 20, warmup: int = 3) -> dict[str, object]:
     }
 
 
-# What the CLI's ``check`` does for one file, step by step, timed inside a fresh process.
+# What ``preuves check one.png`` does, step by step as the CLI does it, timed inside a fresh process.
 _PHASES_PROBE = """
 import sys, time
 marks = [time.perf_counter()]
+import click
 import validator_core.cli as cli
+from validator_core import cli_support
 marks.append(time.perf_counter())
-engine = cli._engine(None, files=1)
+registry = cli_support.load_registry()  # the CLI loads it before reading its command line
+marks.append(time.perf_counter())
+with click.Context(cli.main) as ctx:
+    ctx.meta[cli_support.REGISTRY_KEY] = registry
+    engine = cli_support.command_engine(None, files=1)
 marks.append(time.perf_counter())
 engine.start()
 marks.append(time.perf_counter())
@@ -112,8 +118,10 @@ cli._print_reports([report], (sys.argv[1],), "fr")
 marks.append(time.perf_counter())
 sys.stderr.write("PHASES " + " ".join(f"{b - a:.6f}" for a, b in zip(marks, marks[1:])) + "\\n")
 """
-PHASES = ("import de la CLI (click, sous-commandes)",
-          "`Engine()` : import du cœur (isolation, registre, modèles, règles), réglages, import des plugins",
+PHASES = ("import de la CLI (click)",
+          "registre des plugins : import du registre et des plugins, enregistrement (avant la lecture de la "
+          "ligne de commande)",
+          "`Engine()` : import du moteur (pipeline, isolation), réglages, règles",
           "démarrage du pool (pebble, fork d'un worker, tâche témoin)",
           "`validate()` : détection et inspection dans le worker, sha256 ici",
           "arrêt du pool",
