@@ -119,6 +119,10 @@ class Checked:
     def _check(self) -> None:
         """Rules across fields, after each field is converted: raise ValueError or :class:`FieldError`."""
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain JSON values (enums as their values, tuples as lists, nested dataclasses as dicts)."""
+        return to_json(self)
+
     @classmethod
     def model_validate(cls, data: Any) -> Any:
         """An instance from a mapping (an instance is returned as it is); :class:`ValidationError` if it does not fit."""

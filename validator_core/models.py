@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any
 
-from validator_core.checked import Check, Checked, to_json
+from validator_core.checked import Check, Checked
 
 
 class Severity(StrEnum):
@@ -82,9 +82,7 @@ class Report(Checked):
     engine: EngineInfo
     elapsed_ms: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        """The contract's JSON, as plain Python values."""
-        return to_json(self)
+    # to_dict() (from Checked): the contract's JSON, as plain Python values.
 
     @property
     def codes(self) -> list[str]:
