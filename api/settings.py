@@ -1,7 +1,9 @@
-"""Service settings: the engine's ``PREUVES_*`` settings plus the HTTP ones (pydantic-settings).
+"""Service settings: the engine's ``PREUVES_*`` settings plus the HTTP ones.
 
 Every field is ``PREUVES_<NAME>`` in the environment and is documented for operators in
-``docs/http.md``. ``get_settings()`` is cached: one settings object per process.
+``docs/http.md``. ``get_settings()`` is cached: one settings object per process. Read and checked
+like :class:`~validator_core.settings.CoreSettings` (a checked dataclass): a bad value is a
+``ValueError`` naming its variable.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ import ipaddress
 import os
 import resource
 import tempfile
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import NoDecode
+from pydantic import SecretStr
 
+from validator_core.checked import Check, FieldError
 from validator_core.settings import CoreSettings
 
 # Room for the multipart framing around one file: boundaries, part headers (name, filename,
@@ -26,177 +29,187 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
 DEFAULT_MAX_CONNECTIONS = 16_384
 
 
-def _split(value: object) -> object:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
-
-
+@dataclass(slots=True, init=False)
 class ApiSettings(CoreSettings):
     """HTTP service settings (``api/``), on top of :class:`~validator_core.settings.CoreSettings`."""
 
-    host: str = Field(default="127.0.0.1", description="Adresse d'écoute (127.0.0.1 tant qu'aucune clé n'est définie)")
-    port: int = Field(default=8000, ge=0, le=65535, description="Port d'écoute")
-    http_workers: int = Field(default=1, ge=1, description="Processus du service HTTP (preuves serve --workers)")
-    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
-        default_factory=list,
+    host: Annotated[str, Check(
+        description="Adresse d'écoute (127.0.0.1 tant qu'aucune clé n'est définie)",
+    )] = "127.0.0.1"
+    port: Annotated[int, Check(ge=0, le=65535, description="Port d'écoute")] = 8000
+    http_workers: Annotated[int, Check(ge=1, description="Processus du service HTTP (preuves serve --workers)")] = 1
+    api_keys: Annotated[list[SecretStr], Check(
+        split=",",
         description="Clés d'API acceptées (séparées par des virgules, plusieurs pour la rotation) ; vide = pas d'authentification",
-    )
-    allow_anonymous: bool = Field(
-        default=False, description="Sans clé d'API, accepter d'écouter ailleurs que sur la boucle locale"
-    )
-    max_body_bytes: int | None = Field(
-        default=None, gt=0,
+    )] = field(default_factory=list)
+    allow_anonymous: Annotated[bool, Check(
+        description="Sans clé d'API, accepter d'écouter ailleurs que sur la boucle locale",
+    )] = False
+    max_body_bytes: Annotated[int | None, Check(
+        gt=0,
         description="Plafond du corps d'une requête POST /v1/validations (défaut : plus grande limite de type + 64 Kio)",
-    )
-    batch_max_files: int = Field(default=20, ge=1, description="Fichiers au plus par requête de lot")
-    batch_max_body_bytes: int | None = Field(
-        default=None, gt=0, description="Plafond du corps d'une requête de lot (défaut : 4 × max_body_bytes)"
-    )
-    dossier_max_files: int = Field(
-        default=100, ge=1, le=250,  # le: the multipart parser stops at 256 parts (api/upload.py MAX_PARTS)
+    )] = None
+    batch_max_files: Annotated[int, Check(ge=1, description="Fichiers au plus par requête de lot")] = 20
+    batch_max_body_bytes: Annotated[int | None, Check(
+        gt=0,
+        description="Plafond du corps d'une requête de lot (défaut : 4 × max_body_bytes)",
+    )] = None
+    dossier_max_files: Annotated[int, Check(
+        ge=1, le=250,  # le: the multipart parser stops at 256 parts (api/upload.py MAX_PARTS)
         description="Fichiers au plus par requête POST /v1/dossiers",
-    )
-    dossier_max_body_bytes: int | None = Field(
-        default=None, gt=0, description="Plafond du corps d'une requête de dossier (défaut : 4 × max_body_bytes)"
-    )
-    rate_limit_per_min: int = Field(
-        default=600, ge=0,
+    )] = 100
+    dossier_max_body_bytes: Annotated[int | None, Check(
+        gt=0,
+        description="Plafond du corps d'une requête de dossier (défaut : 4 × max_body_bytes)",
+    )] = None
+    rate_limit_per_min: Annotated[int, Check(
+        ge=0,
         description="Requêtes /v1/* par minute et par appelant (clé d'API, sinon adresse IP), par processus — ou pour tout le "
                     "service quand PREUVES_JOBS_BROKER désigne Redis ; 0 = pas de limite",
-    )
-    rate_limit_burst: int | None = Field(
-        default=None, ge=1, description="Requêtes d'affilée permises au-delà du débit (défaut : rate_limit_per_min / 10, au moins 1)"
-    )
-    drain_bytes: int = Field(
-        default=8_000_000, ge=0,
+    )] = 600
+    rate_limit_burst: Annotated[int | None, Check(
+        ge=1,
+        description="Requêtes d'affilée permises au-delà du débit (défaut : rate_limit_per_min / 10, au moins 1)",
+    )] = None
+    drain_bytes: Annotated[int, Check(
+        ge=0,
         description="Octets encore lus (et jetés) après le dépassement du plafond, pour que le client reçoive le 413",
-    )
-    max_in_flight: int = Field(
-        default=32, ge=1,
+    )] = 8_000_000
+    max_in_flight: Annotated[int, Check(
+        ge=1,
         description="Requêtes en cours de vérification simultanées par processus (place prise une fois le corps reçu "
                     "en entier) ; au-delà : 429",
-    )
-    max_receiving: int | None = Field(
-        default=None, ge=1,
+    )] = 32
+    max_receiving: Annotated[int | None, Check(
+        ge=1,
         description="Envois en cours de réception simultanés par processus (défaut : 4 × max_in_flight) ; au-delà : 429",
-    )
-    max_in_flight_per_caller: int | None = Field(
-        default=None, ge=1,
+    )] = None
+    max_in_flight_per_caller: Annotated[int | None, Check(
+        ge=1,
         description="Requêtes de validation en cours (réception + vérification) par appelant (clé d'API, sinon adresse) "
                     "(défaut : max_in_flight / 4, au moins 1) ; au-delà : 429 rate_limit.in_flight",
-    )
-    retry_after_s: int = Field(default=5, ge=1, description="Valeur de l'en-tête Retry-After des réponses 429/503 (secondes)")
-    header_timeout_s: float = Field(
-        default=10.0, gt=0,
+    )] = None
+    retry_after_s: Annotated[int, Check(
+        ge=1,
+        description="Valeur de l'en-tête Retry-After des réponses 429/503 (secondes)",
+    )] = 5
+    header_timeout_s: Annotated[float, Check(
+        gt=0,
         description="Délai pour recevoir une ligne de requête et des en-têtes complets, depuis leur premier octet "
                     "(secondes) ; au-delà : 408 et fermeture",
-    )
-    idle_connection_timeout_s: float = Field(
-        default=60.0, gt=0,
+    )] = 10.0
+    idle_connection_timeout_s: Annotated[float, Check(
+        gt=0,
         description="Délai après lequel une connexion qui n'a envoyé aucun octet de requête est fermée (secondes)",
-    )
-    body_idle_timeout_s: float = Field(
-        default=15.0, gt=0, description="Délai maximal sans aucun octet du corps d'un envoi (secondes) ; au-delà : 408",
-    )
-    min_upload_rate_bytes: int = Field(
-        default=10_000, ge=0,
+    )] = 60.0
+    body_idle_timeout_s: Annotated[float, Check(
+        gt=0,
+        description="Délai maximal sans aucun octet du corps d'un envoi (secondes) ; au-delà : 408",
+    )] = 15.0
+    min_upload_rate_bytes: Annotated[int, Check(
+        ge=0,
         description="Débit minimal d'un envoi (octets par seconde), mesuré sur upload_rate_window_s ; 0 = pas de minimum",
-    )
-    upload_rate_window_s: float = Field(
-        default=30.0, ge=1, description="Fenêtre de mesure du débit minimal d'un envoi (secondes)",
-    )
-    keep_alive_s: int = Field(default=5, ge=1, description="Délai d'inactivité d'une connexion entre deux requêtes (secondes)")
-    shutdown_timeout_s: int = Field(
-        default=15, ge=1,
+    )] = 10_000
+    upload_rate_window_s: Annotated[float, Check(
+        ge=1,
+        description="Fenêtre de mesure du débit minimal d'un envoi (secondes)",
+    )] = 30.0
+    keep_alive_s: Annotated[int, Check(
+        ge=1,
+        description="Délai d'inactivité d'une connexion entre deux requêtes (secondes)",
+    )] = 5
+    shutdown_timeout_s: Annotated[int, Check(
+        ge=1,
         description="Attente maximale des requêtes en cours à l'arrêt (SIGTERM) avant de les interrompre (secondes)",
-    )
-    max_connections: int | None = Field(
-        default=None, ge=16,
+    )] = 15
+    max_connections: Annotated[int | None, Check(
+        ge=16,
         description="Connexions ouvertes au plus par processus (défaut : selon la limite de descripteurs, au plus 16 384) ; "
                     "au-delà, les connexions inactives les plus anciennes sont fermées",
-    )
-    backlog: int = Field(default=2048, ge=16, description="File d'attente des connexions du noyau (listen backlog)")
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
+    )] = None
+    backlog: Annotated[int, Check(ge=16, description="File d'attente des connexions du noyau (listen backlog)")] = 2048
+    trusted_proxies: Annotated[list[str], Check(
+        split=",",
         description="Mandataires (adresses ou réseaux CIDR, séparés par des virgules) dont l'en-tête X-Forwarded-For "
                     "est cru ; vide = l'adresse de la connexion est l'appelant",
-    )
-    tmp_dir: Path | None = Field(
-        default=None, description="Répertoire des fichiers temporaires de réception (défaut : <tmp système>/segur-preuves)"
-    )
-    data_dir: Path | None = Field(
-        default=None,
+    )] = field(default_factory=list)
+    tmp_dir: Annotated[Path | None, Check(
+        description="Répertoire des fichiers temporaires de réception (défaut : <tmp système>/segur-preuves)",
+    )] = None
+    data_dir: Annotated[Path | None, Check(
         description="Répertoire des données du service : file des travaux (jobs.sqlite3) et fichiers déposés "
                     "(défaut : $XDG_DATA_HOME/segur-preuves, sinon ~/.local/share/segur-preuves)",
-    )
-    jobs_max_files: int = Field(
-        default=250, ge=1, le=250,  # le: the multipart parser stops at 256 parts (api/upload.py MAX_PARTS)
+    )] = None
+    jobs_max_files: Annotated[int, Check(
+        ge=1, le=250,  # le: the multipart parser stops at 256 parts (api/upload.py MAX_PARTS)
         description="Fichiers au plus par travail (POST /v1/jobs)",
-    )
-    jobs_max_body_bytes: int | None = Field(
-        default=None, gt=0, description="Plafond du corps d'une requête POST /v1/jobs (défaut : 20 × max_body_bytes)"
-    )
-    jobs_runners: int = Field(
-        default=2, ge=1, description="Travaux exécutés à la fois par processus du service (file intégrée)"
-    )
-    jobs_ttl_s: int = Field(
-        default=86_400, ge=1, description="Durée de conservation d'un travail terminé et de son résultat (secondes)"
-    )
-    jobs_broker: str | None = Field(
-        default=None,
+    )] = 250
+    jobs_max_body_bytes: Annotated[int | None, Check(
+        gt=0,
+        description="Plafond du corps d'une requête POST /v1/jobs (défaut : 20 × max_body_bytes)",
+    )] = None
+    jobs_runners: Annotated[int, Check(
+        ge=1,
+        description="Travaux exécutés à la fois par processus du service (file intégrée)",
+    )] = 2
+    jobs_ttl_s: Annotated[int, Check(
+        ge=1,
+        description="Durée de conservation d'un travail terminé et de son résultat (secondes)",
+    )] = 86_400
+    jobs_broker: Annotated[str | None, Check(
         description="redis://… : les travaux passent par Celery (Redis courtier et stockage des résultats) et sont "
                     "exécutés par `preuves worker` ; vide = file intégrée au service",
-    )
-    jobs_visibility_timeout_s: int = Field(
-        default=7200, ge=1,
+    )] = None
+    jobs_visibility_timeout_s: Annotated[int, Check(
+        ge=1,
         description="Mode distribué : délai après lequel un travail pris par un worker disparu est redonné à un autre "
                     "(secondes ; plus long que le plus long travail)",
-    )
-    worker_metrics_port: int | None = Field(
-        default=None, ge=1, le=65535,
+    )] = 7200
+    worker_metrics_port: Annotated[int | None, Check(
+        ge=1, le=65535,
         description="Port où `preuves worker` expose ses métriques Prometheus (durées et issues des travaux qu'il "
                     "exécute) ; vide = pas d'exposition",
-    )
-    storage: str | None = Field(
-        default=None,
+    )] = None
+    storage: Annotated[str | None, Check(
         description="Où attendent les fichiers des travaux : un répertoire partagé par les workers (/chemin) ; "
                     "défaut : <data_dir>/staged",
-    )
-    callback_hosts: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
+    )] = None
+    callback_hosts: Annotated[list[str], Check(
+        split=",",
         description="Hôtes (nom[:port]) auxquels un callback_url peut s'adresser, séparés par des virgules ; "
                     "vide = aucun callback accepté",
-    )
-    callback_secret: SecretStr | None = Field(
-        default=None, description="Clé HMAC-SHA256 de la signature X-Preuves-Signature des callbacks (obligatoire pour "
-                                  "accepter un callback_url)",
-    )
-    callback_attempts: int = Field(default=5, ge=1, description="Essais d'envoi d'un callback avant abandon")
-    callback_backoff_s: float = Field(
-        default=2.0, gt=0, description="Attente avant le 2e essai d'un callback (doublée à chaque essai suivant, secondes)"
-    )
-    callback_timeout_s: float = Field(default=10.0, gt=0, description="Délai d'un essai de callback (secondes)")
-    cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Origines autorisées en CORS (le portail), séparées par des virgules ; vide = pas de CORS"
-    )
-    bench_routes: bool = Field(default=False, description="Active POST /v1/bench/receive (réception seule, pour les mesures)")
-    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Niveau des journaux")
-    log_json: bool = Field(default=True, description="Journaux en JSON (une ligne par événement) ; 0 = texte lisible")
+    )] = field(default_factory=list)
+    callback_secret: Annotated[SecretStr | None, Check(
+        description="Clé HMAC-SHA256 de la signature X-Preuves-Signature des callbacks (obligatoire pour "
+                    "accepter un callback_url)",
+    )] = None
+    callback_attempts: Annotated[int, Check(ge=1, description="Essais d'envoi d'un callback avant abandon")] = 5
+    callback_backoff_s: Annotated[float, Check(
+        gt=0,
+        description="Attente avant le 2e essai d'un callback (doublée à chaque essai suivant, secondes)",
+    )] = 2.0
+    callback_timeout_s: Annotated[float, Check(gt=0, description="Délai d'un essai de callback (secondes)")] = 10.0
+    cors_origins: Annotated[list[str], Check(
+        split=",",
+        description="Origines autorisées en CORS (le portail), séparées par des virgules ; vide = pas de CORS",
+    )] = field(default_factory=list)
+    bench_routes: Annotated[bool, Check(
+        description="Active POST /v1/bench/receive (réception seule, pour les mesures)",
+    )] = False
+    log_level: Annotated[Literal["debug", "info", "warning", "error"], Check(
+        description="Niveau des journaux",
+    )] = "info"
+    log_json: Annotated[bool, Check(
+        description="Journaux en JSON (une ligne par événement) ; 0 = texte lisible",
+    )] = True
 
-    _split_lists = field_validator("api_keys", "cors_origins", "trusted_proxies", "callback_hosts", mode="before")(_split)
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _valid_networks(cls, value: list[str]) -> list[str]:
-        for item in value:
-            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry at start-up
-        return value
-
-    @field_validator("api_keys")
-    @classmethod
-    def _no_empty_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
-        return [key for key in value if key.get_secret_value()]
+    def _check(self) -> None:
+        for item in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(item, strict=False)  # the error names the bad entry at start-up
+            except ValueError as exc:
+                raise FieldError("trusted_proxies", str(exc)) from None
+        self.api_keys = [key for key in self.api_keys if key.get_secret_value()]
 
     # -- derived ----------------------------------------------------------------------------
     @property

@@ -1,12 +1,16 @@
 """Cold start-up and pool recovery (issue 12, points 5 and 6).
 
-1. A cold ``preuves check one.png`` against a cold ``mediainfo --Output=JSON small.mp4``, each a fresh
-   process, interleaved A, B, A, B in one run (the same machine load for both); the ratio of medians.
-   Target: ≤ 12×.
+1. A cold ``preuves check one.png`` (a white 1280×720 PNG) against a cold ``mediainfo --Output=JSON
+   small.mp4`` (5 s of 1280×720 H.264), side by side in ONE hyperfine run (the same machine load for
+   both), each run a fresh process; the ratio of the means. Target: ≤ 12×. ``PYTHONDONTWRITEBYTECODE``
+   is removed from the commands' environment: with it set, every start recompiles every module
+   (nobody runs ``preuves`` that way), and the warm-up runs leave the ``.pyc`` files written. The bare
+   interpreter (``python -c pass``) runs in the same hyperfine run, as the floor; then the phases of one
+   check (imports, engine, pool start, validation, pool stop, table) are timed inside fresh processes.
 2. ``kill -9`` of the engine's fork server: time until a validation succeeds again, and until
    ``Engine.health()`` says ready again. Target: ≤ 5 s.
 
-Both files are generated here (Pillow, ffmpeg). Standalone::
+Both files are generated here (Pillow, ffmpeg); hyperfine and mediainfo are Debian packages. Standalone::
 
     python -m bench.startup [--runs N]
 
@@ -16,6 +20,7 @@ Both files are generated here (Pillow, ffmpeg). Standalone::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -35,8 +40,11 @@ TARGET_RECOVERY_S = 5.0
 
 
 def _files(directory: Path) -> tuple[Path, Path]:
-    png = formats.make_image(directory, "PNG", size=(1280, 720), name="one.png")
-    mp4 = formats.make_video(directory, "mp4", seconds=3, name="small.mp4")
+    from PIL import Image
+
+    png = directory / "one.png"
+    Image.new("RGB", (1280, 720), "white").save(png)
+    mp4 = formats.make_video(directory, "mp4", seconds=5, size="1280x720", name="small.mp4")
     return png, mp4
 
 
@@ -46,43 +54,94 @@ def _preuves() -> list[str]:
 
 
 def _env(marker: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREUVES_")}
-    env["PREUVES_LOAD_ENTRYPOINTS"] = "0"
+    """The caller's environment, without ``PREUVES_*`` (defaults, as a user runs it) nor ``PYTHONDONTWRITEBYTECODE``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREUVES_") and k != "PYTHONDONTWRITEBYTECODE"}
     env["PREUVES_BENCH_MARK"] = marker  # inherited by every process the command starts
     return env
 
 
-def _time(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd, timeout=120)
-    elapsed = time.perf_counter() - started
-    if done.returncode not in (0, 1):
-        raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr.decode(errors='replace')[-300:]}")
-    return elapsed
+def cold_start(runs: int = 20, warmup: int = 3) -> dict[str, object]:
+    """One hyperfine run: ``preuves check``, ``mediainfo`` and, as the floor, the bare interpreter.
 
-
-def cold_start(runs: int = 15, warmup: int = 2) -> dict[str, object]:
-    """Interleaved cold runs; returns samples (s) and the ratio of medians."""
-    if shutil.which("mediainfo") is None:
-        raise RuntimeError("mediainfo (Debian package) is needed for the comparison")
+    Returns each command line with its timings (s) and the ratio of the means of the first two.
+    """
+    for tool in ("hyperfine", "mediainfo"):
+        if shutil.which(tool) is None:
+            raise RuntimeError(f"{tool} (Debian package) is needed for the comparison")
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         directory = Path(tmp)
         png, mp4 = _files(directory)
         marker = uuid.uuid4().hex
-        env = _env(marker)
-        ours = [*_preuves(), "check", png.name]
-        theirs = ["mediainfo", "--Output=JSON", mp4.name]
-        for _ in range(warmup):  # page cache and .pyc files warm for both: "cold" is the process, not the disk
-            _time(ours, env, directory)
-            _time(theirs, env, directory)
-        a: list[float] = []
-        b: list[float] = []
-        for _ in range(runs):
-            a.append(_time(ours, env, directory))
-            b.append(_time(theirs, env, directory))
+        commands = [" ".join([*_preuves(), "check", png.name]), f"mediainfo --Output=JSON {mp4.name}",
+                    f"{sys.executable} -c pass"]
+        out = directory / "hyperfine.json"
+        # -N: no shell between hyperfine and the command (the shell's start-up is not ours to count).
+        done = subprocess.run(["hyperfine", "-N", "--style", "none", "--warmup", str(warmup), "--runs", str(runs),
+                               "--export-json", str(out), *commands],
+                              capture_output=True, text=True, env=_env(marker), cwd=directory, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"hyperfine exited {done.returncode}: {(done.stderr or done.stdout)[-500:]}")
+        results = json.loads(out.read_text())["results"]
         leftovers = _leftovers(marker)
-    ratio = statistics.median(a) / statistics.median(b)
-    return {"preuves": a, "mediainfo": b, "ratio": ratio, "leftover_processes": leftovers}
+        phases = breakdown(png, runs=max(3, runs // 3), env=_env(marker))
+    ours, theirs, python = results
+    return {
+        "commands": [r["command"] for r in results],
+        "preuves": ours["times"], "mediainfo": theirs["times"], "python": python["times"],
+        "ratio": ours["mean"] / theirs["mean"],
+        "leftover_processes": leftovers,
+        "phases": phases,
+    }
+
+
+# What ``preuves check one.png`` does, step by step as the CLI does it, timed inside a fresh process.
+_PHASES_PROBE = """
+import sys, time
+marks = [time.perf_counter()]
+import click
+import validator_core.cli as cli
+from validator_core import cli_support
+marks.append(time.perf_counter())
+registry = cli_support.load_registry()  # the CLI loads it before reading its command line
+marks.append(time.perf_counter())
+with click.Context(cli.main) as ctx:
+    ctx.meta[cli_support.REGISTRY_KEY] = registry
+    engine = cli_support.command_engine(None, files=1)
+marks.append(time.perf_counter())
+engine.start()
+marks.append(time.perf_counter())
+report = engine.validate(sys.argv[1])
+marks.append(time.perf_counter())
+engine.close()
+marks.append(time.perf_counter())
+cli._print_reports([report], (sys.argv[1],), "fr")
+marks.append(time.perf_counter())
+sys.stderr.write("PHASES " + " ".join(f"{b - a:.6f}" for a, b in zip(marks, marks[1:])) + "\\n")
+"""
+PHASES = ("import de la CLI (click)",
+          "registre des plugins : import du registre et des plugins, enregistrement (avant la lecture de la "
+          "ligne de commande)",
+          "`Engine()` : import du moteur (pipeline, isolation), réglages, règles",
+          "démarrage du pool (pebble, fork d'un worker, tâche témoin)",
+          "`validate()` : détection et inspection dans le worker, sha256 ici",
+          "arrêt du pool",
+          "affichage du tableau (import de rich et rendu)")
+
+
+def breakdown(png: Path, runs: int, env: dict[str, str]) -> list[list[float]]:
+    """Per phase of :data:`PHASES`, its durations (s) over ``runs`` fresh processes."""
+    samples: list[list[float]] = [[] for _ in PHASES]
+    for run in range(runs + 1):  # the first run writes any stale .pyc: not counted
+        done = subprocess.run([sys.executable, "-c", _PHASES_PROBE, png.name], capture_output=True, text=True,
+                              env=env, cwd=png.parent, timeout=120)
+        line = next((x for x in done.stderr.splitlines() if x.startswith("PHASES ")), None)
+        if line is None:
+            raise RuntimeError(f"phase probe failed: {done.stderr[-500:]}")
+        if run == 0:
+            continue
+        for i, value in enumerate(line.split()[1:]):
+            samples[i].append(float(value))
+    return samples
 
 
 def _leftovers(marker: str) -> int:
@@ -144,16 +203,24 @@ def _ms(samples: list[float]) -> str:
     return f"{statistics.median(samples) * 1000:.0f} ({min(samples) * 1000:.0f}–{max(samples) * 1000:.0f})"
 
 
+def _mean(samples: list[float]) -> str:
+    return f"{statistics.mean(samples) * 1000:.0f} ± {statistics.stdev(samples) * 1000:.0f}"
+
+
 def section_startup(rep, runs: int = 15) -> None:
     """For ``bench/run.py``: the two measurements as a section of ``bench/RESULTS.md``."""
     rep.h("Démarrage à froid et reprise après la mort du serveur de fork (ms)")
     cold = cold_start(max(5, runs))
-    rep.table(["commande (processus neuf, alternées)", "médiane (min–max)"], [
-        ["`preuves check one.png` (PNG 1280×720)", _ms(cold["preuves"])],
-        ["`mediainfo --Output=JSON small.mp4` (MP4 3 s)", _ms(cold["mediainfo"])],
-        ["rapport des médianes", f"{cold['ratio']:.1f}×"],
-        ["processus du moteur restés après les commandes", str(cold["leftover_processes"])],
+    ours, theirs, python = cold["commands"]
+    rep.table(["commande (processus neuf, un seul run hyperfine)", "moyenne ± σ", "médiane (min–max)"], [
+        [f"`{ours}` (PNG blanc 1280×720)", _mean(cold["preuves"]), _ms(cold["preuves"])],
+        [f"`{theirs}` (H.264 1280×720, 5 s)", _mean(cold["mediainfo"]), _ms(cold["mediainfo"])],
+        [f"`{python}` (l'interpréteur seul, plancher)", _mean(cold["python"]), _ms(cold["python"])],
+        ["rapport des moyennes preuves / mediainfo", f"{cold['ratio']:.1f}×", ""],
+        ["processus du moteur restés après les commandes", str(cold["leftover_processes"]), ""],
     ])
+    rep.table(["où passe le temps de `preuves check` (dans le processus, après l'interpréteur)", "médiane (min–max)"],
+              [[name, _ms(samples)] for name, samples in zip(PHASES, cold["phases"])])
     rep.target(f"`preuves check` à froid ≤ {TARGET_RATIO:g}× `mediainfo`", f"{cold['ratio']:.1f}×",
                cold["ratio"] <= TARGET_RATIO)
     recovery = fork_server_recovery(max(3, runs // 3))

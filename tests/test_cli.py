@@ -100,3 +100,12 @@ def test_unknown_requirement_is_a_usage_error_with_close_ids(files):
     result = preuves("check", "--requirement", "DOC/va1.01.01.99", "--rem", "BIO", str(files["pdf"]))
     assert result.returncode == 2
     assert "DOC/va1.01.01.99" in result.stderr and "DOC/va1.01.01.0" in result.stderr
+
+
+def test_table_shows_names_as_they_are(tmp_path):
+    """A file name is never read as rich markup or an emoji code."""
+    odd = tmp_path / "[bold]relevé:smile:.log"
+    odd.write_text("connexion OK\n")
+    result = preuves("check", str(odd))
+    assert result.returncode == 0, result.stderr
+    assert "[bold]relevé:smile:.log" in result.stdout.replace("\n", "").replace("│", "").replace(" ", "")

@@ -65,7 +65,7 @@ def test_a_real_looking_nir_on_a_screenshot_is_a_masked_warning_with_its_place(v
     shown = report.facts["screenshot"]["screen_text"]
     assert shown["identity_status"] == ["qualifiée"] and shown["ins_oids"] == {"ins_nir_test": 1}
     assert {"time": "14:32", "where": "en bas à droite"} in shown["times"] and "02/12/2026" in shown["dates"]
-    whole = json.dumps(report.model_dump(mode="json"), ensure_ascii=False)
+    whole = json.dumps(report.to_dict(), ensure_ascii=False)
     assert REAL_LOOKING not in whole and spaced(REAL_LOOKING) not in whole  # masked everywhere, sample included
     assert len(shown["sample"]) <= RULES.thresholds("screenshot")["ocr_sample_chars"]
 

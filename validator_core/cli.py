@@ -167,8 +167,11 @@ def _progress(total: int, lang: str) -> Iterator[Callable[["BatchProgress"], Non
 def _print_reports(reports: list["Report"], paths: tuple[str, ...], lang: str) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    console = Console(highlight=False)
+    # Styled Text, never markup: file names and messages (which quote file content) are shown as they
+    # are, "[bold]" or ":smile:" included — and nothing is parsed for markup or emoji codes.
+    console = Console(highlight=False, markup=False, emoji=False)
     fr = lang == "fr"
     table = Table(show_lines=True, title="Vérification des preuves" if fr else "Proof check")
     table.add_column("Fichier" if fr else "File", overflow="fold")
@@ -179,14 +182,17 @@ def _print_reports(reports: list["Report"], paths: tuple[str, ...], lang: str) -
         verdict = report.verdict.value
         type_cell = (report.proof_type or "—") + (" (déduit)" if fr and report.proof_type_inferred else
                                                    " (inferred)" if report.proof_type_inferred else "")
-        lines = [
-            f"[{SEVERITY_STYLES[f.severity.value]}]{f.severity.value}[/] {f.message} [dim]({f.code})[/]"
-            for f in report.findings
-            if f.code != "type.inferred"  # the Type column already says "(déduit)"
-        ]
-        table.add_row(
-            raw, type_cell, f"[{VERDICT_STYLES[verdict]}]{VERDICT_LABELS[lang][verdict]}[/]", "\n".join(lines) or "—"
-        )
+        findings = Text()
+        for f in report.findings:
+            if f.code == "type.inferred":  # the Type column already says "(déduit)"
+                continue
+            if findings:
+                findings.append("\n")
+            findings.append(f.severity.value, style=SEVERITY_STYLES[f.severity.value])
+            findings.append(f" {f.message} ")
+            findings.append(f"({f.code})", style="dim")
+        verdict_cell = Text().append(VERDICT_LABELS[lang][verdict], style=VERDICT_STYLES[verdict])
+        table.add_row(Text(raw), Text(type_cell), verdict_cell, findings or Text("—"))
     console.print(table)
     labels = VERDICT_LABELS[lang]
     counts = {v: sum(1 for r in reports if r.verdict.value == v) for v in labels}

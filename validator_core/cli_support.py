@@ -39,6 +39,8 @@ def command_engine(rules: str | None, *, files: int | None = None):
     ``files``: how many files this command checks (a one-shot run starts no more workers than that,
     and forks them from this process unless ``PREUVES_WORKER_START`` says otherwise).
     """
+    from dataclasses import replace
+
     from validator_core.engine import Engine
     from validator_core.registry import PluginError
     from validator_core.rules import RulesError
@@ -50,11 +52,11 @@ def command_engine(rules: str | None, *, files: int | None = None):
     try:
         settings = CoreSettings(**overrides)
         if files is not None:
-            settings = settings.model_copy(update={"workers": min(settings.worker_count(), max(1, files))})
+            settings = replace(settings, workers=min(settings.worker_count(), max(1, files)))
         return Engine(settings, registry=plugin_registry())
     except (RulesError, PluginError) as exc:
         fail(str(exc))
-    except ValueError as exc:  # pydantic-settings: a bad PREUVES_* value
+    except ValueError as exc:  # a bad PREUVES_* value (the message names the variable)
         fail(f"réglage invalide : {exc}")
 
 
@@ -80,7 +82,7 @@ def load_registry() -> "PluginRegistry":
         return PluginRegistry.load(CoreSettings().plugin_config())
     except PluginError as exc:
         fail(str(exc))
-    except ValueError as exc:  # pydantic-settings: a bad PREUVES_* value
+    except ValueError as exc:  # a bad PREUVES_* value (the message names the variable)
         fail(f"réglage invalide : {exc}")
 
 

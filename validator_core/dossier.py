@@ -412,7 +412,7 @@ class DossierResult:
             "not_applicable": [{**_proof_entry(c.proof), "conditions": c.conditions} for c in self.not_applicable],
             "undecided": [{**_proof_entry(c.proof), "conditions": c.conditions} for c in self.undecided],
             "conditions": self.conditions,
-            "findings": [f.model_dump(mode="json") for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings],
             "requirements": self.by_requirement(),
             "unmatched_files": self.unmatched,
         }

@@ -1,15 +1,21 @@
 """The report and its parts: the public JSON every face returns (README.md, « Le rapport »).
 
-The same models serve the library (``Report.to_dict()``), the CLI ``--json``, the HTTP body and the
-published JSON Schema (``validator_core/schema/report.schema.json``, generated from these classes).
+The same classes serve the library, the CLI ``--json``, the HTTP body and the published JSON Schema
+(``validator_core/schema/report.schema.json``, generated from these classes by pydantic when asked).
+They are checked dataclasses (:mod:`validator_core.checked`), not pydantic models, so that a cold
+``preuves check`` does not import pydantic: construction converts and checks each field the same way
+(``severity="error"`` becomes :attr:`Severity.ERROR`; a bad code raises ``ValueError``), constructors
+take keywords only, and ``Inspection.model_validate(dict)`` accepts what a plugin's ``preuves_inspect``
+returns as a dict.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from validator_core.checked import Check, Checked
 
 
 class Severity(StrEnum):
@@ -33,7 +39,8 @@ class Verdict(StrEnum):
         return cls.ACCEPTED
 
 
-class Finding(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Finding(Checked):
     """One observation about a file.
 
     Plugins create findings with a ``code`` (prefixed with the plugin's name), a ``severity`` and
@@ -41,50 +48,50 @@ class Finding(BaseModel):
     in the requested language and ``plugin``.
     """
 
-    model_config = ConfigDict(use_enum_values=False)
-
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_.]+$", examples=["video.resolution_low"])
+    code: Annotated[str, Check(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_.]+$", examples=["video.resolution_low"])]
     severity: Severity
     message: str = ""
     plugin: str = ""
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
-class FileFacts(BaseModel):
-    name: str = Field(description="Nom du fichier tel que donné par l'appelant (jamais utilisé sur disque)")
-    size: int = Field(ge=0, description="Taille en octets")
-    sha256: str | None = Field(default=None, description="Empreinte SHA-256 du contenu reçu")
-    media_type: str | None = Field(default=None, description="Type détecté d'après le contenu (libmagic)")
-    extension: str | None = Field(default=None, description="Extension du nom, en minuscules, sans point")
+@dataclass(slots=True, kw_only=True)
+class FileFacts(Checked):
+    name: Annotated[str, Check(description="Nom du fichier tel que donné par l'appelant (jamais utilisé sur disque)")]
+    size: Annotated[int, Check(ge=0, description="Taille en octets")]
+    sha256: Annotated[str | None, Check(description="Empreinte SHA-256 du contenu reçu")] = None
+    media_type: Annotated[str | None, Check(description="Type détecté d'après le contenu (libmagic)")] = None
+    extension: Annotated[str | None, Check(description="Extension du nom, en minuscules, sans point")] = None
 
 
-class EngineInfo(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class EngineInfo(Checked):
     version: str
     rules: str
-    plugins: dict[str, str] = Field(default_factory=dict)
+    plugins: dict[str, str] = field(default_factory=dict)
 
 
-class Report(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Report(Checked):
     verdict: Verdict
     proof_type: str | None
     proof_type_inferred: bool = False
     file: FileFacts
-    findings: list[Finding] = Field(default_factory=list)
-    facts: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     engine: EngineInfo
     elapsed_ms: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        """The contract's JSON, as plain Python values."""
-        return self.model_dump(mode="json")
+    # to_dict() (from Checked): the contract's JSON, as plain Python values.
 
     @property
     def codes(self) -> list[str]:
         return [f.code for f in self.findings]
 
 
-class Inspection(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Inspection(Checked):
     """What a plugin's ``preuves_inspect`` returns: findings and facts about one proof."""
 
-    findings: list[Finding] = Field(default_factory=list)
-    facts: dict[str, Any] = Field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from validator_core.checked import Check, Checked, FieldError, ValidationError
 
 ANY_FORMAT = "*"
 
@@ -35,32 +35,34 @@ class MissingThreshold(RulesError):
     """A plugin read a threshold its rules table does not set (not a ``KeyError``: no default applies)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Checked):
+    """A rules table: unknown keys are refused (a typo must not pass silently)."""
+
+    __slots__ = ()
+    EXTRA = "forbid"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FormatRule(_Strict):
     label: str
-    media_types: tuple[str, ...] = Field(min_length=1)
-    extensions: tuple[str, ...] = Field(min_length=1)
+    media_types: Annotated[tuple[str, ...], Check(min_length=1)]
+    extensions: Annotated[tuple[str, ...], Check(min_length=1)]
     kind: Literal["video", "image", "document", "text", "archive", "other"] = "other"
 
-    @field_validator("extensions")
-    @classmethod
-    def _lower_no_dot(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for ext in value:
+    def _check(self) -> None:
+        for ext in self.extensions:
             if ext != ext.lower() or ext.startswith(".") or not ext:
-                raise ValueError(f"extension {ext!r} must be lower case, without a leading dot")
-        return value
+                raise FieldError("extensions", f"extension {ext!r} must be lower case, without a leading dot")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProofTypeRule(_Strict):
     label_fr: str
     label_en: str
     ans_row: str
     source: str
-    formats: tuple[str, ...] = Field(min_length=1)
-    max_bytes: int = Field(gt=0)
+    formats: Annotated[tuple[str, ...], Check(min_length=1)]
+    max_bytes: Annotated[int, Check(gt=0)]
     # A file sent without a proof type whose detected media type matches one of these patterns
     # (``fnmatch``: ``"video/*"``) is of this type, unless a plugin said otherwise first.
     infer_media_types: tuple[str, ...] = ()
@@ -70,28 +72,30 @@ class ProofTypeRule(_Strict):
         return ANY_FORMAT in self.formats
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InferenceRule(_Strict):
     # The proof type of a file sent without one that no plugin and no infer_media_types placed.
     default_proof_type: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RulesMeta(_Strict):
     id: str
     version: str
     title: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RulesModel(_Strict):
     meta: RulesMeta
-    formats: dict[str, FormatRule] = Field(min_length=1)
-    proof_types: dict[str, ProofTypeRule] = Field(min_length=1)
+    formats: Annotated[dict[str, FormatRule], Check(min_length=1)]
+    proof_types: Annotated[dict[str, ProofTypeRule], Check(min_length=1)]
     inference: InferenceRule
-    thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Open sections for plugins (e.g. the report-link host allowlist): plugin name -> settings.
-    plugin_data: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    plugin_data: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _formats_exist(self) -> "RulesModel":
+    def _check(self) -> None:
         for type_id, rule in self.proof_types.items():
             if not re.fullmatch(r"[a-z][a-z0-9_]*", type_id):
                 raise ValueError(f"proof type id {type_id!r} must be snake_case")
@@ -115,7 +119,6 @@ class RulesModel(_Strict):
                         f"{claimed[pattern]!r}"
                     )
                 claimed[pattern] = type_id
-        return self
 
 
 class Thresholds(Mapping[str, Any]):
@@ -241,7 +244,7 @@ def media_type_matches(media_type: str, patterns: tuple[str, ...] | list[str] | 
 
 
 def _locate(text: str, loc: tuple[Any, ...]) -> str:
-    """Best-effort 'line N' for a pydantic error location inside a TOML text."""
+    """Best-effort 'line N' for an error location inside a TOML text."""
     parts = [str(p) for p in loc if not isinstance(p, int)]
     lines = text.splitlines()
     # Find the deepest [table] header that matches a prefix of the location, then the key below it.

@@ -60,7 +60,7 @@ def plugin_engine(*plugins: str | ModuleType, also: Iterable[str] = (), inline: 
     paths = [plugin.__name__ if isinstance(plugin, ModuleType) else plugin for plugin in plugins]
     names = [path.rpartition("=")[0].strip() or path.rsplit(".", 1)[-1] for path in paths]
     # Every field given: the machine's PREUVES_* variables do not reach the engine under test.
-    values = {name: field.get_default(call_default_factory=True) for name, field in CoreSettings.model_fields.items()}
+    values = CoreSettings.defaults()
     values.update(workers=1, check_timeout_s=15.0, isolation="inline" if inline else "process")
     if not isinstance(rules, Rules):
         values["rules"] = rules
