@@ -119,11 +119,19 @@ def test_job_gives_the_dossier_result(client, bio, data_dir):
     sync = client.post("/v1/dossiers", data={"rem": "bio"}, files=dossier_parts(bio)).json()
     assert without_timings(ended["result"]) == without_timings(sync)
     assert not staged(data_dir)  # deleted once the job ended
+    # Declared conditions reach the job's dossier as they reach /v1/dossiers'.
+    form = {"rem": "bio", "conditions": "referentiel_identite=non"}
+    declared = wait_job(client, client.post("/v1/jobs", data=form, files=dossier_parts(bio)).headers["location"])
+    sync = client.post("/v1/dossiers", data=form, files=dossier_parts(bio)).json()
+    assert declared["result"]["summary"]["not_applicable"] > 0
+    assert without_timings(declared["result"]) == without_timings(sync)
 
 
 def test_job_refuses_bad_fields_before_queueing(client, bio):
     assert_problem(client.post("/v1/jobs", data={"rem": "XYZ"}, files=dossier_parts(bio)[:1]), 422, "request.unknown_rem")
     assert_problem(client.post("/v1/jobs", data={"rem": REM}, files={"other": b"x"}), 422, "request.missing_file")
+    assert_problem(client.post("/v1/jobs", data={"rem": "bio", "conditions": "pas_une_condition"},
+                               files=dossier_parts(bio)[:1]), 422, "request.unknown_condition")
     assert_problem(client.get("/v1/jobs/" + "0" * 32), 404, "job.not_found")
     assert client.get("/v1/jobs/../healthz").status_code in (404, 422)
 

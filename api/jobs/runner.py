@@ -91,7 +91,7 @@ def _check(engine: Engine, store: "JobStore | RedisJobStore", storage: Storage, 
             files.append((item["name"], path))
         dossier = match_files(engine.catalogue(), request["rem"], files)
         result = check_dossier(engine, dossier, rem=request["rem"], profiles=request.get("profiles", []), lang=lang,
-                               received=received, on_done=on_done)
+                               conditions=request.get("conditions") or {}, received=received, on_done=on_done)
     for proof in result.proofs:
         for file in proof.files:  # the engine's "no such file" replaced by what the storage said
             if file.path in problems:

@@ -30,11 +30,12 @@ from api.problems import responses
 from api.validating import LANG_SCHEMA, REM_SCHEMA, display_name, validating_receiver
 from api.settings import ApiSettings
 from validator_core.engine import Engine
-from validator_core.service import request_lang, resolve_profiles, resolve_rem
+from validator_core.dossier import parse_conditions
+from validator_core.service import request_lang, resolve_conditions, resolve_profiles, resolve_rem
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[ApiKeyDep])
 
-JOB_FIELDS = ("rem", "profiles", "lang", "callback_url")
+JOB_FIELDS = ("rem", "profiles", "conditions", "lang", "callback_url")
 MAX_JSON_BYTES = 1_000_000  # a JSON job names its files: 250 URLs fit many times over
 JOB_ID = PathParam(pattern="^[0-9a-f]{32}$", description="L'identifiant du travail")
 
@@ -145,6 +146,7 @@ async def create_job(
                      for upload in received.files]
             job_request = _job_request(engine, settings, rem=received.field("rem"), lang=received.field("lang"),
                                        profiles=received.fields.get("profiles", []),
+                                       conditions=parse_conditions(received.fields.get("conditions", [])),
                                        callback_url=received.field("callback_url"), files=files)
             for upload in received.files:  # a rename, or a copy when the storage is on another filesystem
                 await anyio.to_thread.run_sync(jobs.stage, job_id, upload.index, upload.path)
@@ -161,7 +163,8 @@ async def create_job(
 
 
 def _job_request(engine: Engine, settings: ApiSettings, *, rem: str | None, lang: str | None, profiles: list[str],
-                 callback_url: str | None, files: list[dict[str, Any]]) -> dict[str, Any]:
+                 callback_url: str | None, files: list[dict[str, Any]],
+                 conditions: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """The job as stored: its fields checked (an unknown REM or profile, a refused callback: 422 now)."""
     lang = request_lang(lang)
     if not rem:
@@ -169,9 +172,11 @@ def _job_request(engine: Engine, settings: ApiSettings, *, rem: str | None, lang
                          "The “rem” field (the dossier's REM: BIO, RIS, LGC, DPI, PFI, DB) is required.", field="rem")
     rem = resolve_rem(engine, rem)
     profiles = resolve_profiles(engine, rem, profiles)
+    conditions = resolve_conditions(engine, rem, conditions or {})  # as /v1/dossiers: unknown → 422
     if callback_url:
         check_callback_url(callback_url, settings)
-    return {"rem": rem, "profiles": profiles, "lang": lang, "callback_url": callback_url or None, "files": files}
+    return {"rem": rem, "profiles": profiles, "conditions": conditions, "lang": lang,
+            "callback_url": callback_url or None, "files": files}
 
 
 async def _json_body(request: Request) -> Any:
@@ -199,6 +204,10 @@ def _object_job(engine: Engine, settings: ApiSettings, body: Any) -> dict[str, A
     if not isinstance(profiles, list) or not all(isinstance(p, str) for p in profiles):
         raise BadRequest("« profiles » : une liste de noms de profils.", "“profiles”: a list of profile names.",
                          field="profiles")
+    conditions = body.get("conditions") or []
+    if not isinstance(conditions, list) or not all(isinstance(c, str) for c in conditions):
+        raise BadRequest("« conditions » : une liste de « id » ou « id=valeur » (comme le champ de /v1/dossiers).",
+                         "“conditions”: a list of “id” or “id=value” (like /v1/dossiers' field).", field="conditions")
     files = []
     for index, item in enumerate(body["files"]):
         field = f"files[{index}]"
@@ -213,6 +222,7 @@ def _object_job(engine: Engine, settings: ApiSettings, body: Any) -> dict[str, A
         files.append({"index": index, "proof": item["proof"], "url": item["url"], "filename": basename,
                       "name": f"{item['proof']}/{basename}"})  # matched to its proof like a folder's file
     return _job_request(engine, settings, rem=_text(body, "rem"), lang=_text(body, "lang"), profiles=profiles,
+                        conditions=parse_conditions(conditions),
                         callback_url=_text(body, "callback_url"), files=files)
 
 
@@ -251,5 +261,5 @@ def _job_response(job: Job, status: int, *, location: bool = False) -> JSONRespo
 def _digest(job_request: dict[str, Any]) -> str:
     """What an Idempotency-Key is bound to: the fields and each file's name and content digest."""
     files = [[f["name"], f.get("url"), f.get("sha256"), f.get("size")] for f in job_request["files"]]
-    bound = {k: job_request[k] for k in ("rem", "profiles", "lang", "callback_url")} | {"files": files}
+    bound = {k: job_request.get(k) for k in ("rem", "profiles", "conditions", "lang", "callback_url")} | {"files": files}
     return hashlib.sha256(json.dumps(bound, sort_keys=True).encode()).hexdigest()
