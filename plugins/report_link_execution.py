@@ -18,7 +18,6 @@ from validator_core import Proof, finding
 from validator_core.toolkit.text import decode_text
 
 EXECUTION_PATH = "/project/MSSante/execution/show/{id}"
-DEFAULT_HOST = "tests-editeur.espacedeconfiance.mssante.fr"
 MAX_CHARS = 200  # a label and a number: anything longer is not an id filed alone
 _ID_RE = re.compile(r"(?:[^\d\r\n]{1,80}[:#]\s*|#?)(\d{1,12})")
 
@@ -44,7 +43,11 @@ def accept_execution_id(proof: Proof, data: bytes, hosts: dict[str, str]) -> tup
     value = execution_id(decode_text(data).text)
     if value is None:
         return None
-    host = next((h for h, platform in hosts.items() if platform == "mssante"), DEFAULT_HOST)
+    # The host is the rules' ([plugin_data.report_link] hosts, platform "mssante"): without one, no
+    # address can be given to the reviewer and the number is no link, as for any other proof.
+    host = next((h for h, platform in hosts.items() if platform == "mssante"), None)
+    if host is None:
+        return None
     url = f"https://{host}{EXECUTION_PATH.format(id=value)}"
     facts = {"source": "execution_id", "execution_id": value, "platform": "mssante", "url": url}
     return facts, finding("report_link.execution_id", "info", id=value, url=url)
