@@ -261,5 +261,5 @@ def _job_response(job: Job, status: int, *, location: bool = False) -> JSONRespo
 def _digest(job_request: dict[str, Any]) -> str:
     """What an Idempotency-Key is bound to: the fields and each file's name and content digest."""
     files = [[f["name"], f.get("url"), f.get("sha256"), f.get("size")] for f in job_request["files"]]
-    bound = {k: job_request.get(k) for k in ("rem", "profiles", "conditions", "lang", "callback_url")} | {"files": files}
+    bound = {k: job_request[k] for k in ("rem", "profiles", "conditions", "lang", "callback_url")} | {"files": files}
     return hashlib.sha256(json.dumps(bound, sort_keys=True).encode()).hexdigest()
