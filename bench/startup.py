@@ -1,16 +1,16 @@
 """Cold start-up and pool recovery (issue 12, points 5 and 6).
 
 1. A cold ``preuves check one.png`` (a white 1280×720 PNG) against a cold ``mediainfo --Output=JSON
-   small.mp4`` (5 s of 1280×720 H.264), side by side in ONE hyperfine run (the same machine load for
-   both), each run a fresh process; the ratio of the means. Target: ≤ 12×. ``PYTHONDONTWRITEBYTECODE``
+   small.mp4`` (5 s of 1280×720 H.264), timed interleaved in one run (A, B, A, B …: the same machine
+   load for both), each run a fresh process; the ratio of the means. Target: ≤ 12×. ``PYTHONDONTWRITEBYTECODE``
    is removed from the commands' environment: with it set, every start recompiles every module
    (nobody runs ``preuves`` that way), and the warm-up runs leave the ``.pyc`` files written. The bare
-   interpreter (``python -c pass``) runs in the same hyperfine run, as the floor; then the phases of one
+   interpreter (``python -c pass``) runs in the same rounds, as the floor; then the phases of one
    check (imports, engine, pool start, validation, pool stop, table) are timed inside fresh processes.
 2. ``kill -9`` of the engine's fork server: time until a validation succeeds again, and until
    ``Engine.health()`` says ready again. Target: ≤ 5 s.
 
-Both files are generated here (Pillow, ffmpeg); hyperfine and mediainfo are Debian packages. Standalone::
+Both files are generated here (Pillow, ffmpeg); mediainfo is a Debian package. Standalone::
 
     python -m bench.startup [--runs N]
 
@@ -20,7 +20,6 @@ Both files are generated here (Pillow, ffmpeg); hyperfine and mediainfo are Debi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -61,34 +60,39 @@ def _env(marker: str) -> dict[str, str]:
 
 
 def cold_start(runs: int = 20, warmup: int = 3) -> dict[str, object]:
-    """One hyperfine run: ``preuves check``, ``mediainfo`` and, as the floor, the bare interpreter.
+    """``preuves check``, ``mediainfo`` and, as the floor, the bare interpreter, timed interleaved in one run.
 
-    Returns each command line with its timings (s) and the ratio of the means of the first two.
+    Each round starts every command once, in turn (A, B, C, A, B, C …), so that the machine's load falls
+    on all of them alike. Returns each command line with its timings (s) and the ratio of the means of
+    the first two.
     """
-    for tool in ("hyperfine", "mediainfo"):
-        if shutil.which(tool) is None:
-            raise RuntimeError(f"{tool} (Debian package) is needed for the comparison")
+    if shutil.which("mediainfo") is None:
+        raise RuntimeError("mediainfo (Debian package) is needed for the comparison")
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         directory = Path(tmp)
         png, mp4 = _files(directory)
         marker = uuid.uuid4().hex
-        commands = [" ".join([*_preuves(), "check", png.name]), f"mediainfo --Output=JSON {mp4.name}",
-                    f"{sys.executable} -c pass"]
-        out = directory / "hyperfine.json"
-        # -N: no shell between hyperfine and the command (the shell's start-up is not ours to count).
-        done = subprocess.run(["hyperfine", "-N", "--style", "none", "--warmup", str(warmup), "--runs", str(runs),
-                               "--export-json", str(out), *commands],
-                              capture_output=True, text=True, env=_env(marker), cwd=directory, timeout=600)
-        if done.returncode != 0:
-            raise RuntimeError(f"hyperfine exited {done.returncode}: {(done.stderr or done.stdout)[-500:]}")
-        results = json.loads(out.read_text())["results"]
+        commands = [[*_preuves(), "check", png.name], ["mediainfo", "--Output=JSON", mp4.name],
+                    [sys.executable, "-c", "pass"]]
+        env = _env(marker)
+        times: list[list[float]] = [[] for _ in commands]
+        for round_no in range(warmup + runs):
+            for command, samples in zip(commands, times):
+                started = time.perf_counter()
+                done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                                      cwd=directory, timeout=120)
+                elapsed = time.perf_counter() - started
+                if done.returncode not in (0, 1):  # 1: preuves' "a file is rejected"
+                    raise RuntimeError(f"{command[0]} exited {done.returncode}: {done.stderr[-500:]!r}")
+                if round_no >= warmup:
+                    samples.append(elapsed)
         leftovers = _leftovers(marker)
-        phases = breakdown(png, runs=max(3, runs // 3), env=_env(marker))
-    ours, theirs, python = results
+        phases = breakdown(png, runs=max(3, runs // 3), env=env)
+    ours, theirs, python = times
     return {
-        "commands": [r["command"] for r in results],
-        "preuves": ours["times"], "mediainfo": theirs["times"], "python": python["times"],
-        "ratio": ours["mean"] / theirs["mean"],
+        "commands": [" ".join(c) for c in commands],
+        "preuves": ours, "mediainfo": theirs, "python": python,
+        "ratio": statistics.fmean(ours) / statistics.fmean(theirs),
         "leftover_processes": leftovers,
         "phases": phases,
     }
@@ -212,7 +216,7 @@ def section_startup(rep, runs: int = 15) -> None:
     rep.h("Démarrage à froid et reprise après la mort du serveur de fork (ms)")
     cold = cold_start(max(5, runs))
     ours, theirs, python = cold["commands"]
-    rep.table(["commande (processus neuf, un seul run hyperfine)", "moyenne ± σ", "médiane (min–max)"], [
+    rep.table(["commande (processus neuf, tours entrelacés)", "moyenne ± σ", "médiane (min–max)"], [
         [f"`{ours}` (PNG blanc 1280×720)", _mean(cold["preuves"]), _ms(cold["preuves"])],
         [f"`{theirs}` (H.264 1280×720, 5 s)", _mean(cold["mediainfo"]), _ms(cold["mediainfo"])],
         [f"`{python}` (l'interpréteur seul, plancher)", _mean(cold["python"]), _ms(cold["python"])],
