@@ -7,6 +7,7 @@ missing: ``failed``), and every other URL scheme refused before anything is fetc
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -67,6 +68,10 @@ def test_uploads_are_staged_in_the_bucket_and_deleted(client, bio, s3):
     assert response.status_code == 202, response.text
     ended = wait_job(client, response.headers["location"])
     assert ended["status"] == DONE and ended["result"]["summary"]["files"] == 4
+    # Deleted right after the result is stored (the client may see "done" a moment before).
+    deadline = time.monotonic() + 10
+    while keys(s3, "staged/") and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not keys(s3, "staged/")
     assert client.get("/readyz").json()["jobs"]["storage"] == f"s3://{BUCKET}/staged"
 

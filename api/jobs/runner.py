@@ -56,13 +56,16 @@ def run_job(engine: Engine, store: "JobStore | RedisJobStore", storage: Storage,
         log.warning("job failed", extra={"job": job.id, "code": exc.code})
         status, result = FAILED, {"error": {"code": exc.code, "detail": exc.message, "detail_en": exc.message_en}}
     callback = "pending" if job.request.get("callback_url") else None
-    if store.finish(job.id, status, result, callback_status=callback):
+    finished = store.finish(job.id, status, result, callback_status=callback)
+    # The result is kept first (a crash now leaves staged files, never a lost result); the staged files
+    # go before the callback, whose retries may take minutes.
+    storage.delete_job(job.id)
+    if finished:
         metrics.JOBS_ENDED.labels(status).inc()
         metrics.JOB_DURATION.observe(time.perf_counter() - started)
         ended = store.get(job.id)
         if ended is not None:
             on_ended(ended)
-    storage.delete_job(job.id)
     return status
 
 
