@@ -19,6 +19,7 @@ Inline mode (``mode="inline"``) runs tasks in the caller's thread with this pool
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import logging
 import os
@@ -29,6 +30,7 @@ import weakref
 from collections import deque
 from concurrent.futures import CancelledError, Future, TimeoutError as FutureTimeout
 from dataclasses import dataclass
+import multiprocessing.util  # noqa: F401 - registers its exit hook before ours (see _stop_reaping_at_exit)
 from multiprocessing import process as mp_process
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -588,9 +590,39 @@ def _join_pebbles(pools: list[Any]) -> None:
         _stop_pebble(pool)
 
 
+# Pebble pools are joined in background threads (close() does not wait for their 0.1 s ticks). The
+# join's last step unlinks the pool's named semaphores, then unregisters them from multiprocessing's
+# resource tracker: an interpreter that exits between the two (a daemon thread stops mid-way) leaves
+# the tracker warning of a "leaked semaphore" it can no longer unlink. So a join runs under this lock,
+# and at exit none starts and the one in progress is awaited; the semaphores of pools never joined are
+# unlinked (and unregistered) by multiprocessing's own exit hook, in the main thread, after ours.
+_JOIN_LOCK = threading.Lock()
+_EXITING = False
+
+
 def _stop_pebble(pool: Any) -> None:
-    try:
-        pool.stop()
-        pool.join(timeout=5)
-    except Exception as exc:  # noqa: BLE001 - a broken pool may fail to stop cleanly; its workers are killed
-        log.debug("stopping a worker pool: %s", exc)
+    with _JOIN_LOCK:
+        if _EXITING:
+            return
+        try:
+            pool.stop()
+            pool.join(timeout=5)
+        except Exception as exc:  # noqa: BLE001 - a broken pool may fail to stop cleanly; its workers are killed
+            log.debug("stopping a worker pool: %s", exc)
+
+
+def _new_join_lock_in_child() -> None:
+    global _JOIN_LOCK
+    _JOIN_LOCK = threading.Lock()  # a parent's reaper may hold it at fork time: not this process's
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_join_lock_in_child)
+
+
+@atexit.register  # registered after multiprocessing.util's, so it runs before (atexit is last-in, first-out)
+def _stop_reaping_at_exit() -> None:
+    global _EXITING
+    _EXITING = True
+    if _JOIN_LOCK.acquire(timeout=6):
+        _JOIN_LOCK.release()
