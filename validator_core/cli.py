@@ -3,50 +3,50 @@
 Plugins add commands through ``preuves_register_commands(cli)``: the plugin registry is loaded once
 when the command starts, before the command line is read, and the command's engine reuses it.
 
-Exit status of ``check``: 0 when no file is rejected, 1 when at least one is, 2 for usage or I/O
-errors (a missing or unreadable path is reported before anything is checked) and when the engine
-cannot examine the files (:class:`~validator_core.EngineUnavailable`: no verdict is given).
+``check`` takes files and folders (a folder stands for the files under it: :mod:`validator_core.cli_paths`)
+and prints its reports as a table (plain text when stdout is not a terminal), JSON, CSV, JUnit XML or
+SARIF (:mod:`validator_core.report_formats`). Exit status of ``check``: 0 when no file is rejected, 1
+when at least one is, 2 for usage or I/O errors (a missing or unreadable path, an empty folder: all are
+reported before anything is checked) and when the engine cannot examine the files
+(:class:`~validator_core.EngineUnavailable`: no verdict is given).
 
-A cold ``preuves check`` is a one-shot process: it imports only what the command needs (rich when it
-prints a table, the progress bar only on a terminal with several files), starts as many workers as
-there are files (up to ``PREUVES_WORKERS``) by a plain ``fork`` of itself while it is still
-single-threaded (no second interpreter to start; ``PREUVES_WORKER_START=forkserver`` to choose), and
-stops them before exiting.
+A cold ``preuves check`` is a one-shot process: it imports only what the command needs (rich only for a
+table on a terminal, the progress bar only on a terminal with several files, the proof types' rules only
+to show ``--help``), starts as many workers as there are files (up to ``PREUVES_WORKERS``) by a plain
+``fork`` of itself while it is still single-threaded (no second interpreter to start;
+``PREUVES_WORKER_START=forkserver`` to choose), and stops them before exiting.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
 
 from validator_core.cli_dossier import dossier
 from validator_core.cli_support import (
-    EXIT_OK, EXIT_REJECTED, REGISTRY_KEY, command_engine, engine_unavailable, fail, load_registry,
+    BAD_PATH, EXIT_OK, EXIT_REJECTED, LANG_ENV, REGISTRY_KEY, USAGE, LocalHelp, LocalOption, PreuvesCommand,
+    command_engine, engine_unavailable, fail, fail_error, help_lang, load_registry, set_output,
 )
 from validator_core.errors import EngineUnavailable, PreuvesError
 from validator_core.messages import LANGS
 
 if TYPE_CHECKING:
-    from validator_core.engine import BatchProgress
+    from validator_core.cli_paths import Target
+    from validator_core.engine import BatchProgress, Engine
     from validator_core.models import Report
+    from validator_core.report_formats import Rendering
 
-
-# Keyed by the values of Verdict / Severity (str enums): no model import to print a table.
-VERDICT_LABELS = {
-    "fr": {"accepted": "accepté", "accepted_with_warnings": "accepté avec avertissements", "rejected": "rejeté"},
-    "en": {"accepted": "accepted", "accepted_with_warnings": "accepted with warnings", "rejected": "rejected"},
-}
+FORMATS = ("table", "json", "csv", "junit", "sarif")  # validator_core.report_formats.FORMATS (not imported at start)
 VERDICT_STYLES = {"accepted": "green", "accepted_with_warnings": "yellow", "rejected": "bold red"}
 SEVERITY_STYLES = {"error": "red", "warning": "yellow", "info": "dim"}
 
 
-class PluginCommands(click.Group):
+class PluginCommands(LocalHelp, click.Group):
     """The ``preuves`` group: loads the plugins when it starts and lets them add their commands.
 
     Done in :meth:`make_context`, before the command line is parsed, so that ``--help`` lists the
@@ -56,6 +56,10 @@ class PluginCommands(click.Group):
     """
 
     _core_commands: dict[str, click.Command] | None = None
+
+    def __init__(self, *args: Any, help_en: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help_en = help_en
 
     def make_context(self, info_name, args, parent=None, **extra):
         from validator_core.registry import PluginError
@@ -75,46 +79,100 @@ class PluginCommands(click.Group):
     def resolve_command(self, ctx, args):
         try:
             return super().resolve_command(ctx, args)
-        except click.UsageError as exc:  # "No such command": it may belong to a plugin left out
+        except click.NoSuchCommand as exc:  # it may belong to a plugin left out
             config = ctx.meta[REGISTRY_KEY].config
+            names = ", ".join(sorted(self.commands))
+            fr, en = f"commande inconnue : {args[0]} (commandes : {names}).", f"no such command: {args[0]} (commands: {names})."
             if config.allow is not None or config.block:
-                exc.message += (" PREUVES_PLUGINS / PREUVES_DISABLE_PLUGINS écartent peut-être le plugin qui l'ajoute"
-                                " (they may leave out the plugin that adds it).")
-            raise
+                fr += " PREUVES_PLUGINS / PREUVES_DISABLE_PLUGINS écartent peut-être le plugin qui l'ajoute."
+                en += " PREUVES_PLUGINS / PREUVES_DISABLE_PLUGINS may leave out the plugin that adds it."
+            fail(fr, en=en)
+            raise exc  # pragma: no cover - fail() exits
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, command.get_short_help_str(formatter.width - 6 - max(map(len, self.commands))))
+                for name in self.list_commands(ctx)
+                if (command := self.get_command(ctx, name)) is not None and not command.hidden]
+        if rows:
+            with formatter.section("Commands" if help_lang(ctx) == "en" else "Commandes"):
+                formatter.write_dl(rows)
 
 
-@click.group(cls=PluginCommands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="segur-preuves", prog_name="preuves")
+@click.group(cls=PluginCommands, context_settings={"help_option_names": ["-h", "--help"]},
+             help_en="Checks Ségur conformity proofs before they are filed (formats, sizes, content). "
+                     "(PREUVES_LANG=fr: help in French.)")
+@click.version_option(package_name="segur-preuves", prog_name="preuves", cls=LocalOption,
+                      help="Affiche la version et quitte.", help_en="Show the version and exit.")
 def main() -> None:
-    """Vérifie les preuves de conformité Ségur avant leur dépôt (formats, tailles, contenu)."""
+    """Vérifie les preuves de conformité Ségur avant leur dépôt (formats, tailles, contenu).
+    Aide en anglais : PREUVES_LANG=en."""
 
 
-@main.command()
-@click.option("--type", "proof_type", metavar="TYPE", help="Type de preuve (par défaut : déduit du contenu).")
-@click.option("--json", "as_json", is_flag=True, help="Un tableau JSON de rapports, un par fichier, dans l'ordre.")
-@click.option("--lang", type=click.Choice(LANGS), default="fr", show_default=True, help="Langue des messages.")
-@click.option("--rules", type=click.Path(dir_okay=False), envvar="PREUVES_RULES", help="Fichier de règles TOML.")
-@click.option("--requirement", metavar="PREUVE", help="La preuve du REM que ces fichiers fournissent (DOC/va1.01.01.01).")
-@click.option("--rem", metavar="REM", help="Le REM de la preuve (BIO, RIS, LGC, DPI, PFI, DB).")
+class TypeOption(LocalOption):
+    """``--type``: its help lists the proof types of the rules in force, read only when help is shown
+    (a plain ``check`` reads the rules once, in its engine)."""
+
+    def get_help_record(self, ctx: click.Context):
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        from validator_core.rules import RulesError, load_rules
+
+        en = help_lang(ctx) == "en"
+        try:
+            rows = load_rules(os.environ.get("PREUVES_RULES") or None).to_dict()["proof_types"]
+        except (RulesError, OSError):
+            return record
+        listed = ", ".join(f"{row['id']} ({row['label_en' if en else 'label_fr']})" for row in rows)
+        return record[0], f"{record[1]} Choices: {listed}." if en else f"{record[1]} Choix : {listed}."
+
+
+@main.command(cls=PreuvesCommand, help_en="Check proof files, or every file in folders.")
+@click.option("--type", "proof_type", cls=TypeOption, metavar="TYPE",
+              help="Type de preuve (par défaut : déduit du contenu de chaque fichier).",
+              help_en="Proof type (default: inferred from each file's content).")
+@click.option("--format", "fmt", cls=LocalOption, type=click.Choice(FORMATS), default=None,
+              help="Sortie : table (défaut ; texte simple hors terminal), json, csv, junit (XML JUnit) ou sarif "
+                   "(SARIF 2.1.0) — junit et sarif pour la CI.",
+              help_en="Output: table (default; plain text when not a terminal), json, csv, junit (JUnit XML) or "
+                      "sarif (SARIF 2.1.0) — junit and sarif for CI.")
+@click.option("--json", "as_json", cls=LocalOption, is_flag=True,
+              help="Comme --format json : un tableau JSON de rapports, un par fichier, dans l'ordre.",
+              help_en="Same as --format json: a JSON array of reports, one per file, in order.")
+@click.option("--only-problems", cls=LocalOption, is_flag=True,
+              help="N'affiche que les fichiers rejetés ou avec avertissements (le résumé et le code de sortie "
+                   "comptent tous les fichiers).",
+              help_en="Show only the files rejected or with warnings (the summary and exit status count every file).")
+@click.option("--lang", cls=LocalOption, type=click.Choice(LANGS), default="fr", envvar=LANG_ENV,
+              help="Langue de tout ce qu'affiche la commande (défaut : fr, ou PREUVES_LANG).",
+              help_en="Language of everything the command prints (default: fr, or PREUVES_LANG).")
+@click.option("--rules", cls=LocalOption, type=click.Path(dir_okay=False), envvar="PREUVES_RULES",
+              help="Fichier de règles TOML.", help_en="TOML rules file.")
+@click.option("--requirement", cls=LocalOption, metavar="PREUVE",
+              help="La preuve du REM que ces fichiers fournissent (DOC/va1.01.01.01).",
+              help_en="The REM proof these files provide (DOC/va1.01.01.01).")
+@click.option("--rem", cls=LocalOption, metavar="REM", help="Le REM de la preuve (BIO, RIS, LGC, DPI, PFI, DB).",
+              help_en="The proof's REM (BIO, RIS, LGC, DPI, PFI, DB).")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, requirement: str | None,
-          rem: str | None, paths: tuple[str, ...]) -> None:
-    """Vérifie un ou plusieurs fichiers de preuve."""
-    problems = []
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            problems.append(f"{raw} : fichier introuvable")
-        elif not path.is_file():
-            problems.append(f"{raw} : ce n'est pas un fichier")
-        elif not os.access(path, os.R_OK):
-            problems.append(f"{raw} : lecture impossible (droits)")
+def check(proof_type: str | None, fmt: str | None, as_json: bool, only_problems: bool, lang: str, rules: str | None,
+          requirement: str | None, rem: str | None, paths: tuple[str, ...]) -> None:
+    """Vérifie des fichiers de preuve, ou tous les fichiers de dossiers."""
+    if as_json and fmt not in (None, "json"):
+        set_output(lang, False)
+        fail(f"--json et --format {fmt} s'excluent (--json vaut --format json).",
+             en=f"--json and --format {fmt} exclude each other (--json means --format json).")
+    fmt = "json" if as_json else fmt or "table"
+    set_output(lang, fmt == "json")
+    from validator_core.cli_paths import PROBLEMS, expand
+
+    targets, problems = expand(paths, lang)
     if problems:  # nothing is checked half-way: say every bad path, then stop
-        fail("\n  ".join(["chemins invalides :", *problems]))
+        message = "\n  ".join([PROBLEMS[lang]["header"], *problems])
+        fail(message, en=message, code=BAD_PATH)
     from validator_core.engine import BatchItem
     from validator_core.service import check_fields
 
-    engine = command_engine(rules, files=len(paths))
+    engine = command_engine(rules, files=len(targets))
     try:
         # An unknown type, REM or proof id fails now (with close ids), before any worker starts.
         check_fields(engine, proof_types=[proof_type], rems=[rem], requirements=[requirement])
@@ -125,26 +183,120 @@ def check(proof_type: str | None, as_json: bool, lang: str, rules: str | None, r
         engine_unavailable(exc, lang)
     except PreuvesError as exc:
         engine.close()
-        fail(exc.message if lang == "fr" else exc.message_en)
+        fail_error(exc, lang)
     try:
         # The batch use case of POST /v1/validations/batch: as many files at once as there are workers.
-        with _progress(len(paths), lang) as advance:
-            outcomes = engine.validate_many([BatchItem(raw, proof_type, requirement) for raw in paths], lang=lang,
+        with _progress(len(targets), lang) as advance:
+            outcomes = engine.validate_many([BatchItem(t.path, proof_type, requirement) for t in targets], lang=lang,
                                             rem=rem, on_done=advance)
     except EngineUnavailable as exc:
         engine_unavailable(exc, lang)
     finally:
         engine.close()
-    for raw, outcome in zip(paths, outcomes):
+    for target, outcome in zip(targets, outcomes):
         if isinstance(outcome, OSError):
-            fail(f"{raw} : lecture impossible ({outcome.strerror})")
+            fail(f"{target.path} : lecture impossible ({outcome.strerror})",
+                 en=f"{target.path}: cannot be read ({outcome.strerror})", code=BAD_PATH)
     reports = [outcome for outcome in outcomes if not isinstance(outcome, OSError)]
-    if as_json:
-        json.dump([r.to_dict() for r in reports], sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+    files = [(t.path, r) for t, r in zip(targets, reports)]
+    _print_reports(reports, tuple(t.path for t in targets), lang, fmt=fmt, engine=engine, only_problems=only_problems)
+    hint = _dossier_hint(engine, targets, rem, lang)
+    if hint:
+        click.echo(hint, err=True)
+    sys.exit(EXIT_REJECTED if any(r.verdict == "rejected" for _path, r in files) else EXIT_OK)
+
+
+def _rendering(engine: "Engine | None", lang: str) -> "Rendering":
+    from validator_core.report_formats import Rendering
+
+    if engine is None:
+        return Rendering(lang)
+    key = "label_en" if lang == "en" else "label_fr"
+    labels = {row["id"]: row[key] for row in engine.proof_types()["proof_types"]}
+    return Rendering(lang, labels, engine.message)
+
+
+def _print_reports(reports: list["Report"], paths: tuple[str, ...], lang: str, *, fmt: str = "table",
+                   engine: "Engine | None" = None, only_problems: bool = False) -> None:
+    """Write the reports to stdout in ``fmt``: a rich table on a terminal, else plain text for ``table``."""
+    from validator_core import report_formats as formats
+
+    rendering = _rendering(engine, lang)
+    files = [(path, r) for path, r in zip(paths, reports) if not only_problems or formats.is_problem(r)]
+    if fmt != "table":
+        sys.stdout.write(formats.render(fmt, files, rendering))
+        return
+    if not sys.stdout.isatty():  # a pipe, a file, CI: no table to build
+        if files or not only_problems:
+            sys.stdout.write(formats.text(files, rendering))
+        else:
+            sys.stdout.write("Aucun problème.\n" if lang != "en" else "No problem.\n")
+        sys.stdout.write(formats.summary(reports, lang) + "\n")
+        return
+    _print_table(files, reports, rendering)
+
+
+def _print_table(files, reports: list["Report"], rendering: "Rendering") -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from validator_core import report_formats as formats
+    from validator_core.wording import severity
+
+    # Styled Text, never markup: file names and messages (which quote file content) are shown as they
+    # are, "[bold]" or ":smile:" included — and nothing is parsed for markup or emoji codes.
+    console = Console(highlight=False, markup=False, emoji=False)
+    fr, lang = rendering.fr, rendering.lang
+    table = Table(show_lines=True, title="Vérification des preuves" if fr else "Proof check")
+    table.add_column("Fichier" if fr else "File", overflow="fold")
+    table.add_column("Type")
+    table.add_column("Verdict")
+    table.add_column("Constats" if fr else "Findings", overflow="fold")
+    for path, report in files:
+        verdict = report.verdict.value
+        findings = Text()
+        for f in formats.shown_findings(report):
+            if findings:
+                findings.append("\n")
+            findings.append(severity(f.severity.value, lang), style=SEVERITY_STYLES[f.severity.value])
+            findings.append(f" {f.message} ")
+            findings.append(f"({f.code})", style="dim")
+        verdict_cell = Text().append(formats.verdict_label(verdict, lang), style=VERDICT_STYLES[verdict])
+        table.add_row(Text(path), Text(formats.type_label(report, rendering)), verdict_cell, findings or Text("—"))
+    if files:
+        console.print(table)
     else:
-        _print_reports(reports, paths, lang)
-    sys.exit(EXIT_REJECTED if any(r.verdict == "rejected" for r in reports) else EXIT_OK)
+        console.print("Aucun problème." if fr else "No problem.")
+    console.print(formats.summary(reports, lang))
+
+
+def _dossier_hint(engine: "Engine", targets: list["Target"], rem: str | None, lang: str) -> str | None:
+    """When files found in a folder are named by proof id, say that ``preuves dossier`` checks each
+    against its requirement (and lists the missing proofs). Only for folders: a file's check pays nothing."""
+    folders = list(dict.fromkeys(t.folder for t in targets if t.folder is not None))
+    if not folders:
+        return None
+    from validator_core.dossier import match_files
+
+    catalogue = engine.catalogue()
+    for folder in folders:
+        named = match_files(catalogue, rem, [(t.relative, Path(t.path)) for t in targets if t.folder == folder])
+        if not named.entries:
+            continue
+        from validator_core.wording import count
+
+        n = len(named.entries)
+        example = next(Path(t.path).name for t in targets if t.folder == folder and Path(t.path) == named.entries[0].path)
+        rem_arg = rem or "|".join(catalogue.rems)
+        if lang == "en":
+            return (f"{count(n, 'file', 'files', 'en')} of {folder} {'is' if n == 1 else 'are'} named by proof id "
+                    f"(« {example} »): `preuves dossier {folder} --rem {rem_arg}` checks each one against its "
+                    f"requirement and lists the missing proofs.")
+        return (f"{count(n, 'fichier', 'fichiers')} de {folder} {'porte' if n < 2 else 'portent'} un identifiant de "
+                f"preuve dans {'son' if n < 2 else 'leur'} nom (« {example} ») : `preuves dossier {folder} --rem "
+                f"{rem_arg}` vérifie chacun contre son exigence et liste les preuves manquantes.")
+    return None
 
 
 @contextmanager
@@ -164,51 +316,21 @@ def _progress(total: int, lang: str) -> Iterator[Callable[["BatchProgress"], Non
         yield lambda _done: progress.advance(task)
 
 
-def _print_reports(reports: list["Report"], paths: tuple[str, ...], lang: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    # Styled Text, never markup: file names and messages (which quote file content) are shown as they
-    # are, "[bold]" or ":smile:" included — and nothing is parsed for markup or emoji codes.
-    console = Console(highlight=False, markup=False, emoji=False)
-    fr = lang == "fr"
-    table = Table(show_lines=True, title="Vérification des preuves" if fr else "Proof check")
-    table.add_column("Fichier" if fr else "File", overflow="fold")
-    table.add_column("Type")
-    table.add_column("Verdict")
-    table.add_column("Constats" if fr else "Findings", overflow="fold")
-    for raw, report in zip(paths, reports):
-        verdict = report.verdict.value
-        type_cell = (report.proof_type or "—") + (" (déduit)" if fr and report.proof_type_inferred else
-                                                   " (inferred)" if report.proof_type_inferred else "")
-        findings = Text()
-        for f in report.findings:
-            if f.code == "type.inferred":  # the Type column already says "(déduit)"
-                continue
-            if findings:
-                findings.append("\n")
-            findings.append(f.severity.value, style=SEVERITY_STYLES[f.severity.value])
-            findings.append(f" {f.message} ")
-            findings.append(f"({f.code})", style="dim")
-        verdict_cell = Text().append(VERDICT_LABELS[lang][verdict], style=VERDICT_STYLES[verdict])
-        table.add_row(Text(raw), Text(type_cell), verdict_cell, findings or Text("—"))
-    console.print(table)
-    labels = VERDICT_LABELS[lang]
-    counts = {v: sum(1 for r in reports if r.verdict.value == v) for v in labels}
-    console.print(", ".join(f"{counts[v]} {label}" for v, label in labels.items()))
-
-
-@main.command()
-@click.option("--json", "as_json", is_flag=True, help="Les règles en JSON.")
-@click.option("--rules", type=click.Path(dir_okay=False), envvar="PREUVES_RULES", help="Fichier de règles TOML.")
+@main.command(cls=PreuvesCommand, help_en="List the proof types, accepted formats and maximum sizes (the ANS table).")
+@click.option("--json", "as_json", cls=LocalOption, is_flag=True, help="Les règles en JSON.", help_en="The rules as JSON.")
+@click.option("--rules", cls=LocalOption, type=click.Path(dir_okay=False), envvar="PREUVES_RULES",
+              help="Fichier de règles TOML.", help_en="TOML rules file.")
 def types(as_json: bool, rules: str | None) -> None:
     """Liste les types de preuve, formats acceptés et tailles maximales (tableau de l'ANS)."""
+    import json
+
     from rich.console import Console
     from rich.table import Table
 
     from validator_core.rules import RulesError, load_rules
+    from validator_core.wording import size
 
+    set_output("fr", as_json)
     try:
         loaded = load_rules(rules)
     except RulesError as exc:
@@ -223,7 +345,7 @@ def types(as_json: bool, rules: str | None) -> None:
         table.add_column(column, overflow="fold")
     for row in data["proof_types"]:
         formats = "tout format" if row["any_format"] else ", ".join(row["formats"])
-        table.add_row(row["id"], row["label_fr"], formats, f"{row['max_bytes'] / 1_000_000:g} Mo", row["ans_row"])
+        table.add_row(row["id"], row["label_fr"], formats, size(row["max_bytes"]), row["ans_row"])
     Console(highlight=False).print(table)
 
 
