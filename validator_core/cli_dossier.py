@@ -14,7 +14,10 @@ from pathlib import Path
 
 import click
 
-from validator_core.cli_support import EXIT_OK, EXIT_REJECTED, command_engine, engine_unavailable, fail
+from validator_core.cli_support import (
+    BAD_PATH, EXIT_OK, EXIT_REJECTED, LANG_ENV, LocalOption, PreuvesCommand, command_engine, engine_unavailable, fail,
+    fail_error, set_output,
+)
 from validator_core.errors import EngineUnavailable, PreuvesError
 from validator_core.messages import LANGS
 
@@ -27,21 +30,34 @@ def _dump(data) -> None:
     sys.stdout.write("\n")
 
 
-@click.command()
+@click.command(cls=PreuvesCommand, help_en="Check a whole dossier at once: a manifest (JSON/CSV: proof → file) or "
+                                           "a folder sorted by proof.")
 @click.argument("source", type=click.Path(exists=True))
-@click.option("--rem", help="Le REM du dossier (sinon celui du manifeste).")
-@click.option("--profile", "profiles", multiple=True, help="Profil en plus de « Général » (répétable).")
-@click.option("--condition", "conditions", multiple=True, metavar="ID[=VALEUR]",
+@click.option("--rem", cls=LocalOption, help="Le REM du dossier (sinon celui du manifeste).",
+              help_en="The dossier's REM (else the manifest's).")
+@click.option("--profile", "profiles", cls=LocalOption, multiple=True, help="Profil en plus de « Général » (répétable).",
+              help_en="A profile besides « Général » (repeatable).")
+@click.option("--condition", "conditions", cls=LocalOption, multiple=True, metavar="ID[=VALEUR]",
               help="Condition qui vaut pour le système (répétable) : « referentiel_identite », "
-                   "« referentiel_identite=non », « psc_modalite=web,ciba » ; liste : preuves requirements --rem X --profiles.")
-@click.option("--json", "as_json", is_flag=True, help="Le résultat en JSON (avec le rapport de chaque fichier).")
-@click.option("--report-md", type=click.Path(dir_okay=False, writable=True), help="Écrit un rapport Markdown.")
-@click.option("--show-missing/--hide-missing", default=True, show_default=True, help="Lister les preuves manquantes.")
-@click.option("--lang", type=click.Choice(LANGS), default="fr", show_default=True, help="Langue des messages.")
-@click.option("--rules", type=click.Path(dir_okay=False), envvar="PREUVES_RULES", help="Fichier de règles TOML.")
+                   "« referentiel_identite=non », « psc_modalite=web,ciba » ; liste : preuves requirements --rem X --profiles.",
+              help_en="A condition that holds for the system (repeatable): « referentiel_identite », "
+                      "« referentiel_identite=non », « psc_modalite=web,ciba »; list: preuves requirements --rem X --profiles.")
+@click.option("--json", "as_json", cls=LocalOption, is_flag=True,
+              help="Le résultat en JSON (avec le rapport de chaque fichier).",
+              help_en="The result as JSON (with each file's report).")
+@click.option("--report-md", cls=LocalOption, type=click.Path(dir_okay=False, writable=True),
+              help="Écrit un rapport Markdown.", help_en="Write a Markdown report.")
+@click.option("--show-missing/--hide-missing", cls=LocalOption, default=True,
+              help="Lister les preuves manquantes (défaut : oui).", help_en="List the missing proofs (default: yes).")
+@click.option("--lang", cls=LocalOption, type=click.Choice(LANGS), default="fr", envvar=LANG_ENV,
+              help="Langue des messages (défaut : fr, ou PREUVES_LANG).",
+              help_en="Language of the messages (default: fr, or PREUVES_LANG).")
+@click.option("--rules", cls=LocalOption, type=click.Path(dir_okay=False), envvar="PREUVES_RULES",
+              help="Fichier de règles TOML.", help_en="TOML rules file.")
 def dossier(source: str, rem: str | None, profiles: tuple[str, ...], conditions: tuple[str, ...], as_json: bool,
             report_md: str | None, show_missing: bool, lang: str, rules: str | None) -> None:
     """Vérifie un dossier entier : un manifeste (JSON/CSV : preuve → fichier) ou un dossier rangé par preuve."""
+    set_output(lang, as_json)
     from rich.console import Console
 
     from validator_core.dossier import load_manifest, parse_conditions, scan_folder, to_markdown
@@ -54,7 +70,8 @@ def dossier(source: str, rem: str | None, profiles: tuple[str, ...], conditions:
             loaded = scan_folder(path, engine.catalogue(), rem) if path.is_dir() else load_manifest(path)
             missing_files = [str(e.path) for e in loaded.entries if not e.path.is_file()]
             if missing_files:
-                fail("\n  ".join(["fichiers introuvables :", *missing_files]))
+                fail("\n  ".join(["fichiers introuvables :", *missing_files]),
+                     en="\n  ".join(["files not found:", *missing_files]), code=BAD_PATH)
             console = Console(stderr=True)
             with console.status("", spinner="dots") if console.is_terminal else nullcontext() as status:
                 def progress(done) -> None:
@@ -66,9 +83,10 @@ def dossier(source: str, rem: str | None, profiles: tuple[str, ...], conditions:
         except EngineUnavailable as exc:
             engine_unavailable(exc, lang)
         except PreuvesError as exc:
-            fail(exc.message if lang == "fr" else exc.message_en)
+            fail_error(exc, lang)
         except OSError as exc:
-            fail(f"{source} : lecture impossible ({exc.strerror})")
+            fail(f"{source} : lecture impossible ({exc.strerror})", en=f"{source}: cannot be read ({exc.strerror})",
+                 code=BAD_PATH)
     finally:
         engine.close()
     if report_md:

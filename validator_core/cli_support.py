@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -83,12 +84,14 @@ _CHROME = {  # click's own words, which it only has in English
            "see": "Aide : {command} --help", "no_option": "option inconnue : {name}",
            "close": " (proches : {names})", "missing": "{what} manquant : {name}", "argument": "argument",
            "option": "option", "needs_value": "l'option {name} attend une valeur",
-           "bad_value": "valeur invalide pour {name} : {value} (choix : {choices})"},
+           "bad_value": "valeur invalide pour {name} : {value} (choix : {choices})",
+           "bad_path": "{name} : chemin introuvable ou inutilisable : {value}"},
     "en": {"usage": "Usage: ", "help": "Show this message and exit.", "commands": "Commands",
            "see": "Help: {command} --help", "no_option": "no such option: {name}",
            "close": " (close: {names})", "missing": "missing {what}: {name}", "argument": "argument",
            "option": "option", "needs_value": "option {name} requires a value",
-           "bad_value": "invalid value for {name}: {value} (choose from: {choices})"},
+           "bad_value": "invalid value for {name}: {value} (choose from: {choices})",
+           "bad_path": "{name}: path not found or unusable: {value}"},
 }
 
 
@@ -193,6 +196,9 @@ def usage_message(exc: click.UsageError, lang: str, ctx: click.Context, args: Se
         text = words["bad_value"].format(name=param.opts[0] if param.opts else param.human_readable_name,
                                          value=_given_value(args, param),
                                          choices=", ".join(map(str, param.type.choices)))
+    elif isinstance(exc, click.BadParameter) and isinstance(getattr(exc.param, "type", None), click.Path):
+        quoted = re.search(r"'(.*)'", exc.message)  # click names the path it refused, quoted
+        text = words["bad_path"].format(name=exc.param.human_readable_name, value=quoted.group(1) if quoted else "?")
     elif isinstance(exc, click.BadOptionUsage) and "requires an argument" in exc.message:
         text = words["needs_value"].format(name=exc.option_name)
     else:  # the rarer cases (a bad integer, a path click refused): click's own words

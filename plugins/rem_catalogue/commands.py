@@ -5,6 +5,10 @@ each admits and what its texts expect; ``--stats`` gives the build's figures, th
 could not be read, and how many proofs carry each expectation (by the text it was read from, and by
 value) — the counts of ``docs/requirements.md``; ``--json`` prints the same data as ``GET /v1/requirements``. Exit status 2 for an
 unknown REM or an engine that cannot start (bad settings, a broken plugin).
+
+Every output names the catalogue's edition (« REM vague 2, pré-publication de mars 2023 … », what each
+catalogue plugin registered): a line or the table's caption in text, ``"editions"`` in the JSON of
+``--stats`` and ``--profiles`` (the list of proofs stays the array ``GET /v1/requirements`` returns).
 """
 
 from __future__ import annotations
@@ -49,18 +53,20 @@ def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None,
                 click.echo(requirements_checklist(engine, rem, profiles, checklist), nl=False)
                 return
             if list_profiles:
-                _print_profiles(rem_profiles(engine, rem), as_json)
+                _print_profiles({**rem_profiles(engine, rem), "editions": editions(catalogue)}, as_json)
                 return
         except PreuvesError as exc:
             fail(exc.message)
     finally:
         engine.close()
     if stats:
-        data = {**catalogue.stats(), "unparsed": catalogue.unparsed, "duplicates_ignored": catalogue.duplicate_entries}
+        data = {**catalogue.stats(), "unparsed": catalogue.unparsed, "duplicates_ignored": catalogue.duplicate_entries,
+                "editions": editions(catalogue)}
         if as_json:
             click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         else:
             s = catalogue.stats()
+            click.echo(edition_line(editions(catalogue)))
             click.echo(f"{s['proofs']} preuves lues ({s['repaired_ids']} identifiants réparés, {s['duplicates']} doublons ignorés), "
                        f"{s['classified']} classées ({s['classified_share']:.1%}), {s['unclassified']} non classées ; "
                        f"{s['unparsed_fragments']} fragments de texte non lus :")
@@ -83,7 +89,8 @@ def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None,
     if as_json:
         click.echo(json.dumps([p.to_dict() for p in proofs], ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"Catalogue des exigences — {len(proofs)} preuves", show_lines=False)
+    table = Table(title=f"Catalogue des exigences — {len(proofs)} preuves", caption=edition_line(editions(catalogue)),
+                  show_lines=False)
     for column in ("REM", "Preuve", "Profil", "Types admis", "Attendus", "Texte"):
         table.add_column(column, overflow="fold")
     for p in proofs:
@@ -92,10 +99,21 @@ def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None,
     Console(highlight=False).print(table)
 
 
+def editions(catalogue) -> list[str]:
+    """The editions of the catalogue's sources, as each catalogue plugin named its own."""
+    return list(catalogue.editions.values())
+
+
+def edition_line(names: list[str]) -> str:
+    """« Catalogue : REM vague 2, pré-publication de mars 2023 (lignes approuvées) »."""
+    return "Catalogue : " + ("; ".join(names) or "édition non précisée")
+
+
 def _print_profiles(data: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
+    click.echo(edition_line(data["editions"]))
     click.echo(f"REM {data['rem']} — profils (preuves) :")
     for item in data["profiles"]:
         click.echo(f"  {item['profile']} ({item['proofs']})")
