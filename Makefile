@@ -1,8 +1,12 @@
 # Set-up on a fresh Debian machine: `make serve` or `make test` (each creates .venv on first run).
+# `make serve` installs the service alone (`pip install -e .`); `make test` adds the test tools
+# (`.[dev]`: pytest, reportlab, playwright…). `make serve PORT=8080 HOST=0.0.0.0` to listen elsewhere
+# (without PREUVES_API_KEYS the service keeps to 127.0.0.1 unless PREUVES_ALLOW_ANONYMOUS=1).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
@@ -19,16 +23,20 @@ $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(DEV_STAMP)
 
 serve: $(STAMP)
 	$(BIN)/preuves serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run
 
 schema: $(STAMP)

@@ -35,14 +35,15 @@ def run(host: str | None = None, port: int | None = None, workers: int | None = 
     import uvicorn
 
     settings: ApiSettings = get_settings()
+    # Logs: PREUVES_LOG_JSON, else text on a terminal and JSON otherwise (api/structured_logging.py).
     logging.config.dictConfig(log_config(settings.log_level, settings.log_json))
     bind, warning = settings.listen_host(host)
     if warning:
         log.warning(warning)
-    elif not settings.auth_enabled:
-        log.warning(f"aucune clé d'API (PREUVES_API_KEYS) : service sans authentification sur {bind}")
+    # Without API keys the service says so once, when it is ready (api/main.py): not here as well.
     workers = workers or settings.http_workers
     metrics_dir = _prepare_multiprocess(workers) if workers > 1 else None
+    print(page_line(bind, port if port is not None else settings.port), flush=True)
     try:
         _serve(uvicorn, settings, bind, port, workers, uvicorn_options)
     finally:
@@ -82,6 +83,18 @@ def _serve(uvicorn: Any, settings: ApiSettings, bind: str, port: int | None, wor
         workers=workers,
         **options,
     )
+
+
+def page_line(bind: str, port: int, lang: str | None = None) -> str:
+    """« Page de pré-contrôle : http://127.0.0.1:8000/ », what ``preuves serve`` prints first (stdout):
+    the address a browser opens (the loopback for a service listening on every address)."""
+    from validator_core.cli_support import env_lang
+
+    host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(bind, f"[{bind}]" if ":" in bind else bind)
+    url = f"http://{host}:{port}/"
+    if (lang or env_lang()) == "en":
+        return f"Pre-check page: {url} (API documentation: {url}docs)"
+    return f"Page de pré-contrôle : {url} (documentation de l'API : {url}docs)"
 
 
 def raise_fd_limit() -> tuple[int, int]:

@@ -199,9 +199,10 @@ class ApiSettings(CoreSettings):
     log_level: Annotated[Literal["debug", "info", "warning", "error"], Check(
         description="Niveau des journaux",
     )] = "info"
-    log_json: Annotated[bool, Check(
-        description="Journaux en JSON (une ligne par événement) ; 0 = texte lisible",
-    )] = True
+    log_json: Annotated[bool | None, Check(
+        description="Journaux en JSON (une ligne par événement) ; 0 = texte lisible ; non défini : texte sur un "
+                    "terminal, JSON sinon",
+    )] = None
 
     def _check(self) -> None:
         for item in self.trusted_proxies:
