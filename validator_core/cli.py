@@ -351,5 +351,5 @@ def types(as_json: bool, rules: str | None) -> None:
 
 main.add_command(dossier)
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+if __name__ == "__main__":  # pragma: no cover - python -m validator_core.cli: named as the installed command
+    main(prog_name="preuves")
