@@ -477,7 +477,7 @@ def test_cli_refuses_special_files(specials):
     for case in ("/dev/zero", "fifo", "symlink to a fifo"):
         done = subprocess.run([sys.executable, "-m", "validator_core.cli", "check", str(specials[case][0])],
                               capture_output=True, text=True, timeout=120, cwd=ROOT, env=_env())
-        assert done.returncode == 2 and "ce n'est pas un fichier" in done.stderr
+        assert done.returncode == 2 and "ce n'est ni un fichier ni un dossier" in done.stderr
 
 
 def test_a_process_that_forks_after_using_the_engine_gets_its_own_pool(tmp_path):

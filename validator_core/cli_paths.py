@@ -10,7 +10,6 @@ cannot be checked is said, with why, before anything is checked (:func:`expand`)
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -29,14 +28,17 @@ PROBLEMS = {
 }
 
 
-@dataclass(frozen=True)
 class Target:
     """A file to check: ``path`` as shown (the argument, or a folder argument joined with the file's
     place under it), and for a file found in a folder, that folder and the file's place under it."""
 
-    path: str
-    folder: str | None = None
-    relative: str | None = None
+    __slots__ = ("path", "folder", "relative")  # a plain class: a one-file check imports this module too
+
+    def __init__(self, path: str, folder: str | None = None, relative: str | None = None) -> None:
+        self.path, self.folder, self.relative = path, folder, relative
+
+    def __repr__(self) -> str:
+        return f"Target({self.path!r}, folder={self.folder!r}, relative={self.relative!r})"
 
 
 def expand(paths: Iterable[str], lang: str = "fr") -> tuple[list[Target], list[str]]:

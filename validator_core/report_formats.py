@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from validator_core import wording
@@ -47,14 +46,17 @@ SARIF_LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 TOOL_NAME = "preuves"
 
 
-@dataclass(frozen=True)
 class Rendering:
     """What a renderer needs besides the reports: the language, the proof types' labels in it (their
     ids are not for people) and the message templates of the finding codes (SARIF's rules)."""
 
-    lang: str = "fr"
-    type_labels: Mapping[str, str] = field(default_factory=dict)
-    templates: Callable[[str], "Message | None"] = lambda code: None
+    __slots__ = ("lang", "type_labels", "templates")  # a plain class: every check's output builds one
+
+    def __init__(self, lang: str = "fr", type_labels: Mapping[str, str] | None = None,
+                 templates: Callable[[str], "Message | None"] | None = None) -> None:
+        self.lang = lang
+        self.type_labels = type_labels or {}
+        self.templates = templates or (lambda code: None)
 
     @property
     def fr(self) -> bool:
@@ -159,11 +161,11 @@ def to_csv(files: Files, rendering: Rendering) -> str:
 
 # -- JUnit XML --------------------------------------------------------------------------------------------
 # Characters XML 1.0 cannot carry (a message may quote a file's bytes): replaced, never written.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 
 
 def _xml(value: object) -> str:
-    return _NOT_XML.sub("\ufffd", str(value))
+    return re.sub(_NOT_XML, "\ufffd", str(value))
 
 
 def junit(files: Files, rendering: Rendering) -> str:
