@@ -29,11 +29,12 @@ import click
 
 from validator_core.cli_dossier import dossier
 from validator_core.cli_support import (
-    BAD_PATH, EXIT_OK, EXIT_REJECTED, LANG_ENV, REGISTRY_KEY, USAGE, LocalHelp, LocalOption, PreuvesCommand,
+    BAD_PATH, EXIT_OK, EXIT_REJECTED, LANG_ENV, REGISTRY_KEY, LocalHelp, LocalOption, PreuvesCommand,
     command_engine, engine_unavailable, fail, fail_error, help_lang, load_registry, set_output,
 )
 from validator_core.errors import EngineUnavailable, PreuvesError
 from validator_core.messages import LANGS
+from validator_core.report_formats import FORMATS  # stdlib only: every check prints through it anyway
 
 if TYPE_CHECKING:
     from validator_core.cli_paths import Target
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
     from validator_core.models import Report
     from validator_core.report_formats import Rendering
 
-FORMATS = ("table", "json", "csv", "junit", "sarif")  # validator_core.report_formats.FORMATS (not imported at start)
 VERDICT_STYLES = {"accepted": "green", "accepted_with_warnings": "yellow", "rejected": "bold red"}
 SEVERITY_STYLES = {"error": "red", "warning": "yellow", "info": "dim"}
 
@@ -183,7 +183,7 @@ def check(proof_type: str | None, fmt: str | None, as_json: bool, only_problems:
         engine_unavailable(exc, lang)
     except PreuvesError as exc:
         engine.close()
-        fail_error(exc, lang)
+        fail_error(exc)
     try:
         # The batch use case of POST /v1/validations/batch: as many files at once as there are workers.
         with _progress(len(targets), lang) as advance:
@@ -198,12 +198,11 @@ def check(proof_type: str | None, fmt: str | None, as_json: bool, only_problems:
             fail(f"{target.path} : lecture impossible ({outcome.strerror})",
                  en=f"{target.path}: cannot be read ({outcome.strerror})", code=BAD_PATH)
     reports = [outcome for outcome in outcomes if not isinstance(outcome, OSError)]
-    files = [(t.path, r) for t, r in zip(targets, reports)]
     _print_reports(reports, tuple(t.path for t in targets), lang, fmt=fmt, engine=engine, only_problems=only_problems)
     hint = _dossier_hint(engine, targets, rem, lang)
     if hint:
         click.echo(hint, err=True)
-    sys.exit(EXIT_REJECTED if any(r.verdict == "rejected" for _path, r in files) else EXIT_OK)
+    sys.exit(EXIT_REJECTED if any(r.verdict == "rejected" for r in reports) else EXIT_OK)
 
 
 def _rendering(engine: "Engine | None", lang: str) -> "Rendering":

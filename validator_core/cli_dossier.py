@@ -83,7 +83,7 @@ def dossier(source: str, rem: str | None, profiles: tuple[str, ...], conditions:
         except EngineUnavailable as exc:
             engine_unavailable(exc, lang)
         except PreuvesError as exc:
-            fail_error(exc, lang)
+            fail_error(exc)
         except OSError as exc:
             fail(f"{source} : lecture impossible ({exc.strerror})", en=f"{source}: cannot be read ({exc.strerror})",
                  code=BAD_PATH)

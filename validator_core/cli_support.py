@@ -49,13 +49,14 @@ def fail(message: str, *, en: str | None = None, code: str = USAGE) -> None:
     sys.exit(EXIT_USAGE)
 
 
-def fail_error(exc: Exception, lang: str) -> None:
-    """:func:`fail` for a :class:`~validator_core.errors.PreuvesError` (its code, its message in ``lang``)."""
+def fail_error(exc: Exception) -> None:
+    """:func:`fail` for a :class:`~validator_core.errors.PreuvesError`: its code, its message in the run's language."""
     fail(exc.message, en=exc.message_en, code=exc.code)
 
 
 def engine_unavailable(exc: EngineUnavailable, lang: str) -> None:
-    """The engine could not examine the files: exit 2, no verdict."""
+    """The engine could not examine the files: exit 2, no verdict (in the run's language: ``lang`` is kept
+    for the plugins' commands that pass it)."""
     fail(f"{exc.message} ({exc.reason})", en=f"{exc.message_en} ({exc.reason})", code=exc.code)
 
 
