@@ -67,7 +67,7 @@ def test_help_lists_the_proof_types_in_the_help_language():
     assert "Usage: preuves check" in text and "Show this message and exit." in text
     assert "Choices: video (Video)" in text and "Type de preuve" not in text
     group = " ".join(preuves("--help", PREUVES_LANG="en").stdout.split())
-    assert "Commands:" in group and "check Check proof files, or every file in folders." in group
+    assert "Commands:" in group and "check Check one or more proof files." in group
 
 
 def test_requirements_names_the_catalogue_edition():

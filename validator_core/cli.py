@@ -127,7 +127,7 @@ class TypeOption(LocalOption):
         return record[0], f"{record[1]} Choices: {listed}." if en else f"{record[1]} Choix : {listed}."
 
 
-@main.command(cls=PreuvesCommand, help_en="Check proof files, or every file in folders.")
+@main.command(cls=PreuvesCommand, help_en="Check one or more proof files. A folder stands for every file in it.")
 @click.option("--type", "proof_type", cls=TypeOption, metavar="TYPE",
               help="Type de preuve (par défaut : déduit du contenu de chaque fichier).",
               help_en="Proof type (default: inferred from each file's content).")
@@ -156,7 +156,7 @@ class TypeOption(LocalOption):
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 def check(proof_type: str | None, fmt: str | None, as_json: bool, only_problems: bool, lang: str, rules: str | None,
           requirement: str | None, rem: str | None, paths: tuple[str, ...]) -> None:
-    """Vérifie des fichiers de preuve, ou tous les fichiers de dossiers."""
+    """Vérifie un ou plusieurs fichiers de preuve. Un dossier vaut pour tous les fichiers qu'il contient."""
     if as_json and fmt not in (None, "json"):
         set_output(lang, False)
         fail(f"--json et --format {fmt} s'excluent (--json vaut --format json).",
