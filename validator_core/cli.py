@@ -276,11 +276,14 @@ def _dossier_hint(engine: "Engine", targets: list["Target"], rem: str | None, la
     folders = list(dict.fromkeys(t.folder for t in targets if t.folder is not None))
     if not folders:
         return None
-    from validator_core.dossier import match_files
+    from validator_core.dossier import MAX_FILES, match_files
 
     catalogue = engine.catalogue()
     for folder in folders:
-        named = match_files(catalogue, rem, [(t.relative, Path(t.path)) for t in targets if t.folder == folder])
+        inside = [(t.relative, Path(t.path)) for t in targets if t.folder == folder]
+        if len(inside) > MAX_FILES:  # more than `preuves dossier` takes: nothing to suggest
+            continue
+        named = match_files(catalogue, rem, inside)
         if not named.entries:
             continue
         from validator_core.wording import count
