@@ -158,3 +158,19 @@ def test_json_and_format_json_are_the_same_and_exclusive_with_other_formats(fold
     assert a.returncode == b.returncode == 0 and strip(a.stdout) == strip(b.stdout)
     both = preuves("check", "--json", "--format", "csv", target)
     assert both.returncode == 2 and "--json" in both.stderr and both.stdout == ""
+
+
+def test_junit_and_sarif_carry_any_file_name(tmp_path):
+    """A name with a control character (invalid in XML 1.0), markup and a CDATA end stays one well-formed,
+    valid document; the name's other characters are kept."""
+    odd = tmp_path / "relevé \x01 <b>&amp; ]]> .log"
+    odd.write_text("connexion OK\n", encoding="utf-8")
+    junit = run_preuves("check", "--format", "junit", str(tmp_path))
+    assert junit.returncode == 0, junit.stderr
+    document = etree.fromstring(junit.stdout.encode())
+    assert etree.XMLSchema(etree.parse(str(DATA / "junit-10.xsd"))).validate(document)
+    (case,) = document.iter("testcase")
+    assert case.get("name") == str(odd).replace("\x01", "\ufffd")
+    sarif = json.loads(run_preuves("check", "--format", "sarif", str(odd)).stdout)
+    (artifact,) = sarif["runs"][0]["artifacts"]
+    assert artifact["location"]["uri"].startswith("file:///") and "%01" in artifact["location"]["uri"]
