@@ -30,7 +30,7 @@ import click
 from validator_core.cli_dossier import dossier
 from validator_core.cli_support import (
     BAD_PATH, EXIT_OK, EXIT_REJECTED, LANG_ENV, REGISTRY_KEY, LocalHelp, LocalOption, PreuvesCommand,
-    command_engine, engine_unavailable, fail, fail_error, help_lang, load_registry, set_output,
+    command_engine, engine_unavailable, fail, fail_error, help_lang, help_words, load_registry, set_output,
 )
 from validator_core.errors import EngineUnavailable, PreuvesError
 from validator_core.messages import LANGS
@@ -94,7 +94,7 @@ class PluginCommands(LocalHelp, click.Group):
                 for name in self.list_commands(ctx)
                 if (command := self.get_command(ctx, name)) is not None and not command.hidden]
         if rows:
-            with formatter.section("Commands" if help_lang(ctx) == "en" else "Commandes"):
+            with formatter.section(help_words(ctx)["commands"]):
                 formatter.write_dl(rows)
 
 

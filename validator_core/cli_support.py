@@ -55,8 +55,11 @@ def fail_error(exc: Exception) -> None:
 
 
 def engine_unavailable(exc: EngineUnavailable, lang: str) -> None:
-    """The engine could not examine the files: exit 2, no verdict (in the run's language: ``lang`` is kept
-    for the plugins' commands that pass it)."""
+    """The engine could not examine the files: exit 2, no verdict; said in ``lang`` unless the command
+    already said how it prints (:func:`set_output`)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and OUTPUT_KEY not in ctx.find_root().meta:
+        set_output(lang, False)
     fail(f"{exc.message} ({exc.reason})", en=f"{exc.message_en} ({exc.reason})", code=exc.code)
 
 
@@ -108,6 +111,11 @@ class LocalOption(click.Option):
         return super().get_help_record(ctx)
 
 
+def help_words(ctx: click.Context) -> dict[str, str]:
+    """Click's own words (« Utilisation : », « Commandes »…) in the language of this run's help."""
+    return _CHROME[help_lang(ctx)]
+
+
 def help_lang(ctx: click.Context) -> str:
     """The language of this run's help and usage errors: ``--lang`` if the command line has it, else
     ``PREUVES_LANG``, else French (help is shown before the options are read: the raw arguments decide)."""
@@ -136,12 +144,12 @@ class LocalHelp:
     def get_help_option(self, ctx: click.Context):
         option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
-            option.help = _CHROME[help_lang(ctx)]["help"]
+            option.help = help_words(ctx)["help"]
         return option
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
-        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=_CHROME[help_lang(ctx)]["usage"])
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=help_words(ctx)["usage"])
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         if self.help_en and help_lang(ctx) == "en":
