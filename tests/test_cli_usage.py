@@ -79,3 +79,13 @@ def test_requirements_names_the_catalogue_edition():
     assert data["proofs"] > 1000  # the figures are still there: the edition is added
     profiles = json.loads(preuves("requirements", "--rem", "BIO", "--profiles", "--json").stdout)
     assert profiles["rem"] == "BIO" and profiles["editions"] == data["editions"]
+
+
+def test_every_command_lists_in_english_when_asked():
+    """``PREUVES_LANG=en preuves --help``: the built-in commands' summaries are all English."""
+    group = preuves("--help", PREUVES_LANG="en").stdout
+    listed = group[group.index("Commands:"):]
+    assert "requirements  List the REMs' requirements" in listed and "serve         Start the HTTP service" in listed
+    assert not any(word in listed for word in ("Vérifie", "Liste", "Démarre"))
+    errors = preuves("requirements", "--profiles", "--lang", "en")  # it has no --lang: the error says so, in English
+    assert errors.returncode == 2 and "no such option: --lang" in errors.stderr

@@ -33,7 +33,8 @@ PUBLIC = ("validator_core", "validator_core.toolkit")
 PUBLIC_NAMES = {
     "validator_core.catalogue": {"ProofSpec", "ProofClassification", "GENERAL_PROFILE", "strip_accents"},
     "validator_core.cli_support": {"command_engine", "fail", "engine_unavailable", "EXIT_OK", "EXIT_REJECTED",
-                                   "requirements_scope", "rem_profiles", "requirements_checklist"},
+                                   "requirements_scope", "rem_profiles", "requirements_checklist",
+                                   "PreuvesCommand", "LocalOption", "set_output"},
 }
 # What the service process must not load by importing the plugins: each costs milliseconds to
 # tens of milliseconds of a cold `preuves check`, and only inspections use them.

@@ -18,33 +18,45 @@ import json
 import click
 
 from validator_core import hookimpl
+from validator_core.cli_support import LocalOption, PreuvesCommand, set_output
 
 SOURCE_LABELS = {"proof": "preuve", "scenario": "scénario", "requirement": "exigence"}
 
 
-@click.command()
-@click.option("--rem", help="Un REM (BIO, RIS, LGC, DPI, PFI, DB).")
-@click.option("--profile", "profiles", multiple=True, help="Profil (répétable) ; par défaut : tous.")
-@click.option("--search", help="Texte cherché dans l'identifiant, la preuve, l'exigence ou le scénario.")
-@click.option("--unclassified", is_flag=True, help="Seulement les preuves dont le type n'a pas pu être déduit.")
-@click.option("--stats", is_flag=True, help="Chiffres du catalogue : preuves lues, classées, textes non lus.")
-@click.option("--profiles", "list_profiles", is_flag=True,
-              help="Les profils du REM (avec --rem) et les conditions que ses preuves posent (--condition de preuves dossier).")
-@click.option("--checklist", type=click.Choice(("csv", "md")),
+@click.command(cls=PreuvesCommand, help_en="List the REMs' requirements, their proofs and the proof types expected.")
+@click.option("--rem", cls=LocalOption, help="Un REM (BIO, RIS, LGC, DPI, PFI, DB).", help_en="A REM (BIO, RIS, LGC, DPI, PFI, DB).")
+@click.option("--profile", "profiles", cls=LocalOption, multiple=True, help="Profil (répétable) ; par défaut : tous.",
+              help_en="Profile (repeatable); default: all.")
+@click.option("--search", cls=LocalOption, help="Texte cherché dans l'identifiant, la preuve, l'exigence ou le scénario.",
+              help_en="Text searched in the id, the proof, the requirement or the scenario.")
+@click.option("--unclassified", cls=LocalOption, is_flag=True,
+              help="Seulement les preuves dont le type n'a pas pu être déduit.",
+              help_en="Only the proofs whose type could not be inferred.")
+@click.option("--stats", cls=LocalOption, is_flag=True,
+              help="Chiffres du catalogue : preuves lues, classées, textes non lus.",
+              help_en="The catalogue's figures: proofs read, classified, texts not read.")
+@click.option("--profiles", "list_profiles", cls=LocalOption, is_flag=True,
+              help="Les profils du REM (avec --rem) et les conditions que ses preuves posent (--condition de preuves dossier).",
+              help_en="The REM's profiles (with --rem) and the conditions its proofs set (--condition of preuves dossier).")
+@click.option("--checklist", cls=LocalOption, type=click.Choice(("csv", "md")),
               help="La liste à remplir des preuves du REM (« Général » et --profile) : CSV (un manifeste une fois "
-                   "la colonne « file » remplie) ou Markdown.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+                   "la colonne « file » remplie) ou Markdown.",
+              help_en="The checklist of the REM's proofs (« Général » and --profile): CSV (a manifest once the "
+                      "« file » column is filled) or Markdown.")
+@click.option("--json", "as_json", cls=LocalOption, is_flag=True, help="Sortie JSON.", help_en="JSON output.")
 def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None, unclassified: bool, stats: bool,
                  list_profiles: bool, checklist: str | None, as_json: bool) -> None:
     """Liste les exigences des REM, leurs preuves et les types de preuve attendus."""
     from validator_core import PreuvesError
     from validator_core.cli_support import command_engine, fail, rem_profiles, requirements_checklist, requirements_scope
 
+    set_output("fr", as_json)  # the listing is French; with --json, a usage error is JSON too
     engine = command_engine(None)  # no file is checked: its workers never start
     try:
         catalogue = engine.catalogue()
         if (list_profiles or checklist) and not rem:
-            fail("précisez le REM : --rem BIO (REM disponibles : " + ", ".join(catalogue.rems) + ").")
+            fail("précisez le REM : --rem BIO (REM disponibles : " + ", ".join(catalogue.rems) + ").",
+                 en="give the REM: --rem BIO (REMs: " + ", ".join(catalogue.rems) + ").")
         try:
             if rem:
                 rem, chosen = requirements_scope(engine, rem, profiles)  # an unknown one: the valid ones
@@ -56,7 +68,7 @@ def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None,
                 _print_profiles({**rem_profiles(engine, rem), "editions": editions(catalogue)}, as_json)
                 return
         except PreuvesError as exc:
-            fail(exc.message)
+            fail(exc.message, en=exc.message_en, code=exc.code)
     finally:
         engine.close()
     if stats:
