@@ -33,7 +33,7 @@ def preuves(*args: str):
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     """A dossier-like folder: accepted, warned and rejected files, a sub-folder, hidden and desktop files,
-    a link inside the tree and one leading out of it."""
+    a link inside the tree, one leading out of it and one back to the top."""
     root = tmp_path_factory.mktemp("cli-dir") / "dépôt"
     (root / "sub").mkdir(parents=True)
     (root / ".cache").mkdir()
@@ -47,6 +47,7 @@ def folder(tmp_path_factory) -> Path:
     (root / "Thumbs.db").write_bytes(b"\x00" * 64)
     (root / "vers-ailleurs.gif").symlink_to(outside / "secret.gif")
     (root / "sub" / "lien-interne.pdf").symlink_to(root / "compte-rendu.pdf")
+    (root / "sub" / "boucle").symlink_to(root, target_is_directory=True)  # walked once: no loop, no repeat
     return root
 
 
