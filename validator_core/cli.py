@@ -277,8 +277,10 @@ def _dossier_hint(engine: "Engine", targets: list["Target"], rem: str | None, la
     if not folders:
         return None
     from validator_core.dossier import MAX_FILES, match_files
+    from validator_core.service import resolve_rem
 
     catalogue = engine.catalogue()
+    rem = resolve_rem(engine, rem) if rem else None  # « bio » → « BIO », as the catalogue spells it
     for folder in folders:
         inside = [(t.relative, Path(t.path)) for t in targets if t.folder == folder]
         if len(inside) > MAX_FILES:  # more than `preuves dossier` takes: nothing to suggest
