@@ -288,18 +288,20 @@ def _dossier_hint(engine: "Engine", targets: list["Target"], rem: str | None, la
         named = match_files(catalogue, rem, inside)
         if not named.entries:
             continue
-        from validator_core.wording import count
+        from validator_core import wording
 
         n = len(named.entries)
         example = next(Path(t.path).name for t in targets if t.folder == folder and Path(t.path) == named.entries[0].path)
         rem_arg = rem or "|".join(catalogue.rems)
+        one = wording.singular(n, lang)
         if lang == "en":
-            return (f"{count(n, 'file', 'files', 'en')} of {folder} {'is' if n == 1 else 'are'} named by proof id "
-                    f"(« {example} »): `preuves dossier {folder} --rem {rem_arg}` checks each one against its "
-                    f"requirement and lists the missing proofs.")
-        return (f"{count(n, 'fichier', 'fichiers')} de {folder} {'porte' if n < 2 else 'portent'} un identifiant de "
-                f"preuve dans {'son' if n < 2 else 'leur'} nom (« {example} ») : `preuves dossier {folder} --rem "
-                f"{rem_arg}` vérifie chacun contre son exigence et liste les preuves manquantes.")
+            return (f"{wording.count(n, 'file', 'files', 'en')} of {folder} {'is' if one else 'are'} named by proof id "
+                    f"({'' if one else 'e.g. '}« {example} »): `preuves dossier {folder} --rem {rem_arg}` checks "
+                    f"{'it' if one else 'each one'} against its requirement and lists the missing proofs.")
+        return (f"{wording.count(n, 'fichier', 'fichiers')} de {folder} {'porte' if one else 'portent'} un identifiant "
+                f"de preuve dans {'son' if one else 'leur'} nom ({'' if one else 'ex. '}« {example} ») : `preuves "
+                f"dossier {folder} --rem {rem_arg}` {'le vérifie' if one else 'vérifie chacun'} contre son exigence "
+                f"et liste les preuves manquantes.")
     return None
 
 
