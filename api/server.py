@@ -1,9 +1,10 @@
 """``preuves serve``: run the HTTP service under uvicorn.
 
-:func:`run` is what the CLI calls. It prints the pre-check page's address on stdout first (:func:`page_line`),
-then logs on stderr (text on a terminal, JSON elsewhere: :mod:`api.structured_logging`). Several HTTP processes (``workers > 1``) each build their own
-engine with its own worker processes; unless ``PREUVES_WORKERS`` says otherwise each gets a share of
-the CPUs, and Prometheus metrics switch to multi-process mode (``api/metrics_collector.py``).
+:func:`run` is what the CLI calls. It prints the pre-check page's address on stdout first
+(:func:`page_line`), then logs on stderr (text on a terminal, JSON elsewhere:
+:mod:`api.structured_logging`). Several HTTP processes (``workers > 1``) each build their own engine
+with its own worker processes; unless ``PREUVES_WORKERS`` says otherwise each gets a share of the
+CPUs, and Prometheus metrics switch to multi-process mode (``api/metrics_collector.py``).
 """
 
 from __future__ import annotations
