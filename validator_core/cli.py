@@ -229,7 +229,7 @@ def _print_reports(reports: list["Report"], paths: tuple[str, ...], lang: str, *
         if files or not only_problems:
             sys.stdout.write(formats.text(files, rendering))
         else:
-            sys.stdout.write("Aucun problème.\n" if lang != "en" else "No problem.\n")
+            sys.stdout.write(formats.NO_PROBLEM["fr" if rendering.fr else "en"] + "\n")
         sys.stdout.write(formats.summary(reports, lang) + "\n")
         return
     _print_table(files, reports, rendering)
@@ -266,7 +266,7 @@ def _print_table(files, reports: list["Report"], rendering: "Rendering") -> None
     if files:
         console.print(table)
     else:
-        console.print("Aucun problème." if fr else "No problem.")
+        console.print(formats.NO_PROBLEM["fr" if fr else "en"])
     console.print(formats.summary(reports, lang))
 
 

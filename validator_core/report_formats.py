@@ -41,6 +41,7 @@ VERDICT_WORDS = {
            "accepted_with_warnings": ("accepted with warnings", "accepted with warnings"),
            "rejected": ("rejected", "rejected")},
 }
+NO_PROBLEM = {"fr": "Aucun problème.", "en": "No problem."}  # what --only-problems shows when all is accepted
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 TOOL_NAME = "preuves"
