@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import unquote_plus
 
 from plugins.report_link import PLUGIN, SNIFF_CHARS, sniff_gazelle_root
-from plugins.report_link_execution import accept_execution_id
+from plugins.report_link_execution import EXECUTION_PATH, accept_execution_id
 from validator_core import Inspection, Proof, finding
 from validator_core.toolkit.text import decode_text, mask_identities
 from validator_core.toolkit.urls import (
@@ -200,12 +200,14 @@ PERMALINKS: dict[str, tuple[tuple[str, re.Pattern[str], str | None], ...]] = {
         ("test_instance", re.compile(r"(?i)/testInstance\.seam$"), "id"),
     ),
     "mssante": (
-        ("mssante_execution", re.compile(r"(?i)/project/MSSante/execution/show/([^/]+)/?$"), None),
+        # The one spelling of the path: the execution permalink the number stands for (report_link_execution).
+        ("mssante_execution",
+         re.compile("(?i)" + re.escape(EXECUTION_PATH.removesuffix("{id}")) + r"([^/]+)/?$"), None),
     ),
 }
 EXPECTED_PERMALINK = {
     "gazelle": "…/evs/report.seam?oid=…, …/detailedResult.seam?oid=…, …/testInstance.seam?id=…",
-    "mssante": "…/project/MSSante/execution/show/<id>",
+    "mssante": "…" + EXECUTION_PATH.format(id="<id>"),
 }
 
 
