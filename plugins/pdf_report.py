@@ -40,6 +40,7 @@ import logging
 import re
 import signal
 import threading
+from collections import Counter
 from contextlib import contextmanager
 from decimal import Decimal
 from io import BytesIO
@@ -1315,26 +1316,30 @@ def _tally(data: bytes) -> dict[str, int]:
             raw = _HEX_ESCAPE_RE.sub(lambda h: bytes([int(h.group(1), 16)]), raw)
         name = raw.decode("latin-1")
         counts[name] = counts.get(name, 0) + n
-    for name, pattern in _COUNTED_RES.items():  # a literal prefix: C-speed search, list built in C
-        if found := len(pattern.findall(data)):
-            counts[name] = counts.get(name, 0) + found
+    # One pass for every counted name (each "/" of the data is a start to try), the list built in C.
+    for raw, n in Counter(_COUNTED_RE.findall(data)).items():
+        name = raw.decode("latin-1")
+        counts[name] = counts.get(name, 0) + n
     return counts
 
 
-_COUNTED_RES = {name: re.compile(re.escape(name.encode()) + rb"(?=[\x00\t\n\x0c\r /<>\[\]()%{}]|\Z)")
-                for name in ACTIVE_COUNTED}
-
-
-_KIDS_WRITTEN_RE = re.compile(rb"\[\s*(?:\d+\s+\d+\s+R\s*)*\]")
-_REFERENCE_RE = re.compile(rb"(\d+)\s+(\d+)\s+R")
+_COUNTED_RE = re.compile(b"(" + b"|".join(re.escape(name.encode()) for name in ACTIVE_COUNTED) + b")"
+                         + rb"(?=[\x00\t\n\x0c\r /<>\[\]()%{}]|\Z)")
 
 
 def _kid_references(written: bytes) -> list[tuple[int, int]] | None:
-    """The (number, generation) of a /Kids array as qpdf writes it, or None if it holds more than
-    references (a page written inside the array). Both patterns are linear: no nested repeats."""
-    if not _KIDS_WRITTEN_RE.fullmatch(written):
+    """The (number, generation) of a /Kids array as qpdf writes it (``[3 0 R 6 0 R …]``), or None if it
+    holds anything else (a page written inside the array): the caller then walks the tree. Split into
+    tokens and checked by slices, in C: a regex per reference costs ~4x more at 20,000 pages."""
+    if written[:1] != b"[" or written[-1:] != b"]":
         return None
-    return [(int(n), int(g)) for n, g in _REFERENCE_RE.findall(written)]
+    tokens = written[1:-1].split()
+    numbers, generations = tokens[0::3], tokens[1::3]
+    if len(tokens) % 3 or set(tokens[2::3]) - {b"R"}:
+        return None
+    if numbers and not (b"".join(numbers).isdigit() and b"".join(generations).isdigit()):
+        return None
+    return list(zip(map(int, numbers), map(int, generations)))
 
 
 def _object_stream_index(body: bytes, first: int) -> list[tuple[int, int]]:
