@@ -1,6 +1,6 @@
 """The page's dossier mode, end to end in headless Chromium, on a BIO dossier of real files made here.
 
-The folder (18 files: ffmpeg videos, Pillow screenshots with text, reportlab PDFs, one PDF/A-1, logs, a
+The folder (17 files: ffmpeg videos, Pillow screenshots with text, reportlab PDFs, one PDF/A-1, logs, a
 report link with a very long host, a file matching no proof, a hidden system file) is named as
 ``preuves dossier`` expects (``validator_core/dossier.py``): each file or sub-folder name starts with its
 proof id. The page sends it as a browser sends a folder (``<input webkitdirectory>``: relative paths) with
@@ -20,7 +20,6 @@ import pytest
 
 from fixtures.dossier import GOOD_PDFA, GOOD_SCREENSHOT, MISSING, NO_PDFA, WRONG_TYPE
 from fixtures.formats import have_ffmpeg, make_video
-from fixtures.media import make_picture
 from fixtures.pdfs import pdfa1b_pdf, text_pdf
 from tests._webpage import (
     CHROMIUM, ROOT, Server, assert_accessible, axe_violations, drop, launch_browser, needs_chromium, open_page,
@@ -41,6 +40,32 @@ LABELS = {"accepted": "Acceptée", "accepted_with_warnings": "Acceptée avec ave
           "missing": "Manquante", "unknown": "Identifiant inconnu"}
 
 
+def _screenshot(directory: Path, name: str, title: str, *, size: tuple[int, int], shade: int) -> Path:
+    """A screen with a window, its title and lines of text (Pillow); ``shade`` makes each one its own
+    picture (the dossier check warns about the same picture filed for two proofs)."""
+    import random
+
+    from PIL import Image, ImageDraw
+
+    w, h = size
+    image = Image.new("RGB", size, (230 - shade, 236, 242 - shade // 2))
+    draw = ImageDraw.Draw(image)
+    rng = random.Random(shade)
+    for _ in range(8):  # the desktop's other windows, placed at random
+        x, y = rng.randrange(0, w - 200), rng.randrange(0, h - 200)
+        draw.rectangle([x, y, x + rng.randrange(120, w // 2), y + rng.randrange(80, h // 2)],
+                       fill=tuple(rng.randrange(0, 256) for _ in range(3)))
+    x0, y0 = 40 + shade * 6, 30 + shade * 4
+    draw.rectangle([x0, y0, x0 + w // 2, y0 + h // 2], fill=(255, 255, 255), outline=(80, 80, 80))
+    draw.rectangle([x0, y0, x0 + w // 2, y0 + 30], fill=(30 + shade * 9, 80, 160))
+    draw.text((x0 + 10, y0 + 8), title, fill=(255, 255, 255))
+    for n, y in enumerate(range(y0 + 50, y0 + h // 2 - 10, 20)):
+        draw.text((x0 + 12, y), f"{title} - ligne {n + 1} - patient de test", fill=(20, 20, 20))
+    draw.rectangle([0, h - 40, w, h], fill=(30, 30, 40))
+    image.save(directory / name, quality=90) if name.endswith(".jpg") else image.save(directory / name)
+    return directory / name
+
+
 def _text(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -58,13 +83,14 @@ def dossier(tmp_path_factory) -> Path:
     text_pdf(root, "DOC-va1.29.01.02_compte-rendu.pdf")
     text_pdf(root, "DOC_va1.18.01.02 compte-rendu.pdf")
     for n in (1, 2):
-        make_picture(root / "DOC" / "va1.25.01.01", f"chrome-{n}.png", size=(1920, 1080))
+        _screenshot(root / "DOC" / "va1.25.01.01", f"chrome-{n}.png", f"Google Chrome - document {n}", size=(1920, 1080), shade=n)
     text_pdf(root / "DOC_va1.25.01.02 firefox", "capture.pdf")
+    # Three different videos (lengths differ): the same file filed for two proofs would be warned about.
     make_video(root, "mp4", seconds=2, size="1280x720", name="ANN_va1.01.01.02 recherche-annuaire.mp4")
-    make_video(root / "CDA_DD.04.01.01 demo", "mp4", seconds=2, size="1280x720", name="etapes.mp4")
+    make_video(root / "CDA_DD.04.01.01 demo", "mp4", seconds=2.5, size="1280x720", name="etapes.mp4")
     for n in (1, 2, 3):
-        make_picture(root / "CDA_DD.04.01.01 demo", f"ecran-{n}.jpg", size=(1600, 900), quality=90)
-    make_video(root, "mp4", seconds=2, size="1280x720", name="PSC.01.01.01 mode-web.mp4")
+        _screenshot(root / "CDA_DD.04.01.01 demo", f"ecran-{n}.jpg", f"Document CDA - etape {n}", size=(1600, 900), shade=4 + n)
+    make_video(root, "mp4", seconds=3, size="1280x720", name="PSC.01.01.01 mode-web.mp4")
     _text(root / "DMP_UX.50.01.02 transactions.log",
           "".join(f"2023-03-0{d} 10:0{d}:00 INFO TD0.2 requete {d} : reponse 200\n" for d in range(1, 8)))
     _text(root / "APCV.01.01.01 homologation.txt", "Homologation CNDA ApCV : dossier 2023-0042, avis favorable.\n")
@@ -174,15 +200,20 @@ def test_dossier_mode_end_to_end(browser, server, dossier):
         assert missing.count() == s["missing"]
         assert missing.locator("strong").all_text_contents() == [m["proof"] for m in result["missing"]]
         assert page.locator("#dossier-not-applicable > li").count() == s["not_applicable"]
-        assert "déclaré non" in page.locator("#dossier-not-applicable").inner_text()
+        assert "déclaré non" in page.locator("#dossier-not-applicable").text_content()
         assert page.locator("#dossier-unmatched > li").all_inner_texts() == ["dossier-bio/notes.txt"]
         assert "Dossier vérifié : Pas prêt pour le dépôt." in page.locator("#announcer").inner_text()
         assert page.evaluate("document.activeElement.id") == "dossier-results-title"
         assert_accessible(page, "dossier mode: the result")
-        screenshot(page, artifacts, "dossier.png")
+        page.locator("#dossier-conditions summary").click()  # folded again: the picture shows the choices and the result
+        page.set_viewport_size({"width": 1100, "height": 1500})
+        page.locator("#dossier-mode").evaluate("(e) => e.scrollIntoView()")
+        screenshot(page, artifacts, "dossier.png", full_page=False)
+        page.set_viewport_size({"width": 1100, "height": 900})
         page.locator("#dossier-missing-title + details summary").click()
         page.locator("#dossier-proofs .proof-file details summary").first.click()
         assert_accessible(page, "dossier mode: missing proofs and a JSON report unfolded")
+        page.locator("#dossier-proofs .proof-file details summary").first.click()
 
         # Downloads: the service's Markdown (from the same request), the page's CSV.
         with page.expect_download() as download:
@@ -216,6 +247,8 @@ def test_dossier_mode_end_to_end(browser, server, dossier):
         for i, proof in enumerate(result["proofs"]):
             assert cards.nth(i).is_visible() == (proof["status"] != "accepted"), proof["proof"]
         assert_accessible(page, "dossier mode: problems only")
+        page.set_viewport_size({"width": 1100, "height": 1300})
+        page.locator("#dossier-results-title").evaluate("(e) => e.scrollIntoView()")
         screenshot(page, artifacts, "dossier-problems-only.png", full_page=False)
 
         # A 375 px phone: the long host of the report link and the long paths wrap.

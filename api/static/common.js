@@ -48,8 +48,8 @@ export const VERDICTS = {
   unknown: "Identifiant inconnu",
 };
 export const FINAL_VERDICTS = ["accepted", "accepted_with_warnings", "rejected", "failed"];
-export const SEVERITIES = { error: "Erreur", warning: "Avertissement", info: "Information" };
-export const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 };
+const SEVERITIES = { error: "Erreur", warning: "Avertissement", info: "Information" };
+const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 };
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const el = (tag, props = {}, text) => {
@@ -64,6 +64,14 @@ export const str = (v) => (typeof v === "string" ? v : "");
 export const frNumber = (n, digits = 1) => n.toLocaleString("fr-FR", { maximumFractionDigits: digits });
 // « 1 fichier », « 3 fichiers » (French: 0 and 1 are singular).
 export const plural = (n, one, many) => `${n} ${Math.abs(n) < 2 ? one : many}`;
+
+// A summary count and its label, in the singular or the plural (the label's data-one / data-many).
+export function setCount(id, n) {
+  const count = $(`#${id}`);
+  count.textContent = String(n);
+  const label = count.nextElementSibling;
+  if (label && label.dataset.one) label.textContent = Math.abs(n) < 2 ? label.dataset.one : label.dataset.many;
+}
 
 export function formatBytes(n) {
   if (num(n) === null) return "";

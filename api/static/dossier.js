@@ -9,14 +9,14 @@
  */
 import {
   $, API, VERDICTS, announce, authHeaders, download, el, findingsList, formatBytes, getKey, isObj, jsonDetails,
-  badge, keyRefused, parseJson, plural, problemDetail, service, sortedFindings, stamp, str, typeLabel,
+  badge, keyRefused, parseJson, plural, problemDetail, service, setCount, sortedFindings, stamp, str, typeLabel,
 } from "./common.js";
 import { keyNeeded } from "./key.js";
 import { dropTarget } from "./files.js";
 
 const GENERAL = "Général";
 const BOOLEAN_VALUES = ["oui", "non"];
-const MISSING_SHOWN_OPEN = 15;  // longer lists of missing proofs start folded
+const SHOWN_OPEN = 15;  // longer lists of proofs start folded (BIO has 200 and more missing)
 const STATUS_TEXT = { ...VERDICTS, not_applicable: "Non applicable", undecided: "Selon des conditions à déclarer", unmatched: "Fichier sans preuve" };
 
 let files = [];          // [{file, path}] in the order the folder gave them
@@ -253,7 +253,7 @@ function render(body) {
     accepted: s.accepted, warnings: s.accepted_with_warnings, rejected: s.rejected, missing: s.missing,
     not_applicable: s.not_applicable, undecided: s.undecided, unknown: s.unknown_proofs, unmatched: s.unmatched_files,
   };
-  for (const [key, value] of Object.entries(counts)) $(`#dossier-count-${key}`).textContent = String(value ?? 0);
+  for (const [key, value] of Object.entries(counts)) setCount(`dossier-count-${key}`, value ?? 0);
   $("#dossier-scope").textContent = `REM ${str(s.rem)} (${(s.profiles || []).join(", ")}) : ${plural(s.filed_proofs, "preuve déposée", "preuves déposées")} sur ${plural(s.expected_proofs, "attendue", "attendues")}, ${plural(s.files, "fichier vérifié", "fichiers vérifiés")}.`;
 
   const parts = $("#dossier-parts");
@@ -283,7 +283,7 @@ function render(body) {
   const missing = (body.missing || []).filter(isObj);
   const missingPart = section("Preuves manquantes", missing.length, "dossier-missing-title");
   if (missing.length) {
-    const details = el("details", { open: missing.length <= MISSING_SHOWN_OPEN });
+    const details = el("details", { open: missing.length <= SHOWN_OPEN });
     details.append(el("summary", {}, `Voir les ${plural(missing.length, "preuve manquante", "preuves manquantes")}`));
     const ul = list("plain-list");
     ul.id = "dossier-missing";
@@ -310,13 +310,16 @@ function render(body) {
   const notApplicable = (body.not_applicable || []).filter(isObj);
   if (notApplicable.length) {
     const part = section("Preuves non applicables", notApplicable.length, "dossier-na-title");
+    const details = el("details", { open: notApplicable.length <= SHOWN_OPEN });
+    details.append(el("summary", {}, `Voir les ${plural(notApplicable.length, "preuve non applicable", "preuves non applicables")}`));
     const ul = list("plain-list");
     ul.id = "dossier-not-applicable";
     for (const n of notApplicable) {
       const reason = (n.conditions || []).filter(isObj).map((c) => `${conditionText(c)} : déclaré ${(c.declared || []).join(", ")}`).join(" ; ");
       ul.append(proofLine(n, reason));
     }
-    part.append(ul);
+    details.append(ul);
+    part.append(details);
     parts.append(part);
   }
 

@@ -10,8 +10,8 @@
  */
 import {
   $, API, FINAL_VERDICTS, VERDICTS, announce, authHeaders, download, el, formatBytes, formatDuration, frNumber,
-  findingsList, getKey, isObj, jsonDetails, keyRefused, num, parseJson, plural, problemDetail, service, sortedFindings,
-  stamp, typeLabel,
+  findingsList, getKey, isObj, jsonDetails, keyRefused, num, parseJson, plural, problemDetail, service, setCount,
+  sortedFindings, stamp, typeLabel,
 } from "./common.js";
 import { keyNeeded } from "./key.js";
 import { showPreview } from "./preview.js";
@@ -456,11 +456,11 @@ export function addFiles(fileList) {
 // -- summary, filter and download ----------------------------------------------------------------------
 function updateSummary() {
   const count = (pred) => items.filter(pred).length;
-  $("#count-accepted").textContent = count((i) => i.state === "accepted");
-  $("#count-warnings").textContent = count((i) => i.state === "accepted_with_warnings");
-  $("#count-rejected").textContent = count((i) => i.state === "rejected");
-  $("#count-pending").textContent = count((i) => BUSY.includes(i.state));
-  $("#count-failed").textContent = count((i) => i.state === "failed");
+  setCount("count-accepted", count((i) => i.state === "accepted"));
+  setCount("count-warnings", count((i) => i.state === "accepted_with_warnings"));
+  setCount("count-rejected", count((i) => i.state === "rejected"));
+  setCount("count-pending", count((i) => BUSY.includes(i.state)));
+  setCount("count-failed", count((i) => i.state === "failed"));
   $("#download").disabled = !items.some((i) => i.report);
   $("#clear").disabled = !items.some((i) => !BUSY.includes(i.state));
 }
