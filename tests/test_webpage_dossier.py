@@ -34,7 +34,8 @@ HOMOLOGATION = "APCV.01.01.01"      # PDF or logs
 PSC_WEB = "PSC.01.01.01"            # a video, for the web modality of Pro Santé Connect
 PROFILE = "IAM"
 CONDITIONS = {"referentiel_identite": "non", "psc_modalite": "web"}
-LONG_HOST = "preuves-" + "tres-long-sous-domaine-" * 6 + "exemple.mssante.fr"
+# No hyphen, where a browser could break a line anyway: only overflow-wrap keeps it within 375 px.
+LONG_HOST = ".".join(["preuvesdossierbiologiemedicale" * 2] * 3) + ".mssante.fr"
 # The page's labels for a proof's status (the CSV's « statut » column says the same words).
 LABELS = {"accepted": "Acceptée", "accepted_with_warnings": "Acceptée avec avertissements", "rejected": "Refusée",
           "missing": "Manquante", "unknown": "Identifiant inconnu"}
@@ -251,14 +252,17 @@ def test_dossier_mode_end_to_end(browser, server, dossier):
         page.locator("#dossier-results-title").evaluate("(e) => e.scrollIntoView()")
         screenshot(page, artifacts, "dossier-problems-only.png", full_page=False)
 
-        # A 375 px phone: the long host of the report link and the long paths wrap.
+        # A 375 px phone: the long host of the report link (its report unfolded) and the long paths wrap.
+        page.locator("#dossier-problems-only").uncheck()
         page.set_viewport_size({"width": 375, "height": 800})
+        link = cards.nth([p["proof"] for p in result["proofs"]].index(LINK))
+        link.locator(".proof-file details summary").click()
+        assert LONG_HOST in link.locator(".proof-file details pre").inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         assert_accessible(page, "dossier mode at 375 px")
         page.set_viewport_size({"width": 1100, "height": 900})
 
         # Dropped loose files (a drop with no folder entry): checked as the dossier, with the same choices.
-        page.locator("#dossier-problems-only").uncheck()
         pdf = dossier / "DOC_va1.01.01.01 prescription.pdf"
         with page.expect_response(lambda r: "/v1/dossiers" in r.url) as answer:
             drop(page, "dossier-drop", [(pdf.name, pdf.read_bytes(), "application/pdf"),
@@ -278,7 +282,8 @@ def test_dossier_mode_end_to_end(browser, server, dossier):
 
 @needs_chromium
 def test_dossier_mode_says_what_the_service_refused(browser, server, tmp_path):
-    """An unknown condition value (the API's 422) is shown, in French, where the dossier is checked."""
+    """A folder chosen with the keyboard; an unknown condition value (the API's 422) is shown, in French,
+    where the dossier is checked."""
     context, page, watch = open_page(browser, server.url)
     try:
         page.locator("#mode-dossier").check()
@@ -288,7 +293,12 @@ def test_dossier_mode_says_what_the_service_refused(browser, server, tmp_path):
         page.locator("#dossier-conditions summary").click()
         page.locator("fieldset[data-condition='wifi'] input[value='peut-etre']").check()
         _text(tmp_path / "petit-dossier" / "notes.txt", "rien\n")
-        page.locator("#dossier-input").set_input_files(tmp_path / "petit-dossier")
+        # Keyboard: the drop zone is a button that opens the folder picker.
+        page.locator("#dossier-drop").focus()
+        with page.expect_file_chooser() as chooser:
+            page.keyboard.press("Enter")
+        assert chooser.value.element.get_attribute("id") == "dossier-input"
+        chooser.value.set_files(tmp_path / "petit-dossier")
         error = page.locator("#dossier-error")
         error.wait_for()
         assert "Dossier non vérifié" in error.inner_text() and "peut-etre" in error.inner_text() and "HTTP 422" in error.inner_text()
