@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -80,22 +81,17 @@ class Server:
         self.log.close()
 
 
+@contextmanager
 def launch_browser():
-    """Playwright's Chromium (``/usr/bin/chromium``), as a context manager yielding the browser."""
-    from contextlib import contextmanager
-
+    """Playwright's Chromium (``/usr/bin/chromium``), closed on exit."""
     from playwright.sync_api import sync_playwright
 
-    @contextmanager
-    def browser():
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                yield chromium
-            finally:
-                chromium.close()
-
-    return browser()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 class PageWatch:

@@ -6,15 +6,16 @@
  * Here: what the service offers (read from GET v1/proof-types and /openapi.json, so an older or newer
  * service needs no change to this page), the choice of mode, and start-up.
  */
-import { $, API, announce, authHeaders, isObj, keyRefused, service } from "./common.js";
+import { $, API, announce, authHeaders, getKey, isObj, keyRefused, service } from "./common.js";
 import { initDossierMode, refreshDossierMode } from "./dossier.js";
 import { initFileMode, refreshFileMode } from "./files.js";
 import { initKeyForm, keyNeeded } from "./key.js";
 
 async function loadProofTypes() {
   try {
-    const response = await fetch(API.proofTypes, { headers: { Accept: "application/json", ...authHeaders() } });
-    if (keyRefused(response.status)) { keyNeeded(response.status); return; }
+    const key = getKey();
+    const response = await fetch(API.proofTypes, { headers: { Accept: "application/json", ...authHeaders(key) } });
+    if (keyRefused(response.status)) { keyNeeded(response.status, null, key); return; }
     if (!response.ok) return;
     const body = await response.json();
     const list = Array.isArray(body) ? body : body && body.proof_types;

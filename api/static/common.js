@@ -105,7 +105,7 @@ export function announce(text, urgent = false) {
 let apiKey = null;
 export const getKey = () => apiKey;
 export const setKey = (value) => { apiKey = value; };
-export const authHeaders = () => (apiKey ? { Authorization: `Bearer ${apiKey}` } : {});
+export const authHeaders = (key = apiKey) => (key ? { Authorization: `Bearer ${key}` } : {});
 // 401: no key or an unknown one; 403: a key without access. Both mean « the key », never a generic failure.
 export const keyRefused = (status) => status === 401 || status === 403;
 

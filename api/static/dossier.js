@@ -34,11 +34,12 @@ export function refreshDossierMode() {
 
 async function loadProfiles() {
   const rem = $("#dossier-rem").value;
+  const key = getKey();
   let response;
   try {
-    response = await fetch(`${API.profiles}?rem=${encodeURIComponent(rem)}`, { headers: { Accept: "application/json", ...authHeaders() } });
+    response = await fetch(`${API.profiles}?rem=${encodeURIComponent(rem)}`, { headers: { Accept: "application/json", ...authHeaders(key) } });
   } catch (_) { return; }
-  if (keyRefused(response.status)) { keyNeeded(response.status, loadProfiles); return; }
+  if (keyRefused(response.status)) { keyNeeded(response.status, loadProfiles, key); return; }
   const body = parseJson(await response.text());
   if (!response.ok || !isObj(body) || rem !== $("#dossier-rem").value) return;
   const editions = Array.isArray(body.editions) ? body.editions.filter((e) => typeof e === "string") : [];
@@ -180,7 +181,7 @@ function check() {
       render(body);
     } else if (keyRefused(xhr.status)) {
       showError(`Clé d'API requise ou refusée (HTTP ${xhr.status}) : saisissez-la ci-dessus, la vérification repartira.`);
-      keyNeeded(xhr.status, check);
+      keyNeeded(xhr.status, check, key);
     } else {
       const detail = problemDetail(body);
       showError(`Dossier non vérifié : ${detail ? `${detail} (HTTP ${xhr.status})` : `réponse inattendue du service (HTTP ${xhr.status})`}.`);

@@ -281,7 +281,7 @@ function upload(item) {
       setProgress(item, undefined, "Vérification en cours…");
     });
     xhr.addEventListener("load", () => {
-      handleResponse(item, xhr.status, xhr.responseText, xhr.getResponseHeader("Retry-After"));
+      handleResponse(item, xhr.status, xhr.responseText, xhr.getResponseHeader("Retry-After"), key);
       resolve();
     });
     const broken = () => {
@@ -294,21 +294,21 @@ function upload(item) {
   });
 }
 
-function waitForKey(item, status) {
+function waitForKey(item, status, sentKey) {
   setProgress(item, null);
   showMessage(item, "En attente d'une clé d'API valide.");
   setState(item, "pending", VERDICTS.key);
-  keyNeeded(status, () => enqueue(item));
+  keyNeeded(status, () => enqueue(item), sentKey);
 }
 
-function handleResponse(item, status, text, retryAfter) {
+function handleResponse(item, status, text, retryAfter, sentKey) {
   const body = parseJson(text);
   if (status === 200 && isObj(body) && typeof body.verdict === "string") {
     renderReport(item, body);
     return;
   }
   if (keyRefused(status)) {
-    waitForKey(item, status);
+    waitForKey(item, status, sentKey);
     return;
   }
   if ((status === 429 || status === 503) && item.tries < MAX_RETRIES) {
@@ -374,10 +374,11 @@ async function resolveRequirement(item) {
     return true;
   }
   setState(item, "pending", "Recherche de la preuve…");
+  const key = getKey();
   let response;
   try {
     response = await fetch(`${API.requirements}/${encodeURIComponent(item.requirement)}`, {
-      headers: { Accept: "application/json", ...authHeaders() },
+      headers: { Accept: "application/json", ...authHeaders(key) },
     });
   } catch (_) {
     fail(item, "Le catalogue des exigences est injoignable.");
@@ -385,7 +386,7 @@ async function resolveRequirement(item) {
   }
   const body = parseJson(await response.text());
   if (keyRefused(response.status)) {
-    waitForKey(item, response.status);
+    waitForKey(item, response.status, key);
     return false;
   }
   if (!response.ok || !isObj(body) || typeof body.id !== "string") {

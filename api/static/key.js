@@ -21,8 +21,13 @@ export function showKeyForm(message) {
   }
 }
 
-// A 401/403 answered to a request: the key is missing or refused; ``retry`` runs once one is accepted.
-export function keyNeeded(status, retry) {
+// A 401/403 answered to a request sent with ``sentKey``: the key is missing or refused; ``retry`` runs
+// once one is accepted — at once when another key was accepted while the request was on its way.
+export function keyNeeded(status, retry, sentKey) {
+  if (getKey() && sentKey !== getKey()) {
+    if (retry) retry();
+    return;
+  }
   if (retry) waiting.push(retry);
   const message = status === 403
     ? "Clé d'API refusée par le service (HTTP 403 : cette clé n'y a pas accès) : saisissez une autre clé."
