@@ -443,3 +443,17 @@ def test_api_key_is_asked_for_and_kept_in_memory_only(browser, keyed_server, pro
         assert watch.outside == []
     finally:
         context.close()
+
+
+@needs_chromium
+def test_without_javascript_the_page_says_what_to_use(browser, server):
+    context = browser.new_context(java_script_enabled=False, locale="fr-FR")
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        message = page.locator(".noscript")
+        assert message.is_visible()
+        assert "preuves check" in message.inner_text() and "preuves dossier" in message.inner_text()
+        assert page.locator("#mode-choice").is_hidden() and page.locator("#drop-zone").is_hidden()  # nothing that cannot work
+    finally:
+        context.close()

@@ -59,6 +59,7 @@ function onModeChange() {
 }
 
 function init() {
+  $("#files-mode").hidden = false;
   for (const radio of document.querySelectorAll("input[name=mode]")) radio.addEventListener("change", onModeChange);
   initKeyForm(loadProofTypes); // what else was refused is retried by key.js
   initFileMode();
