@@ -118,7 +118,8 @@ class RegisterRequirement:
     catalogue built ahead of time stores them): it is classified by the plugin that registered it,
     unless a ``preuves_classify_proof`` hook answers for it.
     ``register.unparsed(rem=, requirement=, scenario=, fragment=)`` records source text that could not
-    be parsed into a proof (it is counted and listed, not dropped).
+    be parsed into a proof (it is counted and listed, not dropped). ``register.edition("…")`` names the
+    edition of the source (« REM vague 2, pré-publication de mars 2023 »), shown with the catalogue.
     """
 
     def __init__(self, catalogue: "Catalogue", plugin: str) -> None:
@@ -151,6 +152,9 @@ class RegisterRequirement:
                     conditions=tuple(dict(c) for c in proof.get("conditions") or ()),
                 ))
 
+    def edition(self, text: str) -> None:
+        self._catalogue.editions[self._plugin] = text
+
     def unparsed(self, *, rem: str, requirement: str = "", scenario: str = "", fragment: str = "") -> None:
         self._catalogue.unparsed.append(
             {"rem": rem, "requirement": requirement, "scenario": scenario, "fragment": fragment, "source": self._plugin}
@@ -166,6 +170,7 @@ class Catalogue:
     def __init__(self) -> None:
         self.proofs: list[ProofSpec] = []
         self.unparsed: list[dict[str, str]] = []
+        self.editions: dict[str, str] = {}  # plugin → the edition of its source (RegisterRequirement.edition)
         self.duplicate_entries: list[dict[str, str]] = []  # same (REM, id, profile) given twice: first one kept
         self._by_key: dict[tuple[str, str], ProofSpec] = {}  # (REM, id_key) → proof (the first of homonyms)
         # Two requirements of a REM may share an id in different profiles (RIS MSS/va1.31): every proof

@@ -83,6 +83,8 @@ async def create_dossier_check(
     request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep, slot: SlotDep,
     output: Annotated[str, Query(alias="format", pattern="^(json|md)$",
                                  description="`json` (défaut) ou `md` (rapport Markdown)")] = "json",
+    markdown: Annotated[bool, Query(description="`true` : le JSON porte aussi le rapport Markdown (champ `markdown`), "
+                                                "pour l'avoir sans envoyer les fichiers une seconde fois")] = False,
 ) -> Response:
     # Every file stored up to the largest limit (its type is known once its name is matched); an
     # unknown ``rem`` sent before the files is answered before they are read.
@@ -116,4 +118,7 @@ async def create_dossier_check(
                    missing=summary["missing"], unmatched=summary["unmatched_files"])
     if output == "md":
         return Response(to_markdown(result, lang), media_type="text/markdown; charset=utf-8")
-    return JSONResponse(result.to_dict())
+    body = result.to_dict()
+    if markdown:
+        body["markdown"] = to_markdown(result, lang)
+    return JSONResponse(body)

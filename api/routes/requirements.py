@@ -45,8 +45,8 @@ async def list_requirements(
 async def get_profiles(
     engine: EngineDep, rem: Annotated[str, Query(description="Le REM : BIO, RIS, LGC, DPI, PFI, DB")],
 ) -> JSONResponse:
-    await run_in_threadpool(engine.catalogue)
-    return JSONResponse(rem_profiles(engine, rem))
+    catalogue = await run_in_threadpool(engine.catalogue)
+    return JSONResponse({**rem_profiles(engine, rem), "editions": list(catalogue.editions.values())})
 
 
 CHECKLIST_TYPES = {"csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8"}

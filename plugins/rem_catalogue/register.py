@@ -24,6 +24,7 @@ def load_data(path: Path = DATA_FILE) -> dict[str, Any]:
 @hookimpl
 def preuves_register_requirements(register) -> None:
     data = load_data()
+    register.edition(data["description"].split(" — ")[0])  # « REM vague 2, pré-publication de mars 2023 (…) »
     for req in data["requirements"]:
         register(rem=req["rem"], requirement=req["id"], text=req.get("text", ""), section=req.get("section", ""),
                  profile=req.get("profile", ""), scenarios=req["scenarios"])
