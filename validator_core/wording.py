@@ -120,12 +120,15 @@ def _en(lang: str) -> bool:
 def number(n: int | float, lang: str = "fr", digits: int = 2) -> str:
     """``20000`` → « 20 000 » (U+202F), ``1.5`` → « 1,5 »; English « 20,000 », « 1.5 ».
 
-    A float keeps at most ``digits`` decimals, trailing zeros dropped (``2.0`` → « 2 »).
+    Thousands are grouped from five digits on (« 1920 × 1080 », « 12 345 »): a four-digit number
+    is read at a glance, and French typography leaves it whole. A float keeps at most ``digits``
+    decimals, trailing zeros dropped (``2.0`` → « 2 »).
     """
+    grouping = "," if abs(n) >= 10_000 else ""
     if isinstance(n, float) and n != int(n):
-        text = f"{n:,.{digits}f}".rstrip("0").rstrip(".")
+        text = f"{n:{grouping}.{digits}f}".rstrip("0").rstrip(".")
     else:
-        text = f"{int(n):,}"
+        text = f"{int(n):{grouping}}"
     if _en(lang):
         return text
     return text.replace(",", "\0").replace(".", ",").replace("\0", NNBSP)
