@@ -323,3 +323,95 @@ def test_the_action_rule_tells_an_action_from_a_statement() -> None:
     assert not ends_with_an_action("Le fichier XML n'est pas bien formé (ligne 2, colonne 3).", "fr")
     assert not ends_with_an_action("Réexportez-le. La vidéo est vide.", "fr")  # the action must come last
     assert not ends_with_an_action("The file cannot be validated.", "en")
+
+
+# -- the messages a real file gets --------------------------------------------------------------------
+import zipfile  # noqa: E402
+
+from fixtures import formats  # noqa: E402
+from validator_core import Verdict  # noqa: E402
+
+WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+EXCEL = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ODT = "application/vnd.oasis.opendocument.text"
+
+
+def _xlsx(directory: Path) -> Path:
+    out = directory / "tableau.xlsx"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/'
+                   'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/relationships"/>')
+        z.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
+                   'spreadsheetml/2006/main"/>')
+    return out
+
+
+def _odt(directory: Path) -> Path:
+    out = directory / "compte-rendu.odt"
+    with zipfile.ZipFile(out, "w") as z:  # ODF: "mimetype" first and stored, as LibreOffice writes it
+        z.writestr(zipfile.ZipInfo("mimetype"), ODT)
+        z.writestr("content.xml", '<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:'
+                   'names:tc:opendocument:xmlns:office:1.0"/>', zipfile.ZIP_DEFLATED)
+    return out
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("office")
+    return {WORD: formats.make_docx(d, "compte-rendu.docx"), EXCEL: _xlsx(d), ODT: _odt(d)}
+
+
+@pytest.mark.parametrize(("media_type", "name_fr", "name_en"), [
+    (WORD, "document Word (.docx)", "Word document (.docx)"),
+    (EXCEL, "classeur Excel (.xlsx)", "Excel workbook (.xlsx)"),
+    (ODT, "document OpenDocument (.odt)", "OpenDocument text (.odt)"),
+])
+def test_an_office_document_without_a_type_is_not_accepted_silently(engine, office, media_type, name_fr, name_en):
+    report = engine.validate(office[media_type])
+    assert report.file.media_type == media_type and report.proof_type == "logs" and report.proof_type_inferred
+    assert report.verdict == Verdict.ACCEPTED_WITH_WARNINGS  # was « acceptée »
+    (warning,) = [f for f in report.findings if f.code == "type.inferred_office_document"]
+    assert warning.severity == Severity.WARNING and warning.details == {"proof_type": "logs", "media_type": media_type}
+    assert name_fr in warning.message and "« Fichier (TBB, DUMP, logs…) »" in warning.message
+    assert "tout format" in warning.message and "exportez-le en PDF/A-1" in warning.message
+    assert "« Compte-rendu PDF »" in warning.message and ends_with_an_action(warning.message, "fr")
+    english = engine.validate(office[media_type], lang="en")
+    (warning,) = [f for f in english.findings if f.code == "type.inferred_office_document"]
+    assert name_en in warning.message and "export it as PDF/A-1" in warning.message
+
+
+def test_a_type_given_or_a_file_that_is_no_office_document_gets_no_office_warning(engine, office, tmp_path):
+    log = tmp_path / "serveur.log"
+    log.write_text("2024-03-01 10:00:00 INFO démarrage\n", encoding="utf-8")
+    assert "type.inferred_office_document" not in engine.validate(log).codes  # inferred, but plain text
+    assert "type.inferred_office_document" not in engine.validate(office[WORD], "logs").codes  # a type given
+
+
+def test_a_word_file_for_a_pdf_report_is_named_and_told_to_become_pdf_a1(engine, office):
+    report = engine.validate(office[WORD], "pdf_report")
+    (finding,) = report.findings
+    assert finding.code == "format.not_allowed" and finding.details["media_type"] == WORD
+    assert finding.message == ("Le fichier est au format document Word (.docx), que « Compte-rendu PDF » n'accepte "
+                               "pas (formats acceptés : document PDF). Exportez-le en PDF/A-1 depuis le logiciel qui "
+                               "l'a produit.")
+    assert "OPENXMLFORMATS" not in finding.message.upper().replace(WORD.upper(), "")
+
+
+def test_a_file_over_its_limit_is_said_in_mo_with_what_to_do(engine, tmp_path):
+    big = tmp_path / "enregistrement.mp4"
+    with big.open("wb") as fh:  # sparse: the size is what counts (fstat), nothing past the limit is read
+        fh.write(b"\x00\x00\x00\x18ftypmp42")
+        fh.truncate(60_000_000)
+    fr = engine.validate(big, "video").findings[0]
+    assert fr.code == "file.too_large" and fr.details["size"] == 60_000_000 and fr.details["limit"] == 50_000_000
+    assert fr.message.startswith("Le fichier pèse 60 Mo, 10 Mo de plus que la limite de 50 Mo fixée par l'ANS "
+                                 "pour « Vidéo ».")
+    assert fr.message.endswith("Compressez la vidéo (H.264), baissez sa définition (1080p ou 720p) ou découpez-la "
+                               "en plusieurs fichiers.")
+    en = engine.validate(big, "video", lang="en").findings[0]
+    assert en.message.startswith("The file is 60 MB, 10 MB over the 50 MB limit") and "split it" in en.message
+    logs = engine.validate(big, "logs").findings[0]
+    assert "limite de 1 Mo" in logs.message and not re.search(r"\d{5,}", logs.message)
