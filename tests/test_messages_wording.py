@@ -168,6 +168,7 @@ CODE_SAMPLES: dict[tuple[str, str], object] = {
     ("requirement.test_case_mismatch", "found"): "CDA", ("requirement.pdfa_required", "found"): "—",
     ("requirement.video_expected", "detected"): "image PNG", ("requirement.screenshot_expected", "detected"): "vidéo MP4",
     ("format.extension_mismatch", "expected"): ".mp4, .m4v", ("format.extension_mismatch", "detected"): "MP4",
+    ("format.extension_mismatch", "media_type"): "video/mp4",
     ("video.container_mismatch", "detected"): "MP4", ("video.frames_undecodable", "failed"): 3,
     ("report_link.credentials_in_url", "kinds"): "token, jwt",
     ("file.suspicious_name", "reason"): "caractère invisible",
@@ -191,6 +192,7 @@ HIDDEN_DETAILS: dict[str, dict[str, object]] = {
     "requirement.type_not_admitted": {"admitted": "video, screenshot"},
     "file.not_regular": {"kind": "fifo"},
     "check.timeout": {"check": "detection"},
+    "format.extension_mismatch": {"extension": ".avi"},
 }
 # The proof type and detected content a finding's message is rendered for (the engine's values depend on them).
 CONTEXT: dict[str, tuple[str, str]] = {
@@ -415,3 +417,14 @@ def test_a_file_over_its_limit_is_said_in_mo_with_what_to_do(engine, tmp_path):
     assert en.message.startswith("The file is 60 MB, 10 MB over the 50 MB limit") and "split it" in en.message
     logs = engine.validate(big, "logs").findings[0]
     assert "limite de 1 Mo" in logs.message and not re.search(r"\d{5,}", logs.message)
+
+
+def test_a_name_without_extension_is_said_in_the_report_language(engine, tmp_path):
+    picture = formats.make_image(tmp_path, "PNG")
+    bare = picture.rename(tmp_path / "capture")
+    fr, en = (next(f for f in engine.validate(bare, "screenshot", lang=lang).findings
+                   if f.code == "format.extension_mismatch") for lang in ("fr", "en"))
+    assert fr.details["extension"] == en.details["extension"] == "(aucune)"  # the report's value, unchanged
+    assert fr.message == ("L'extension « (aucune) » ne correspond pas au contenu du fichier (image PNG). "
+                          "Renommez-le avec l'extension .png.")
+    assert en.message == "The extension “(none)” does not match the file's content (PNG image). Rename it with the extension .png."

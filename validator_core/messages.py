@@ -60,9 +60,9 @@ CORE_MESSAGES: dict[str, Message] = {
         "{allowed_names}). {format_advice}",
     ),
     "format.extension_mismatch": Message(
-        fr="L'extension « {extension} » ne correspond pas au contenu du fichier ({media_type:format}). "
+        fr="L'extension « {extension_shown} » ne correspond pas au contenu du fichier ({media_type:format}). "
         "Renommez-le avec l'extension {expected:or}.",
-        en="The extension “{extension}” does not match the file's content ({media_type:format}). "
+        en="The extension “{extension_shown}” does not match the file's content ({media_type:format}). "
         "Rename it with the extension {expected:or}.",
     ),
     "format.unknown": Message(
@@ -125,6 +125,7 @@ NOT_REGULAR_KINDS: dict[str, Message] = {
     "pseudo_file": Message("un pseudo-fichier du système", "a system pseudo-file"),
     "other": Message("un objet spécial du système", "a special system object"),
 }
+MISSING_EXTENSION = Message("(aucune)", "(none)")
 CHECK_LABELS: dict[str, Message] = {
     "detection": Message("détection du format", "format detection"),
     "plugin": Message("examen du contenu", "content review"),  # any plugin's inspection

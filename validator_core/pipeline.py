@@ -38,8 +38,8 @@ from validator_core.detect import OCTET_STREAM, OpenedProof, clean_name, sha256_
 from validator_core.errors import EngineUnavailable
 from validator_core.isolation import ENGINE_EXCEPTIONS, Job, Outcome, Raised, Sniffed, task_inspect, task_sniff
 from validator_core import wording
-from validator_core.messages import (CHECK_LABELS, NOT_REGULAR_KINDS, Message, format_advice, render, size_advice,
-                                     template_fields)
+from validator_core.messages import (CHECK_LABELS, MISSING_EXTENSION, NOT_REGULAR_KINDS, Message, format_advice,
+                                     render, size_advice, template_fields)
 from validator_core.models import EngineInfo, FileFacts, Finding, Inspection, Report, Severity, Verdict
 from validator_core.proof import HEAD_BYTES, Proof
 from validator_core.registry import PluginRegistry
@@ -49,6 +49,7 @@ from validator_core.rules import Rules
 STOP: Literal["stop"] = "stop"  # a step's answer that ends the pipeline
 StepResult = Literal["stop"] | None
 SNIFF_CHECK = "detection"  # the name check.timeout/check.crashed give the content-detection step
+NO_EXTENSION = "(aucune)"  # format.extension_mismatch's details.extension for a name without one
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ def check_extension(v: Validation) -> None:
     extension = v.file.extension
     if extension not in expected:
         v.findings.append(_core("format.extension_mismatch", Severity.WARNING,
-                                extension=f".{extension}" if extension else "(aucune)",
+                                extension=f".{extension}" if extension else NO_EXTENSION,
                                 detected=_detected_label(v), expected=", ".join("." + e for e in expected),
                                 media_type=v.file.media_type))
 
@@ -338,6 +339,9 @@ def message_values(tools: Tools, finding: Finding, lang: str, proof_type: str | 
         values["size_advice"] = say(size_advice(media_type, accepted))
     if "excess" in wanted and isinstance(details.get("size"), int) and isinstance(details.get("limit"), int):
         values["excess"] = details["size"] - details["limit"]
+    if "extension_shown" in wanted:
+        extension = details.get("extension")
+        values["extension_shown"] = say(MISSING_EXTENSION) if extension == NO_EXTENSION else extension
     if "kind_label" in wanted:
         values["kind_label"] = say(NOT_REGULAR_KINDS.get(str(details.get("kind")), NOT_REGULAR_KINDS["other"]))
     if "check_label" in wanted:
