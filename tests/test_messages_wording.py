@@ -171,7 +171,6 @@ CODE_SAMPLES: dict[tuple[str, str], object] = {
     ("format.extension_mismatch", "media_type"): "video/mp4",
     ("video.container_mismatch", "detected"): "MP4", ("video.frames_undecodable", "failed"): 3,
     ("report_link.credentials_in_url", "kinds"): "token, jwt",
-    ("file.suspicious_name", "reason"): "caractère invisible",
     ("pdf_report.pdfa_nonconformant", "failed"): {"fr": "6.1.2 en-tête de fichier", "en": "6.1.2 file header"},
     ("file.too_large", "media_type"): "video/mp4",
 }
@@ -193,6 +192,7 @@ HIDDEN_DETAILS: dict[str, dict[str, object]] = {
     "file.not_regular": {"kind": "fifo"},
     "check.timeout": {"check": "detection"},
     "format.extension_mismatch": {"extension": ".avi"},
+    "file.suspicious_name": {"reason": "octet NUL, caractère invisible"},
 }
 # The proof type and detected content a finding's message is rendered for (the engine's values depend on them).
 CONTEXT: dict[str, tuple[str, str]] = {

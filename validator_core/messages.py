@@ -49,9 +49,9 @@ CORE_MESSAGES: dict[str, Message] = {
         "“{type_label}”. {size_advice}",
     ),
     "file.suspicious_name": Message(
-        fr="Le nom du fichier contient des caractères invisibles ou de contrôle ({reason}) : "
+        fr="Le nom du fichier contient des caractères invisibles ou de contrôle ({reason_shown}) : "
         "renommez-le avant le dépôt.",
-        en="The file name holds invisible or control characters ({reason}): rename it before filing.",
+        en="The file name holds invisible or control characters ({reason_shown}): rename it before filing.",
     ),
     "format.not_allowed": Message(
         fr="Le fichier est au format {media_type:format}, que « {type_label} » n'accepte pas (formats "
@@ -126,6 +126,14 @@ NOT_REGULAR_KINDS: dict[str, Message] = {
     "other": Message("un objet spécial du système", "a special system object"),
 }
 MISSING_EXTENSION = Message("(aucune)", "(none)")
+REPORT_TYPE = Message("Compte-rendu PDF", "PDF report")  # rules that infer no type for a PDF
+# file.suspicious_name's details.reason: what validator_core.detect.clean_name found, in French.
+NAME_PROBLEMS: dict[str, Message] = {
+    "octet NUL": Message("octet NUL", "NUL byte"),
+    "inversion du sens d'écriture": Message("inversion du sens d'écriture", "writing-direction override"),
+    "caractère invisible": Message("caractère invisible", "invisible character"),
+    "caractère de contrôle": Message("caractère de contrôle", "control character"),
+}
 CHECK_LABELS: dict[str, Message] = {
     "detection": Message("détection du format", "format detection"),
     "plugin": Message("examen du contenu", "content review"),  # any plugin's inspection
