@@ -428,3 +428,19 @@ def test_a_name_without_extension_is_said_in_the_report_language(engine, tmp_pat
     assert fr.message == ("L'extension « (aucune) » ne correspond pas au contenu du fichier (image PNG). "
                           "Renommez-le avec l'extension .png.")
     assert en.message == "The extension “(none)” does not match the file's content (PNG image). Rename it with the extension .png."
+
+
+def test_the_dossier_summary_agrees_its_counts_and_says_severities_in_french() -> None:
+    from validator_core.dossier import DossierResult, summary_line, to_markdown
+
+    duplicate = Finding(code="dossier.duplicate_file", severity=Severity.WARNING, message="Le même fichier…")
+    result = DossierResult(rem="BIO", profiles=["Général"], proofs=[], missing=[], unmatched=["a.txt"], unknown=[],
+                           findings=[duplicate])
+    line = summary_line(result)
+    assert "0 preuve déposée sur 0 attendue" in line and "0 acceptée" in line and "1 fichier sans preuve" in line
+    assert "(s)" not in line and "1 unmatched file." in summary_line(result, "en")
+    result.unmatched.append("b.txt")
+    assert "2 fichiers sans preuve" in summary_line(result) and "2 unmatched files" in summary_line(result, "en")
+    markdown = to_markdown(result)
+    assert "- avertissement : Le même fichier…" in markdown and not ENGLISH_SEVERITY.search(markdown)
+    assert "- warning: Le même fichier…" in to_markdown(result, "en")
