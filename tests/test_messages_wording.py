@@ -96,6 +96,7 @@ def test_office_documents_are_recognised() -> None:
     assert wording.is_office_document("application/msword")
     assert not wording.is_office_document("application/pdf")
     assert not wording.is_office_document("application/zip")
+    assert not wording.is_office_document("application/vnd.ms-fontobject")  # Microsoft's, but no document
 
 
 # -- every message of every code, as people read it --------------------------------------------------

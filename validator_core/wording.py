@@ -110,7 +110,8 @@ _GENERIC = {
 
 # Media types whose office suite a compte-rendu is typically written with (see is_office_document).
 OFFICE_PREFIXES = ("application/vnd.openxmlformats-officedocument.", "application/vnd.oasis.opendocument.",
-                   "application/vnd.ms-", "application/msword", "application/rtf", "text/rtf")
+                   "application/vnd.ms-excel", "application/vnd.ms-powerpoint", "application/vnd.ms-word",
+                   "application/msword", "application/rtf", "text/rtf")
 
 
 def _en(lang: str) -> bool:
