@@ -45,7 +45,7 @@ from decimal import Decimal
 from io import BytesIO
 from typing import Any, Iterable, Iterator, Mapping
 
-from validator_core import Inspection, Proof, finding, hookimpl, wording
+from validator_core import Inspection, Proof, finding, hookimpl
 from validator_core.toolkit.pdf import PdfEncrypted, PdfUnreadable, open_pdf
 
 __version__ = "2.0.0"
@@ -198,17 +198,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "pdf_report.pdfa_missing": (
         "Le PDF ne déclare pas être au format PDF/A-1 (la déclaration PDF/A du document est absente) alors que "
-        "les REM demandent ce document « au format PDF/A-1 » (exigences sur {families_words[fr]}). Exportez-le "
+        "les REM demandent ce document « au format PDF/A-1 » (exigences sur {families_words[fr]:and}). Exportez-le "
         "en PDF/A-1 depuis le logiciel qui l'a produit.",
         "The PDF does not claim to be PDF/A-1 (the document's PDF/A claim is missing) while the REMs ask for "
-        "this document “au format PDF/A-1” (requirements on {families_words[en]}). Export it as PDF/A-1 from "
+        "this document “au format PDF/A-1” (requirements on {families_words[en]:and}). Export it as PDF/A-1 from "
         "the software that produced it.",
     ),
     "pdf_report.pdfa_not_1": (
         "Le PDF déclare {claim}, pas PDF/A-1 : les REM demandent ce document « au format PDF/A-1 » (exigences "
-        "sur {families_words[fr]}). Exportez-le en PDF/A-1 depuis le logiciel qui l'a produit.",
+        "sur {families_words[fr]:and}). Exportez-le en PDF/A-1 depuis le logiciel qui l'a produit.",
         "The PDF claims {claim}, not PDF/A-1: the REMs ask for this document “au format PDF/A-1” (requirements "
-        "on {families_words[en]}). Export it as PDF/A-1 from the software that produced it.",
+        "on {families_words[en]:and}). Export it as PDF/A-1 from the software that produced it.",
     ),
     "pdf_report.pdfa_nonconformant": (
         "Le PDF n'est pas conforme à PDF/A-1 (ISO 19005-1, niveau B) : {failed[fr]}. Produisez-le en PDF/A-1 : "
@@ -315,10 +315,11 @@ WHAT_WORDS = {
 }
 
 
-def _words(table: Mapping[str, tuple[str, str]], keys: Iterable[str]) -> dict[str, str]:
-    """``keys`` said per language (a key the table lacks is said as is)."""
+def _words(table: Mapping[str, tuple[str, str]], keys: Iterable[str]) -> dict[str, list[str]]:
+    """``keys`` said per language, a list each (a key the table lacks is said as is): templates join them
+    (``{families_words[fr]:and}``)."""
     keys = list(keys)
-    return {lang: wording.both([table.get(k, (k, k))[i] for k in keys], lang) for i, lang in enumerate(("fr", "en"))}
+    return {lang: [table.get(k, (k, k))[i] for k in keys] for i, lang in enumerate(("fr", "en"))}
 
 
 # What ``pdf_report.too_complex`` names, in the message (the same words in both languages are codes).
