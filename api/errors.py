@@ -7,6 +7,7 @@ every :class:`PreuvesError` into ``application/problem+json`` with the status gi
 from __future__ import annotations
 
 from validator_core.errors import EngineUnavailable, PreuvesError, UnknownProofType, UnsupportedLanguage
+from validator_core.wording import size as size_text
 
 # Library errors: bad requests, or an engine that could not examine the file (never a verdict).
 CORE_STATUS: dict[type[PreuvesError], int] = {UnknownProofType: 422, UnsupportedLanguage: 422, EngineUnavailable: 503}
@@ -17,6 +18,7 @@ class ApiError(PreuvesError):
 
     status = 422
     title = "Requête invalide"
+    title_en = "Invalid request"
 
     def __init__(self, message: str, message_en: str | None = None, *, headers: dict[str, str] | None = None,
                  close: bool = False, **details: object) -> None:
@@ -51,12 +53,14 @@ class StaticNotFound(ApiError):
     status = 404
     code = "http.not_found"
     title = "Ressource introuvable"
+    title_en = "Not found"
 
 
 class Unauthorized(ApiError):
     status = 401
     code = "auth.unauthorized"
     title = "Authentification requise"
+    title_en = "Authentication required"
 
     def __init__(self) -> None:
         super().__init__(
@@ -67,23 +71,105 @@ class Unauthorized(ApiError):
 
 
 class BodyTooLarge(ApiError):
+    """A request body over the service's cap that no single file explains (a batch, a dossier or a job
+    too big as a whole, a JSON body): the files of one file too large get :class:`FileTooLarge`."""
+
     status = 413
     code = "request.body_too_large"
     title = "Requête trop volumineuse"
+    title_en = "Request too large"
 
     def __init__(self, limit: int, *, close: bool) -> None:
         super().__init__(
-            f"Le corps de la requête dépasse le plafond du service ({limit} octets).",
-            f"The request body is over the service's cap ({limit} bytes).",
+            f"Le corps de la requête dépasse le plafond du service ({size_text(limit)}) : envoyez les fichiers en "
+            "plusieurs requêtes.",
+            f"The request body is over the service's cap ({size_text(limit, 'en')}): send the files in several "
+            "requests.",
             close=close,
             limit=limit,
         )
+
+
+# How to make a file of each proof type smaller (French, English): what the file is says how.
+SHRINK = {
+    "video": ("Compressez la vidéo (H.264) ou baissez sa résolution, puis renvoyez-la ; une vidéo trop longue se "
+              "découpe en plusieurs.",
+              "Compress the video (H.264) or lower its resolution, then send it again; a video too long is split "
+              "into several."),
+    "screenshot": ("Enregistrez la capture en JPEG ou baissez sa résolution, puis renvoyez-la.",
+                   "Save the screenshot as JPEG or lower its resolution, then send it again."),
+    "pdf_report": ("Réduisez le PDF (images compressées à l'export) ou découpez-le en plusieurs documents, puis "
+                   "renvoyez-le.",
+                   "Make the PDF smaller (images compressed when exporting) or split it into several documents, then "
+                   "send it again."),
+    "logs": ("Ne gardez que l'extrait utile du fichier, ou découpez-le en plusieurs fichiers, puis renvoyez-le.",
+             "Keep only the useful extract of the file, or split it into several files, then send it again."),
+    "report_link": ("Ne gardez dans le fichier que le lien vers le rapport, puis renvoyez-le.",
+                    "Keep only the link to the report in the file, then send it again."),
+}
+SHRINK_ANY = ("Compressez le fichier, baissez sa résolution ou découpez-le en plusieurs fichiers, puis renvoyez-le.",
+              "Compress the file, lower its resolution or split it into several files, then send it again.")
+
+
+class FileTooLarge(ApiError):
+    """A file over its proof type's size limit: 413 ``file.too_large``, whether the service saw it while
+    receiving (the type given before the file: nothing past the limit is stored) or once the engine
+    knew the type (given after the file, inferred, or from the requirement).
+
+    :param size: bytes of the file received; the whole file when ``complete``, else reading stopped
+        there (the file is larger); None when the body was refused on its announced length.
+    :param limit: the type's limit, or the largest of all types when the type is not known (the file
+        is then over every type's limit).
+    :param label: the type's name (French, English), None when not known.
+    :param body_limit: the service's cap when the request was over it: such a 413 was
+        ``request.body_too_large`` before, which ``aliases`` names for the clients that test it.
+    """
+
+    status = 413
+    code = "file.too_large"
+    title = "Fichier trop volumineux"
+    title_en = "File too large"
+
+    def __init__(self, *, size: int | None, complete: bool, limit: int, proof_type: str | None,
+                 label: tuple[str, str] | None, declared: int | None = None, body_limit: int | None = None,
+                 index: int | None = None, filename: str | None = None, close: bool = False) -> None:
+        texts = []
+        for lang in ("fr", "en"):
+            fr = lang == "fr"
+            if size is None:
+                subject = (f"L'envoi annonce {size_text(declared or 0)}" if fr else
+                           f"The upload announces {size_text(declared or 0, lang)}")
+            elif not complete:
+                subject = (f"Le fichier fait plus de {size_text(size)}" if fr else
+                           f"The file is over {size_text(size, lang)}")
+            elif size_text(size, lang) == size_text(limit, lang):  # « 50 Mo, au-delà des 50 Mo » says nothing
+                subject = (f"Le fichier fait un peu plus de {size_text(limit)}" if fr else
+                           f"The file is just over {size_text(limit, lang)}")
+            else:
+                subject = f"Le fichier pèse {size_text(size)}" if fr else f"The file is {size_text(size, lang)}"
+            if label is None:
+                bound = (f"au-delà des {size_text(limit)} qu'admet le plus grand type de preuve" if fr else
+                         f"over the {size_text(limit, lang)} the largest proof type admits")
+            else:
+                bound = (f"au-delà des {size_text(limit)} admis pour « {label[0]} »" if fr else
+                         f"over the {size_text(limit, lang)} admitted for “{label[1]}”")
+            examined = "il n'a pas été examiné" if fr else "it was not examined"
+            action = SHRINK.get(proof_type or "", SHRINK_ANY)[0 if fr else 1]
+            texts.append(f"{subject}, {bound} : {examined}. {action}" if fr else f"{subject}, {bound}: {examined}. {action}")
+        details: dict[str, object] = {"size": size, "complete": complete, "limit": limit,
+                                      "limit_mo": f"{limit / 1_000_000:g}", "proof_type": proof_type}
+        if index is not None:
+            details.update(index=index, filename=filename)
+        if body_limit is not None:
+            details.update(body_limit=body_limit, aliases=[BodyTooLarge.code])
+        super().__init__(texts[0], texts[1], close=close, **details)
 
 
 class Saturated(ApiError):
     status = 429
     code = "service.saturated"
     title = "Service saturé"
+    title_en = "Service saturated"
 
     def __init__(self, retry_after_s: int, in_flight: int, *, close: bool = False) -> None:
         super().__init__(
@@ -98,6 +184,7 @@ class CallerBusy(ApiError):
     status = 429
     code = "rate_limit.in_flight"
     title = "Trop de requêtes en cours"
+    title_en = "Too many requests in progress"
 
     def __init__(self, retry_after_s: int, limit: int) -> None:
         super().__init__(
@@ -116,6 +203,7 @@ class UploadTimeout(ApiError):
     status = 408
     code = "request.timeout"
     title = "Délai de requête dépassé"
+    title_en = "Request timeout"
 
     def __init__(self, reason: str, *, idle_s: float, min_rate: int, window_s: float, received: int) -> None:
         if reason == "idle":
@@ -136,6 +224,7 @@ class AmbiguousFraming(ApiError):
     status = 400
     code = "request.ambiguous_framing"
     title = "Requête invalide"
+    title_en = "Bad request"
 
     def __init__(self) -> None:
         super().__init__(
@@ -151,6 +240,7 @@ class Unavailable(ApiError):
     status = 503
     code = "service.unavailable"
     title = "Service indisponible"
+    title_en = "Service unavailable"
 
     def __init__(self, reason: str, retry_after_s: int) -> None:
         super().__init__(

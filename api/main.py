@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect
 from api import problems
 from api.callers import ForwardedForMiddleware
 from api.deps import Admission
+from api.language import LanguageMiddleware
 from api.middleware import FramingGuardMiddleware, RequestContextMiddleware
 from api.problems import Problem
 from api.ratelimit import RateLimitMiddleware
@@ -111,6 +112,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     # Who the caller is (rate limit, per-caller share) is settled before either looks at it.
     app.add_middleware(ForwardedForMiddleware, trusted=settings.trusted_proxies)
     app.add_middleware(FramingGuardMiddleware)  # inside the request context: its 400 has an id and a metric
+    # The answer's language, chosen before anything can answer (the framing guard, the rate limit, 404).
+    app.add_middleware(LanguageMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
     for module in (health, metrics, proof_types, validations, dossiers, jobs, requirements, web, docs):  # web: the page at /

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.status import HTTP_500_INTERNAL_SERVER_ERROR
 
+from api import language
 from api.errors import ApiError, headers_of, status_of
 from api.structured_logging import request_id_var
 from validator_core.errors import PreuvesError
@@ -33,18 +34,28 @@ TITLES = {
     415: "Type de contenu non pris en charge", 422: "Requête invalide", 429: "Service saturé",
     500: "Erreur interne", 503: "Service indisponible",
 }
+TITLES_EN = {
+    400: "Bad request", 401: "Authentication required", 403: "Access denied", 404: "Not found",
+    405: "Method not allowed", 406: "Response format not available", 408: "Request timeout",
+    413: "Request too large",
+    415: "Unsupported content type", 422: "Invalid request", 429: "Service saturated",
+    500: "Internal error", 503: "Service unavailable",
+}
 
 
 class Problem(BaseModel):
-    """An error (RFC 9457). ``code`` is stable (see docs/http.md); ``detail`` is French, ``detail_en`` English."""
+    """An error (RFC 9457). ``code`` is stable (see docs/http.md); ``title`` and ``detail`` are in the answer's
+    language (``Content-Language``: French, or English with ``lang=en`` / ``Accept-Language: en``),
+    ``detail_en`` always English."""
 
     model_config = ConfigDict(extra="allow")
 
     type: str = Field(description="URI du type de problème (urn:preuves:problem:<code>)")
     title: str
     status: int = Field(ge=400, le=599)
-    detail: str = Field(description="Explication en français")
-    detail_en: str | None = Field(default=None, description="Explication en anglais")
+    detail: str = Field(description="Explication et ce qu'il faut faire, dans la langue de la réponse (français par "
+                                    "défaut ; `lang=en` ou `Accept-Language: en` : anglais)")
+    detail_en: str | None = Field(default=None, description="La même explication, toujours en anglais")
     code: str = Field(description="Code stable du problème")
     instance: str | None = Field(default=None, description="Chemin de la requête")
     request_id: str | None = Field(default=None, description="Identifiant de la requête (en-tête X-Request-ID)")
@@ -52,13 +63,19 @@ class Problem(BaseModel):
 
 def problem_response(
     status: int, code: str, detail: str, *, detail_en: str | None = None, title: str | None = None,
-    instance: str | None = None, headers: dict[str, str] | None = None, **extensions: Any,
+    title_en: str | None = None, instance: str | None = None, headers: dict[str, str] | None = None,
+    **extensions: Any,
 ) -> JSONResponse:
+    """A problem in the request's language (:func:`api.language.current`): ``detail`` / ``title`` are the
+    French texts, ``detail_en`` / ``title_en`` the English ones (by status when not given)."""
+    english = language.current() == "en"
+    title_en = title_en or TITLES_EN.get(status, "Error")
+    title = title or TITLES.get(status, "Erreur")
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + code,
-        "title": title or TITLES.get(status, "Erreur"),
+        "title": title_en if english else title,
         "status": status,
-        "detail": detail,
+        "detail": (detail_en or detail) if english else detail,
         "detail_en": detail_en or detail,
         "code": code,
         "instance": instance,
@@ -69,13 +86,18 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
+def error_response(exc: PreuvesError, instance: str | None, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The problem of a domain error (its status, headers, title and details)."""
+    api_error = isinstance(exc, ApiError)
+    return problem_response(status_of(exc), exc.code, exc.message, detail_en=exc.message_en,
+                            title=exc.title if api_error else None, title_en=exc.title_en if api_error else None,
+                            instance=instance, headers=headers if headers is not None else headers_of(exc),
+                            **exc.details)
+
+
 async def preuves_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PreuvesError)
-    status = status_of(exc)
-    headers = headers_of(exc)
-    title = exc.title if isinstance(exc, ApiError) else None
-    return problem_response(status, exc.code, exc.message, detail_en=exc.message_en, title=title,
-                            instance=request.url.path, headers=headers, **exc.details)
+    return error_response(exc, request.url.path)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -123,9 +145,13 @@ EXAMPLES: dict[int, dict[str, Any]] = {
     401: {"type": TYPE_PREFIX + "auth.unauthorized", "title": "Authentification requise", "status": 401,
           "detail": "Clé d'API absente ou invalide (en-tête « Authorization: Bearer <clé> » ou « X-API-Key »).",
           "code": "auth.unauthorized", "request_id": "3f2c9a…"},
-    413: {"type": TYPE_PREFIX + "request.body_too_large", "title": "Requête trop volumineuse", "status": 413,
-          "detail": "Le corps de la requête dépasse le plafond du service (50065536 octets).",
-          "code": "request.body_too_large", "limit": 50065536},
+    413: {"type": TYPE_PREFIX + "file.too_large", "title": "Fichier trop volumineux", "status": 413,
+          "detail": "Le fichier pèse 60 Mo, au-delà des 50 Mo admis pour « Vidéo » : il n'a pas été examiné. "
+                    "Compressez la vidéo (H.264) ou baissez sa résolution, puis renvoyez-la ; une vidéo trop longue "
+                    "se découpe en plusieurs.",
+          "code": "file.too_large", "size": 60000000, "complete": True, "limit": 50000000, "limit_mo": "50",
+          "proof_type": "video", "index": 0, "filename": "demo.mp4",
+          "body_limit": 50065536, "aliases": ["request.body_too_large"]},
     422: {"type": TYPE_PREFIX + "request.unknown_proof_type", "title": "Requête invalide", "status": 422,
           "detail": "Type de preuve inconnu : « vidéo ». Types valides : video, screenshot, report_link, logs, pdf_report.",
           "code": "request.unknown_proof_type", "proof_type": "vidéo",
@@ -145,7 +171,10 @@ EXAMPLES: dict[int, dict[str, Any]] = {
 
 DESCRIPTIONS = {
     401: "Clé d'API absente ou invalide (quand des clés sont configurées).",
-    413: "Corps de requête au-delà du plafond du service (même sans Content-Length ou en chunked).",
+    413: "Fichier au-delà de la limite de son type (`file.too_large` : `limit`, `limit_mo`, `proof_type`, `size`), "
+         "dit dès qu'il la dépasse quand `proof_type` précède `file` ; ou corps au-delà du plafond du service "
+         "(`request.body_too_large`, même sans Content-Length ou en chunked). Dans un lot ou un dossier, un fichier "
+         "au-delà de la limite de son type mais sous le plafond par fichier a son rapport `rejected`.",
     422: "Requête invalide : `proof_type` inconnu (le corps liste `valid`), `lang` inconnue, champ `file` absent, "
          "multipart mal formé.",
     400: "Requête HTTP ambiguë (`Transfer-Encoding` et `Content-Length` ensemble : `request.ambiguous_framing`).",

@@ -19,6 +19,7 @@ import anyio
 from fastapi import APIRouter, Header, Path as PathParam, Request
 from fastapi.responses import JSONResponse
 
+from api import language
 from api.deps import ApiKeyDep, EngineDep, SettingsDep, SlotDep, UploadDirDep
 from api.errors import ApiError, BadRequest, BodyTooLarge, MissingFile
 from api.jobs.callbacks import check_callback_url
@@ -31,9 +32,9 @@ from api.validating import LANG_SCHEMA, REM_SCHEMA, display_name, validating_rec
 from api.settings import ApiSettings
 from validator_core.engine import Engine
 from validator_core.dossier import parse_conditions
-from validator_core.service import request_lang, resolve_conditions, resolve_profiles, resolve_rem
+from validator_core.service import resolve_conditions, resolve_profiles, resolve_rem
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[ApiKeyDep])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[ApiKeyDep, language.LANG_DEPENDENCY])
 
 JOB_FIELDS = ("rem", "profiles", "conditions", "lang", "callback_url")
 MAX_JSON_BYTES = 1_000_000  # a JSON job names its files: 250 URLs fit many times over
@@ -165,8 +166,9 @@ async def create_job(
 def _job_request(engine: Engine, settings: ApiSettings, *, rem: str | None, lang: str | None, profiles: list[str],
                  callback_url: str | None, files: list[dict[str, Any]],
                  conditions: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """The job as stored: its fields checked (an unknown REM or profile, a refused callback: 422 now)."""
-    lang = request_lang(lang)
+    """The job as stored: its fields checked (an unknown REM or profile, a refused callback: 422 now).
+    Its language is the ``lang`` field, else the request's (``?lang=``, ``Accept-Language``)."""
+    lang = language.choose(lang)
     if not rem:
         raise BadRequest("Le champ « rem » (le REM du dossier : BIO, RIS, LGC, DPI, PFI, DB) est obligatoire.",
                          "The “rem” field (the dossier's REM: BIO, RIS, LGC, DPI, PFI, DB) is required.", field="rem")
@@ -234,7 +236,7 @@ def _text(body: dict[str, Any], name: str) -> str | None:
 
 
 @router.get("/{job_id}", summary="État d'un travail (et son résultat une fois terminé)",
-            responses={**responses(401, 404), 200: {"content": {"application/json": {"schema": JOB_SCHEMA}}}})
+            responses={**responses(401, 404, 422), 200: {"content": {"application/json": {"schema": JOB_SCHEMA}}}})
 async def read_job(request: Request, job_id: Annotated[str, JOB_ID]) -> JSONResponse:
     job = await anyio.to_thread.run_sync(_jobs(request).get, job_id)  # SQLite may wait for another process
     if job is None:
@@ -243,7 +245,7 @@ async def read_job(request: Request, job_id: Annotated[str, JOB_ID]) -> JSONResp
 
 
 @router.delete("/{job_id}", summary="Annuler un travail (en attente ou en cours)",
-               responses={**responses(401, 404), 200: {"content": {"application/json": {"schema": JOB_SCHEMA}}}})
+               responses={**responses(401, 404, 422), 200: {"content": {"application/json": {"schema": JOB_SCHEMA}}}})
 async def cancel_job(request: Request, job_id: Annotated[str, JOB_ID]) -> JSONResponse:
     job = await anyio.to_thread.run_sync(_jobs(request).cancel, job_id)
     if job is None:
@@ -252,6 +254,7 @@ async def cancel_job(request: Request, job_id: Annotated[str, JOB_ID]) -> JSONRe
 
 
 def _job_response(job: Job, status: int, *, location: bool = False) -> JSONResponse:
+    language.answer_in(job.request.get("lang") or language.DEFAULT)  # the result keeps the language it was made in
     headers = {"Location": f"/v1/jobs/{job.id}"} if location else {}
     if not job.ended:
         headers["Retry-After"] = "1"  # a polling client's pace

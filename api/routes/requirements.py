@@ -12,11 +12,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import ApiKeyDep, EngineDep
+from api.language import LANG_DEPENDENCY, LangDep, answer_in
 from api.problems import responses
 from validator_core.errors import UnknownRem
-from validator_core.service import rem_profiles, request_lang, requirements_checklist, resolve_profiles
+from validator_core.service import rem_profiles, requirements_checklist, resolve_profiles
 
-router = APIRouter(prefix="/v1/requirements", tags=["requirements"], dependencies=[ApiKeyDep])
+# The catalogue's texts are the ANS's, in French only: its JSON says so (Content-Language), whatever
+# language was asked; the checklist's own words follow the request.
+CATALOGUE_LANG = "fr"
+
+router = APIRouter(prefix="/v1/requirements", tags=["requirements"], dependencies=[ApiKeyDep, LANG_DEPENDENCY])
 
 
 @router.get("", summary="Exigences des REM : preuves attendues et types de preuve admis", responses=responses(401, 422))
@@ -36,6 +41,7 @@ async def list_requirements(
     if unclassified:
         proofs = [p for p in proofs if not p.classified]
     body: dict[str, Any] = {"stats": catalogue.stats(), "count": len(proofs), "proofs": [p.to_dict() for p in proofs]}
+    answer_in(CATALOGUE_LANG)
     return JSONResponse(body)
 
 
@@ -46,7 +52,9 @@ async def get_profiles(
     engine: EngineDep, rem: Annotated[str, Query(description="Le REM : BIO, RIS, LGC, DPI, PFI, DB")],
 ) -> JSONResponse:
     await run_in_threadpool(engine.catalogue)
-    return JSONResponse(rem_profiles(engine, rem))
+    body = rem_profiles(engine, rem)
+    answer_in(CATALOGUE_LANG)
+    return JSONResponse(body)
 
 
 CHECKLIST_TYPES = {"csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8"}
@@ -59,13 +67,13 @@ CHECKLIST_TYPES = {"csv": "text/csv; charset=utf-8", "md": "text/markdown; chars
                                                           for t in CHECKLIST_TYPES.values()}}})
 async def get_checklist(
     engine: EngineDep,
+    lang: LangDep,
     rem: Annotated[str, Query(description="Le REM : BIO, RIS, LGC, DPI, PFI, DB")],
     profile: Annotated[list[str] | None, Query(description="Profil(s) en plus de « Général »")] = None,
     output: Annotated[str, Query(alias="format", pattern="^(csv|md)$", description="`csv` (défaut) ou `md`")] = "csv",
-    lang: Annotated[str | None, Query(description="fr (défaut) ou en")] = None,
 ) -> Response:
     await run_in_threadpool(engine.catalogue)  # built once, on first use
-    text = requirements_checklist(engine, rem, profile or [], output, request_lang(lang))
+    text = requirements_checklist(engine, rem, profile or [], output, lang)
     filename = f"preuves-{rem.lower()}.{output}"
     return Response(text, media_type=CHECKLIST_TYPES[output],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -80,4 +88,5 @@ async def get_requirement(
 ) -> JSONResponse:
     catalogue = await run_in_threadpool(engine.catalogue)
     spec = catalogue.find(proof_id, rem)  # UnknownRequirement → 422 with close ids
+    answer_in(CATALOGUE_LANG)
     return JSONResponse({**spec.to_dict(), "requirement_text": spec.requirement_text, "scenario_text": spec.scenario_text})

@@ -12,16 +12,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from api import language
 from api.deps import ApiKeyDep, EngineDep, SettingsDep, SlotDep, UploadDirDep
 from api.errors import BadRequest, MissingFile
+from api.language import LANG_DEPENDENCY
 from api.middleware import add_log_fields
 from api.problems import responses
 from api.upload import Received
-from api.validating import LANG_SCHEMA, REM_SCHEMA, validate_uploads, validating_receiver
+from api.validating import LANG_SCHEMA, REM_SCHEMA, refuse_too_large, validate_uploads, validating_receiver
 from validator_core.models import Report
-from validator_core.service import check_fields, request_lang
+from validator_core.service import check_fields
 
-router = APIRouter(prefix="/v1/validations", tags=["validations"], dependencies=[ApiKeyDep])
+router = APIRouter(prefix="/v1/validations", tags=["validations"], dependencies=[ApiKeyDep, LANG_DEPENDENCY])
 
 ERRORS = responses(400, 401, 408, 413, 422, 429, 503)
 
@@ -94,16 +96,17 @@ async def create_validation(
     request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep, slot: SlotDep,
 ) -> JSONResponse:
     receiver = validating_receiver(engine, settings, upload_dir, body_cap=settings.body_cap(engine.limits().largest),
-                                   max_files=1, fields=REQUEST_FIELDS)
+                                   max_files=1, fields=REQUEST_FIELDS, one_file=True)
     received = await receiver.receive(request)
     try:
         upload = received.single_file()
         proof_type = received.field("proof_type")
         requirement, rem = received.field("requirement"), received.field("rem")
-        lang = request_lang(received.field("lang"))
+        lang = language.choose(received.field("lang"))
         check_fields(engine, proof_types=[proof_type], rems=[rem], requirements=[requirement])
         with slot.validating():  # a validation place, now that the file is complete
             (validated,) = await validate_uploads(request, engine, [(upload, proof_type, requirement)], lang, rem=rem)
+        refuse_too_large(engine, validated)  # over the limit of a type learnt after the file: the same 413
         report = validated.to_dict()
     finally:
         received.cleanup()
@@ -133,7 +136,7 @@ async def create_batch_validation(
         types = _aligned(received, "proof_type")
         requirements = _aligned(received, "requirement")
         rem = received.field("rem")
-        lang = request_lang(received.field("lang"))
+        lang = language.choose(received.field("lang"))
         check_fields(engine, proof_types=types, rems=[rem], requirements=requirements)
         files = list(zip(received.files, types, requirements))
         with slot.validating():
