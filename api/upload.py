@@ -216,9 +216,10 @@ class TooLarge:
         proof_type = part.proof_type if part is not None else None
         if body_limit is None and part is not None and part.size > self.file_cap:
             body_limit = self.file_cap  # refused at its type's limit, and over the service's cap too
+        # The limit this service applies to the file: its type's, or the cap when an operator set it lower.
+        limit = min(part.limit if part is not None else self.largest, self.file_cap)
         return FileTooLarge(
-            size=part.size if part is not None else None, complete=complete,
-            limit=part.limit if part is not None else self.largest, proof_type=proof_type,
+            size=part.size if part is not None else None, complete=complete, limit=limit, proof_type=proof_type,
             label=self.labels.get(proof_type or ""), declared=declared, body_limit=body_limit,
             index=part.index if part is not None else None,
             filename=part.filename if part is not None else None, close=close)
@@ -546,6 +547,8 @@ class MultipartReceiver:
     async def _measure(self, reader: BodyReader, parser: MultipartParser) -> bool:
         """Read and drop up to ``drain_bytes`` more (at the upload's pace), still parsing so that the end
         of the refused file part is seen; True when the body ended within that budget."""
+        if self.drain_bytes <= 0:
+            return False
         parsing, seen = True, 0
         try:
             while (chunk := await reader.next()) is not None:

@@ -22,7 +22,7 @@ class Received(BaseModel):
     sha256: str | None
 
 
-@router.post("/receive", summary="Réception seule (mesures)", response_model=Received,
+@router.post("/receive", operation_id="benchReceive", summary="Réception seule (mesures)", response_model=Received,
              responses=responses(400, 401, 408, 413, 422, 429, 503),
              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"],

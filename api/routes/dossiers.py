@@ -69,6 +69,7 @@ MARKDOWN_200 = {"description": "Le rapport Markdown (`format=md`)", "content": {
 
 @router.post(
     "",
+    operation_id="checkDossier",
     summary="Vérifier un dossier de preuves entier",
     description="Reçoit les fichiers d'un dossier (multipart/form-data : `rem`, `profiles` facultatif, plusieurs `file` "
                 "dont le nom commence par l'identifiant de la preuve) et renvoie le résultat de `preuves dossier "

@@ -119,7 +119,7 @@ def job_body() -> dict[str, Any]:
 
 
 @router.post(
-    "", status_code=202, summary="Déposer un dossier à vérifier en arrière-plan",
+    "", status_code=202, operation_id="createJob", summary="Déposer un dossier à vérifier en arrière-plan",
     description="Reçoit un dossier comme `POST /v1/dossiers` et répond 202 tout de suite, avec `Location: "
                 "/v1/jobs/{id}`. `Idempotency-Key` : la même clé et la même requête donnent le même travail.",
     responses={**responses(400, 401, 408, 413, 422, 429, 503),
@@ -235,7 +235,7 @@ def _text(body: dict[str, Any], name: str) -> str | None:
     return value
 
 
-@router.get("/{job_id}", summary="État d'un travail (et son résultat une fois terminé)",
+@router.get("/{job_id}", operation_id="getJob", summary="État d'un travail (et son résultat une fois terminé)",
             responses={**responses(401, 404, 422), 200: {"content": {"application/json": {"schema": JOB_SCHEMA}}}})
 async def read_job(request: Request, job_id: Annotated[str, JOB_ID]) -> JSONResponse:
     job = await anyio.to_thread.run_sync(_jobs(request).get, job_id)  # SQLite may wait for another process
@@ -244,7 +244,7 @@ async def read_job(request: Request, job_id: Annotated[str, JOB_ID]) -> JSONResp
     return _job_response(job, 200)
 
 
-@router.delete("/{job_id}", summary="Annuler un travail (en attente ou en cours)",
+@router.delete("/{job_id}", operation_id="cancelJob", summary="Annuler un travail (en attente ou en cours)",
                responses={**responses(401, 404, 422), 200: {"content": {"application/json": {"schema": JOB_SCHEMA}}}})
 async def cancel_job(request: Request, job_id: Annotated[str, JOB_ID]) -> JSONResponse:
     job = await anyio.to_thread.run_sync(_jobs(request).cancel, job_id)

@@ -37,7 +37,7 @@ class RulesOut(BaseModel):
     proof_types: list[ProofTypeOut]
 
 
-@router.get("", summary="Types de preuve, formats et tailles maximales", response_model=RulesOut,
+@router.get("", operation_id="listProofTypes", summary="Types de preuve, formats et tailles maximales", response_model=RulesOut,
             responses=responses(401, 422))
 async def list_proof_types(engine: EngineDep) -> JSONResponse:
     return JSONResponse(engine.proof_types())

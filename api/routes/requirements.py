@@ -24,7 +24,7 @@ CATALOGUE_LANG = "fr"
 router = APIRouter(prefix="/v1/requirements", tags=["requirements"], dependencies=[ApiKeyDep, LANG_DEPENDENCY])
 
 
-@router.get("", summary="Exigences des REM : preuves attendues et types de preuve admis", responses=responses(401, 422))
+@router.get("", operation_id="listRequirements", summary="Exigences des REM : preuves attendues et types de preuve admis", responses=responses(401, 422))
 async def list_requirements(
     engine: EngineDep,
     rem: Annotated[str | None, Query(description="Un REM : BIO, RIS, LGC, DPI, PFI, DB")] = None,
@@ -46,7 +46,7 @@ async def list_requirements(
 
 
 # /profiles and /checklist are declared before /{proof_id:path}, which would take them for proof ids.
-@router.get("/profiles", summary="Les profils d'un REM et les conditions que ses preuves posent",
+@router.get("/profiles", operation_id="getRemProfiles", summary="Les profils d'un REM et les conditions que ses preuves posent",
             responses=responses(401, 422))
 async def get_profiles(
     engine: EngineDep, rem: Annotated[str, Query(description="Le REM : BIO, RIS, LGC, DPI, PFI, DB")],
@@ -60,7 +60,7 @@ async def get_profiles(
 CHECKLIST_TYPES = {"csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8"}
 
 
-@router.get("/checklist", summary="La liste à remplir des preuves d'un REM (CSV ou Markdown)",
+@router.get("/checklist", operation_id="getChecklist", summary="La liste à remplir des preuves d'un REM (CSV ou Markdown)",
             responses={**responses(401, 422), 200: {
                 "description": "CSV (`;`, colonnes proof;file;requirement;… : un manifeste une fois `file` rempli) "
                                "ou Markdown", "content": {t.split(";")[0]: {"schema": {"type": "string"}}
@@ -79,7 +79,7 @@ async def get_checklist(
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("/{proof_id:path}", summary="Une preuve du catalogue (identifiant lu avec tolérance)",
+@router.get("/{proof_id:path}", operation_id="getRequirement", summary="Une preuve du catalogue (identifiant lu avec tolérance)",
             responses=responses(401, 422))
 async def get_requirement(
     engine: EngineDep,

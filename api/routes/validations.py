@@ -81,6 +81,7 @@ def upload_body(proof_types: list[str], *, batch: bool) -> dict[str, Any]:
 
 @router.post(
     "",
+    operation_id="validateFile",
     summary="Valider un fichier de preuve",
     description="Reçoit un fichier (multipart/form-data : `file`, et facultatifs `proof_type`, `requirement`, `rem`, "
                 "`lang`) et renvoie le rapport (200, quel que soit le verdict). Avec `requirement`, le fichier est "
@@ -117,6 +118,7 @@ async def create_validation(
 
 @router.post(
     "/batch",
+    operation_id="validateBatch",
     summary="Valider plusieurs fichiers",
     description="Plusieurs parties `file` ; `proof_type` et `requirement` répétés (alignés sur les fichiers, dans "
                 "l'ordre) ou donnés une fois pour tous ; `rem` une fois. Chaque fichier est reçu et plafonné comme "
