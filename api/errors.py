@@ -37,14 +37,20 @@ class MissingFile(BadRequest):
 
     def __init__(self, field: str = "file") -> None:
         super().__init__(
-            f"Le champ « {field} » (le fichier de preuve) est absent de la requête multipart/form-data.",
-            f"The “{field}” field (the proof file) is missing from the multipart/form-data request.",
+            f"Le champ « {field} » (le fichier de preuve) est absent de la requête multipart/form-data : joignez-y "
+            "le fichier (curl -F file=@preuve.pdf).",
+            f"The “{field}” field (the proof file) is missing from the multipart/form-data request: attach the file "
+            "to it (curl -F file=@proof.pdf).",
             field=field,
         )
 
 
 class BadMultipart(BadRequest):
     code = "request.bad_multipart"
+
+
+NOT_FOUND = ("Aucune ressource à cette adresse : vérifiez-la (les adresses du service : /docs).",
+             "Nothing at this address: check it (the service's addresses: /docs).")
 
 
 class StaticNotFound(ApiError):
@@ -64,8 +70,10 @@ class Unauthorized(ApiError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Clé d'API absente ou invalide (en-tête « Authorization: Bearer <clé> » ou « X-API-Key »).",
-            "Missing or invalid API key (“Authorization: Bearer <key>” or “X-API-Key” header).",
+            "Clé d'API absente ou invalide : envoyez-la dans l'en-tête « Authorization: Bearer <clé> » ou "
+            "« X-API-Key » ; sans clé, demandez-en une à l'exploitant du service.",
+            "Missing or invalid API key: send it in the “Authorization: Bearer <key>” or “X-API-Key” header; "
+            "without a key, ask the service's operator for one.",
             headers={"WWW-Authenticate": 'Bearer realm="preuves"'},
         )
 
@@ -242,10 +250,12 @@ class Unavailable(ApiError):
     title = "Service indisponible"
     title_en = "Service unavailable"
 
-    def __init__(self, reason: str, retry_after_s: int) -> None:
+    def __init__(self, reason: str, retry_after_s: int, *, reason_en: str | None = None) -> None:
         super().__init__(
-            f"Service indisponible ({reason}) : réessayez dans {retry_after_s} s.",
-            f"Service unavailable ({reason}): retry in {retry_after_s} s.",
+            f"Service indisponible ({reason}) : réessayez dans {retry_after_s} s ; si cela dure, prévenez "
+            "l'exploitant du service.",
+            f"Service unavailable ({reason_en or reason}): retry in {retry_after_s} s; if it lasts, tell the "
+            "service's operator.",
             headers={"Retry-After": str(retry_after_s)},
             reason=reason,
             retry_after_s=retry_after_s,

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.status import HTTP_500_INTERNAL_SERVER_ERROR
 
 from api import language
-from api.errors import ApiError, headers_of, status_of
+from api.errors import NOT_FOUND, ApiError, FileTooLarge, Unauthorized, headers_of, status_of
 from api.structured_logging import request_id_var
 from validator_core.errors import PreuvesError
 
@@ -104,18 +104,20 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     assert isinstance(exc, RequestValidationError)
     errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
     return problem_response(
-        422, "request.invalid", "La requête ne respecte pas le schéma de l'API.",
-        detail_en="The request does not match the API schema.", instance=request.url.path, errors=errors,
+        422, "request.invalid", "La requête ne respecte pas le schéma de l'API : corrigez les paramètres que liste "
+        "« errors » (la description de chaque route : /docs).",
+        detail_en="The request does not match the API schema: fix the parameters “errors” lists (each route's "
+                  "description: /docs).", instance=request.url.path, errors=errors,
     )
 
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "http.not_found", 405: "http.method_not_allowed"}.get(exc.status_code, f"http.{exc.status_code}")
-    detail = {404: "Aucune ressource à cette adresse.", 405: "Méthode non autorisée pour cette adresse."}.get(
-        exc.status_code, str(exc.detail))
-    detail_en = {404: "Nothing at this address.", 405: "Method not allowed for this address."}.get(
-        exc.status_code, str(exc.detail))
+    detail = {404: NOT_FOUND[0], 405: "Méthode non autorisée pour cette adresse : vérifiez-la (les méthodes de chaque "
+                                        "adresse : /docs)."}.get(exc.status_code, str(exc.detail))
+    detail_en = {404: NOT_FOUND[1], 405: "Method not allowed for this address: check it (each address's methods: "
+                                         "/docs)."}.get(exc.status_code, str(exc.detail))
     return problem_response(exc.status_code, code, detail, detail_en=detail_en, instance=request.url.path,
                             headers=dict(exc.headers or {}))
 
@@ -141,17 +143,18 @@ def install(app: FastAPI) -> None:
 # -- OpenAPI ----------------------------------------------------------------------------------
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
+
+
+def _example(error: ApiError) -> dict[str, Any]:
+    """The French problem body of ``error`` (its text is the one the service sends)."""
+    return {"type": TYPE_PREFIX + error.code, "title": error.title, "status": error.status, "detail": error.message,
+            "code": error.code, **error.details}
+
+
 EXAMPLES: dict[int, dict[str, Any]] = {
-    401: {"type": TYPE_PREFIX + "auth.unauthorized", "title": "Authentification requise", "status": 401,
-          "detail": "Clé d'API absente ou invalide (en-tête « Authorization: Bearer <clé> » ou « X-API-Key »).",
-          "code": "auth.unauthorized", "request_id": "3f2c9a…"},
-    413: {"type": TYPE_PREFIX + "file.too_large", "title": "Fichier trop volumineux", "status": 413,
-          "detail": "Le fichier pèse 60 Mo, au-delà des 50 Mo admis pour « Vidéo » : il n'a pas été examiné. "
-                    "Compressez la vidéo (H.264) ou baissez sa résolution, puis renvoyez-la ; une vidéo trop longue "
-                    "se découpe en plusieurs.",
-          "code": "file.too_large", "size": 60000000, "complete": True, "limit": 50000000, "limit_mo": "50",
-          "proof_type": "video", "index": 0, "filename": "demo.mp4",
-          "body_limit": 50065536, "aliases": ["request.body_too_large"]},
+    401: {**_example(Unauthorized()), "request_id": "3f2c9a…"},
+    413: _example(FileTooLarge(size=60_000_000, complete=True, limit=50_000_000, proof_type="video",
+                               label=("Vidéo", "Video"), index=0, filename="demo.mp4")),
     422: {"type": TYPE_PREFIX + "request.unknown_proof_type", "title": "Requête invalide", "status": 422,
           "detail": "Type de preuve inconnu : « vidéo ». Types valides : video, screenshot, report_link, logs, pdf_report.",
           "code": "request.unknown_proof_type", "proof_type": "vidéo",

@@ -174,8 +174,8 @@ class Received:
         """A field given at most once; an empty value counts as absent."""
         values = self.fields.get(name, [])
         if len(values) > 1:
-            raise BadRequest(f"Le champ « {name} » est donné {len(values)} fois.",
-                             f"The “{name}” field is given {len(values)} times.", field=name)
+            raise BadRequest(f"Le champ « {name} » est donné {len(values)} fois : donnez-le une seule fois.",
+                             f"The “{name}” field is given {len(values)} times: give it once.", field=name)
         return values[0] or None if values else None
 
     def single_file(self) -> ReceivedFile:
@@ -233,8 +233,10 @@ class _Field:
     def feed(self, data: bytes) -> None:
         self.value += data
         if len(self.value) > FIELD_MAX_BYTES:
-            raise BadRequest(f"Le champ « {self.name} » dépasse {FIELD_MAX_BYTES} octets.",
-                             f"The “{self.name}” field is over {FIELD_MAX_BYTES} bytes.", field=self.name)
+            raise BadRequest(f"Le champ « {self.name} » dépasse {FIELD_MAX_BYTES} octets : un nom de type, de preuve ou "
+                             "de REM tient en quelques mots.",
+                             f"The “{self.name}” field is over {FIELD_MAX_BYTES} bytes: a type, proof or REM name "
+                             "is a few words.", field=self.name)
 
 
 class _Ignored:
@@ -247,8 +249,10 @@ def boundary_of(request: Request) -> bytes:
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary or len(boundary) > 200:
         raise BadMultipart(
-            "Le corps doit être en multipart/form-data (avec un paramètre boundary).",
-            "The body must be multipart/form-data (with a boundary parameter).",
+            "Le corps doit être en multipart/form-data (avec un paramètre boundary) : envoyez le fichier comme un "
+            "formulaire (curl -F file=@preuve.pdf).",
+            "The body must be multipart/form-data (with a boundary parameter): send the file as a form "
+            "(curl -F file=@proof.pdf).",
         )
     return boundary
 
@@ -428,8 +432,9 @@ class MultipartReceiver:
                                "Part without a field name (Content-Disposition: form-data; name=…).")
         if name == FILE_FIELD:
             if len(self.files) >= self.max_files:
-                raise BadRequest(f"Plus de {self.max_files} fichiers dans la requête.",
-                                 f"More than {self.max_files} files in the request.", max_files=self.max_files)
+                raise BadRequest(f"Plus de {self.max_files} fichiers dans la requête : envoyez-les en plusieurs requêtes.",
+                                 f"More than {self.max_files} files in the request: send them in several requests.",
+                                 max_files=self.max_files)
             filename = params.get(b"filename", b"").decode("utf-8", errors="replace")
             # Before the temp file exists: storage_limit may reject the fields received so far.
             limit, proof_type = self.storage_limit(len(self.files), self.fields)
@@ -505,8 +510,9 @@ class MultipartReceiver:
                         parser.write(chunk)  # bounded: nothing past a part's limit is stored
                     except MultipartParseError:
                         if self._over is None:
-                            raise BadMultipart("Corps multipart/form-data mal formé.",
-                                               "Malformed multipart/form-data body.") from None
+                            raise BadMultipart("Corps multipart/form-data mal formé : vérifiez le client HTTP qui l'envoie.",
+                                               "Malformed multipart/form-data body: check the HTTP client that "
+                                               "sends it.") from None
                     if total > self.body_cap and self._over is None:
                         part = self._part if isinstance(self._part, ReceivedFile) else None
                         # One upload's file already over its limit is why its body is over the cap.
@@ -517,8 +523,10 @@ class MultipartReceiver:
                     await self._flush(FLUSH_BYTES)
                 parser.finalize()
                 if not self._ended:
-                    raise BadMultipart("Corps multipart/form-data incomplet (délimiteur final absent).",
-                                       "Incomplete multipart/form-data body (no closing boundary).")
+                    raise BadMultipart("Corps multipart/form-data incomplet (délimiteur final absent) : renvoyez la requête "
+                                       "entière.",
+                                       "Incomplete multipart/form-data body (no closing boundary): send the whole "
+                                       "request again.")
                 await self._flush(0)
                 for received in self.files:
                     await anyio.to_thread.run_sync(received.finish)
@@ -533,7 +541,7 @@ class MultipartReceiver:
                 raise
             except OSError as exc:
                 log.error("cannot store upload", extra={"errno": exc.errno})
-                raise Unavailable("stockage temporaire indisponible", 5) from None
+                raise Unavailable("stockage temporaire indisponible", 5, reason_en="temporary storage unavailable") from None
         except BaseException:  # includes ClientDisconnect and cancellation: nothing stays on disk
             for received in self.files:
                 received.discard()

@@ -52,10 +52,10 @@ async def readyz(request: Request) -> Ready:
     engine = getattr(request.app.state, "engine", None)
     retry = request.app.state.settings.retry_after_s
     if engine is None:
-        raise Unavailable("moteur non démarré", retry)
+        raise Unavailable("moteur non démarré", retry, reason_en="engine not started")
     plugins = engine.plugin_names()
     if not plugins:
-        raise Unavailable("aucun plugin enregistré", retry)
+        raise Unavailable("aucun plugin enregistré", retry, reason_en="no plugin registered")
     health = engine.health()
     _alive, ready, reason = engine_liveness(health)
     if not ready:

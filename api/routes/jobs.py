@@ -46,7 +46,10 @@ class JobNotFound(ApiError):
     code = "job.not_found"
 
     def __init__(self, job_id: str) -> None:
-        super().__init__(f"Travail inconnu ou expiré : {job_id}.", f"Unknown or expired job: {job_id}.", job_id=job_id)
+        super().__init__(f"Travail inconnu ou expiré : {job_id}. Un résultat est gardé un temps limité après la fin du "
+                         "travail : déposez de nouveau le dossier.",
+                         f"Unknown or expired job: {job_id}. A result is kept for a limited time after the job ends: "
+                         "submit the dossier again.", job_id=job_id)
 
 
 class UrlSchemeRefused(ApiError):
@@ -66,8 +69,10 @@ class IdempotencyKeyReused(ApiError):
     code = "job.idempotency_key_reused"
 
     def __init__(self, job_id: str) -> None:
-        super().__init__("Cette Idempotency-Key a déjà servi pour une autre requête (autres champs ou fichiers).",
-                         "This Idempotency-Key was already used for another request (other fields or files).",
+        super().__init__("Cette Idempotency-Key a déjà servi pour une autre requête (autres champs ou fichiers) : "
+                         "donnez une nouvelle clé à chaque nouvelle requête.",
+                         "This Idempotency-Key was already used for another request (other fields or files): give "
+                         "each new request a new key.",
                          job_id=job_id)
 
 
@@ -190,7 +195,8 @@ async def _json_body(request: Request) -> Any:
     try:
         return json.loads(body)
     except ValueError:
-        raise BadRequest("Corps JSON invalide.", "Invalid JSON body.") from None
+        raise BadRequest("Corps JSON invalide : vérifiez sa syntaxe (guillemets, virgules).",
+                         "Invalid JSON body: check its syntax (quotes, commas).") from None
 
 
 def _object_job(engine: Engine, settings: ApiSettings, body: Any) -> dict[str, Any]:
