@@ -98,25 +98,22 @@ class BodyTooLarge(ApiError):
         )
 
 
-# How to make a file of each proof type smaller (French, English): what the file is says how.
+# What to do with a file over its type's limit, by proof type (French, English). The same advice as the
+# engine's ``file.too_large`` message gives by the family of the file's content (validator_core.messages):
+# a refusal made while the file arrives knows its type, not yet its content.
 SHRINK = {
-    "video": ("Compressez la vidéo (H.264) ou baissez sa résolution, puis renvoyez-la ; une vidéo trop longue se "
-              "découpe en plusieurs.",
-              "Compress the video (H.264) or lower its resolution, then send it again; a video too long is split "
-              "into several."),
-    "screenshot": ("Enregistrez la capture en JPEG ou baissez sa résolution, puis renvoyez-la.",
-                   "Save the screenshot as JPEG or lower its resolution, then send it again."),
-    "pdf_report": ("Réduisez le PDF (images compressées à l'export) ou découpez-le en plusieurs documents, puis "
-                   "renvoyez-le.",
-                   "Make the PDF smaller (images compressed when exporting) or split it into several documents, then "
-                   "send it again."),
-    "logs": ("Ne gardez que l'extrait utile du fichier, ou découpez-le en plusieurs fichiers, puis renvoyez-le.",
-             "Keep only the useful extract of the file, or split it into several files, then send it again."),
-    "report_link": ("Ne gardez dans le fichier que le lien vers le rapport, puis renvoyez-le.",
-                    "Keep only the link to the report in the file, then send it again."),
+    "video": ("Compressez la vidéo (H.264), baissez sa définition (1080p ou 720p) ou découpez-la en plusieurs "
+              "fichiers.",
+              "Compress the video (H.264), lower its resolution (1080p or 720p) or split it into several files."),
+    "screenshot": ("Enregistrez la capture en PNG ou en JPEG, ou baissez sa définition.",
+                   "Save the capture as PNG or JPEG, or lower its resolution."),
+    "pdf_report": ("Réduisez le poids du PDF (export avec images compressées) ou découpez-le.",
+                   "Reduce the PDF's weight (export with compressed pictures) or split it."),
 }
-SHRINK_ANY = ("Compressez le fichier, baissez sa résolution ou découpez-le en plusieurs fichiers, puis renvoyez-le.",
-              "Compress the file, lower its resolution or split it into several files, then send it again.")
+SHRINK_OTHER = ("Ne gardez que la partie utile du fichier ou compressez-le en archive ZIP.",
+                "Keep only the useful part of the file or compress it into a ZIP archive.")
+SHRINK_ANY = ("Compressez le fichier (une vidéo en H.264), baissez sa définition ou découpez-le en plusieurs fichiers.",
+              "Compress the file (a video in H.264), lower its resolution or split it into several files.")
 
 
 class FileTooLarge(ApiError):
@@ -127,9 +124,9 @@ class FileTooLarge(ApiError):
     :param size: bytes of the file received; the whole file when ``complete``, else reading stopped
         there (the file is larger); None when the body was refused on its announced length.
     :param limit: the type's limit, or the largest of all types when the type is not known (the file
-        is then over every type's limit).
+        is then over every type's limit); the service's cap when an operator set it lower.
     :param label: the type's name (French, English), None when not known.
-    :param body_limit: the service's cap when the request was over it: such a 413 was
+    :param body_limit: the service's cap when the file is over it: such a 413 was
         ``request.body_too_large`` before, which ``aliases`` names for the clients that test it.
     """
 
@@ -141,29 +138,32 @@ class FileTooLarge(ApiError):
     def __init__(self, *, size: int | None, complete: bool, limit: int, proof_type: str | None,
                  label: tuple[str, str] | None, declared: int | None = None, body_limit: int | None = None,
                  index: int | None = None, filename: str | None = None, close: bool = False) -> None:
+        by_service = body_limit is not None and limit >= body_limit  # the cap, not the type, set this limit
         texts = []
-        for lang in ("fr", "en"):
-            fr = lang == "fr"
+        for lang, fr in (("fr", True), ("en", False)):
+            limit_text = size_text(limit, lang)
             if size is None:
-                subject = (f"L'envoi annonce {size_text(declared or 0)}" if fr else
-                           f"The upload announces {size_text(declared or 0, lang)}")
-            elif not complete:
-                subject = (f"Le fichier fait plus de {size_text(size)}" if fr else
-                           f"The file is over {size_text(size, lang)}")
-            elif size_text(size, lang) == size_text(limit, lang):  # « 50 Mo, au-delà des 50 Mo » says nothing
-                subject = (f"Le fichier fait un peu plus de {size_text(limit)}" if fr else
-                           f"The file is just over {size_text(limit, lang)}")
+                subject = f"L'envoi annonce {size_text(declared or 0)}" if fr else \
+                    f"The upload announces {size_text(declared or 0, lang)}"
+            elif complete:
+                subject = (f"Le fichier pèse {size_text(size)}, {size_text(size - limit)} de plus que" if fr else
+                           f"The file is {size_text(size, lang)}, {size_text(size - limit, lang)} over")
             else:
-                subject = f"Le fichier pèse {size_text(size)}" if fr else f"The file is {size_text(size, lang)}"
-            if label is None:
-                bound = (f"au-delà des {size_text(limit)} qu'admet le plus grand type de preuve" if fr else
-                         f"over the {size_text(limit, lang)} the largest proof type admits")
+                subject = (f"Le fichier fait plus de {size_text(size)}, au-delà de" if fr else
+                           f"The file is over {size_text(size, lang)}, beyond")
+            if size is None:
+                subject += ", au-delà de" if fr else ", beyond"
+            if by_service:
+                bound = (f"la limite de {limit_text} de ce service" if fr else f"this service's {limit_text} limit")
+            elif label is None:
+                bound = (f"la limite de {limit_text}, la plus grande que l'ANS fixe pour une preuve" if fr else
+                         f"the {limit_text} limit, the largest the ANS sets for a proof")
             else:
-                bound = (f"au-delà des {size_text(limit)} admis pour « {label[0]} »" if fr else
-                         f"over the {size_text(limit, lang)} admitted for “{label[1]}”")
-            examined = "il n'a pas été examiné" if fr else "it was not examined"
-            action = SHRINK.get(proof_type or "", SHRINK_ANY)[0 if fr else 1]
-            texts.append(f"{subject}, {bound} : {examined}. {action}" if fr else f"{subject}, {bound}: {examined}. {action}")
+                bound = (f"la limite de {limit_text} fixée par l'ANS pour « {label[0]} »" if fr else
+                         f"the {limit_text} limit set by the ANS for “{label[1]}”")
+            action = (SHRINK.get(proof_type, SHRINK_OTHER) if proof_type else SHRINK_ANY)[0 if fr else 1]
+            texts.append(f"{subject} {bound} : il n'a pas été examiné. {action}" if fr else
+                         f"{subject} {bound}: it was not examined. {action}")
         details: dict[str, object] = {"size": size, "complete": complete, "limit": limit,
                                       "limit_mo": f"{limit / 1_000_000:g}", "proof_type": proof_type}
         if index is not None:

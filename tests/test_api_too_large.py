@@ -55,7 +55,7 @@ def assert_says_what_to_do(body: dict, lang: str = "fr") -> None:
         assert "Mo" in text and re.search(r"(Réduisez|Compressez|Ne gardez|découpez|Enregistrez)", text), text
         assert body["title"] == "Fichier trop volumineux"
     else:
-        assert "MB" in text and re.search(r"(Make|Compress|Keep|split|Save)", text), text
+        assert "MB" in text and re.search(r"(Reduce|Compress|Keep|split|Save)", text), text
         assert body["title"] == "File too large"
 
 
