@@ -168,6 +168,8 @@ class FileTooLarge(ApiError):
                                       "limit_mo": f"{limit / 1_000_000:g}", "proof_type": proof_type}
         if index is not None:
             details.update(index=index, filename=filename)
+        if declared is not None:
+            details.update(declared=declared)
         if body_limit is not None:
             details.update(body_limit=body_limit, aliases=[BodyTooLarge.code])
         super().__init__(texts[0], texts[1], close=close, **details)

@@ -152,3 +152,23 @@ def test_a_batch_over_its_whole_cap_is_still_body_too_large(client):
         files.append(("file", "file", f"part{i}.log", zeros(CAP - 200_000)))
     body = assert_problem(post_streamed(client, "/v1/validations/batch", files), 413, "request.body_too_large")
     assert body["limit"] == 4 * CAP and "Mo" in body["detail"] and not re.search(r"\d{5,}", body["detail"])
+
+
+def test_an_upload_announced_over_the_cap_is_refused_before_it_is_sent(server):
+    declared = 20 * CAP  # over the cap and the drain budget: not worth reading
+    port = int(server.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall((f"POST /v1/validations HTTP/1.1\r\nHost: x\r\nContent-Length: {declared}\r\nExpect: 100-continue\r\n"
+                      "Content-Type: multipart/form-data; boundary=b\r\nAccept-Language: en\r\n\r\n").encode())
+        sock.settimeout(10)
+        answer = b""
+        while not answer.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    head, _, body_text = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413") and b"100 Continue" not in head
+    body = json.loads(body_text)
+    assert body["code"] == "file.too_large" and body["size"] is None and body["declared"] == declared
+    assert body["aliases"] == ["request.body_too_large"] and "60 MB" in body["detail"]
