@@ -4,6 +4,8 @@ service layer (:mod:`validator_core.service`):
 - the receiver of their multipart form (:func:`validating_receiver`): each file part stored up to its
   type's limit (:meth:`Engine.limits`), and a bad ``proof_type`` / ``requirement`` / ``rem`` sent
   before a file answered before the file is read (:class:`EarlyRequestError`);
+- one shape for a one-file upload over its type's limit: the 413 ``file.too_large`` the receiver gives
+  while reading, or the same once the engine knew the type (:func:`refuse_too_large`);
 - the OpenAPI schemas of their common fields;
 - running the use cases off the event loop, under the service's thread limit, with each file's
   metrics (:func:`validate_uploads`, :func:`check_uploaded_dossier`);
@@ -38,7 +40,8 @@ REM_SCHEMA: dict[str, Any] = {
     "description": "Le REM de la preuve (BIO, RIS, LGC, DPI, PFI, DB ; GET /v1/requirements). Sans `requirement` : "
                    "seulement vérifié. Absent : le premier REM qui contient la preuve.",
 }
-LANG_SCHEMA: dict[str, Any] = {"type": "string", "enum": list(LANGS), "default": "fr", "description": "Langue des messages"}
+LANG_SCHEMA: dict[str, Any] = {"type": "string", "enum": list(LANGS), "default": "fr",
+                               "description": "Langue de la réponse ; absent : `?lang=`, sinon `Accept-Language`, sinon fr"}
 
 T = TypeVar("T")
 

@@ -86,9 +86,9 @@ def upload_body(proof_types: list[str], *, batch: bool) -> dict[str, Any]:
     description="Reçoit un fichier (multipart/form-data : `file`, et facultatifs `proof_type`, `requirement`, `rem`, "
                 "`lang`) et renvoie le rapport (200, quel que soit le verdict). Avec `requirement`, le fichier est "
                 "jugé pour cette preuve du REM (types admis, PDF/A-1, plein écran…). Un fichier au-delà de la limite "
-                "de son type donne un rapport `rejected` avec `file.too_large` ; un corps au-delà du plafond du "
-                "service, 413. Un moteur qui n'a pas pu examiner le fichier donne 503 `engine.unavailable`, jamais "
-                "un rapport.",
+                "de son type donne 413 `file.too_large` (`limit`, `limit_mo`, et quoi faire), dès le dépassement "
+                "quand `proof_type` précède `file`. Un moteur qui n'a pas pu examiner le fichier donne 503 "
+                "`engine.unavailable`, jamais un rapport. Langue : `lang`, sinon `?lang=`, sinon `Accept-Language`.",
     response_model=Report,
     responses=ERRORS,
     openapi_extra=upload_body([], batch=False)  # proof type enum filled from the rules: api/main.py,
@@ -122,7 +122,9 @@ async def create_validation(
     summary="Valider plusieurs fichiers",
     description="Plusieurs parties `file` ; `proof_type` et `requirement` répétés (alignés sur les fichiers, dans "
                 "l'ordre) ou donnés une fois pour tous ; `rem` une fois. Chaque fichier est reçu et plafonné comme "
-                "un envoi unique. Renvoie un rapport par fichier, dans l'ordre des parties.",
+                "un envoi unique. Renvoie un rapport par fichier, dans l'ordre des parties ; un fichier au-delà de la "
+                "limite de son type a son rapport `rejected` (`file.too_large`), une partie au-delà du plafond du "
+                "service fait le 413 `file.too_large` de toute la requête.",
     response_model=BatchReport,
     responses=ERRORS,
     openapi_extra=upload_body([], batch=True),
