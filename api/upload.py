@@ -45,7 +45,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from api import metrics_collector as metrics
-from api.errors import ApiError, BadMultipart, BadRequest, BodyTooLarge, FileTooLarge, MissingFile, Unavailable, UploadTimeout
+from api.errors import (ApiError, BadMultipart, BadRequest, BodyTooLarge, FileTooLarge, MissingFile, Unavailable,
+                        UploadTimeout)
 
 if TYPE_CHECKING:
     from api.settings import ApiSettings

@@ -87,7 +87,8 @@ class JobService:
         except Exception as exc:  # OSError, or boto3's errors (not imported without S3)
             self.storage.delete_job(job_id)
             raise Unavailable(f"stockage des travaux indisponible ({type(exc).__name__})",
-                              self.settings.retry_after_s, reason_en=f"job storage unavailable ({type(exc).__name__})") from None
+                              self.settings.retry_after_s,
+                              reason_en=f"job storage unavailable ({type(exc).__name__})") from None
 
     def submit(self, job_id: str, request: dict[str, Any], *, total: int, caller: str, body_digest: str,
                idempotency_key: str | None) -> tuple[Job, bool]:
