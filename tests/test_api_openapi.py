@@ -5,11 +5,19 @@ drift from what the service says).
 The real answers come from the app itself (TestClient, lifespan run: engine workers started), for
 the same files the examples were made from: a 6 s video named ``.avi``, a screenshot and a PDF, the
 BIO dossier of ``fixtures/dossier.py``, and that dossier as a job.
+
+When the answers change on purpose (a new field, a plugin's version, a message's words), rewrite the
+examples and the README's example report from these real answers::
+
+    PREUVES_UPDATE_EXAMPLES=1 python -m pytest -q tests/test_api_openapi.py
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import os
+import pprint
 import shutil
 import time
 from pathlib import Path
@@ -175,7 +183,74 @@ def test_the_report_example_is_what_the_engine_says(real):
     assert all(video[k] == v for k, v in shown["facts"]["video"].items() if k not in ("bitrate", "screen_text")), hint
 
 
-def test_readme_example_report_is_the_example(tmp_path):
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    block = readme.split("## Le rapport", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+def test_readme_example_report_is_the_example():
+    block = README.read_text(encoding="utf-8").split("## Le rapport", 1)[1].split("```json", 1)[1].split("```", 1)[0]
     assert json.loads(block) == examples.REPORT, "README « Le rapport » must show api/examples.py REPORT"
+
+
+# -- PREUVES_UPDATE_EXAMPLES=1: the examples made again from the real answers ----------------------
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+EXAMPLES_PY = ROOT / "api" / "examples.py"
+KEPT_FACTS = {  # per fact group, the keys an example keeps (None: all)
+    "video": None, "screenshot": ["format", "width", "height", "mode"],
+    "pdf_report": ["pdf_version", "page_count", "pdfa", "text_extractable"],
+    "requirement": ["id", "rem", "requirement", "scenario", "admits", "expectations"],
+}
+SHOWN_PROOFS = ("DOC/va1.25.01.02", "DOC/va1.01.01.01")  # one rejected, one accepted
+
+
+def _trimmed_report(report: dict[str, Any]) -> dict[str, Any]:
+    report = copy.deepcopy(report)
+    report["elapsed_ms"] = round(report["elapsed_ms"], 1)
+    report["facts"] = {group: {k: v for k, v in facts.items() if KEPT_FACTS[group] is None or k in KEPT_FACTS[group]}
+                       for group, facts in report["facts"].items() if group in KEPT_FACTS}
+    if "screen_text" in report["facts"].get("video", {}):
+        text = report["facts"]["video"]["screen_text"]
+        report["facts"]["video"]["screen_text"] = {k: text[k] for k in ("images_read", "chars", "sample") if k in text}
+    return report
+
+
+def _trimmed_dossier(dossier: dict[str, Any]) -> dict[str, Any]:
+    dossier = copy.deepcopy(dossier)
+    dossier["proofs"] = [p for p in dossier["proofs"] if p["proof"] in SHOWN_PROOFS]
+    for proof in dossier["proofs"]:
+        for file in proof["files"]:
+            file["report"] = _trimmed_report(file["report"])
+    dossier["missing"], dossier["undecided"] = dossier["missing"][:1], dossier["undecided"][:1]
+    dossier["requirements"] = [dict(r, missing=r["missing"][:1]) for r in dossier["requirements"] if r["statuses"]][:1]
+    return dossier
+
+
+def _readme_block(report: dict[str, Any]) -> str:
+    """The report as the README shows it: one line per key, the video's facts folded."""
+    def line(key: str, value: Any) -> str:
+        if key == "findings":
+            return "[\n" + ",\n".join("    " + json.dumps(f, ensure_ascii=False) for f in value) + "\n  ]"
+        if key == "facts":
+            items, rows, row = [f'"{k}": {json.dumps(v, ensure_ascii=False)}' for k, v in value["video"].items()], [], []
+            for item in items:
+                row.append(item)
+                if len(", ".join(row)) > 80:
+                    rows.append(", ".join(row))
+                    row = []
+            return '{"video": {\n' + ",\n".join("    " + r for r in rows + ([", ".join(row)] if row else [])) + "\n  }}"
+        return json.dumps(value, ensure_ascii=False)
+    return "{\n" + ",\n".join(f'  "{k}": {line(k, v)}' for k, v in report.items()) + "\n}"
+
+
+@pytest.mark.skipif(not os.environ.get("PREUVES_UPDATE_EXAMPLES"), reason="PREUVES_UPDATE_EXAMPLES=1 rewrites them")
+def test_update_examples(real):
+    made = {"REPORT": _trimmed_report(real["report"]),
+            "BATCH": {"reports": [_trimmed_report(r) for r in real["batch"]["reports"]]},
+            "DOSSIER": _trimmed_dossier(real["dossier"]), "JOB_QUEUED": real["job_queued"],
+            "JOB_DONE": {**real["job_done"], "result": "DOSSIER"}, "JOB_CANCELLED": real["job_cancelled"]}
+    head = EXAMPLES_PY.read_text(encoding="utf-8").split("\nREPORT: ", 1)[0]
+    body = "".join(f"\n{name}: dict[str, Any] = {pprint.pformat(value, width=116, sort_dicts=False, compact=True)}\n"
+                   for name, value in made.items()).replace("'result': 'DOSSIER'", "'result': DOSSIER")
+    EXAMPLES_PY.write_text(head + body, encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
+    before, rest = readme.split("## Le rapport", 1)
+    intro, rest = rest.split("```json\n", 1)
+    README.write_text(f"{before}## Le rapport{intro}```json\n{_readme_block(made['REPORT'])}\n```{rest.split('```', 1)[1]}",
+                      encoding="utf-8")
