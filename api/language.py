@@ -108,7 +108,7 @@ async def answer_lang(
         description="Langue de la réponse : `fr` (défaut) ou `en`. Prime sur `Accept-Language` ; le champ `lang` "
                     "d'un formulaire prime sur les deux.", json_schema_extra={"enum": list(LANGS)})] = None,
 ) -> str:
-    """The dependency of every route: checks an explicit ``?lang=`` (422 when unknown) and gives the
+    """The dependency of every ``/v1/*`` route: checks an explicit ``?lang=`` (422 when unknown) and gives the
     negotiated language."""
     if lang:
         request_lang(lang)
