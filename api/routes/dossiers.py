@@ -16,15 +16,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from api import language
 from api.deps import ApiKeyDep, EngineDep, SettingsDep, SlotDep, UploadDirDep
 from api.errors import BadRequest, MissingFile
 from api.middleware import add_log_fields
 from api.problems import responses
 from api.validating import LANG_SCHEMA, REM_SCHEMA, check_uploaded_dossier, display_name, show_names, validating_receiver
 from validator_core.dossier import match_files, parse_conditions, to_markdown
-from validator_core.service import request_lang, resolve_conditions, resolve_profiles, resolve_rem
+from validator_core.service import resolve_conditions, resolve_profiles, resolve_rem
 
-router = APIRouter(prefix="/v1/dossiers", tags=["dossiers"], dependencies=[ApiKeyDep])
+router = APIRouter(prefix="/v1/dossiers", tags=["dossiers"], dependencies=[ApiKeyDep, language.LANG_DEPENDENCY])
 
 DOSSIER_FIELDS = ("rem", "profiles", "conditions", "lang")
 
@@ -68,6 +69,7 @@ MARKDOWN_200 = {"description": "Le rapport Markdown (`format=md`)", "content": {
 
 @router.post(
     "",
+    operation_id="checkDossier",
     summary="Vérifier un dossier de preuves entier",
     description="Reçoit les fichiers d'un dossier (multipart/form-data : `rem`, `profiles` facultatif, plusieurs `file` "
                 "dont le nom commence par l'identifiant de la preuve) et renvoie le résultat de `preuves dossier "
@@ -95,7 +97,7 @@ async def create_dossier_check(
     try:
         if not received.files:
             raise MissingFile()
-        lang = request_lang(received.field("lang"))
+        lang = language.choose(received.field("lang"))
         rem = received.field("rem")
         if not rem:
             raise BadRequest("Le champ « rem » (le REM du dossier : BIO, RIS, LGC, DPI, PFI, DB) est obligatoire.",
