@@ -23,10 +23,13 @@ REPORT: dict[str, Any] = {'verdict': 'accepted_with_warnings',
           'extension': 'avi'},
  'findings': [{'code': 'format.extension_mismatch',
                'severity': 'warning',
-               'message': "L'extension « .avi » ne correspond pas au contenu (MP4) ; extension attendue : .mp4, "
-                          '.m4v.',
+               'message': "L'extension « .avi » ne correspond pas au contenu du fichier (vidéo MP4). Renommez-le "
+                          "avec l'extension .mp4 ou .m4v.",
                'plugin': 'core',
-               'details': {'extension': '.avi', 'detected': 'MP4', 'expected': '.mp4, .m4v'}}],
+               'details': {'extension': '.avi',
+                           'detected': 'MP4',
+                           'expected': '.mp4, .m4v',
+                           'media_type': 'video/mp4'}}],
  'facts': {'video': {'container': 'MPEG-4',
                      'container_profile': 'Base Media',
                      'audio': False,
@@ -50,7 +53,7 @@ REPORT: dict[str, Any] = {'verdict': 'accepted_with_warnings',
                         'report_link': '1.0.0',
                         'screenshot': '1.1.0',
                         'video': '1.0.0'}},
- 'elapsed_ms': 1204.1}
+ 'elapsed_ms': 301.5}
 
 BATCH: dict[str, Any] = {'reports': [{'verdict': 'accepted',
               'proof_type': 'screenshot',
@@ -74,13 +77,13 @@ BATCH: dict[str, Any] = {'reports': [{'verdict': 'accepted',
                                      'report_link': '1.0.0',
                                      'screenshot': '1.1.0',
                                      'video': '1.0.0'}},
-              'elapsed_ms': 3899.4},
+              'elapsed_ms': 911.3},
              {'verdict': 'accepted_with_warnings',
               'proof_type': 'pdf_report',
               'proof_type_inferred': True,
               'file': {'name': 'compte-rendu.pdf',
                        'size': 1365,
-                       'sha256': '23d69745ed7a6e351c871123c1fa386b2b37bd6cdeaaba31d729753ef49828af',
+                       'sha256': '496849b2907b1b0e9d419c7fac873e67cd52b14b17218155f9ef9b70a602df9f',
                        'media_type': 'application/pdf',
                        'extension': 'pdf'},
               'findings': [{'code': 'type.inferred',
@@ -91,11 +94,19 @@ BATCH: dict[str, Any] = {'reports': [{'verdict': 'accepted',
                             'details': {'proof_type': 'pdf_report'}},
                            {'code': 'pdf_report.pdfa_missing',
                             'severity': 'warning',
-                            'message': 'Le PDF ne déclare pas la conformité PDF/A-1 (métadonnées XMP pdfaid) alors '
-                                       'que les exigences DOC, MSS, CRI des REM demandent le document « au format '
-                                       'PDF/A-1 ».',
+                            'message': 'Le PDF ne déclare pas être au format PDF/A-1 (la déclaration PDF/A du '
+                                       'document est absente) alors que les REM demandent ce document « au format '
+                                       'PDF/A-1 » (exigences sur la production de documents, les envois par '
+                                       "MSSanté et le compte-rendu d'imagerie). Exportez-le en PDF/A-1 depuis le "
+                                       "logiciel qui l'a produit.",
                             'plugin': 'pdf_report',
-                            'details': {'families': 'DOC, MSS, CRI', 'required_part': 1}}],
+                            'details': {'families': 'DOC, MSS, CRI',
+                                        'required_part': 1,
+                                        'families_words': {'fr': ['la production de documents',
+                                                                  'les envois par MSSanté',
+                                                                  "le compte-rendu d'imagerie"],
+                                                           'en': ['document production', 'sending through MSSanté',
+                                                                  'the imaging report']}}}],
               'facts': {'pdf_report': {'pdf_version': '1.3',
                                        'pdfa': {'part': None, 'conformance': None, 'claim': None},
                                        'page_count': 1,
@@ -107,7 +118,7 @@ BATCH: dict[str, Any] = {'reports': [{'verdict': 'accepted',
                                      'report_link': '1.0.0',
                                      'screenshot': '1.1.0',
                                      'video': '1.0.0'}},
-              'elapsed_ms': 161.0}]}
+              'elapsed_ms': 15.8}]}
 
 DOSSIER: dict[str, Any] = {'summary': {'rem': 'BIO',
              'profiles': ['Général'],
@@ -139,7 +150,7 @@ DOSSIER: dict[str, Any] = {'summary': {'rem': 'BIO',
                                    'proof_type_inferred': True,
                                    'file': {'name': 'capture.pdf',
                                             'size': 1855,
-                                            'sha256': 'bbdb95ccf447a03b77f80e7b47a80777ba12e567c30f28615ab5412b3a6fb609',
+                                            'sha256': 'b5e1ec15e942de9a740e2d891e14b163b5d30e47e84a76c8953479b392b570ce',
                                             'media_type': 'application/pdf',
                                             'extension': 'pdf'},
                                    'findings': [{'code': 'type.inferred',
@@ -150,22 +161,33 @@ DOSSIER: dict[str, Any] = {'summary': {'rem': 'BIO',
                                                  'details': {'proof_type': 'pdf_report'}},
                                                 {'code': 'requirement.type_not_admitted',
                                                  'severity': 'error',
-                                                 'message': 'La preuve DOC/va1.25.01.02 attend : screenshot. Ce '
-                                                            'fichier est de type « Compte-rendu PDF », que cette '
-                                                            "exigence n'admet pas.",
+                                                 'message': "La preuve DOC/va1.25.01.02 attend « Capture d'écran "
+                                                            '». Ce fichier est de type « Compte-rendu PDF », que '
+                                                            "cette exigence n'admet pas : déposez un fichier du "
+                                                            'type attendu.',
                                                  'plugin': 'core',
                                                  'details': {'requirement': 'DOC/va1.25.01.02',
                                                              'admitted': 'screenshot',
                                                              'proof_type': 'pdf_report'}},
                                                 {'code': 'pdf_report.pdfa_missing',
                                                  'severity': 'info',
-                                                 'message': 'Le PDF ne déclare pas la conformité PDF/A-1 '
-                                                            '(métadonnées XMP pdfaid) alors que les exigences DOC, '
-                                                            'MSS, CRI des REM demandent le document « au format '
-                                                            'PDF/A-1 ».',
+                                                 'message': 'Le PDF ne déclare pas être au format PDF/A-1 (la '
+                                                            'déclaration PDF/A du document est absente) alors que '
+                                                            'les REM demandent ce document « au format PDF/A-1 » '
+                                                            '(exigences sur la production de documents, les envois '
+                                                            "par MSSanté et le compte-rendu d'imagerie). "
+                                                            "Exportez-le en PDF/A-1 depuis le logiciel qui l'a "
+                                                            'produit.',
                                                  'plugin': 'pdf_report',
                                                  'details': {'families': 'DOC, MSS, CRI',
                                                              'required_part': 1,
+                                                             'families_words': {'fr': ['la production de documents',
+                                                                                       'les envois par MSSanté',
+                                                                                       'le compte-rendu '
+                                                                                       "d'imagerie"],
+                                                                                'en': ['document production',
+                                                                                       'sending through MSSanté',
+                                                                                       'the imaging report']},
                                                              'requirement': 'DOC/va1.25.01.02',
                                                              'required_by_requirement': False}}],
                                    'facts': {'requirement': {'id': 'DOC/va1.25.01.02',
@@ -187,7 +209,7 @@ DOSSIER: dict[str, Any] = {'summary': {'rem': 'BIO',
                                                           'report_link': '1.0.0',
                                                           'screenshot': '1.1.0',
                                                           'video': '1.0.0'}},
-                                   'elapsed_ms': 9.6}}]},
+                                   'elapsed_ms': 24.0}}]},
             {'proof': 'DOC/va1.01.01.01',
              'status': 'accepted',
              'in_scope': True,
@@ -203,7 +225,7 @@ DOSSIER: dict[str, Any] = {'summary': {'rem': 'BIO',
                                    'proof_type_inferred': True,
                                    'file': {'name': 'DOC_va1.01.01.01 prescription.pdf',
                                             'size': 23480,
-                                            'sha256': '1ec1faa733f8432860244c1589a7757cf28bc2caf5eb0fd74512776388ec1217',
+                                            'sha256': '30480ebdfb34479339e7df340a252ea9de06812b9810bcd4b5369ae136d3b667',
                                             'media_type': 'application/pdf',
                                             'extension': 'pdf'},
                                    'findings': [{'code': 'type.inferred',
@@ -237,7 +259,7 @@ DOSSIER: dict[str, Any] = {'summary': {'rem': 'BIO',
                                                           'report_link': '1.0.0',
                                                           'screenshot': '1.1.0',
                                                           'video': '1.0.0'}},
-                                   'elapsed_ms': 43.4}}]}],
+                                   'elapsed_ms': 41.9}}]}],
  'unknown': [],
  'missing': [{'proof': 'APCV.01.01.01',
               'requirement': 'APCV.01',
@@ -282,29 +304,29 @@ DOSSIER: dict[str, Any] = {'summary': {'rem': 'BIO',
                    'status': 'accepted'}],
  'unmatched_files': ['dossier-bio/notes.txt']}
 
-JOB_QUEUED: dict[str, Any] = {'id': '2a63558845ae4f0189d38cd95831b248',
+JOB_QUEUED: dict[str, Any] = {'id': 'f6af3bc246ec4e0d96587e2fd6951dfa',
  'status': 'queued',
  'progress': {'done': 0, 'total': 5},
  'result': None,
- 'created_at': '2026-12-02T03:22:47Z',
+ 'created_at': '2026-12-02T03:41:04Z',
  'started_at': None,
  'finished_at': None,
  'expires_at': None}
 
-JOB_DONE: dict[str, Any] = {'id': '2a63558845ae4f0189d38cd95831b248',
+JOB_DONE: dict[str, Any] = {'id': 'f6af3bc246ec4e0d96587e2fd6951dfa',
  'status': 'done',
  'progress': {'done': 5, 'total': 5},
  'result': DOSSIER,
- 'created_at': '2026-12-02T03:22:47Z',
- 'started_at': '2026-12-02T03:22:47Z',
- 'finished_at': '2026-12-02T03:22:50Z',
- 'expires_at': '2026-12-03T03:22:50Z'}
+ 'created_at': '2026-12-02T03:41:04Z',
+ 'started_at': '2026-12-02T03:41:04Z',
+ 'finished_at': '2026-12-02T03:41:05Z',
+ 'expires_at': '2026-12-03T03:41:05Z'}
 
-JOB_CANCELLED: dict[str, Any] = {'id': '2afb3c74981745a7ba6b53be75c05aa4',
+JOB_CANCELLED: dict[str, Any] = {'id': '50f50ead752440a4936ada8e11ea96ee',
  'status': 'cancelled',
  'progress': {'done': 0, 'total': 1},
  'result': None,
- 'created_at': '2026-12-02T03:22:50Z',
- 'started_at': '2026-12-02T03:22:50Z',
- 'finished_at': '2026-12-02T03:22:50Z',
- 'expires_at': '2026-12-03T03:22:50Z'}
+ 'created_at': '2026-12-02T03:41:05Z',
+ 'started_at': '2026-12-02T03:41:05Z',
+ 'finished_at': '2026-12-02T03:41:05Z',
+ 'expires_at': '2026-12-03T03:41:05Z'}
