@@ -7,6 +7,7 @@ every :class:`PreuvesError` into ``application/problem+json`` with the status gi
 from __future__ import annotations
 
 from validator_core.errors import EngineUnavailable, PreuvesError, UnknownProofType, UnsupportedLanguage
+from validator_core.messages import SIZE_ADVICE, Message
 from validator_core.wording import size as size_text
 
 # Library errors: bad requests, or an engine that could not examine the file (never a verdict).
@@ -98,22 +99,15 @@ class BodyTooLarge(ApiError):
         )
 
 
-# What to do with a file over its type's limit, by proof type (French, English). The same advice as the
-# engine's ``file.too_large`` message gives by the family of the file's content (validator_core.messages):
-# a refusal made while the file arrives knows its type, not yet its content.
-SHRINK = {
-    "video": ("Compressez la vidéo (H.264), baissez sa définition (1080p ou 720p) ou découpez-la en plusieurs "
-              "fichiers.",
-              "Compress the video (H.264), lower its resolution (1080p or 720p) or split it into several files."),
-    "screenshot": ("Enregistrez la capture en PNG ou en JPEG, ou baissez sa définition.",
-                   "Save the capture as PNG or JPEG, or lower its resolution."),
-    "pdf_report": ("Réduisez le poids du PDF (export avec images compressées) ou découpez-le.",
-                   "Reduce the PDF's weight (export with compressed pictures) or split it."),
-}
-SHRINK_OTHER = ("Ne gardez que la partie utile du fichier ou compressez-le en archive ZIP.",
-                "Keep only the useful part of the file or compress it into a ZIP archive.")
-SHRINK_ANY = ("Compressez le fichier (une vidéo en H.264), baissez sa définition ou découpez-le en plusieurs fichiers.",
-              "Compress the file (a video in H.264), lower its resolution or split it into several files.")
+# What to do with a file over its type's limit, by proof type: the engine's own advice for the content a
+# type is filed as (validator_core.messages.SIZE_ADVICE, which the ``file.too_large`` message picks by the
+# file's content); a refusal made while the file arrives knows its type, not yet its content.
+SHRINK = {"video": SIZE_ADVICE["video"], "screenshot": SIZE_ADVICE["image"],
+          "pdf_report": SIZE_ADVICE["application/pdf"]}
+SHRINK_OTHER = SIZE_ADVICE["other"]
+SHRINK_ANY = Message("Compressez le fichier (une vidéo en H.264), baissez sa définition ou découpez-le en plusieurs "
+                     "fichiers.",
+                     "Compress the file (a video in H.264), lower its resolution or split it into several files.")
 
 
 class FileTooLarge(ApiError):
@@ -161,7 +155,7 @@ class FileTooLarge(ApiError):
             else:
                 bound = (f"la limite de {limit_text} fixée par l'ANS pour « {label[0]} »" if fr else
                          f"the {limit_text} limit set by the ANS for “{label[1]}”")
-            action = (SHRINK.get(proof_type, SHRINK_OTHER) if proof_type else SHRINK_ANY)[0 if fr else 1]
+            action = (SHRINK.get(proof_type, SHRINK_OTHER) if proof_type else SHRINK_ANY).template(lang)
             texts.append(f"{subject} {bound} : il n'a pas été examiné. {action}" if fr else
                          f"{subject} {bound}: it was not examined. {action}")
         details: dict[str, object] = {"size": size, "complete": complete, "limit": limit,
