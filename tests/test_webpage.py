@@ -437,6 +437,9 @@ def test_api_key_is_asked_for_and_kept_in_memory_only(browser, keyed_server, pro
 
         sent = [r.headers.get("authorization") for r in watch.requests if r.url.endswith("/v1/validations")]
         assert sent[-1] == f"Bearer {API_KEY}"
+        # The page is French: it asks for French answers (problems included), whatever the browser's language.
+        calls = [r for r in watch.requests if "/v1/" in r.url]
+        assert calls and {r.headers.get("accept-language") for r in calls} == {"fr"}
         stored = page.evaluate("() => JSON.stringify([localStorage, sessionStorage, document.cookie])")
         assert API_KEY not in stored
         assert context.cookies() == []

@@ -6,7 +6,7 @@
  * Here: what the service offers (read from GET v1/proof-types and /openapi.json, so an older or newer
  * service needs no change to this page), the choice of mode, and start-up.
  */
-import { $, API, announce, authHeaders, getKey, isObj, keyRefused, service } from "./common.js";
+import { $, API, JSON_FR, announce, authHeaders, getKey, isObj, keyRefused, service } from "./common.js";
 import { initDossierMode, refreshDossierMode } from "./dossier.js";
 import { initFileMode, refreshFileMode } from "./files.js";
 import { initKeyForm, keyNeeded } from "./key.js";
@@ -14,7 +14,7 @@ import { initKeyForm, keyNeeded } from "./key.js";
 async function loadProofTypes() {
   try {
     const key = getKey();
-    const response = await fetch(API.proofTypes, { headers: { Accept: "application/json", ...authHeaders(key) } });
+    const response = await fetch(API.proofTypes, { headers: { ...JSON_FR, ...authHeaders(key) } });
     if (keyRefused(response.status)) { keyNeeded(response.status, null, key); return; }
     if (!response.ok) return;
     const body = await response.json();
@@ -36,7 +36,7 @@ const formFields = (operation) => {
 // which fields POST v1/validations takes, and the REMs POST v1/dossiers knows (dossier mode).
 async function probeService() {
   try {
-    const response = await fetch(API.openapi, { headers: { Accept: "application/json" } });
+    const response = await fetch(API.openapi, { headers: JSON_FR });
     if (!response.ok) return;
     const spec = await response.json();
     const paths = isObj(spec) && isObj(spec.paths) ? spec.paths : {};

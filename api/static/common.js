@@ -106,6 +106,9 @@ let apiKey = null;
 export const getKey = () => apiKey;
 export const setKey = (value) => { apiKey = value; };
 export const authHeaders = (key = apiKey) => (key ? { Authorization: `Bearer ${key}` } : {});
+// Every API call asks for JSON in French: the page is French, so are the errors it shows, whatever the
+// browser's own language (the service follows Accept-Language).
+export const JSON_FR = { Accept: "application/json", "Accept-Language": "fr" };
 // 401: no key or an unknown one; 403: a key without access. Both mean « the key », never a generic failure.
 export const keyRefused = (status) => status === 401 || status === 403;
 

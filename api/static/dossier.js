@@ -8,7 +8,7 @@
  * the same request, `markdown=true`: the files are sent once); the CSV is made here, from the JSON.
  */
 import {
-  $, API, VERDICTS, announce, authHeaders, download, el, findingsList, formatBytes, getKey, isObj, jsonDetails,
+  $, API, JSON_FR, VERDICTS, announce, authHeaders, download, el, findingsList, formatBytes, getKey, isObj, jsonDetails,
   badge, keyRefused, parseJson, plural, problemDetail, service, setCount, sortedFindings, stamp, str, typeLabel,
 } from "./common.js";
 import { keyNeeded } from "./key.js";
@@ -37,7 +37,7 @@ async function loadProfiles() {
   const key = getKey();
   let response;
   try {
-    response = await fetch(`${API.profiles}?rem=${encodeURIComponent(rem)}`, { headers: { Accept: "application/json", ...authHeaders(key) } });
+    response = await fetch(`${API.profiles}?rem=${encodeURIComponent(rem)}`, { headers: { ...JSON_FR, ...authHeaders(key) } });
   } catch (_) { return; }
   if (keyRefused(response.status)) { keyNeeded(response.status, loadProfiles, key); return; }
   const body = parseJson(await response.text());
@@ -166,6 +166,7 @@ function check() {
   const xhr = new XMLHttpRequest();
   xhr.open("POST", `${API.dossiers}?markdown=true`);
   xhr.setRequestHeader("Accept", "application/json, application/problem+json");
+  xhr.setRequestHeader("Accept-Language", JSON_FR["Accept-Language"]);
   const key = getKey();
   if (key) xhr.setRequestHeader("Authorization", `Bearer ${key}`);
   setBusy(0, "Envoi : 0 %");

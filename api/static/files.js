@@ -9,7 +9,7 @@
  * close ids as buttons.
  */
 import {
-  $, API, FINAL_VERDICTS, VERDICTS, announce, authHeaders, download, el, formatBytes, formatDuration, frNumber,
+  $, API, FINAL_VERDICTS, JSON_FR, VERDICTS, announce, authHeaders, download, el, formatBytes, formatDuration, frNumber,
   findingsList, getKey, isObj, jsonDetails, keyRefused, num, parseJson, plural, problemDetail, service, setCount,
   sortedFindings, stamp, typeLabel,
 } from "./common.js";
@@ -267,6 +267,7 @@ function upload(item) {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", API.validations);
     xhr.setRequestHeader("Accept", "application/json, application/problem+json");
+    xhr.setRequestHeader("Accept-Language", JSON_FR["Accept-Language"]);
     const key = getKey();
     if (key) xhr.setRequestHeader("Authorization", `Bearer ${key}`);
     setState(item, "uploading");
@@ -378,7 +379,7 @@ async function resolveRequirement(item) {
   let response;
   try {
     response = await fetch(`${API.requirements}/${encodeURIComponent(item.requirement)}`, {
-      headers: { Accept: "application/json", ...authHeaders(key) },
+      headers: { ...JSON_FR, ...authHeaders(key) },
     });
   } catch (_) {
     fail(item, "Le catalogue des exigences est injoignable.");

@@ -1,7 +1,7 @@
 /* The API key form: shown when the service answers 401 or 403; a key typed is tried at once
  * (GET v1/proof-types) so that a refused key is said right away, not after the next upload.
  */
-import { $, API, announce, getKey, keyRefused, setKey } from "./common.js";
+import { $, API, JSON_FR, announce, getKey, keyRefused, setKey } from "./common.js";
 
 const waiting = [];   // what to run again once a key is accepted
 
@@ -57,7 +57,7 @@ async function onSubmit(event, onAccepted) {
   }
   let status = 0;
   try {
-    status = (await fetch(API.proofTypes, { headers: { Accept: "application/json", Authorization: `Bearer ${value}` } })).status;
+    status = (await fetch(API.proofTypes, { headers: { ...JSON_FR, Authorization: `Bearer ${value}` } })).status;
   } catch (_) { /* unreachable service: keep the key, the uploads will say what happens */ }
   if (keyRefused(status)) {
     fieldError(`Clé d'API refusée par le service (HTTP ${status}) : vérifiez-la et saisissez-la de nouveau.`);
