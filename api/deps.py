@@ -26,7 +26,8 @@ def _settings(request: Request) -> ApiSettings:
 def _engine(request: Request) -> Engine:
     engine = getattr(request.app.state, "engine", None)
     if engine is None:  # lifespan not run, or shutting down
-        raise Unavailable("moteur non démarré", request.app.state.settings.retry_after_s)
+        raise Unavailable("moteur non démarré", request.app.state.settings.retry_after_s,
+                          reason_en="engine not started")
     return engine
 
 

@@ -14,14 +14,13 @@ from typing import Any, AsyncIterator
 import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
 from starlette.requests import ClientDisconnect
 
-from api import problems
+from api import openapi, problems
 from api.callers import ForwardedForMiddleware
 from api.deps import Admission
+from api.language import LanguageMiddleware
 from api.middleware import FramingGuardMiddleware, RequestContextMiddleware
-from api.problems import Problem
 from api.ratelimit import RateLimitMiddleware
 from api.jobs.service import JobService
 from api.routes import bench, docs, dossiers, health, jobs, metrics, proof_types, requirements, validations, web
@@ -111,13 +110,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     # Who the caller is (rate limit, per-caller share) is settled before either looks at it.
     app.add_middleware(ForwardedForMiddleware, trusted=settings.trusted_proxies)
     app.add_middleware(FramingGuardMiddleware)  # inside the request context: its 400 has an id and a metric
+    # The answer's language, chosen before anything can answer (the framing guard, the rate limit, 404).
+    app.add_middleware(LanguageMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
     for module in (health, metrics, proof_types, validations, dossiers, jobs, requirements, web, docs):  # web: the page at /
         app.include_router(module.router)
     if settings.bench_routes:  # receive-only route for bench/ (off in production)
         app.include_router(bench.router)
-    app.openapi = lambda: _openapi(app, list(rules.proof_types), settings)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi.build(app, rules, settings)  # type: ignore[method-assign]
     return app
 
 
@@ -126,44 +127,6 @@ async def _client_disconnected(request: Any, exc: Exception) -> Any:
     log.info("client disconnected during upload")
     return problems.problem_response(400, "request.client_disconnected", "Le client s'est déconnecté.",
                                      detail_en="The client disconnected.")
-
-
-def _openapi(app: FastAPI, proof_types: list[str], settings: ApiSettings) -> dict[str, Any]:
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-    components["Problem"] = problem_schema
-    engine = getattr(app.state, "engine", None)
-    rems = engine.catalogue().rems if engine is not None else None  # known once started
-    for path in ("/v1/validations", "/v1/validations/batch", "/v1/dossiers", "/v1/jobs"):
-        operation = schema.get("paths", {}).get(path, {}).get("post")
-        if not operation:
-            continue
-        props = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
-        if "proof_type" in props:
-            type_schema = props["proof_type"].get("items", props["proof_type"])
-            type_schema["enum"] = proof_types + ([""] if path.endswith("batch") else [])
-        if rems and "rem" in props:
-            props["rem"]["enum"] = rems
-    if settings.rate_limit_per_min > 0:
-        _document_rate_limit(schema)
-    app.openapi_schema = schema
-    return schema
-
-
-def _document_rate_limit(schema: dict[str, Any]) -> None:
-    """Every /v1/* operation may answer 429 (api/ratelimit.py); say so where the route did not."""
-    (limited,) = problems.responses(429).values()
-    limited = {**limited, "description": "Trop de requêtes (limite par appelant, `rate_limit.exceeded`) ou file "
-                                         "pleine (`service.saturated`) ; réessayer après `Retry-After` secondes."}
-    for path, operations in schema.get("paths", {}).items():
-        if not path.startswith("/v1/"):
-            continue
-        for operation in operations.values():
-            responses = operation.setdefault("responses", {})
-            responses["429"] = {**limited, **({"content": responses["429"]["content"]} if "429" in responses else {})}
 
 
 app = create_app()

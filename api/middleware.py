@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics_collector as metrics
 from api.errors import AmbiguousFraming
-from api.problems import problem_response
+from api.problems import error_response
 from api.structured_logging import request_id_var
 
 log = logging.getLogger("preuves.api.access")
@@ -102,8 +102,7 @@ class FramingGuardMiddleware:
             names = {k for k, _ in scope["headers"] if k in (b"transfer-encoding", b"content-length")}
             if len(names) == 2:
                 error = AmbiguousFraming()
-                response = problem_response(error.status, error.code, error.message, detail_en=error.message_en,
-                                            title=error.title, instance=scope.get("path"), headers=error.headers)
+                response = error_response(error, scope.get("path"))
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.status import HTTP_500_INTERNAL_SERVER_ERROR
 
-from api.errors import ApiError, headers_of, status_of
+from api import language
+from api.errors import NOT_FOUND, ApiError, FileTooLarge, Unauthorized, headers_of, status_of
 from api.structured_logging import request_id_var
 from validator_core.errors import PreuvesError
 
@@ -33,18 +34,28 @@ TITLES = {
     415: "Type de contenu non pris en charge", 422: "Requête invalide", 429: "Service saturé",
     500: "Erreur interne", 503: "Service indisponible",
 }
+TITLES_EN = {
+    400: "Bad request", 401: "Authentication required", 403: "Access denied", 404: "Not found",
+    405: "Method not allowed", 406: "Response format not available", 408: "Request timeout",
+    413: "Request too large",
+    415: "Unsupported content type", 422: "Invalid request", 429: "Service saturated",
+    500: "Internal error", 503: "Service unavailable",
+}
 
 
 class Problem(BaseModel):
-    """An error (RFC 9457). ``code`` is stable (see docs/http.md); ``detail`` is French, ``detail_en`` English."""
+    """An error (RFC 9457). ``code`` is stable (see docs/http.md); ``title`` and ``detail`` are in the answer's
+    language (``Content-Language``: French, or English with ``lang=en`` / ``Accept-Language: en``),
+    ``detail_en`` always English."""
 
     model_config = ConfigDict(extra="allow")
 
     type: str = Field(description="URI du type de problème (urn:preuves:problem:<code>)")
     title: str
     status: int = Field(ge=400, le=599)
-    detail: str = Field(description="Explication en français")
-    detail_en: str | None = Field(default=None, description="Explication en anglais")
+    detail: str = Field(description="Explication et ce qu'il faut faire, dans la langue de la réponse (français par "
+                                    "défaut ; `lang=en` ou `Accept-Language: en` : anglais)")
+    detail_en: str | None = Field(default=None, description="La même explication, toujours en anglais")
     code: str = Field(description="Code stable du problème")
     instance: str | None = Field(default=None, description="Chemin de la requête")
     request_id: str | None = Field(default=None, description="Identifiant de la requête (en-tête X-Request-ID)")
@@ -52,13 +63,19 @@ class Problem(BaseModel):
 
 def problem_response(
     status: int, code: str, detail: str, *, detail_en: str | None = None, title: str | None = None,
-    instance: str | None = None, headers: dict[str, str] | None = None, **extensions: Any,
+    title_en: str | None = None, instance: str | None = None, headers: dict[str, str] | None = None,
+    **extensions: Any,
 ) -> JSONResponse:
+    """A problem in the request's language (:func:`api.language.current`): ``detail`` / ``title`` are the
+    French texts, ``detail_en`` / ``title_en`` the English ones (by status when not given)."""
+    english = language.current() == "en"
+    title_en = title_en or TITLES_EN.get(status, "Error")
+    title = title or TITLES.get(status, "Erreur")
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + code,
-        "title": title or TITLES.get(status, "Erreur"),
+        "title": title_en if english else title,
         "status": status,
-        "detail": detail,
+        "detail": (detail_en or detail) if english else detail,
         "detail_en": detail_en or detail,
         "code": code,
         "instance": instance,
@@ -69,31 +86,38 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
+def error_response(exc: PreuvesError, instance: str | None, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The problem of a domain error (its status, headers, title and details)."""
+    api_error = isinstance(exc, ApiError)
+    return problem_response(status_of(exc), exc.code, exc.message, detail_en=exc.message_en,
+                            title=exc.title if api_error else None, title_en=exc.title_en if api_error else None,
+                            instance=instance, headers=headers if headers is not None else headers_of(exc),
+                            **exc.details)
+
+
 async def preuves_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PreuvesError)
-    status = status_of(exc)
-    headers = headers_of(exc)
-    title = exc.title if isinstance(exc, ApiError) else None
-    return problem_response(status, exc.code, exc.message, detail_en=exc.message_en, title=title,
-                            instance=request.url.path, headers=headers, **exc.details)
+    return error_response(exc, request.url.path)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
     return problem_response(
-        422, "request.invalid", "La requête ne respecte pas le schéma de l'API.",
-        detail_en="The request does not match the API schema.", instance=request.url.path, errors=errors,
+        422, "request.invalid", "La requête ne respecte pas le schéma de l'API : corrigez les paramètres que liste "
+        "« errors » (la description de chaque route : /docs).",
+        detail_en="The request does not match the API schema: fix the parameters “errors” lists (each route's "
+                  "description: /docs).", instance=request.url.path, errors=errors,
     )
 
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "http.not_found", 405: "http.method_not_allowed"}.get(exc.status_code, f"http.{exc.status_code}")
-    detail = {404: "Aucune ressource à cette adresse.", 405: "Méthode non autorisée pour cette adresse."}.get(
-        exc.status_code, str(exc.detail))
-    detail_en = {404: "Nothing at this address.", 405: "Method not allowed for this address."}.get(
-        exc.status_code, str(exc.detail))
+    detail = {404: NOT_FOUND[0], 405: "Méthode non autorisée pour cette adresse : vérifiez-la (les méthodes de chaque "
+                                        "adresse : /docs)."}.get(exc.status_code, str(exc.detail))
+    detail_en = {404: NOT_FOUND[1], 405: "Method not allowed for this address: check it (each address's methods: "
+                                         "/docs)."}.get(exc.status_code, str(exc.detail))
     return problem_response(exc.status_code, code, detail, detail_en=detail_en, instance=request.url.path,
                             headers=dict(exc.headers or {}))
 
@@ -119,13 +143,18 @@ def install(app: FastAPI) -> None:
 # -- OpenAPI ----------------------------------------------------------------------------------
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
+
+
+def _example(error: ApiError) -> dict[str, Any]:
+    """The French problem body of ``error`` (its text is the one the service sends)."""
+    return {"type": TYPE_PREFIX + error.code, "title": error.title, "status": error.status, "detail": error.message,
+            "code": error.code, **error.details}
+
+
 EXAMPLES: dict[int, dict[str, Any]] = {
-    401: {"type": TYPE_PREFIX + "auth.unauthorized", "title": "Authentification requise", "status": 401,
-          "detail": "Clé d'API absente ou invalide (en-tête « Authorization: Bearer <clé> » ou « X-API-Key »).",
-          "code": "auth.unauthorized", "request_id": "3f2c9a…"},
-    413: {"type": TYPE_PREFIX + "request.body_too_large", "title": "Requête trop volumineuse", "status": 413,
-          "detail": "Le corps de la requête dépasse le plafond du service (50065536 octets).",
-          "code": "request.body_too_large", "limit": 50065536},
+    401: {**_example(Unauthorized()), "request_id": "3f2c9a…"},
+    413: _example(FileTooLarge(size=60_000_000, complete=True, limit=50_000_000, proof_type="video",
+                               label=("Vidéo", "Video"), index=0, filename="demo.mp4")),
     422: {"type": TYPE_PREFIX + "request.unknown_proof_type", "title": "Requête invalide", "status": 422,
           "detail": "Type de preuve inconnu : « vidéo ». Types valides : video, screenshot, report_link, logs, pdf_report.",
           "code": "request.unknown_proof_type", "proof_type": "vidéo",
@@ -145,7 +174,10 @@ EXAMPLES: dict[int, dict[str, Any]] = {
 
 DESCRIPTIONS = {
     401: "Clé d'API absente ou invalide (quand des clés sont configurées).",
-    413: "Corps de requête au-delà du plafond du service (même sans Content-Length ou en chunked).",
+    413: "Fichier au-delà de la limite de son type (`file.too_large` : `limit`, `limit_mo`, `proof_type`, `size`), "
+         "dit dès qu'il la dépasse quand `proof_type` précède `file` ; ou corps au-delà du plafond du service "
+         "(`request.body_too_large`, même sans Content-Length ou en chunked). Dans un lot ou un dossier, un fichier "
+         "au-delà de la limite de son type mais sous le plafond par fichier a son rapport `rejected`.",
     422: "Requête invalide : `proof_type` inconnu (le corps liste `valid`), `lang` inconnue, champ `file` absent, "
          "multipart mal formé.",
     400: "Requête HTTP ambiguë (`Transfer-Encoding` et `Content-Length` ensemble : `request.ambiguous_framing`).",

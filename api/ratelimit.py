@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api import metrics_collector as metrics
 from api.callers import caller_of, key_identity  # noqa: F401 - key_identity: part of this module's API
 from api.errors import ApiError
-from api.problems import problem_response
+from api.problems import error_response
 from api.settings import ApiSettings
 
 log = logging.getLogger("preuves.api")
@@ -47,6 +47,7 @@ class RateLimited(ApiError):
     status = 429
     code = "rate_limit.exceeded"
     title = "Trop de requêtes"
+    title_en = "Too many requests"
 
     def __init__(self, retry_after_s: int, per_min: int) -> None:
         super().__init__(
@@ -152,6 +153,5 @@ class RateLimitMiddleware:
         if scope.get("method") not in ("GET", "HEAD"):
             # The body is not read: close the connection rather than reuse it with an upload left in it.
             headers["Connection"] = "close"
-        response = problem_response(error.status, error.code, error.message, detail_en=error.message_en,
-                                    title=error.title, instance=scope.get("path"), headers=headers, **error.details)
+        response = error_response(error, scope.get("path"), headers)
         await response(scope, receive, send)

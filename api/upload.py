@@ -8,10 +8,14 @@ so the service parses the body itself with ``python_multipart``'s streaming pars
   (never the client's name), hashed (sha256) while it arrives; memory per upload stays bounded by
   one flush buffer;
 - past the storage limit of the part (the proof type's limit when known, else the largest), bytes are
-  counted but no longer stored nor hashed: the engine then reports ``file.too_large`` with the
-  observed size;
-- past the body cap the request ends with 413 — counted on the bytes actually received, so a lying or
-  absent ``Content-Length`` (chunked transfer) changes nothing;
+  no longer stored nor hashed. A one-file upload (``refuse_over_limit``) then ends at once with 413
+  ``file.too_large``; a batch or dossier keeps counting the part (up to the per-file cap), and the
+  engine reports ``file.too_large`` with the observed size for that file only;
+- past the per-file cap or the body cap the request ends with 413 — counted on the bytes actually
+  received, so a lying or absent ``Content-Length`` (chunked transfer) changes nothing. After a 413
+  the rest of the body is still read and dropped, up to the drain budget, so that a client still
+  sending reads the answer; it is parsed on the way, so that the refused file's whole size is known
+  when it ends within that budget;
 - the body must keep coming: no byte for ``PREUVES_BODY_IDLE_TIMEOUT_S``, or less than
   ``PREUVES_MIN_UPLOAD_RATE_BYTES`` per second over ``PREUVES_UPLOAD_RATE_WINDOW_S``, ends it with 408
   (:class:`UploadPace`): a client that trickles bytes holds its place for one window, not forever;
@@ -41,7 +45,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from api import metrics_collector as metrics
-from api.errors import BadMultipart, BadRequest, BodyTooLarge, MissingFile, Unavailable, UploadTimeout
+from api.errors import (ApiError, BadMultipart, BadRequest, BodyTooLarge, FileTooLarge, MissingFile, Unavailable,
+                        UploadTimeout)
 
 if TYPE_CHECKING:
     from api.settings import ApiSettings
@@ -109,6 +114,7 @@ class ReceivedFile:
     size: int = 0  # bytes received for this part
     stored: int = 0  # bytes written to ``path``
     limit: int = 0
+    proof_type: str | None = None  # the type whose limit ``limit`` is (None: the largest, type not known yet)
     sha256: str | None = None  # None when not every byte was stored
     _hasher: "hashlib._Hash" = field(default_factory=hashlib.sha256, repr=False)
     _buffer: bytearray = field(default_factory=bytearray, repr=False)
@@ -169,8 +175,8 @@ class Received:
         """A field given at most once; an empty value counts as absent."""
         values = self.fields.get(name, [])
         if len(values) > 1:
-            raise BadRequest(f"Le champ « {name} » est donné {len(values)} fois.",
-                             f"The “{name}” field is given {len(values)} times.", field=name)
+            raise BadRequest(f"Le champ « {name} » est donné {len(values)} fois : donnez-le une seule fois.",
+                             f"The “{name}” field is given {len(values)} times: give it once.", field=name)
         return values[0] or None if values else None
 
     def single_file(self) -> ReceivedFile:
@@ -185,9 +191,39 @@ class Received:
         return self.files[0]
 
 
-class _OverCap(Exception):
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+class _Over(Exception):
+    """The body must be refused (413): ``part`` is the file that is too large (None: the body as a whole),
+    ``body_limit`` the service cap it passed (None: the file's own type limit)."""
+
+    def __init__(self, part: ReceivedFile | None, body_limit: int | None) -> None:
+        self.part = part
+        self.body_limit = body_limit
+
+
+class TooLarge:
+    """The 413 of a file too large: ``(part, complete, declared, body_limit, close) -> error``.
+
+    ``part`` is None when the body is refused on its announced length (``declared``) before any of it
+    is read. This default knows no type names; :func:`api.validating.validating_receiver` gives one
+    that does."""
+
+    def __init__(self, largest: int, file_cap: int, labels: dict[str, tuple[str, str]] | None = None) -> None:
+        self.largest = largest
+        self.file_cap = file_cap
+        self.labels = labels or {}
+
+    def __call__(self, part: ReceivedFile | None, *, complete: bool, declared: int | None, body_limit: int | None,
+                 close: bool) -> ApiError:
+        proof_type = part.proof_type if part is not None else None
+        if body_limit is None and part is not None and part.size > self.file_cap:
+            body_limit = self.file_cap  # refused at its type's limit, and over the service's cap too
+        # The limit this service applies to the file: its type's, or the cap when an operator set it lower.
+        limit = min(part.limit if part is not None else self.largest, self.file_cap)
+        return FileTooLarge(
+            size=part.size if part is not None else None, complete=complete, limit=limit, proof_type=proof_type,
+            label=self.labels.get(proof_type or ""), declared=declared, body_limit=body_limit,
+            index=part.index if part is not None else None,
+            filename=part.filename if part is not None else None, close=close)
 
 
 class _Field:
@@ -198,8 +234,10 @@ class _Field:
     def feed(self, data: bytes) -> None:
         self.value += data
         if len(self.value) > FIELD_MAX_BYTES:
-            raise BadRequest(f"Le champ « {self.name} » dépasse {FIELD_MAX_BYTES} octets.",
-                             f"The “{self.name}” field is over {FIELD_MAX_BYTES} bytes.", field=self.name)
+            raise BadRequest(f"Le champ « {self.name} » dépasse {FIELD_MAX_BYTES} octets : un nom de type, de preuve ou "
+                             "de REM tient en quelques mots.",
+                             f"The “{self.name}” field is over {FIELD_MAX_BYTES} bytes: a type, proof or REM name "
+                             "is a few words.", field=self.name)
 
 
 class _Ignored:
@@ -212,8 +250,10 @@ def boundary_of(request: Request) -> bytes:
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary or len(boundary) > 200:
         raise BadMultipart(
-            "Le corps doit être en multipart/form-data (avec un paramètre boundary).",
-            "The body must be multipart/form-data (with a boundary parameter).",
+            "Le corps doit être en multipart/form-data (avec un paramètre boundary) : envoyez le fichier comme un "
+            "formulaire (curl -F file=@preuve.pdf).",
+            "The body must be multipart/form-data (with a boundary parameter): send the file as a form "
+            "(curl -F file=@proof.pdf).",
         )
     return boundary
 
@@ -301,12 +341,18 @@ class BodyReader:
 class MultipartReceiver:
     """Receive one request's multipart body: files to temp files, small fields in memory.
 
-    :param storage_limit: ``(file index, fields received so far) -> bytes`` to store for that file
-        part (the proof type's limit when the type is already known, else the largest).
-    :param body_cap: over this many body bytes, 413.
-    :param file_cap: over this many bytes in one file part, 413 (batch: each file like a single upload).
-    :param drain_bytes: after a cap is passed, read and drop up to this many more bytes so that a
-        client still sending can read the 413; past it the connection is closed.
+    :param storage_limit: ``(file index, fields received so far) -> (bytes, proof type)``: what to
+        store of that file part — the proof type's limit when the type is already known, else the
+        largest with type None.
+    :param body_cap: over this many body bytes, 413 (``request.body_too_large``; ``file.too_large`` when
+        ``refuse_over_limit`` and the file being received is already over its limit).
+    :param file_cap: over this many bytes in one file part, 413 ``file.too_large`` (batch: each file
+        like a single upload).
+    :param refuse_over_limit: a file part over its storage limit is a 413 ``file.too_large`` at once
+        (one-file uploads), rather than counted for the engine to report.
+    :param too_large: makes that 413 (:class:`TooLarge`).
+    :param drain_bytes: after a 413, read and drop up to this many more bytes so that a client still
+        sending can read it; past it the connection is closed.
     :param pace: how slowly the body may come (default: no bound, for callers that set none).
     """
 
@@ -314,11 +360,13 @@ class MultipartReceiver:
         self,
         upload_dir: UploadDir,
         *,
-        storage_limit: Callable[[int, dict[str, list[str]]], int],
+        storage_limit: Callable[[int, dict[str, list[str]]], tuple[int, str | None]],
         body_cap: int,
         file_cap: int,
         drain_bytes: int,
         max_files: int,
+        too_large: TooLarge,
+        refuse_over_limit: bool = False,
         fields: tuple[str, ...] = ("proof_type", "lang"),
         pace: Callable[[], UploadPace] | None = None,
     ) -> None:
@@ -329,6 +377,8 @@ class MultipartReceiver:
         self.file_cap = file_cap
         self.drain_bytes = drain_bytes
         self.max_files = max_files
+        self.too_large = too_large
+        self.refuse_over_limit = refuse_over_limit
         self.wanted_fields = fields
         self.files: list[ReceivedFile] = []
         self.fields: dict[str, list[str]] = {}
@@ -339,6 +389,10 @@ class MultipartReceiver:
         self._hvalue = bytearray()
         self._hsize = 0
         self._ended = False
+        # Once a 413 is decided (``_over``), the rest of the body is only measured: nothing more is
+        # stored, and the end of the refused file part says whether its whole size is known.
+        self._over: _Over | None = None
+        self._refused_complete = False
 
     # -- parser callbacks (synchronous, on the event loop) ------------------------------------
     def _on_part_begin(self) -> None:
@@ -365,6 +419,9 @@ class MultipartReceiver:
         self._hfield, self._hvalue = bytearray(), bytearray()
 
     def _on_headers_finished(self) -> None:
+        if self._refusing:  # the answer is decided: later parts are neither stored nor checked
+            self._part = _Ignored()
+            return
         disposition = next((v for k, v in self._headers if k == b"content-disposition"), None)
         if disposition is None:
             raise BadMultipart("Partie sans en-tête Content-Disposition.", "Part without Content-Disposition header.")
@@ -376,13 +433,15 @@ class MultipartReceiver:
                                "Part without a field name (Content-Disposition: form-data; name=…).")
         if name == FILE_FIELD:
             if len(self.files) >= self.max_files:
-                raise BadRequest(f"Plus de {self.max_files} fichiers dans la requête.",
-                                 f"More than {self.max_files} files in the request.", max_files=self.max_files)
+                raise BadRequest(f"Plus de {self.max_files} fichiers dans la requête : envoyez-les en plusieurs requêtes.",
+                                 f"More than {self.max_files} files in the request: send them in several requests.",
+                                 max_files=self.max_files)
             filename = params.get(b"filename", b"").decode("utf-8", errors="replace")
             # Before the temp file exists: storage_limit may reject the fields received so far.
-            limit = self.storage_limit(len(self.files), self.fields)
+            limit, proof_type = self.storage_limit(len(self.files), self.fields)
             fd, path = self.upload_dir.new_file()
-            received = ReceivedFile(index=len(self.files), filename=filename, path=path, limit=limit)
+            received = ReceivedFile(index=len(self.files), filename=filename, path=path, limit=limit,
+                                    proof_type=proof_type)
             received._fh = open(fd, "wb")  # noqa: SIM115 - closed in finish()/discard()
             self.files.append(received)
             self._part = received
@@ -395,13 +454,25 @@ class MultipartReceiver:
         part = self._part
         if part is None:
             return
+        if self._refusing:  # measured, never stored
+            if isinstance(part, ReceivedFile):
+                part.size += end - start
+            return
         part.feed(data[start:end])
-        if isinstance(part, ReceivedFile) and part.size > self.file_cap:
-            raise _OverCap(self.file_cap)
+        # Decided here, answered once the parser has taken the whole chunk (raising from a callback
+        # would lose the rest of the chunk, and with it the end of the part).
+        if not isinstance(part, ReceivedFile):
+            return
+        if part.size > self.file_cap:
+            self._over = _Over(part, self.file_cap)
+        elif self.refuse_over_limit and part.size > part.limit:
+            self._over = _Over(part, None)
 
     def _on_part_end(self) -> None:
         part = self._part
-        if isinstance(part, _Field):
+        if self._over is not None and part is self._over.part:
+            self._refused_complete = True
+        elif isinstance(part, _Field) and not self._refusing:
             try:
                 value = bytes(part.value).decode("utf-8").strip()
             except UnicodeDecodeError:
@@ -419,7 +490,10 @@ class MultipartReceiver:
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.body_cap + self.drain_bytes:
             # Announced too big to be worth reading: answer now (a client sending
-            # "Expect: 100-continue" has not sent the body yet).
+            # "Expect: 100-continue" has not sent the body yet). A one-file upload that big is a file
+            # over every type's limit.
+            if self.refuse_over_limit:
+                raise self.too_large(None, complete=False, declared=int(declared), body_limit=self.body_cap, close=True)
             raise BodyTooLarge(self.body_cap, close=True)
         parser = MultipartParser(boundary, callbacks={
             "on_part_begin": self._on_part_begin, "on_part_data": self._on_part_data,
@@ -433,50 +507,74 @@ class MultipartReceiver:
             try:
                 while (chunk := await reader.next()) is not None:
                     total += len(chunk)
-                    if total > self.body_cap:
-                        raise _OverCap(self.body_cap)
                     try:
-                        parser.write(chunk)
+                        parser.write(chunk)  # bounded: nothing past a part's limit is stored
                     except MultipartParseError:
-                        raise BadMultipart("Corps multipart/form-data mal formé.",
-                                           "Malformed multipart/form-data body.") from None
+                        if self._over is None:
+                            raise BadMultipart("Corps multipart/form-data mal formé : vérifiez le client HTTP qui l'envoie.",
+                                               "Malformed multipart/form-data body: check the HTTP client that "
+                                               "sends it.") from None
+                    if total > self.body_cap and self._over is None:
+                        part = self._part if isinstance(self._part, ReceivedFile) else None
+                        # One upload's file already over its limit is why its body is over the cap.
+                        self._over = _Over(part if self.refuse_over_limit and part and part.size > part.limit else None,
+                                           self.body_cap)
+                    if self._over is not None:
+                        raise self._over
                     await self._flush(FLUSH_BYTES)
                 parser.finalize()
                 if not self._ended:
-                    raise BadMultipart("Corps multipart/form-data incomplet (délimiteur final absent).",
-                                       "Incomplete multipart/form-data body (no closing boundary).")
+                    raise BadMultipart("Corps multipart/form-data incomplet (délimiteur final absent) : renvoyez la requête "
+                                       "entière.",
+                                       "Incomplete multipart/form-data body (no closing boundary): send the whole "
+                                       "request again.")
                 await self._flush(0)
                 for received in self.files:
                     await anyio.to_thread.run_sync(received.finish)
-            except _OverCap as over:
-                ended = await _drain(reader, self.drain_bytes)
-                raise BodyTooLarge(over.limit, close=not ended) from None
+            except _Over as over:
+                ended = await self._measure(reader, parser)
+                if over.part is None:
+                    raise BodyTooLarge(over.body_limit or self.body_cap, close=not ended) from None
+                raise self.too_large(over.part, complete=self._refused_complete, declared=None,
+                                     body_limit=over.body_limit, close=not ended) from None
             except (BadRequest, BadMultipart, UploadTimeout) as exc:
                 exc.headers["Connection"] = "close"  # the rest of the body is not read
                 raise
             except OSError as exc:
                 log.error("cannot store upload", extra={"errno": exc.errno})
-                raise Unavailable("stockage temporaire indisponible", 5) from None
+                raise Unavailable("stockage temporaire indisponible", 5, reason_en="temporary storage unavailable") from None
         except BaseException:  # includes ClientDisconnect and cancellation: nothing stays on disk
             for received in self.files:
                 received.discard()
             raise
         return Received(files=self.files, fields=self.fields)
 
+    @property
+    def _refusing(self) -> bool:
+        return self._over is not None
+
+    async def _measure(self, reader: BodyReader, parser: MultipartParser) -> bool:
+        """Read and drop up to ``drain_bytes`` more (at the upload's pace), still parsing so that the end
+        of the refused file part is seen; True when the body ended within that budget."""
+        if self.drain_bytes <= 0:
+            return False
+        parsing, seen = True, 0
+        try:
+            while (chunk := await reader.next()) is not None:
+                seen += len(chunk)
+                if seen > self.drain_bytes:
+                    return False
+                if parsing:
+                    try:
+                        parser.write(chunk)
+                    except Exception:  # noqa: BLE001 - a malformed rest changes nothing: the answer is the 413
+                        parsing = False
+        except (ClientDisconnect, UploadTimeout):
+            return False
+        return True
+
     async def _flush(self, threshold: int) -> None:
         for received in self.files:
             if received.pending and received.pending >= threshold:
                 await anyio.to_thread.run_sync(received.write, received.take())
 
-
-async def _drain(reader: BodyReader, budget: int) -> bool:
-    """Read and drop up to ``budget`` bytes (at the upload's pace); True when the body ended within it."""
-    seen = 0
-    try:
-        while (chunk := await reader.next()) is not None:
-            seen += len(chunk)
-            if seen > budget:
-                return False
-    except (ClientDisconnect, UploadTimeout):
-        return False
-    return True

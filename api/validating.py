@@ -4,6 +4,8 @@ service layer (:mod:`validator_core.service`):
 - the receiver of their multipart form (:func:`validating_receiver`): each file part stored up to its
   type's limit (:meth:`Engine.limits`), and a bad ``proof_type`` / ``requirement`` / ``rem`` sent
   before a file answered before the file is read (:class:`EarlyRequestError`);
+- one shape for a one-file upload over its type's limit: the 413 ``file.too_large`` the receiver gives
+  while reading, or the same once the engine knew the type (:func:`refuse_too_large`);
 - the OpenAPI schemas of their common fields;
 - running the use cases off the event loop, under the service's thread limit, with each file's
   metrics (:func:`validate_uploads`, :func:`check_uploaded_dossier`);
@@ -23,9 +25,9 @@ import anyio
 from fastapi import Request
 
 from api import metrics_collector as metrics
-from api.errors import BadRequest
+from api.errors import BadRequest, FileTooLarge
 from api.settings import ApiSettings
-from api.upload import MultipartReceiver, ReceivedFile, UploadDir, upload_pace
+from api.upload import MultipartReceiver, ReceivedFile, TooLarge, UploadDir, upload_pace
 from validator_core.dossier import Dossier, DossierResult
 from validator_core.engine import BatchItem, BatchProgress, Engine
 from validator_core.errors import PreuvesError
@@ -38,7 +40,8 @@ REM_SCHEMA: dict[str, Any] = {
     "description": "Le REM de la preuve (BIO, RIS, LGC, DPI, PFI, DB ; GET /v1/requirements). Sans `requirement` : "
                    "seulement vérifié. Absent : le premier REM qui contient la preuve.",
 }
-LANG_SCHEMA: dict[str, Any] = {"type": "string", "enum": list(LANGS), "default": "fr", "description": "Langue des messages"}
+LANG_SCHEMA: dict[str, Any] = {"type": "string", "enum": list(LANGS), "default": "fr",
+                               "description": "Langue de la réponse ; absent : `?lang=`, sinon `Accept-Language`, sinon fr"}
 
 T = TypeVar("T")
 
@@ -53,12 +56,14 @@ class EarlyRequestError(BadRequest):
 
 
 def validating_receiver(engine: Engine, settings: ApiSettings, upload_dir: UploadDir, *, body_cap: int,
-                        max_files: int, fields: tuple[str, ...]) -> MultipartReceiver:
+                        max_files: int, fields: tuple[str, ...], one_file: bool = False) -> MultipartReceiver:
     """The receiver of a validating route: each file capped like a single upload (the service cap) and
-    stored up to its type's limit; the whole body capped at ``body_cap``."""
+    stored up to its type's limit; the whole body capped at ``body_cap``. ``one_file``: a file over its
+    type's limit (the largest when the type is not given before it) is a 413 ``file.too_large`` as soon
+    as it passes it."""
     limits = engine.limits()
 
-    def storage_limit(index: int, received: dict[str, list[str]]) -> int:
+    def storage_limit(index: int, received: dict[str, list[str]]) -> tuple[int, str | None]:
         # Called as each file part begins, with the fields received so far.
         try:
             check_fields(engine, proof_types=received.get("proof_type", []), rems=received.get("rem", []),
@@ -66,12 +71,32 @@ def validating_receiver(engine: Engine, settings: ApiSettings, upload_dir: Uploa
         except PreuvesError as exc:
             raise EarlyRequestError(exc) from None
         types = received.get("proof_type", [])
-        return limits.for_type(types[index] if index < len(types) else None)
+        proof_type = (types[index] if index < len(types) else None) or None
+        return limits.for_type(proof_type), proof_type
 
+    file_cap = settings.body_cap(limits.largest)
     return MultipartReceiver(
-        upload_dir, storage_limit=storage_limit, body_cap=body_cap, file_cap=settings.body_cap(limits.largest),
+        upload_dir, storage_limit=storage_limit, body_cap=body_cap, file_cap=file_cap,
         drain_bytes=settings.drain_bytes, max_files=max_files, fields=fields, pace=partial(upload_pace, settings),
+        too_large=TooLarge(limits.largest, file_cap, type_labels(engine)), refuse_over_limit=one_file,
     )
+
+
+def type_labels(engine: Engine) -> dict[str, tuple[str, str]]:
+    """Each proof type's name (French, English), as the rules give it."""
+    return {t["id"]: (t["label_fr"], t["label_en"]) for t in engine.proof_types()["proof_types"]}
+
+
+def refuse_too_large(engine: Engine, report: Report) -> None:
+    """A one-file upload's report that says ``file.too_large`` is answered as the 413 a file over its
+    type's limit gets while it is received: one shape, whichever way the service learnt the type."""
+    finding = next((f for f in report.findings if f.code == "file.too_large"), None)
+    if finding is None:
+        return
+    proof_type = finding.details.get("proof_type") or report.proof_type
+    raise FileTooLarge(size=report.file.size, complete=True, limit=int(finding.details["limit"]),
+                       proof_type=proof_type, label=type_labels(engine).get(proof_type or ""), index=0,
+                       filename=report.file.name)
 
 
 async def validate_uploads(request: Request, engine: Engine, files: list[tuple[ReceivedFile, str | None, str | None]],

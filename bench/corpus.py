@@ -34,6 +34,33 @@ def png_1080p(busy: bool = False) -> Path:
     return _cached("screen-1080p-busy.png" if busy else "screen-1080p.png", make)
 
 
+def ui_1080p() -> Path:
+    """A full-HD application screen with a patient panel and text (what the OCR reads in a real capture)."""
+    def make(directory: Path, name: str) -> Path:
+        from fixtures.screens import patient_lines, ui_screen
+
+        out = directory / name
+        lines = patient_lines("1 84 12 75 123 456") + ["Compte rendu de biologie", "Prescripteur : Dr Martin"] * 4
+        ui_screen(lines, size=(1920, 1080), font_px=18).save(out, format="PNG")
+        return out
+
+    return _cached("screen-1080p-ui.png", make)
+
+
+def rules_without_ocr() -> Path:
+    """The packaged rules with the text reading (OCR) off, for screenshots and videos."""
+    def make(directory: Path, name: str) -> Path:
+        from validator_core.rules import default_rules_text
+
+        text = default_rules_text()
+        assert text.count("\nocr = true\n") == 2, "the rules' OCR switches moved"
+        out = directory / name
+        out.write_text(text.replace("\nocr = true\n", "\nocr = false\n"), encoding="utf-8")
+        return out
+
+    return _cached("rules-without-ocr.toml", make)
+
+
 def mp4_30s() -> Path:
     return _cached("demo-30s-720p.mp4", lambda d, n: formats.make_video(
         d, "mp4", seconds=30, size="1280x720", name=n, extra=("-preset", "veryfast")))

@@ -217,18 +217,23 @@ def _load(server: Server, path: Path, proof_type: str, total: int, clients: int)
 def section_load(rep: Report, quick: bool) -> None:
     rep.h("4. Débit et mémoire sous concurrence (HTTP, boucle locale)")
     rows = []
+    captures = 100 if quick else 400
+    # The 50/s target is issue 7's, for format, size and structure. Reading the text of a capture (OCR:
+    # a real patient's NIR, the INS status, the clock) costs ~0.25 s of one core per 1080p screen: with
+    # it on (the default) the rate is measured and shown, against the same service with ``ocr = false``.
+    with Server(HERE / "out" / "tmp-load-no-ocr", PREUVES_MAX_IN_FLIGHT="64",
+                PREUVES_RULES=str(corpus.rules_without_ocr())) as server:
+        elapsed, lat, errors = _load(server, corpus.ui_1080p(), "screenshot", captures, 8)
+        rows.append(_load_row("captures 1080p, sans OCR (`ocr = false`)", captures, 8, elapsed, lat, errors))
+        rep.target("≥ 50 captures/s sur 2 cœurs (format, taille, structure : `ocr = false`)",
+                   f"{captures / elapsed:.1f}/s", captures / elapsed >= 50)
     with Server(HERE / "out" / "tmp-load", PREUVES_MAX_IN_FLIGHT="64") as server:
         for label, path, proof_type, total, clients in (
-            ("captures 1080p", corpus.png_1080p(), "screenshot", 100 if quick else 400, 8),
+            ("captures 1080p, avec OCR (défaut)", corpus.ui_1080p(), "screenshot", captures // 4, 8),
             ("vidéos 30 s", corpus.mp4_30s(), "video", 20 if quick else 100, 8),
         ):
             elapsed, lat, errors = _load(server, path, proof_type, total, clients)
-            rate = total / elapsed
-            lat.sort()
-            rows.append([label, str(total), str(clients), f"{rate:.1f}/s", f"{statistics.median(lat) * 1000:.0f}",
-                         f"{lat[int(len(lat) * 0.99) - 1] * 1000:.0f}", str(errors)])
-            if label.startswith("captures"):
-                rep.target("≥ 50 captures/s sur 2 cœurs", f"{rate:.1f}/s", rate >= 50)
+            rows.append(_load_row(label, total, clients, elapsed, lat, errors))
         rep.table(["fichiers", "requêtes", "clients", "débit", "p50 ms", "p99 ms", "erreurs"], rows)
         video = corpus.mp4_sized(50)
         baseline = sum(rss_bytes(p) for p in tree_pids(server.pid))
@@ -239,6 +244,12 @@ def section_load(rep: Report, quick: bool) -> None:
               f"pic {peak.peak / 1e6:.0f} Mo ; PSS (pages partagées comptées une fois) pic {peak.peak_pss / 1e6:.0f} Mo.")
         rep.target("Pic mémoire ≤ 400 Mo (20 × 50 Mo, PSS)", f"PSS {peak.peak_pss / 1e6:.0f} Mo (RSS additionnée "
                    f"{peak.peak / 1e6:.0f} Mo)", peak.peak_pss <= 400e6)
+
+
+def _load_row(label: str, total: int, clients: int, elapsed: float, lat: list[float], errors: int) -> list[str]:
+    lat.sort()
+    return [label, str(total), str(clients), f"{total / elapsed:.1f}/s", f"{statistics.median(lat) * 1000:.0f}",
+            f"{lat[int(len(lat) * 0.99) - 1] * 1000:.0f}", str(errors)]
 
 
 def section_scaling(rep: Report, runs: int, quick: bool) -> None:

@@ -21,7 +21,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, Iterator, Mapping
 
-from plugins.logs import PLUGIN
+from plugins.logs import PLUGIN, secret_words
 from plugins.logs_mail import header_summary, parts_summary
 from validator_core import Inspection, Proof, finding
 from validator_core.toolkit.text import (
@@ -571,7 +571,7 @@ def _member_content_findings(texts: list[tuple[str, bytes]], facts: dict[str, An
     if counts:
         facts["secrets"] = dict(counts)
         findings.append(finding("logs.secret", "warning", kinds=", ".join(sorted(counts)), lines=", ".join(where),
-                                counts=dict(counts)))
+                                counts=dict(counts), kinds_words=secret_words(sorted(counts))))
     findings += _identity_findings(scan_identities(joined), facts)
     return findings
 
@@ -697,6 +697,7 @@ def inspect(proof: Proof) -> Inspection:
     if secrets.found:
         facts["secrets"] = dict(secrets.counts)
         findings.append(finding("logs.secret", "warning", kinds=", ".join(secrets.kinds()),
-                                lines=", ".join(str(n) for n in secrets.first_lines()), counts=dict(secrets.counts)))
+                                lines=", ".join(str(n) for n in secrets.first_lines()), counts=dict(secrets.counts),
+                                kinds_words=secret_words(secrets.kinds())))
     findings += _identity_findings(scan_identities(raw), facts)
     return Inspection(findings=findings, facts=_masked(facts))

@@ -36,29 +36,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "report_link.no_web_link": (
         "Le fichier ne contient que des liens qui ne sont pas des adresses web ({schemes}) : un rapport "
-        "de test s'ouvre par un lien https://.",
+        "de test s'ouvre par un lien https://. Déposez le lien https:// du rapport.",
         "The file holds only links that are not web addresses ({schemes}): a test report opens with an "
-        "https:// link.",
+        "https:// link. File the report's https:// link.",
     ),
     "report_link.non_web_link": (
-        "{count} lien(s) non web ({schemes}) ignoré(s) : ce ne sont pas des liens vers un rapport.",
-        "{count} non-web link(s) ({schemes}) ignored: they are not report links.",
+        "{count:count:lien non web ignoré:liens non web ignorés} ({schemes}) : ce ne sont pas des liens vers "
+        "un rapport. Retirez-les du fichier.",
+        "{count:count:non-web link:non-web links} ({schemes}) ignored: they are not report links. Remove them "
+        "from the file.",
     ),
     "report_link.insecure_http": (
-        "{count} lien(s) en http:// sans chiffrement TLS (par exemple {example}) : utilisez l'adresse "
-        "https://.",
-        "{count} link(s) use http:// without TLS (e.g. {example}): use the https:// address.",
+        "{count:count:lien:liens} en http:// sans chiffrement TLS (par exemple {example}) : utilisez "
+        "l'adresse https://.",
+        "{count:count:link uses:links use} http:// without TLS (e.g. {example}): use the https:// address.",
     ),
     "report_link.unknown_host": (
-        "Lien vers un site qui n'est pas une plateforme de test connue ({hosts}) : plateformes "
-        "attendues : {known}.",
-        "Link to a site that is not a known test platform ({hosts}); expected platforms: {known}.",
+        "Lien vers un site qui n'est pas une plateforme de test connue ({hosts}). Déposez le lien du rapport "
+        "sur une des plateformes attendues : {known}.",
+        "Link to a site that is not a known test platform ({hosts}). File the link to the report on one of "
+        "the expected platforms: {known}.",
     ),
     "report_link.credentials_in_url": (
-        "Un lien contient des identifiants ({kinds}) : {example}. Quiconque lit le dossier pourrait "
+        "Un lien contient des identifiants ({kinds_words[fr]}) : {example}. Quiconque lit le dossier pourrait "
         "s'en servir : retirez-les avant le dépôt (un lien permanent Gazelle ou MSSanté n'en a pas "
         "besoin) et révoquez le jeton, la signature ou le mot de passe concerné.",
-        "A link carries credentials ({kinds}): {example}. Anyone reading the dossier could use them: "
+        "A link carries credentials ({kinds_words[en]}): {example}. Anyone reading the dossier could use them: "
         "remove them before filing (a Gazelle or MSSanté permalink needs none) and revoke that token, "
         "signature or password.",
     ),
@@ -80,36 +83,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "is refused: remove the \"…@\" part and, if it was a password, change it.",
     ),
     "report_link.obfuscated_url": (
-        "Le lien {example} écrit son nom d'hôte sous une forme déguisée ({forms}) : un navigateur ouvre "
+        "Le lien {example} écrit son nom d'hôte sous une forme déguisée ({forms_words[fr]}) : un navigateur ouvre "
         "{host}. Un lien copié depuis la barre d'adresse n'a jamais cette forme, qui sert à tromper un "
         "lecteur ou un filtre : ce lien est refusé. Déposez le lien tel que la plateforme l'affiche.",
-        "The link {example} spells its host name in a disguised form ({forms}): a browser opens {host}. "
+        "The link {example} spells its host name in a disguised form ({forms_words[en]}): a browser opens {host}. "
         "A link copied from the address bar never looks like this, a form used to fool a reader or a "
         "filter: the link is refused. File the link as the platform shows it.",
     ),
     "report_link.idn_homograph": (
         "Le nom d'hôte « {unicode} » (en clair : {host}) imite des lettres latines avec des lettres "
-        "d'autres alphabets ou d'une adresse connue ({forms}) : ce n'est pas une plateforme de test "
+        "d'autres alphabets ou d'une adresse connue ({forms_words[fr]}) : ce n'est pas une plateforme de test "
         "connue ({known}). Ce lien est refusé : déposez le lien vers la plateforme officielle.",
         "The host name \"{unicode}\" (plainly: {host}) imitates Latin letters with letters of other "
-        "scripts, or a known address ({forms}): it is not a known test platform ({known}). The link is "
+        "scripts, or a known address ({forms_words[en]}): it is not a known test platform ({known}). The link is "
         "refused: file the link to the official platform.",
     ),
     "report_link.invalid_url": (
-        "{count} lien(s) mal formé(s) qu'un navigateur refuse d'ouvrir ({example}) : ignoré(s).",
-        "{count} malformed link(s) that a browser refuses to open ({example}): ignored.",
+        "{count:count:lien mal formé:liens mal formés} qu'un navigateur refuse d'ouvrir ({example}), "
+        "{count:plural:ignoré:ignorés}. Corrigez-les ou retirez-les du fichier.",
+        "{count:count:malformed link:malformed links} that a browser refuses to open ({example}), ignored. "
+        "Fix them or remove them from the file.",
     ),
     "report_link.no_valid_link": (
-        "Aucun lien du fichier ne s'ouvre dans un navigateur ({count} adresse(s) mal formée(s)) : "
+        "Aucun lien du fichier ne s'ouvre dans un navigateur ({count:count:adresse mal formée:adresses mal formées}) : "
         "déposez le lien vers le rapport copié depuis la barre d'adresse.",
-        "No link in the file opens in a browser ({count} malformed address(es)): file the link to the "
+        "No link in the file opens in a browser ({count:count:malformed address:malformed addresses}): file the link to the "
         "report copied from the address bar.",
     ),
     "report_link.not_a_report": (
         "Le lien {example} mène à la plateforme {platform} mais pas à un rapport ou une exécution de "
-        "test (lien permanent attendu : {expected}).",
-        "The link {example} leads to the {platform} platform but not to a test report or execution "
-        "(expected permalink: {expected}).",
+        "test. Déposez le lien permanent du rapport (de la forme {expected}).",
+        "The link {example} leads to the {platform} platform but not to a test report or execution. "
+        "File the report's permalink (shaped like {expected}).",
     ),
     "report_link.execution_id": (
         "Identifiant d'exécution {id} de l'outil de tests éditeurs MSSanté, comme la preuve le demande : le "
@@ -117,26 +122,64 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Execution id {id} of the MSSanté editors' test tool, as the proof asks: the reviewer will open {url}.",
     ),
     "report_link.gazelle_failed": (
-        "Le rapport de validation Gazelle est en échec ({result}) : {errors} erreur(s), {warnings} "
-        "avertissement(s). Premières contraintes en échec : {failures_text}.",
-        "The Gazelle validation report failed ({result}): {errors} error(s), {warnings} warning(s). "
-        "First failing constraints: {failures_text}.",
+        "Le rapport de validation Gazelle est en échec ({result}) : {errors:count:erreur:erreurs}, "
+        "{warnings:count:avertissement:avertissements}. Premières contraintes en échec : {failures_text}. "
+        "Corrigez le document, validez-le de nouveau et déposez le rapport de la validation réussie.",
+        "The Gazelle validation report failed ({result}): {errors:count:error:errors}, "
+        "{warnings:count:warning:warnings}. First failing constraints: {failures_text}. Fix the document, "
+        "validate it again and file the report of the successful validation.",
     ),
     "report_link.gazelle_result_unknown": (
-        "Le rapport de validation Gazelle n'indique pas de résultat exploitable ({result}).",
-        "The Gazelle validation report gives no usable result ({result}).",
+        "Le rapport de validation Gazelle n'indique pas de résultat exploitable ({result}). Déposez le "
+        "rapport complet, tel que Gazelle l'a produit.",
+        "The Gazelle validation report gives no usable result ({result}). File the complete report, as "
+        "Gazelle produced it.",
     ),
     "report_link.gazelle_unreadable": (
-        "Le fichier ressemble à un rapport Gazelle mais n'est pas un XML bien formé (ligne {line}).",
-        "The file looks like a Gazelle report but is not well-formed XML (line {line}).",
+        "Le fichier ressemble à un rapport Gazelle mais n'est pas un XML bien formé (ligne {line}). Déposez "
+        "le rapport complet, tel que Gazelle l'a produit.",
+        "The file looks like a Gazelle report but is not well-formed XML (line {line}). File the complete "
+        "report, as Gazelle produced it.",
     ),
     "report_link.xml_doctype": (
-        "Le XML déclare un DOCTYPE ({entities} entité(s), dont {external} externe(s)) : elles n'ont été "
-        "ni chargées ni développées. Un rapport Gazelle n'en contient pas.",
-        "The XML declares a DOCTYPE ({entities} entity(ies), {external} external): they were neither "
-        "loaded nor expanded. A Gazelle report has none.",
+        "Le XML déclare un DOCTYPE ({entities:count:entité:entités}, dont {external:count:externe:externes}) : "
+        "elles n'ont été ni chargées ni développées. Un rapport Gazelle n'en contient pas : déposez le rapport "
+        "tel que Gazelle l'a produit.",
+        "The XML declares a DOCTYPE ({entities:count:entity:entities}, {external:number} external): they were "
+        "neither loaded nor expanded. A Gazelle report has none: file the report as Gazelle produced it.",
     ),
 }
+
+
+# The disguises report_link.obfuscated_url and report_link.idn_homograph name
+# (validator_core.toolkit.urls' forms), in words: (fr, en).
+FORM_WORDS: dict[str, tuple[str, str]] = {
+    "backslash": ("barre oblique inverse", "backslash"),
+    "userinfo": ("identifiants avant « @ »", "credentials before “@”"),
+    "whitespace_in_host": ("espaces ou retours à la ligne dans le nom", "spaces or line breaks in the name"),
+    "percent_encoded_host": ("lettres codées en « %xx »", "letters encoded as “%xx”"),
+    "mapped_host": ("caractères pleine chasse ou invisibles", "full-width or invisible characters"),
+    "numeric_ip": ("adresse IP écrite en nombre", "IP address written as a number"),
+    "mixed_script": ("lettres de plusieurs alphabets", "letters of several scripts"),
+    "whole_script_confusable": ("lettres cyrilliques ou grecques sosies des latines",
+                                "Cyrillic or Greek lookalikes of Latin letters"),
+    "lookalike": ("imitation d'une adresse connue", "imitation of a known address"),
+}
+# The credentials report_link.credentials_in_url names: token shapes (validator_core.toolkit.urls'
+# TOKEN_SHAPES) in words; any other kind is the name of the URL parameter that carried it.
+CREDENTIAL_WORDS: dict[str, tuple[str, str]] = {
+    "jwt": ("jeton JWT", "JWT token"), "google_api_key": ("clé d'API Google", "Google API key"),
+    "google_oauth_token": ("jeton OAuth Google", "Google OAuth token"), "github_token": ("jeton GitHub", "GitHub token"),
+    "gitlab_token": ("jeton GitLab", "GitLab token"), "slack_token": ("jeton Slack", "Slack token"),
+    "aws_access_key": ("clé d'accès AWS", "AWS access key"), "stripe_key": ("clé Stripe", "Stripe key"),
+    "api_secret_key": ("clé d'API secrète", "secret API key"), "token": ("jeton", "token"),
+}
+
+
+def words(table: dict[str, tuple[str, str]], kinds: list[str], other: tuple[str, str] = ("« {} »", "“{}”")) -> dict[str, str]:
+    """``kinds`` said per language; a kind the table lacks is quoted as is (``other``)."""
+    return {lang: ", ".join(dict.fromkeys(table[k][i] if k in table else other[i].format(k) for k in kinds))
+            for i, lang in enumerate(("fr", "en"))}
 
 
 @hookimpl

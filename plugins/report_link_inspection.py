@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 from urllib.parse import unquote_plus
 
-from plugins.report_link import PLUGIN, SNIFF_CHARS, sniff_gazelle_root
-from plugins.report_link_execution import accept_execution_id
+from plugins.report_link import CREDENTIAL_WORDS, FORM_WORDS, PLUGIN, SNIFF_CHARS, sniff_gazelle_root, words
+from plugins.report_link_execution import EXECUTION_PATH, accept_execution_id
 from validator_core import Inspection, Proof, finding
 from validator_core.toolkit.text import decode_text, mask_identities
 from validator_core.toolkit.urls import (
@@ -200,12 +200,14 @@ PERMALINKS: dict[str, tuple[tuple[str, re.Pattern[str], str | None], ...]] = {
         ("test_instance", re.compile(r"(?i)/testInstance\.seam$"), "id"),
     ),
     "mssante": (
-        ("mssante_execution", re.compile(r"(?i)/project/MSSante/execution/show/([^/]+)/?$"), None),
+        # The one spelling of the path: the execution permalink the number stands for (report_link_execution).
+        ("mssante_execution",
+         re.compile("(?i)" + re.escape(EXECUTION_PATH.removesuffix("{id}")) + r"([^/]+)/?$"), None),
     ),
 }
 EXPECTED_PERMALINK = {
     "gazelle": "…/evs/report.seam?oid=…, …/detailedResult.seam?oid=…, …/testInstance.seam?id=…",
-    "mssante": "…/project/MSSante/execution/show/<id>",
+    "mssante": "…" + EXECUTION_PATH.format(id="<id>"),
 }
 
 
@@ -469,7 +471,9 @@ def link_findings(links: list[Link], hosts: dict[str, str]) -> list:
             details: dict[str, Any] = {"count": len(selected), "example": first.shown, "host": first.host,
                                        "links": [l.shown for l in selected[:5]]}
             if code == "report_link.obfuscated_url":
-                details["forms"] = _forms_text(f for l in selected for f in l.forms if f in OBFUSCATION_FORMS)
+                shown_forms = [f for l in selected for f in l.forms if f in OBFUSCATION_FORMS]
+                details["forms"] = _forms_text(shown_forms)
+                details["forms_words"] = words(FORM_WORDS, shown_forms)
             out.append(finding(code, "error", **details))
     homographs = [l for l in web if set(l.forms) & {*HOMOGRAPH_FORMS, "lookalike"}]
     if homographs:
@@ -477,6 +481,7 @@ def link_findings(links: list[Link], hosts: dict[str, str]) -> list:
         forms = [f for l in homographs for f in l.forms if f in HOMOGRAPH_FORMS or f == "lookalike"]
         out.append(finding("report_link.idn_homograph", "error", count=len(homographs), host=first.host,
                            unicode=first.parsed.host_unicode, forms=_forms_text(forms), imitates=first.imitates,
+                           forms_words=words(FORM_WORDS, forms),
                            example=first.shown, known=", ".join(sorted(hosts))))
     insecure = [link for link in web if link.scheme == "http"]
     if insecure:
@@ -495,6 +500,7 @@ def link_findings(links: list[Link], hosts: dict[str, str]) -> list:
     if leaking:
         kinds = sorted({k for link in leaking for k in link.credentials})
         out.append(finding("report_link.credentials_in_url", "warning", kinds=", ".join(kinds),
+                           kinds_words=words(CREDENTIAL_WORDS, kinds, ("paramètre « {} »", "parameter “{}”")),
                            count=len(leaking), example=leaking[0].shown))
     not_report = [] if has_permalink else [
         l for l in web if l.platform in PERMALINKS and l.kind is None and not l.refused

@@ -255,18 +255,20 @@ def register_messages(register: Callable[..., None], plugin: str, shown_in: tupl
     fr, en = shown_in
     register(
         f"{plugin}.nir_unknown",
-        fr=f"{fr[0].upper() + fr[1:]} montre {{count}} NIR valide(s) qui ne sont pas des identités de test connues "
-        f"({{where}}) : des données de vrais patients ont peut-être fuité dans la preuve. Utilisez des "
-        f"identités fictives.",
-        en=f"{en[0].upper() + en[1:]} shows {{count}} valid NIR(s) that are not known test identities ({{where}}): "
-        f"real patients' data may have leaked into the proof. Use fictitious identities.",
+        fr=f"{fr[0].upper() + fr[1:]} montre {{count:count:NIR valide:NIR valides}} qui ne "
+        f"{{count:plural:correspond:correspondent}} à aucune identité de test connue ({{where}}) : des données de "
+        f"vrais patients ont peut-être fuité dans la preuve. Utilisez des identités fictives.",
+        en=f"{en[0].upper() + en[1:]} shows {{count:count:valid NIR:valid NIRs}} that {{count:plural:is:are}} not "
+        f"a known test identity ({{where}}): real patients' data may have leaked into the proof. Use fictitious "
+        f"identities.",
     )
     register(
         f"{plugin}.ins_real_oid",
-        fr=f"{fr[0].upper() + fr[1:]} montre {{count}} fois l'OID de l'INS-NIR réel (1.2.250.1.213.1.4.8) : une "
-        f"preuve doit utiliser des INS de test (…4.10) ou de démonstration (…4.11).",
-        en=f"{en[0].upper() + en[1:]} shows the real INS-NIR OID (1.2.250.1.213.1.4.8) {{count}} time(s): a proof "
-        f"must use test (…4.10) or demo (…4.11) INS.",
+        fr=f"{fr[0].upper() + fr[1:]} montre l'OID de l'INS-NIR réel (1.2.250.1.213.1.4.8) "
+        f"{{count:count:fois:fois}} : une preuve doit utiliser des INS de test (…4.10) ou de démonstration "
+        f"(…4.11). Refaites-la avec des identités de test.",
+        en=f"{en[0].upper() + en[1:]} shows the real INS-NIR OID (1.2.250.1.213.1.4.8) {{count:count:time:times}}: "
+        f"a proof must use test (…4.10) or demo (…4.11) INS. Make it again with test identities.",
     )
     register(
         f"{plugin}.ocr_unavailable",

@@ -70,6 +70,11 @@ def preuves_register_checks(register):
     )
 
 
+# screenshot.too_complex names what is too many (plugins.screenshot_structure.TooComplex, in French) in English.
+TOO_COMPLEX_EN = {"blocs PNG": "PNG chunks", "segments JPEG": "JPEG segments",
+                  "balayages d'une composante": "scans of one component"}
+
+
 @hookimpl
 def preuves_register_messages(register):
     register(
@@ -95,35 +100,36 @@ def preuves_register_messages(register):
     )
     register(
         "screenshot.too_many_pixels",
-        fr="L'image annonce {width}×{height} pixels ({megapixels} Mpx), au-delà du plafond de "
-        "{max_megapixels} Mpx : elle n'a pas été décodée (risque de « bombe de décompression »). "
-        "Une capture d'écran réelle est bien plus petite.",
-        en="The picture claims {width}×{height} pixels ({megapixels} MP), over the {max_megapixels} MP "
-        "cap: it was not decoded (decompression-bomb risk). A real screenshot is much smaller.",
+        fr="L'image annonce {width}×{height} pixels ({megapixels:number} Mpx), au-delà du plafond de "
+        "{max_megapixels:number} Mpx : elle n'a pas été décodée (risque de « bombe de décompression »). "
+        "Une capture d'écran réelle est bien plus petite : refaites la capture à la définition de l'écran.",
+        en="The picture claims {width}×{height} pixels ({megapixels:number} MP), over the "
+        "{max_megapixels:number} MP cap: it was not decoded (decompression-bomb risk). A real screenshot is "
+        "much smaller: take the screenshot again at the screen's resolution.",
     )
     register(
         "screenshot.polyglot",
-        fr="L'image cache un autre fichier ({kind}, à l'octet {offset}) : un fichier à la fois image et "
+        fr="L'image cache un autre fichier ({kind}, à la position {offset}) : un fichier à la fois image et "
         "{kind} est refusé. Exportez une capture simple depuis votre outil.",
-        en="The picture hides another file ({kind}, at byte {offset}): a file that is both a picture and "
+        en="The picture hides another file ({kind}, at position {offset}): a file that is both a picture and "
         "{kind} is refused. Export a plain screenshot from your tool.",
     )
     register(
         "screenshot.too_complex",
-        fr="L'image {format} a une structure anormalement complexe ({what} : {count}, plafond {limit}) : "
+        fr="L'image {format} a une structure anormalement complexe ({what_words[fr]} : {count}, plafond {limit}) : "
         "elle n'a pas été décodée, son décodage occuperait le service pendant des minutes. Une capture "
         "réelle en a bien moins ; réenregistrez l'image depuis votre outil de capture.",
-        en="The {format} picture has an abnormally complex structure ({what}: {count}, cap {limit}): it was "
+        en="The {format} picture has an abnormally complex structure ({what_words[en]}: {count}, cap {limit}): it was "
         "not decoded, decoding it would keep the service busy for minutes. A real capture has far fewer; "
         "save the picture again from your capture tool.",
     )
     register(
         "screenshot.data_incomplete",
         fr="Les données de l'image {format} ne peuvent pas remplir l'image annoncée ({width}×{height}) : "
-        "{where} contient {data_bytes} octets, il en faudrait au moins {min_bytes}. Une partie de l'image "
+        "{where} contient {data_bytes:size}, il en faudrait au moins {min_bytes:size}. Une partie de l'image "
         "est vide ou fausse (fichier endommagé ou en-tête modifié) ; refaites la capture.",
         en="The {format} picture's data cannot fill the announced picture ({width}×{height}): {where} holds "
-        "{data_bytes} bytes where at least {min_bytes} are needed. Part of the picture is empty or wrong "
+        "{data_bytes:size} where at least {min_bytes:size} are needed. Part of the picture is empty or wrong "
         "(damaged file or altered header); take the screenshot again.",
     )
     register(
@@ -135,24 +141,28 @@ def preuves_register_messages(register):
     )
     register(
         "screenshot.trailing_data",
-        fr="{trailing_bytes} octets suivent la fin de l'image {format} : ils ne s'affichent pas et "
-        "peuvent cacher des données. Réenregistrez l'image.",
-        en="{trailing_bytes} bytes follow the end of the {format} picture: they do not display and may "
-        "hide data. Save the picture again.",
+        fr="Des données ({trailing_bytes:size}) suivent la fin de l'image {format} : elles ne s'affichent pas "
+        "et peuvent cacher autre chose. Réenregistrez l'image depuis votre outil de capture.",
+        en="Data ({trailing_bytes:size}) follows the end of the {format} picture: it does not display and may "
+        "hide something else. Save the picture again from your capture tool.",
     )
     register(
         "screenshot.blank",
-        fr="L'image est presque uniforme (écart type de luminosité {stddev}, seuil {max_stddev}) : "
-        "la capture semble vide (écran noir ou blanc).",
-        en="The picture is almost uniform (brightness standard deviation {stddev}, threshold "
-        "{max_stddev}): the screenshot looks empty (black or white screen).",
+        fr="L'image est presque uniforme (écart type de luminosité {stddev:number}, seuil "
+        "{max_stddev:number}) : la capture semble vide (écran noir ou blanc). Refaites la capture, écran "
+        "allumé et fenêtres visibles.",
+        en="The picture is almost uniform (brightness standard deviation {stddev:number}, threshold "
+        "{max_stddev:number}): the screenshot looks empty (black or white screen). Take the screenshot again, "
+        "with the screen on and the windows visible.",
     )
     register(
         "screenshot.resolution_low",
         fr="L'image ({width}×{height}) est plus petite qu'un écran lisible ({minimum}) : une capture "
-        "« plein écran avec l'ensemble des fenêtres impliquées visibles » sera difficile à lire.",
+        "« plein écran avec l'ensemble des fenêtres impliquées visibles » sera difficile à lire. Capturez "
+        "l'écran entier, à sa définition d'origine.",
         en="The picture ({width}×{height}) is smaller than a readable screen ({minimum}): a “full-screen "
-        "capture with all the windows involved visible” will be hard to read.",
+        "capture with all the windows involved visible” will be hard to read. Capture the whole screen, at "
+        "its native resolution.",
     )
     register(
         "screenshot.exif_gps",
@@ -285,7 +295,8 @@ def preuves_inspect(proof: Proof) -> Inspection:
     if walk.too_complex is not None:
         # Refused before any decoder runs: Pillow alone would spend minutes on it.
         too = walk.too_complex
-        findings.append(finding("screenshot.too_complex", "error", format=label, what=too.what, count=too.count,
+        findings.append(finding("screenshot.too_complex", "error", format=label, what=too.what,
+                                what_words={"fr": too.what, "en": TOO_COMPLEX_EN.get(too.what, too.what)}, count=too.count,
                                 limit=too.limit))
         return Inspection(findings=findings, facts=facts)
     findings += _decode(proof, limits, label, facts, walk, jpeg_data)

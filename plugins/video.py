@@ -79,10 +79,10 @@ def preuves_register_messages(register):
     )
     register(
         "video.no_video_track",
-        fr="Le fichier {container} ne contient aucune piste vidéo ({audio_tracks} piste(s) son) : "
-        "l'ANS ne verra aucune image.",
-        en="The {container} file holds no video track ({audio_tracks} audio track(s)): the ANS will see "
-        "no picture.",
+        fr="Le fichier {container} ne contient aucune piste vidéo ({audio_tracks:count:piste son:pistes son}) : "
+        "l'ANS ne verra aucune image. Déposez l'enregistrement vidéo de l'écran.",
+        en="The {container} file holds no video track ({audio_tracks:count:audio track:audio tracks}): the ANS "
+        "will see no picture. File the video recording of the screen.",
     )
     register(
         "video.index_missing",
@@ -101,8 +101,10 @@ def preuves_register_messages(register):
     )
     register(
         "video.no_duration",
-        fr="La vidéo n'a pas de durée lisible (durée nulle ou absente) : elle ne peut pas être lue.",
-        en="The video has no readable duration (zero or missing): it cannot be played.",
+        fr="La vidéo n'a pas de durée lisible (durée nulle ou absente) : elle ne peut pas être lue. "
+        "Réexportez-la depuis votre outil d'enregistrement.",
+        en="The video has no readable duration (zero or missing): it cannot be played. "
+        "Export it again from your recording tool.",
     )
     register(
         "video.container_mismatch",
@@ -114,16 +116,17 @@ def preuves_register_messages(register):
     register(
         "video.resolution_low",
         fr="La définition de la vidéo ({width}×{height}) est inférieure à celle d'un écran lisible "
-        "({minimum}) : le texte des fenêtres risque d'être illisible.",
+        "({minimum}) : le texte des fenêtres risque d'être illisible. Enregistrez l'écran entier, à sa "
+        "définition d'origine.",
         en="The video's size ({width}×{height}) is below a readable screen ({minimum}): text in the "
-        "windows may be unreadable.",
+        "windows may be unreadable. Record the whole screen, at its native resolution.",
     )
     register(
         "video.too_short",
-        fr="La vidéo ne dure que {duration_s} s (minimum conseillé : {min_s} s) : elle montre "
-        "difficilement le déroulé des étapes du scénario.",
-        en="The video lasts only {duration_s} s (advised minimum: {min_s} s): it can hardly show the "
-        "scenario's steps.",
+        fr="La vidéo ne dure que {duration_s:number} s (minimum conseillé : {min_s:number} s) : elle montre "
+        "difficilement le déroulé des étapes du scénario. Enregistrez le scénario en entier.",
+        en="The video lasts only {duration_s:number} s (advised minimum: {min_s:number} s): it can hardly show "
+        "the scenario's steps. Record the whole scenario.",
     )
     register(
         "video.codec_unusual",
@@ -134,18 +137,18 @@ def preuves_register_messages(register):
     )
     register(
         "video.frame_rate_abnormal",
-        fr="La cadence de la vidéo ({frame_rate} images/s) sort de la plage attendue "
-        "({min_fps} à {max_fps} images/s) : vérifiez qu'elle se lit normalement.",
-        en="The video's frame rate ({frame_rate} fps) is outside the expected range ({min_fps} to "
-        "{max_fps} fps): check that it plays normally.",
+        fr="La cadence de la vidéo ({frame_rate:number} images/s) sort de la plage attendue "
+        "({min_fps:number} à {max_fps:number} images/s) : vérifiez qu'elle se lit normalement.",
+        en="The video's frame rate ({frame_rate:number} fps) is outside the expected range ({min_fps:number} "
+        "to {max_fps:number} fps): check that it plays normally.",
     )
     register(
         "video.sample_table_invalid",
-        fr="L'index du fichier {container} est faux : la table « {box} » (piste {track}) annonce {declared} "
-        "entrées alors que sa place n'en permet que {capacity}. Le fichier est endommagé ou fabriqué ; "
+        fr="L'index du fichier {container} est faux : une de ses tables (piste {track}) annonce "
+        "{declared:count:entrée:entrées} alors que sa place n'en permet que {capacity}. Le fichier est endommagé ou fabriqué ; "
         "il n'a pas été analysé plus loin. Réexportez la vidéo depuis votre outil d'enregistrement.",
-        en="The {container} file's index is wrong: its “{box}” table (track {track}) announces {declared} "
-        "entries where only {capacity} fit. The file is damaged or crafted; it was not analysed further. "
+        en="The {container} file's index is wrong: one of its tables (track {track}) announces "
+        "{declared:count:entry:entries} where only {capacity} fit. The file is damaged or crafted; it was not analysed further. "
         "Export the video again from your recording tool.",
     )
     register(
@@ -165,43 +168,45 @@ def preuves_register_messages(register):
     )
     register(
         "video.frames_undecodable",
-        fr="Les images de la vidéo ne se décodent pas ({failed} position(s) sur {sampled} essayées, "
-        "la première à {at_s} s ; décodeur : « {reason} ») : le lecteur de l'évaluateur montrera une image "
+        fr="Les images de la vidéo ne se décodent pas ({failed} {failed:plural:position:positions} sur "
+        "{sampled} essayées, la première à {at_s:number} s ; décodeur : « {reason} ») : le lecteur de l'évaluateur montrera une image "
         "noire, figée ou brouillée. Réexportez la vidéo depuis votre outil d'enregistrement.",
-        en="The video's pictures do not decode ({failed} of {sampled} positions tried, the first at {at_s} s; "
+        en="The video's pictures do not decode ({failed} of {sampled} positions tried, the first at {at_s:number} s; "
         "decoder: “{reason}”): the reviewer's player will show a black, frozen or garbled picture. "
         "Export the video again from your recording tool.",
     )
     register(
         "video.too_many_pixels",
-        fr="La vidéo annonce des images de {width}×{height} pixels ({megapixels} Mpx), au-delà du plafond de "
-        "{max_megapixels} Mpx : elles n'ont pas été décodées. Un enregistrement d'écran réel est bien plus "
+        fr="La vidéo annonce des images de {width}×{height} pixels ({megapixels:number} Mpx), au-delà du plafond de "
+        "{max_megapixels:number} Mpx : elles n'ont pas été décodées. Un enregistrement d'écran réel est bien plus "
         "petit ; réexportez la vidéo en 1080p ou 720p.",
-        en="The video announces {width}×{height} pictures ({megapixels} MP), over the {max_megapixels} MP "
+        en="The video announces {width}×{height} pictures ({megapixels:number} MP), over the {max_megapixels:number} MP "
         "cap: they were not decoded. A real screen recording is much smaller; export the video again in "
         "1080p or 720p.",
     )
     register(
         "video.blank",
-        fr="La vidéo est vide : {blank} image(s) sur {sampled} échantillonnées sont unies (noires, blanches ou "
+        fr="La vidéo est vide : {blank} {blank:plural:image:images} sur {sampled} échantillonnées {blank:plural:est unie:sont unies} (noires, blanches ou "
         "d'une seule couleur). L'enregistrement n'a probablement pas capté l'écran ; refaites-le.",
         en="The video is blank: {blank} of {sampled} sampled pictures are uniform (black, white or one colour). "
         "The recording probably did not capture the screen; record it again.",
     )
     register(
         "video.static",
-        fr="L'image de la vidéo ne change pas pendant {still_s} s sur {duration_s} s ({scenes} écran(s) distinct(s) "
-        "sur {sampled} images échantillonnées) : un écran figé ne montre pas le déroulé du scénario.",
-        en="The video's picture does not change for {still_s} s of {duration_s} s ({scenes} distinct screen(s) in "
-        "{sampled} sampled pictures): a still screen does not show the scenario's steps.",
+        fr="L'image de la vidéo ne change pas pendant {still_s:number} s sur {duration_s:number} s "
+        "({scenes:count:écran distinct:écrans distincts} sur {sampled} images échantillonnées) : un écran figé ne "
+        "montre pas le déroulé du scénario. Enregistrez l'écran pendant que vous déroulez les étapes.",
+        en="The video's picture does not change for {still_s:number} s of {duration_s:number} s "
+        "({scenes:count:distinct screen:distinct screens} in {sampled} sampled pictures): a still screen does not "
+        "show the scenario's steps. Record the screen while you go through the steps.",
     )
     screen_text.register_messages(register, PLUGIN, ("la vidéo", "the video"))
     register(
         "video.frame_rate_variable",
-        fr="La cadence de la vidéo est variable ({min_fps} à {max_fps} images/s) : certains lecteurs "
-        "désynchronisent ou saccadent. Une cadence fixe est plus sûre.",
-        en="The video's frame rate is variable ({min_fps} to {max_fps} fps): some players stutter or "
-        "lose sync. A constant frame rate is safer.",
+        fr="La cadence de la vidéo est variable ({min_fps:number} à {max_fps:number} images/s) : certains "
+        "lecteurs désynchronisent ou saccadent. Si elle saccade, réexportez-la à cadence fixe (30 images/s).",
+        en="The video's frame rate is variable ({min_fps:number} to {max_fps:number} fps): some players stutter "
+        "or lose sync. If it stutters, export it again at a constant frame rate (30 fps).",
     )
 
 

@@ -253,7 +253,7 @@ def test_type_inferred_when_absent(client, media):
     assert report["proof_type"] == "screenshot" and report["proof_type_inferred"]
 
 
-def test_over_limit_video_is_rejected_without_holding_it_in_memory(server, client, media):
+def test_over_limit_video_is_refused_without_holding_it_in_memory(server, client, media):
     head = media["mp4"].read_bytes() if "mp4" in media else media["png"].read_bytes()
     size = VIDEO_LIMIT + 1
     before = server.hwm_kb()
@@ -261,23 +261,22 @@ def test_over_limit_video_is_rejected_without_holding_it_in_memory(server, clien
         ("field", "proof_type", "video"),
         ("file", "file", "long.mp4", [head, *zeros(size - len(head))]),
     ])
-    report = response.json()
-    assert response.status_code == 200 and report["verdict"] == "rejected", response.text
-    assert [f["code"] for f in report["findings"]] == ["file.too_large"]
-    assert report["file"]["size"] == size and report["file"]["sha256"] is None
+    body = assert_problem(response, 413, "file.too_large")
+    assert body["size"] == size and body["complete"] and body["limit"] == VIDEO_LIMIT and body["limit_mo"] == "50"
+    assert body["proof_type"] == "video" and "aliases" not in body  # under the service's cap
     grown_mb = (server.hwm_kb() - before) / 1024
     assert grown_mb < 20, f"server peak memory grew by {grown_mb:.0f} MB for a 50 MB upload"
     assert (server.hwm_kb() - server.baseline_hwm_kb) / 1024 < 40
     assert not server.files_left()
 
 
-def test_over_limit_log_stops_storing_at_the_type_limit(client):
+def test_over_limit_log_is_refused_at_the_type_limit(client):
     size = 1_000_001
-    report = post_streamed(client, "/v1/validations", [
+    response = post_streamed(client, "/v1/validations", [
         ("field", "proof_type", "logs"), ("file", "file", "app.log", [b"INFO ok\n", *zeros(size - 8)]),
-    ]).json()
-    assert report["verdict"] == "rejected" and report["file"]["size"] == size
-    assert report["findings"][0]["details"]["limit"] == 1_000_000
+    ])
+    body = assert_problem(response, 413, "file.too_large")
+    assert body["size"] == size and body["limit"] == 1_000_000 and body["limit_mo"] == "1"
 
 
 def test_chunked_upload_without_content_length(client, media):
@@ -293,8 +292,10 @@ def test_chunked_upload_without_content_length(client, media):
 
 def test_body_over_the_cap_is_413_even_chunked(server, client):
     response = post_streamed(client, "/v1/validations", [("file", "file", "huge.mp4", zeros(BODY_CAP + 1_000_000))])
-    body = assert_problem(response, 413, "request.body_too_large")
-    assert body["limit"] == BODY_CAP
+    body = assert_problem(response, 413, "file.too_large")  # no type given: over every type's limit
+    assert body["limit"] == VIDEO_LIMIT and body["proof_type"] is None
+    # Over the service's cap too: the code answered before is named for the clients that test it.
+    assert body["body_limit"] == BODY_CAP and body["aliases"] == ["request.body_too_large"]
     assert not server.files_left()
     assert client.get("/healthz").status_code == 200
 

@@ -53,7 +53,7 @@ def test_exit_zero_when_nothing_is_rejected(files):
 def test_english_messages(files):
     result = preuves("check", "--json", "--lang", "en", "--type", "screenshot", str(files["gif"]))
     (report,) = json.loads(result.stdout)
-    assert "is not accepted" in report["findings"][0]["message"]
+    assert "does not accept" in report["findings"][0]["message"]
 
 
 def test_missing_paths_are_usage_errors_and_nothing_is_checked(files):

@@ -137,8 +137,8 @@ def test_messages_follow_the_language_codes_do_not(engine, samples):
     fr = engine.validate(samples["gif"], "screenshot")
     en = engine.validate(samples["gif"], "screenshot", lang="en")
     assert fr.codes == en.codes
-    assert "n'est pas accepté" in fr.findings[0].message
-    assert "is not accepted" in en.findings[0].message
+    assert "« Capture d'écran » n'accepte pas" in fr.findings[0].message and "image GIF" in fr.findings[0].message
+    assert "does not accept" in en.findings[0].message and "GIF image" in en.findings[0].message
 
 
 def test_bad_requests_raise_precise_errors(engine, samples):

@@ -73,7 +73,7 @@ def test_memory_cap_turns_a_blow_up_into_check_crashed(hostile_engine, tmp_path)
 def test_crash_message_is_french_by_default(hostile_engine, tmp_path):
     report = hostile_engine.validate(write(tmp_path, "f.log", "ABORT\n"), "logs")
     (crash,) = finding_of(report, "abort")
-    assert "a échoué" in crash.message and "abort" in crash.message
+    assert "a échoué" in crash.message and crash.details["check"] == "abort"
 
 
 def test_two_inline_engines_in_one_process_each_run_their_own_plugins(tmp_path, monkeypatch):

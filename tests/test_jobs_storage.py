@@ -126,3 +126,57 @@ def test_objects_are_read_in_chunks_up_to_the_cap(s3, tmp_path):
     assert path.read_bytes() == data[:CHUNK_BYTES + 10]
     path, size, digest = fetch_object(s3[1], f"s3://{BUCKET}/big/video.mp4", tmp_path / "whole", len(data))
     assert path.read_bytes() == data and digest == hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# What a crash leaves staged is swept (api.jobs.storage.sweep_staged), in a folder and in a bucket
+# ---------------------------------------------------------------------------------------------
+def _stage_four_jobs(storage, store, tmp_path: Path) -> dict[str, str]:
+    """One staged file for each of: an ended job, a queued job, a running job, a job the store lacks."""
+    from api.jobs.store import DONE as ENDED_DONE
+
+    ids = {kind: f"job-{kind}" for kind in ("ended", "running", "queued", "unknown")}
+    for kind, job_id in ids.items():
+        source = tmp_path / f"{kind}.log"
+        source.write_text(f"fichier de {kind}\n")
+        storage.stage(job_id, 0, source)
+        if kind != "unknown":
+            store.create(job_id, {"files": []}, total=1, caller="c", body_digest=kind)
+            time.sleep(0.01)  # claims take the oldest first
+    assert store.claim("runner").id == ids["ended"]
+    assert store.finish(ids["ended"], ENDED_DONE, {"proofs": []})  # …then the process died: files left
+    assert store.claim("runner").id == ids["running"]
+    return ids
+
+
+@pytest.mark.parametrize("where", ["folder", "bucket"])
+def test_staged_files_left_by_a_crash_are_swept(where, tmp_path, s3, monkeypatch):
+    from api.jobs.storage import ORPHAN_AFTER_S, FolderStorage, S3Storage, sweep_staged
+    from api.jobs.store import JobStore
+
+    if where == "bucket":
+        for name, value in {**AWS, "AWS_ENDPOINT_URL": s3[0]}.items():
+            monkeypatch.setenv(name, value)
+        from api.jobs import storage as storage_module
+
+        storage_module.s3_client.cache_clear()  # a client for this endpoint
+        storage = S3Storage(f"s3://{BUCKET}/sweep-test")
+    else:
+        storage = FolderStorage(tmp_path / "staged")
+    store = JobStore(tmp_path / "jobs.sqlite3", ttl_s=3600)
+    try:
+        ids = _stage_four_jobs(storage, store, tmp_path)
+        now = time.time()
+        # Now: only the ended job's files go (the unknown job's may belong to a request still uploading).
+        assert sweep_staged(storage, store.get, now=now) == [ids["ended"]]
+        assert sorted(j for j, _ in storage.staged()) == sorted([ids["queued"], ids["running"], ids["unknown"]])
+        # Past the grace period, the unknown job's files go too; queued and running jobs keep theirs.
+        assert sweep_staged(storage, store.get, now=now + ORPHAN_AFTER_S + 60) == [ids["unknown"]]
+        assert sorted(j for j, _ in storage.staged()) == sorted([ids["queued"], ids["running"]])
+        assert storage.fetch(f"{ids['running']}/0", tmp_path).read_text() == "fichier de running\n"
+    finally:
+        store.close()
+        for job_id, _ in list(storage.staged()):
+            storage.delete_job(job_id)
+        if where == "bucket":
+            storage_module.s3_client.cache_clear()

@@ -31,6 +31,8 @@ def test_size_in_decimal_units(n: int, fr: str, en: str) -> None:
     (20_000, f"20{NN}000", "20,000"),
     (1_234_567, f"1{NN}234{NN}567", "1,234,567"),
     (999, "999", "999"),
+    (1920, "1920", "1920"),  # four digits stay whole
+    (-20_000, f"-20{NN}000", "-20,000"),
     (1.5, "1,5", "1.5"),
     (2.0, "2", "2"),
     (0.125, "0,12", "0.12"),
@@ -94,3 +96,352 @@ def test_office_documents_are_recognised() -> None:
     assert wording.is_office_document("application/msword")
     assert not wording.is_office_document("application/pdf")
     assert not wording.is_office_document("application/zip")
+    assert not wording.is_office_document("application/vnd.ms-fontobject")  # Microsoft's, but no document
+
+
+# -- every message of every code, as people read it --------------------------------------------------
+# Done when (issue 17): every message of every code, rendered in French and English with sample
+# details, shows no raw byte count over 9 999, no internal id, and — for errors and warnings — ends
+# with what to do.
+
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from plugins import logs, pdf_report, report_link  # noqa: E402
+from validator_core.messages import render, template_fields  # noqa: E402
+from validator_core.models import Finding, Severity  # noqa: E402
+from validator_core.pipeline import Tools, message_values  # noqa: E402
+from validator_core.registry import PluginConfig, PluginRegistry  # noqa: E402
+from validator_core.rules import load_rules  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+REGISTRY = PluginRegistry.load(PluginConfig(entrypoints=False))
+# What the engine lends a message at render time (type labels, advice…), from the real rules.
+TOOLS = Tools(rules=load_rules(), registry=REGISTRY, timeout_s=30.0, info=None)  # type: ignore[arg-type]
+
+# A detail's sample, as the checks fill it: sizes and counts large enough to need a unit or a separator
+# (a template that shows them raw fails), internal ids where a check stores them (a template that
+# shows them instead of their words fails).
+SAMPLES: dict[str, object] = {
+    "admitted": "video, screenshot", "allowed": "MP4, MOV, AVI, FLV, PNG, JPEG",
+    "asked": "Le compte rendu au format PDF/A-1", "at_s": "12.5", "audio_tracks": 1, "blank": 20,
+    "box": "stsz", "capacity": 12_000, "check": "pdf_report", "claim": "PDF/A-2b", "codec": "HEVC",
+    "column": 12_345, "compressed": 52_000, "container": "MPEG-4", "count": 12_345, "data_bytes": 2_345_678,
+    "declared": 4_000_000, "defects": "MissingHeaderBodySeparatorDefect", "detected": "GIF",
+    "distance": 3, "duration_s": "1.5", "entities": 12_000, "errors": 12_345,
+    "example": "https://gazelle.ihe-europe.net/evs/report.seam?oid=1.2.3", "expected": 3,
+    "extension": ".avi", "external": 2, "failed": 3, "failures_text": "constraint-cda-1 ; constraint-cda-2",
+    "families": "DOC, MSS, CRI", "files": "a.png, b.png", "format": "PNG", "forms": "percent_encoded_host, numeric_ip",
+    "found": "text/plain", "frame_rate": "119.88", "header": "Disposition-Notification-To",
+    "headers": "Disposition-Notification-To, X-Mailer", "height": 1080, "host": "evil.example.net",
+    "hosts": "example.org", "id": "4f1c2a", "images": 12_000, "items": "CDA ; METADATA.XML",
+    "keys": "/JavaScript, /Launch", "kind": "fifo", "kinds": "password_pair, aws_access_key",
+    "known": "gazelle.ihe-europe.net, mssante.fr", "limit": 12_000, "limit_mo": "1", "line": 12_345,
+    "lines": "2", "masked": "1 84 12 ** *** *** **", "max_fps": "120", "max_megapixels": "50",
+    "max_stddev": "2", "media_type": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "megapixels": "268.4", "members": "IHE_XDM/SUBSET01/DOC0001.XML", "min_bytes": 4_567_890,
+    "min_fps": "5", "min_height": 720, "min_s": "3", "min_width": 1280, "minimum": "1280×720",
+    "missing": "METADATA.XML", "name": "rapport.pdf", "names": "../../etc/passwd", "nirs": "1 84 12 ** *** *** **",
+    "offset": 1_234_567, "pages_scanned": 12_345, "parsed": "AVI", "part": 1, "platform": "Gazelle",
+    "playable": "AVC, MPEG-4 Visual", "proofs": "CAPT/1, CAPT/2", "ratio": 12_000, "reason": "MemoryError",
+    "reasons": "%PDF-, xref", "requirement": "DOC/va1.01.01.01", "result": "FAILED", "sampled": 24,
+    "scanned": 12_000, "scenes": 1, "schemes": "mailto, ftp", "searched": 1_024, "seconds": "12.5",
+    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "size": 60_000_000,
+    "stage": "objects", "stddev": "0.42", "still_s": "45", "tags": "BodySerialNumber", "test_case": "CDA-NOTE-1",
+    "timeout_s": 30, "total": 123_456, "track": 1, "trailing_bytes": 123_456,
+    "uncompressed": 2_000_000_000, "unicode": "gаzelle.ihe-europe.net", "url": "https://mssante.example/exec/4f1c2a",
+    "validator": "ASIP-CDA", "warnings": 12_345, "what": "pages", "where": "en haut à gauche", "width": 1920,
+}
+# Where a field means something else in one code: (code, field) → sample.
+CODE_SAMPLES: dict[tuple[str, str], object] = {
+    ("file.too_large", "limit"): 50_000_000,
+    ("pdf_report.pdfa_incomplete", "limit"): "content_bytes",
+    ("pdf_report.too_complex", "limit"): 12_000,
+    ("screenshot.too_complex", "what"): "blocs PNG",
+    ("screenshot.data_incomplete", "where"): "IDAT",
+    ("screenshot.polyglot", "kind"): "archive ZIP",
+    ("report_link.not_a_report", "expected"): "https://gazelle.ihe-europe.net/evs/report.seam?oid=…",
+    ("requirement.file_name_mismatch", "expected"): "*.eml", ("requirement.file_format_mismatch", "expected"): "HL7 v2",
+    ("requirement.platform_mismatch", "expected"): "Gazelle", ("requirement.platform_mismatch", "found"): "example.org",
+    ("requirement.smtp_header_mismatch", "expected"): "oui", ("requirement.smtp_header_mismatch", "found"): "non",
+    ("requirement.smtp_attachment_missing", "found"): "—", ("requirement.hl7_type_mismatch", "found"): "ADT^A01",
+    ("requirement.hl7_message_missing", "expected"): "ORU^R01", ("requirement.hl7_type_mismatch", "expected"): "ORU^R01",
+    ("requirement.test_case_mismatch", "found"): "CDA", ("requirement.pdfa_required", "found"): "—",
+    ("requirement.video_expected", "detected"): "image PNG", ("requirement.screenshot_expected", "detected"): "vidéo MP4",
+    ("format.extension_mismatch", "expected"): ".mp4, .m4v", ("format.extension_mismatch", "detected"): "MP4",
+    ("format.extension_mismatch", "media_type"): "video/mp4",
+    ("video.container_mismatch", "detected"): "MP4", ("video.frames_undecodable", "failed"): 3,
+    ("report_link.credentials_in_url", "kinds"): "token, jwt",
+    ("pdf_report.pdfa_nonconformant", "failed"): {"fr": "6.1.2 en-tête de fichier", "en": "6.1.2 file header"},
+    ("file.too_large", "media_type"): "video/mp4",
+}
+# Words the checks give in both languages (details.*_words), made by the plugins' own functions.
+SAMPLES.update({
+    "kinds_words": logs.secret_words(["aws_access_key", "password_pair"]),
+    "families_words": pdf_report._words(pdf_report.FAMILY_WORDS, ["DOC", "MSS", "CRI"]),
+    "what_words": pdf_report._words(pdf_report.WHAT_WORDS, ["page_tree_depth"]),
+    "forms_words": report_link.words(report_link.FORM_WORDS, ["percent_encoded_host", "numeric_ip"]),
+})
+CODE_SAMPLES.update({
+    ("report_link.credentials_in_url", "kinds_words"): report_link.words(
+        report_link.CREDENTIAL_WORDS, ["jwt", "sig"], ("paramètre « {} »", "parameter “{}”")),
+    ("screenshot.too_complex", "what_words"): {"fr": "blocs PNG", "en": "PNG chunks"},
+})
+# Details a template does not show but the engine's values read (a type's id for its label…).
+HIDDEN_DETAILS: dict[str, dict[str, object]] = {
+    "requirement.type_not_admitted": {"admitted": "video, screenshot"},
+    "file.not_regular": {"kind": "fifo"},
+    "check.timeout": {"check": "detection"},
+    "format.extension_mismatch": {"extension": ".avi"},
+    "file.suspicious_name": {"reason": "octet NUL, caractère invisible"},
+}
+# The proof type and detected content a finding's message is rendered for (the engine's values depend on them).
+CONTEXT: dict[str, tuple[str, str]] = {
+    "type.inferred_office_document": ("logs", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "format.not_allowed": ("pdf_report", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "file.too_large": ("video", "video/mp4"),
+}
+
+
+def sample_values(code: str, template: str, lang: str) -> dict[str, object]:
+    """The sample details of the fields the template reads, with what the engine adds at render time."""
+    wanted = template_fields(template)
+    details = {f: CODE_SAMPLES.get((code, f), SAMPLES[f]) for f in wanted if (code, f) in CODE_SAMPLES or f in SAMPLES}
+    proof_type, media_type = CONTEXT.get(code, ("video", "video/mp4"))
+    details.update(HIDDEN_DETAILS.get(code, {}))
+    details.setdefault("proof_type", proof_type)
+    finding = Finding(code=code, severity=Severity.WARNING, details=details)
+    values = {**message_values(TOOLS, finding, lang, proof_type, media_type, wanted), **details}
+    return {**{f: f"<{f}>" for f in wanted if f not in values}, **values}
+
+
+def documented_severities() -> dict[str, set[str]]:
+    """Each code's severities as the docs give them (README's core table, docs/checks/*.md)."""
+    words = {"erreur": "error", "error": "error", "avertissement": "warning", "warning": "warning",
+             "information": "info", "info": "info"}
+    out: dict[str, set[str]] = {}
+    texts = [(ROOT / "README.md").read_text(encoding="utf-8")]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs" / "checks").glob("*.md"))]
+    for text in texts:
+        for code, severity in re.findall(r"^\| `([a-z_]+\.[a-z_0-9]+)` \| ([^|]+) \|", text, re.M):
+            out.setdefault(code, set()).update(w for k, w in words.items() if re.search(rf"\b{k}\b", severity))
+    return out
+
+
+SEVERITIES = documented_severities()
+
+# The imperative verbs a message's last sentence may start with (or one of its clauses, after « : »,
+# « ; » or « — »): what the reader does next. A new message needing another verb adds it here.
+ACTIONS_FR = {
+    "ajoutez", "baissez", "capturez", "changez", "choisissez", "compressez", "contrôlez", "convertissez",
+    "corrigez", "découpez", "déposez", "donnez", "enregistrez", "exportez", "indiquez", "joignez",
+    "masquez", "ouvrez", "préférez", "produisez", "recommencez", "réduisez", "réencodez", "réenregistrez",
+    "réessayez", "réexportez", "refaites", "relancez", "remplacez", "renommez", "renouvelez", "retirez",
+    "révoquez", "signalez", "supprimez", "utilisez", "vérifiez", "gardez", "faites", "copiez", "recopiez",
+}
+ACTIONS_EN = {
+    "add", "capture", "change", "check", "choose", "compress", "convert", "copy", "cut", "do", "export",
+    "file", "fix", "give", "keep", "lower", "make", "mask", "open", "prefer", "produce", "rebuild", "record",
+    "re-encode", "reduce", "remove", "rename", "renew", "replace", "report", "retry", "revoke", "save",
+    "send", "split", "take", "try", "use",
+}
+# Conditions before the verb: « si c'était un mot de passe, changez-le », "if it is…, file…".
+_CONDITION = re.compile(r"^(?:(?:si|sinon|puis|ou|et|pour|if|otherwise|then|or|and|for)\b[^,]*,\s*|"
+                        r"(?:puis|ou|et|then|or|and)\s+)",
+                        re.I)
+
+
+def _last_sentence(text: str) -> str:
+    # Sentence ends: « . », « ! » then a capital (not « …4.10 » nor « p. ex. »).
+    sentences = re.split(r"(?<=[.!])\s+(?=[«“\"(A-ZÀ-Ý])", text.strip())
+    return sentences[-1]
+
+
+def ends_with_an_action(text: str, lang: str) -> bool:
+    verbs = ACTIONS_EN if lang == "en" else ACTIONS_FR
+    last = _last_sentence(text)
+    clauses = [last] + [c for c in re.split(r"\s*(?:\s:|:\s|;|—)\s*", last)[1:]]
+    for clause in clauses:
+        clause = _CONDITION.sub("", clause.strip(" «»“”\"("))
+        clause = _CONDITION.sub("", clause)
+        word = re.split(r"[\s,]", clause, maxsplit=1)[0].lower()
+        if word.split("-")[0] in verbs or word in verbs:  # « exportez-le », « re-encode »
+            return True
+    return False
+
+
+# What a person must not read: internal ids (plugin names, detail keys, codes) and jargon.
+PLUGIN_NAMES = sorted(REGISTRY.plugin_names)
+JARGON = ("pdfaid", "XMP", "DOC, MSS, CRI", "None", "True", "False", "details")
+SNAKE = re.compile(r"(?<![\w./-])[a-z0-9]+(?:_[a-z0-9]+)+(?![\w])")
+# Digit runs of 5 or more that are ids, not counts: a SHA-256 digest, a standard's number (ISO 19005,
+# RFC 5322); an OID's dots split it anyway.
+ID_RUNS = re.compile(r"\b[0-9a-f]{64}\b|\b(?:ISO|RFC) \d+")
+ENGLISH_SEVERITY = re.compile(r"\b(?:error|warning|info)s?\b", re.I)
+
+
+def rendered(code: str, lang: str) -> str:
+    template = REGISTRY.messages[code].template(lang)
+    return render(template, sample_values(code, template, lang), lang)
+
+
+CASES = [(code, lang) for code in sorted(REGISTRY.messages) for lang in ("fr", "en")]
+
+
+@pytest.mark.parametrize(("code", "lang"), CASES, ids=[f"{c}-{l}" for c, l in CASES])
+def test_every_message_reads_well(code: str, lang: str) -> None:
+    text = rendered(code, lang)
+    problems = []
+    digits = ID_RUNS.sub("", text)
+    if m := re.search(r"\d{5,}", digits):
+        problems.append(f"raw number {m.group()!r} (say a size in Mo/ko, group a number's thousands)")
+    if m := re.search(r"\d{1,3}(?:[ \u202f\u00a0,]\d{3}){2,}\s*(?:octets|bytes)", text):
+        problems.append(f"size in bytes {m.group()!r} (say it in Mo/ko)")
+    if "{" in text or "}" in text:
+        problems.append("a placeholder left")
+    if re.search(r"(?<![\w?])\?(?![\w?])", text):
+        problems.append("a '?' for a missing detail")
+    if m := SNAKE.search(text):
+        problems.append(f"internal id {m.group()!r}")
+    for word in (*PLUGIN_NAMES, *JARGON):
+        if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) and word not in ("video", "logs", "screenshot"):
+            problems.append(f"internal id or jargon {word!r}")
+    if m := re.search(r"\w\((?:s|x|es|ies|e)\)", text):
+        problems.append(f"plural left to the reader {m.group()!r} (agree it with the count)")
+    if lang == "fr" and (m := ENGLISH_SEVERITY.search(text)):
+        problems.append(f"English severity word {m.group()!r} in French")
+    severities = SEVERITIES.get(code)
+    if not severities:
+        problems.append("no documented severity (README's core table or docs/checks/*.md)")
+    elif severities & {"error", "warning"} and not ends_with_an_action(text, lang):
+        problems.append("does not end with what to do (last sentence: " + repr(_last_sentence(text)) + ")")
+    assert not problems, f"{code} [{lang}]: {text}\n  - " + "\n  - ".join(problems)
+
+
+def test_the_action_rule_tells_an_action_from_a_statement() -> None:
+    assert ends_with_an_action("Le PDF est abîmé. Réexportez-le.", "fr")
+    assert ends_with_an_action("Un compte-rendu ne doit rien exécuter : réexportez-le sans ce contenu.", "fr")
+    assert ends_with_an_action("Ce lien est refusé : retirez la partie « …@ » et, si c'était un mot de passe, changez-le.", "fr")
+    assert ends_with_an_action("The link is refused. If it was a password, change it.", "en")
+    assert not ends_with_an_action("Le fichier XML n'est pas bien formé (ligne 2, colonne 3).", "fr")
+    assert not ends_with_an_action("Réexportez-le. La vidéo est vide.", "fr")  # the action must come last
+    assert not ends_with_an_action("The file cannot be validated.", "en")
+
+
+# -- the messages a real file gets --------------------------------------------------------------------
+import zipfile  # noqa: E402
+
+from fixtures import formats  # noqa: E402
+from validator_core import Verdict  # noqa: E402
+
+WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+EXCEL = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ODT = "application/vnd.oasis.opendocument.text"
+
+
+def _xlsx(directory: Path) -> Path:
+    out = directory / "tableau.xlsx"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/'
+                   'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/relationships"/>')
+        z.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
+                   'spreadsheetml/2006/main"/>')
+    return out
+
+
+def _odt(directory: Path) -> Path:
+    out = directory / "compte-rendu.odt"
+    with zipfile.ZipFile(out, "w") as z:  # ODF: "mimetype" first and stored, as LibreOffice writes it
+        z.writestr(zipfile.ZipInfo("mimetype"), ODT)
+        z.writestr("content.xml", '<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:'
+                   'names:tc:opendocument:xmlns:office:1.0"/>', zipfile.ZIP_DEFLATED)
+    return out
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("office")
+    return {WORD: formats.make_docx(d, "compte-rendu.docx"), EXCEL: _xlsx(d), ODT: _odt(d)}
+
+
+@pytest.mark.parametrize(("media_type", "name_fr", "name_en"), [
+    (WORD, "document Word (.docx)", "Word document (.docx)"),
+    (EXCEL, "classeur Excel (.xlsx)", "Excel workbook (.xlsx)"),
+    (ODT, "document OpenDocument (.odt)", "OpenDocument text (.odt)"),
+])
+def test_an_office_document_without_a_type_is_not_accepted_silently(engine, office, media_type, name_fr, name_en):
+    report = engine.validate(office[media_type])
+    assert report.file.media_type == media_type and report.proof_type == "logs" and report.proof_type_inferred
+    assert report.verdict == Verdict.ACCEPTED_WITH_WARNINGS  # was « acceptée »
+    (warning,) = [f for f in report.findings if f.code == "type.inferred_office_document"]
+    assert warning.severity == Severity.WARNING and warning.details == {"proof_type": "logs", "media_type": media_type}
+    assert name_fr in warning.message and "« Fichier (TBB, DUMP, logs…) »" in warning.message
+    assert "tout format" in warning.message and "exportez-le en PDF/A-1" in warning.message
+    assert "« Compte-rendu PDF »" in warning.message and ends_with_an_action(warning.message, "fr")
+    english = engine.validate(office[media_type], lang="en")
+    (warning,) = [f for f in english.findings if f.code == "type.inferred_office_document"]
+    assert name_en in warning.message and "export it as PDF/A-1" in warning.message
+
+
+def test_a_type_given_or_a_file_that_is_no_office_document_gets_no_office_warning(engine, office, tmp_path):
+    log = tmp_path / "serveur.log"
+    log.write_text("2024-03-01 10:00:00 INFO démarrage\n", encoding="utf-8")
+    assert "type.inferred_office_document" not in engine.validate(log).codes  # inferred, but plain text
+    assert "type.inferred_office_document" not in engine.validate(office[WORD], "logs").codes  # a type given
+
+
+def test_a_word_file_for_a_pdf_report_is_named_and_told_to_become_pdf_a1(engine, office):
+    report = engine.validate(office[WORD], "pdf_report")
+    (finding,) = report.findings
+    assert finding.code == "format.not_allowed" and finding.details["media_type"] == WORD
+    assert finding.message == ("Le fichier est au format document Word (.docx), que « Compte-rendu PDF » n'accepte "
+                               "pas (formats acceptés : document PDF). Exportez-le en PDF/A-1 depuis le logiciel qui "
+                               "l'a produit.")
+    assert "OPENXMLFORMATS" not in finding.message.upper().replace(WORD.upper(), "")
+
+
+def test_a_file_over_its_limit_is_said_in_mo_with_what_to_do(engine, tmp_path):
+    big = tmp_path / "enregistrement.mp4"
+    with big.open("wb") as fh:  # sparse: the size is what counts (fstat), nothing past the limit is read
+        fh.write(b"\x00\x00\x00\x18ftypmp42")
+        fh.truncate(60_000_000)
+    fr = engine.validate(big, "video").findings[0]
+    assert fr.code == "file.too_large" and fr.details["size"] == 60_000_000 and fr.details["limit"] == 50_000_000
+    assert fr.message.startswith("Le fichier pèse 60 Mo, 10 Mo de plus que la limite de 50 Mo fixée par l'ANS "
+                                 "pour « Vidéo ».")
+    assert fr.message.endswith("Compressez la vidéo (H.264), baissez sa définition (1080p ou 720p) ou découpez-la "
+                               "en plusieurs fichiers.")
+    en = engine.validate(big, "video", lang="en").findings[0]
+    assert en.message.startswith("The file is 60 MB, 10 MB over the 50 MB limit") and "split it" in en.message
+    logs = engine.validate(big, "logs").findings[0]
+    assert "limite de 1 Mo" in logs.message and not re.search(r"\d{5,}", logs.message)
+
+
+def test_a_name_without_extension_is_said_in_the_report_language(engine, tmp_path):
+    picture = formats.make_image(tmp_path, "PNG")
+    bare = picture.rename(tmp_path / "capture")
+    fr, en = (next(f for f in engine.validate(bare, "screenshot", lang=lang).findings
+                   if f.code == "format.extension_mismatch") for lang in ("fr", "en"))
+    assert fr.details["extension"] == en.details["extension"] == "(aucune)"  # the report's value, unchanged
+    assert fr.message == ("L'extension « (aucune) » ne correspond pas au contenu du fichier (image PNG). "
+                          "Renommez-le avec l'extension .png.")
+    assert en.message == "The extension “(none)” does not match the file's content (PNG image). Rename it with the extension .png."
+
+
+def test_the_dossier_summary_agrees_its_counts_and_says_severities_in_french() -> None:
+    from validator_core.dossier import DossierResult, summary_line, to_markdown
+
+    duplicate = Finding(code="dossier.duplicate_file", severity=Severity.WARNING, message="Le même fichier…")
+    result = DossierResult(rem="BIO", profiles=["Général"], proofs=[], missing=[], unmatched=["a.txt"], unknown=[],
+                           findings=[duplicate])
+    line = summary_line(result)
+    assert "0 preuve déposée sur 0 attendue" in line and "0 acceptée" in line and "1 fichier sans preuve" in line
+    assert "(s)" not in line and "1 unmatched file." in summary_line(result, "en")
+    result.unmatched.append("b.txt")
+    assert "2 fichiers sans preuve" in summary_line(result) and "2 unmatched files" in summary_line(result, "en")
+    markdown = to_markdown(result)
+    assert "- avertissement : Le même fichier…" in markdown and not ENGLISH_SEVERITY.search(markdown)
+    assert "- warning: Le même fichier…" in to_markdown(result, "en")

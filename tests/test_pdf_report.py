@@ -115,7 +115,8 @@ def test_pdfa1b_claim_is_accepted(reports):
 def test_pdfa_missing_message_names_the_requirement_families(reports):
     finding = next(f for f in reports("text").findings if f.code == "pdf_report.pdfa_missing")
     assert finding.severity.value == "warning"
-    assert "PDF/A-1" in finding.message and "DOC" in finding.message and "CRI" in finding.message
+    assert "PDF/A-1" in finding.message and "la production de documents" in finding.message
+    assert "le compte-rendu d'imagerie" in finding.message and finding.details["families"] == "DOC, MSS, CRI"
 
 
 def test_other_pdfa_part_is_a_warning_saying_the_claim(reports):

@@ -31,6 +31,7 @@ import pytest
 from fixtures import formats
 from validator_core import Engine, EngineHealth, EngineUnavailable, Severity, Verdict
 from validator_core.isolation import POOL_DIR_PREFIX, WorkerPool, sweep_stale_pool_dirs
+from validator_core.messages import NOT_REGULAR_KINDS
 from validator_core.registry import PluginConfig
 from validator_core.settings import CoreSettings
 
@@ -455,7 +456,7 @@ def test_special_files_get_file_not_regular_without_being_read(engine, specials,
         assert found.severity == Severity.ERROR and found.details == {"kind": kind} and found.plugin == "core"
         assert report.verdict == Verdict.REJECTED and report.file.sha256 is None and report.file.size == 0
     english = engine.validate(path, "logs", lang="en").findings[0].message
-    assert english.startswith("This path is not a regular file") and kind in english
+    assert english.startswith("This path is not a regular file") and NOT_REGULAR_KINDS[kind].en in english
     assert engine.validate(path, "logs").findings[0].message.startswith("Ce chemin ne désigne pas un fichier ordinaire")
 
 

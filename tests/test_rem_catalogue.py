@@ -111,7 +111,7 @@ def test_the_core_serves_a_catalogue_without_the_builtin_plugin(engine_factory, 
     # The core's own requirement.* code keeps its message (a picture given as a screenshot, for a file proof).
     report = engine.validate(files["png"], "screenshot", requirement="SIG/va1.01.01.02", rem="XYZ", lang="en")
     not_admitted = next(f for f in report.findings if f.code == "requirement.type_not_admitted")
-    assert not_admitted.severity == "error" and "expects: logs" in not_admitted.message
+    assert not_admitted.severity == "error" and "expects “File (TBB, DUMP, logs…)”" in not_admitted.message
 
 
 def test_a_requirement_code_is_registered_once(tmp_path, monkeypatch):

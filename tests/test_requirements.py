@@ -179,7 +179,7 @@ def test_type_not_admitted(engine, req_files):
     report = engine.validate(req_files["png"], requirement="DOC/va1.01.01.01", rem="BIO")
     assert report.verdict == "rejected"
     finding = next(f for f in report.findings if f.code == "requirement.type_not_admitted")
-    assert finding.severity == "error" and "pdf_report" in finding.message
+    assert finding.severity == "error" and "« Compte-rendu PDF »" in finding.message
     # An explicit type the proof does not admit: same error, the file is still checked as given.
     report = engine.validate(req_files["plain"], "pdf_report", requirement="DOC/va1.25.01.01", rem="BIO", lang="en")
     assert "requirement.type_not_admitted" in report.codes

@@ -155,7 +155,7 @@ def test_script_in_the_first_kilobyte_is_a_polyglot(engine, pictures):
     finding = only(report, "screenshot.polyglot")
     assert finding.details["signature"] == "html" and finding.details["location"] == "head"
     assert finding.details["offset"] < 1024
-    assert f"à l'octet {finding.details['offset']}" in finding.message
+    assert f"à la position {finding.details['offset']}" in finding.message
 
 
 def test_zip_hidden_in_a_chunk_before_iend_is_found(pictures, tmp_path):

@@ -135,7 +135,7 @@ def test_mp4_holding_only_sound_is_rejected(engine, videos):
     assert plugin_codes(report) == {"video.no_video_track"}
     finding = report.findings[-1]
     assert finding.details == {"container": "MP4", "audio_tracks": 1}
-    assert "(1 piste(s) son)" in finding.message
+    assert "(1 piste son)" in finding.message
     assert report.facts["video"]["audio"] is True
 
 

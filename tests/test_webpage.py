@@ -5,39 +5,28 @@ the page in Debian's ``/usr/bin/chromium`` driven by Playwright (no browser down
 files (ffmpeg video, Pillow GIF, reportlab PDF) and read what the page shows. Every request the page
 makes is checked to stay on the service's origin (the page must work offline).
 
-A screenshot goes to ``artifacts/webpage.png``; ``PREUVES_UPDATE_SCREENSHOT=1`` also copies it to
-``docs/img/page.png`` (the README's picture).
+The helpers (server, browser, drop, axe-core) are in ``tests/_webpage.py``; the dossier mode's tests in
+``tests/test_webpage_dossier.py``. axe-core runs in every state the tests reach and must find nothing.
+Screenshots go to ``artifacts/``; ``PREUVES_UPDATE_SCREENSHOT=1`` also copies them to ``docs/img/``
+(the README's and docs/web.md's pictures).
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from fixtures.formats import have_ffmpeg, make_image, make_pdf, make_sized, make_video
+from tests._webpage import (
+    CHROMIUM, ROOT, STATIC, Server, assert_accessible, card, drop, launch_browser, needs_chromium, open_page, screenshot,
+    wait_final,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-STATIC = ROOT / "api" / "static"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 API_KEY = "cle-de-test-7f3a"
-# Read at import: tests/conftest.py clears PREUVES_* variables around each test.
-UPDATE_SCREENSHOT = os.environ.get("PREUVES_UPDATE_SCREENSHOT") == "1"
-FINAL_STATES = ("accepted", "accepted_with_warnings", "rejected", "failed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -54,9 +43,15 @@ def test_page_and_assets_are_served_with_a_strict_policy():
     assert page.headers["content-type"].startswith("text/html")
     csp = page.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "script-src 'self'" in csp and "connect-src 'self'" in csp
+    # One source beyond the origin, for media only: the frame strip plays the dropped video from a blob: URL.
+    assert "media-src blob:;" in csp and csp.count("blob:") == 1
     assert page.headers["x-content-type-options"] == "nosniff"
     assert '<html lang="fr">' in page.text
-    for name, media_type in (("app.js", "text/javascript"), ("style.css", "text/css")):
+    modules = sorted(path.name for path in STATIC.glob("*.js"))
+    assert {"app.js", "common.js", "files.js", "dossier.js", "preview.js", "key.js"} <= set(modules)
+    assert '<script type="module" src="static/app.js"></script>' in page.text
+    assert "<noscript>" in page.text
+    for name, media_type in [*((m, "text/javascript") for m in modules), ("style.css", "text/css")]:
         asset = client.get(f"/static/{name}")
         assert asset.status_code == 200, name
         assert asset.headers["content-type"].startswith(media_type)
@@ -78,11 +73,14 @@ def test_static_files_reference_nothing_outside_the_service():
 
 
 def test_script_keeps_the_key_in_memory_and_writes_text_only():
-    script = (STATIC / "app.js").read_text(encoding="utf-8")
-    code = re.sub(r"/\*.*?\*/|//[^\n]*", "", script, flags=re.DOTALL)  # comments may name them
-    for forbidden in ("localStorage", "sessionStorage", "document.cookie", "indexedDB", "innerHTML",
-                      "outerHTML", "insertAdjacentHTML", "eval(", "new Function"):
-        assert forbidden not in code, forbidden
+    for path in STATIC.glob("*.js"):
+        code = re.sub(r"/\*.*?\*/|//[^\n]*", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)  # comments may name them
+        for forbidden in ("localStorage", "sessionStorage", "document.cookie", "indexedDB", "innerHTML",
+                          "outerHTML", "insertAdjacentHTML", "eval(", "new Function"):
+            assert forbidden not in code, (path.name, forbidden)
+        # Each module imports only its siblings (same origin, no CDN, no bare package name).
+        for target in re.findall(r"""^import .* from "([^"]+)";""", code, flags=re.MULTILINE):
+            assert re.fullmatch(r"\./[a-z]+\.js", target) and (STATIC / target[2:]).is_file(), (path.name, target)
 
 
 def _luminance(hex_colour: str) -> float:
@@ -113,53 +111,6 @@ def test_colours_meet_wcag_aa_contrast():
 # ---------------------------------------------------------------------------------------------
 # End to end
 # ---------------------------------------------------------------------------------------------
-needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium absent (apt-get install chromium)")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        env = dict(os.environ)
-        env.pop("PREUVES_API_KEYS", None)  # only the keyed server has keys, whatever the caller's shell says
-        env.update({"PREUVES_LOAD_ENTRYPOINTS": "0", "PREUVES_LOG_JSON": "0", **(extra_env or {})})
-        name = "uvicorn-webpage-keys.log" if extra_env else "uvicorn-webpage.log"
-        self.log = open(ROOT / "artifacts" / name, "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 90
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {self.process.returncode}; see {self.log.name}")
-            try:
-                with urllib.request.urlopen(self.url + "readyz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"uvicorn not ready after 90 s; see {self.log.name}")
-            time.sleep(0.25)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
 @pytest.fixture(scope="module")
 def artifacts() -> Path:
     path = ROOT / "artifacts"
@@ -181,7 +132,7 @@ def proof_files(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def server(artifacts):
-    srv = Server()
+    srv = Server("uvicorn-webpage.log")
     yield srv
     srv.stop()
 
@@ -190,83 +141,13 @@ def server(artifacts):
 def browser():
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium absent (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launch_browser() as chromium:
         yield chromium
-        chromium.close()
-
-
-class PageWatch:
-    """Console errors, and any request that leaves the service's origin (aborted and recorded)."""
-
-    def __init__(self, page, base_url: str) -> None:
-        self.errors: list[str] = []
-        self.outside: list[str] = []
-        self.requests: list = []
-        page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("request", lambda request: self.requests.append(request))
-
-        def guard(route):
-            url = route.request.url
-            if url.startswith(base_url) or url.startswith("blob:") or url.startswith("data:"):
-                route.continue_()
-            else:
-                self.outside.append(url)
-                route.abort()
-
-        page.route("**/*", guard)
-
-
-def _open(browser, url: str):
-    context = browser.new_context(accept_downloads=True, locale="fr-FR", viewport={"width": 1100, "height": 900})
-    context.set_default_timeout(60_000)  # the machine may be busy with other test suites
-    page = context.new_page()
-    watch = PageWatch(page, url)
-    # Turn on file chooser interception before the page loads: enabled lazily by expect_file_chooser(),
-    # it can miss a chooser opened right after.
-    page.on("filechooser", lambda chooser: None)
-    page.goto(url)
-    page.wait_for_selector("html[data-ready='true']")
-    return context, page, watch
-
-
-def _card(page, name: str):
-    return page.locator("li.card", has=page.locator("h3.file-name", has_text=name))
-
-
-def _wait_final(page, name: str, timeout: float = 60_000) -> str:
-    card = _card(page, name)
-    states = ",".join(f"li.card[data-state='{s}']" for s in FINAL_STATES)
-    page.wait_for_function(
-        """([name, states]) => [...document.querySelectorAll(states)]
-               .some((c) => c.querySelector('h3.file-name').textContent === name)""",
-        arg=[name, states], timeout=timeout,
-    )
-    return card.get_attribute("data-state")
-
-
-def _drop(page, path: Path, media_type: str) -> None:
-    """A real drag-and-drop: dragenter/dragover/drop carrying a DataTransfer with the file."""
-    page.evaluate(
-        """({name, b64, type}) => {
-             const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-             const dt = new DataTransfer();
-             dt.items.add(new File([bytes], name, {type}));
-             const zone = document.getElementById('drop-zone');
-             for (const kind of ['dragenter', 'dragover', 'drop']) {
-               zone.dispatchEvent(new DragEvent(kind, {dataTransfer: dt, bubbles: true, cancelable: true}));
-             }
-           }""",
-        {"name": path.name, "b64": base64.b64encode(path.read_bytes()).decode(), "type": media_type},
-    )
 
 
 @needs_chromium
 def test_drop_files_and_read_verdicts(browser, server, proof_files, artifacts):
-    context, page, watch = _open(browser, server.url)
+    context, page, watch = open_page(browser, server.url)
     try:
         # Keyboard: the drop zone is a button that opens the file picker.
         page.locator("#drop-zone").focus()
@@ -274,40 +155,41 @@ def test_drop_files_and_read_verdicts(browser, server, proof_files, artifacts):
             page.keyboard.press("Enter")
         assert chooser.value.is_multiple()
         chooser.value.set_files([proof_files["video"], proof_files["gif"]])
-        _drop(page, proof_files["pdf"], "application/pdf")
+        pdf_path = proof_files["pdf"]
+        drop(page, "drop-zone", [(pdf_path.name, pdf_path.read_bytes(), "application/pdf")])
 
         video, gif, pdf = (proof_files[k].name for k in ("video", "gif", "pdf"))
-        assert _wait_final(page, video) == "accepted"
-        assert _wait_final(page, gif) == "rejected"
-        assert _wait_final(page, pdf) == "accepted_with_warnings"
+        assert wait_final(page, video) == "accepted"
+        assert wait_final(page, gif) == "rejected"
+        assert wait_final(page, pdf) == "accepted_with_warnings"
 
-        assert _card(page, video).locator(".badge").inner_text().strip().endswith("Acceptée")
-        assert "Refusée" in _card(page, gif).locator(".badge").inner_text()
-        assert "Acceptée avec avertissements" in _card(page, pdf).locator(".badge").inner_text()
+        assert card(page, video).locator(".badge").inner_text().strip().endswith("Acceptée")
+        assert "Refusée" in card(page, gif).locator(".badge").inner_text()
+        assert "Acceptée avec avertissements" in card(page, pdf).locator(".badge").inner_text()
 
-        gif_card = _card(page, gif)
+        gif_card = card(page, gif)
         assert "Type : Capture d'écran (déduit du contenu)" in gif_card.locator(".file-meta").inner_text()
         error = gif_card.locator(".finding[data-severity='error']")
         assert error.count() == 1
         assert "format.not_allowed" in error.inner_text() and "GIF" in error.inner_text()
         assert "Erreur" in error.locator(".severity").inner_text()
 
-        pdf_card = _card(page, pdf)
+        pdf_card = card(page, pdf)
         warning = pdf_card.locator(".finding[data-severity='warning']", has_text="pdf_report.pdfa_missing")
         assert "PDF/A-1" in warning.locator(".message").inner_text()
         facts = dict(zip(pdf_card.locator(".facts dt").all_inner_texts(), pdf_card.locator(".facts dd").all_inner_texts()))
         assert facts.get("Pages") == "1"
         assert facts.get("PDF/A") == "non déclarée"
 
-        video_card = _card(page, video)
+        video_card = card(page, video)
         assert video_card.locator(".finding[data-severity='error'], .finding[data-severity='warning']").count() == 0
         assert "Aucun problème détecté." in video_card.inner_text()
 
         catalogue = _has_catalogue(server)
         for name in (video, gif, pdf):
-            assert _card(page, name).locator(".progress-wrap").is_hidden(), name
+            assert card(page, name).locator(".progress-wrap").is_hidden(), name
             # The proof id field shows only when the service serves the requirement catalogue.
-            assert _card(page, name).locator(".requirement-wrap").is_visible() == catalogue, name
+            assert card(page, name).locator(".requirement-wrap").is_visible() == catalogue, name
 
         # Summary and the live region.
         counts = {k: page.locator(f"#count-{k}").inner_text() for k in ("accepted", "warnings", "rejected", "pending", "failed")}
@@ -321,13 +203,42 @@ def test_drop_files_and_read_verdicts(browser, server, proof_files, artifacts):
         reports = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
         assert sorted(r["file"]["name"] for r in reports) == sorted([video, gif, pdf])
         for report in reports:
-            card = _card(page, report["file"]["name"])
-            assert card.get_attribute("data-state") == report["verdict"]
-            messages = card.locator(".finding .message").all_inner_texts()
+            shown = card(page, report["file"]["name"])
+            assert shown.get_attribute("data-state") == report["verdict"]
+            messages = shown.locator(".finding .message").all_inner_texts()
             assert sorted(messages) == sorted(f["message"] for f in report["findings"])
             video_facts = report["facts"].get("video") or {}
             if isinstance(video_facts.get("width"), int) and isinstance(video_facts.get("height"), int):
-                assert f"{video_facts['width']} × {video_facts['height']} px" in card.inner_text()
+                assert f"{video_facts['width']} × {video_facts['height']} px" in shown.inner_text()
+
+        # Results stay in drop order (the chooser's two files, then the dropped PDF).
+        assert page.locator("#results h3.file-name").all_inner_texts() == [video, gif, pdf]
+
+        # Previews made in the browser: a thumbnail of the picture, four frames of the video (data: images
+        # drawn on a canvas; the only requests were the three uploads).
+        thumb = gif_card.locator(".preview .thumb img")
+        assert thumb.get_attribute("alt") == f"Aperçu de {gif}"
+        assert "1600 × 900 px" in gif_card.locator(".preview figcaption").inner_text()
+        frames = video_card.locator(".preview .frame-strip img")
+        frames.nth(3).wait_for()
+        assert frames.count() == 4
+        sources = [frames.nth(i).get_attribute("src") for i in range(4)]
+        assert all(src.startswith("data:image/jpeg;base64,") for src in sources)
+        assert len(set(sources)) == 4  # testsrc2 moves: four different moments, not one frame four times
+        assert page.evaluate("() => [...document.querySelectorAll('.preview img')].every((i) => i.naturalWidth > 0)")
+        assert [frames.nth(i).get_attribute("alt") for i in range(4)] == [
+            "Image à 0,6 s", "Image à 1,9 s", "Image à 3,1 s", "Image à 4,4 s"]
+        assert pdf_card.locator(".preview").is_hidden()
+        assert [r.url for r in watch.requests if r.method == "POST"] == [server.url + "v1/validations"] * 3
+
+        # The JSON report is a named region reachable with the keyboard (it scrolls).
+        pdf_card.locator("details summary").click()
+        pre = pdf_card.locator("details pre")
+        assert pre.get_attribute("tabindex") == "0" and pre.get_attribute("role") == "region"
+        assert pre.get_attribute("aria-label") == f"Rapport complet au format JSON : {pdf}"
+        pre.focus()
+        assert page.evaluate("document.activeElement.tagName") == "PRE"
+        assert_accessible(page, "file mode: three verdicts, previews, an open JSON report")
 
         # Every control has an accessible name; nothing left the service's origin; no script error.
         unnamed = page.evaluate(
@@ -337,9 +248,22 @@ def test_drop_files_and_read_verdicts(browser, server, proof_files, artifacts):
                  .map((e) => e.outerHTML.slice(0, 80))"""
         )
         assert unnamed == []
-        page.screenshot(path=str(artifacts / "webpage.png"), full_page=True)
-        if UPDATE_SCREENSHOT:
-            shutil.copyfile(artifacts / "webpage.png", ROOT / "docs" / "img" / "page.png")
+        screenshot(page, artifacts, "page.png")
+
+        # « Problèmes seulement »: the accepted video is hidden, the others stay; then everything again.
+        page.locator("#problems-only").check()
+        assert video_card.is_hidden() and gif_card.is_visible() and pdf_card.is_visible()
+        assert "Problèmes seulement : 2 fichiers affichés sur 3." in page.locator("#announcer").inner_text()
+        assert_accessible(page, "file mode: problems only")
+        screenshot(page, artifacts, "page-problems-only.png")
+        page.locator("#problems-only").uncheck()
+        assert video_card.is_visible()
+
+        # A 375 px wide phone: nothing wider than the screen.
+        page.set_viewport_size({"width": 375, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        assert_accessible(page, "file mode at 375 px")
+        page.set_viewport_size({"width": 1100, "height": 900})
 
         # A per-file type: the GIF checked again as a video is still refused, now for the chosen type.
         gif_card.locator(".type-select").select_option("video")
@@ -377,26 +301,27 @@ def _upload_fields(server: Server) -> set[str]:
 def test_proof_id_resolves_to_the_catalogue_and_its_type(browser, server, proof_files):
     if not _has_catalogue(server):
         pytest.skip("the service serves no requirement catalogue (GET /v1/requirements/{id})")
-    context, page, watch = _open(browser, server.url)
+    context, page, watch = open_page(browser, server.url)
     try:
         pdf = proof_files["pdf"].name
-        page.locator("#file-input").set_input_files(proof_files["pdf"])
-        assert _wait_final(page, pdf) == "accepted_with_warnings"
-        card = _card(page, pdf)
         with urllib.request.urlopen(server.url + "v1/requirements/DOC/va1.01.01.01", timeout=10) as response:
             spec = json.load(response)
 
-        # A known proof id (typed loosely): the page shows what the REM expects and sends its type.
-        card.locator(".requirement-input").fill(" doc/VA1.01.01.01 ")
-        card.locator(".recheck").click()
-        info = card.locator(".requirement-info")
+        # A proof id typed before the first check (loosely): the page shows what the REM expects and
+        # sends its type.
+        page.locator("#default-requirement").fill(" doc/VA1.01.01.01 ")
+        page.locator("#file-input").set_input_files(proof_files["pdf"])
+        shown = card(page, pdf)
+        info = shown.locator(".requirement-info")
         info.wait_for()
         assert spec["text"] in info.inner_text() and spec["id"] in info.inner_text()
-        state = _wait_final(page, pdf)
-        report = json.loads(card.locator("details pre").text_content())
+        state = wait_final(page, pdf)
+        report = json.loads(shown.locator("details pre").text_content())
         assert state == report["verdict"]
-        assert sorted(card.locator(".finding .message").all_inner_texts()) == sorted(f["message"] for f in report["findings"])
-        body = [r for r in watch.requests if r.method == "POST" and r.url.endswith("/v1/validations")][-1].post_data_buffer
+        assert sorted(shown.locator(".finding .message").all_inner_texts()) == sorted(f["message"] for f in report["findings"])
+        posts = [r for r in watch.requests if r.method == "POST" and r.url.endswith("/v1/validations")]
+        assert len(posts) == 1
+        body = posts[-1].post_data_buffer
         if _upload_fields(server) >= {"requirement", "rem"}:
             # The engine takes the proof id: the page sends it with its REM, and no type of its own.
             assert f'name="requirement"\r\n\r\n{spec["id"]}\r\n'.encode() in body
@@ -406,11 +331,33 @@ def test_proof_id_resolves_to_the_catalogue_and_its_type(browser, server, proof_
             # Older service: the page sends the proof's only admitted type.
             assert b'name="proof_type"\r\n\r\npdf_report' in body
 
-        # An unknown id: not checked, and the catalogue's close ids are shown.
-        card.locator(".requirement-input").fill("DOC.01.01.99")
-        card.locator(".recheck").click()
-        assert _wait_final(page, pdf) == "failed"
-        assert "Preuve inconnue" in card.locator(".body").inner_text()
+        # An unknown id: nothing sent, the previous verdict and report stay, the close ids are buttons.
+        shown.locator(".requirement-input").fill("DOC/va1.01.01.09")
+        shown.locator(".recheck").click()
+        feedback = shown.locator(".requirement-feedback")
+        feedback.wait_for()
+        assert "Preuve inconnue" in feedback.inner_text() and "DOC/va1.01.01.09" in feedback.inner_text()
+        assert wait_final(page, pdf) == state
+        assert json.loads(shown.locator("details pre").text_content()) == report
+        assert shown.locator(".requirement-input").get_attribute("aria-invalid") == "true"
+        suggestions = feedback.locator("button.suggestion")
+        assert suggestions.count() >= 1
+        first = suggestions.first.inner_text()
+        assert first.startswith("DOC/va1.")
+        assert_accessible(page, "file mode: an unknown proof id with its close ids")
+        assert len([r for r in watch.requests if r.method == "POST"]) == 1
+
+        # A close id clicked: used and checked at once.
+        suggestions.first.click()
+        page.wait_for_function(
+            "(n) => [...document.querySelectorAll('#results li.card')][0].querySelector('.requirement-info p').textContent.includes(n)",
+            arg=first,
+        )
+        wait_final(page, pdf)
+        assert shown.locator(".requirement-input").input_value() == first
+        assert feedback.is_hidden()
+        posts = [r for r in watch.requests if r.method == "POST" and r.url.endswith("/v1/validations")]
+        assert len(posts) == 2
         assert watch.errors == [] or all("422" in e for e in watch.errors)
         assert watch.outside == []
     finally:
@@ -422,26 +369,26 @@ def test_upload_progress_is_shown_per_file(browser, server, tmp_path):
     """A large upload shows its own progress bar (XMLHttpRequest upload events), then the verdict."""
     # 6 Mo at 3 Mo/s (Chromium's network emulation): about two seconds of upload to watch.
     big = make_sized(tmp_path, "longue-demo.mp4", 6_000_000, head=b"\x00\x00\x00\x18ftypmp42")
-    context, page, watch = _open(browser, server.url)
+    context, page, watch = open_page(browser, server.url)
     try:
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.send("Network.emulateNetworkConditions",
                  {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 3_000_000})
         page.locator("#file-input").set_input_files(big)
-        card = _card(page, big.name)
+        shown = card(page, big.name)
         page.wait_for_function(
             """() => { const p = document.querySelector('li.card progress');
                        return p && p.checkVisibility() && p.value > 0 && p.value < 100; }""",
             timeout=20_000,
         )
-        assert re.fullmatch(r"Envoi : \d+ %", card.locator(".progress-label").inner_text())
-        assert card.get_attribute("aria-busy") == "true"
+        assert re.fullmatch(r"Envoi : \d+ %", shown.locator(".progress-label").inner_text())
+        assert shown.get_attribute("aria-busy") == "true"
         assert page.locator("#count-pending").inner_text() == "1"
         # Not a playable MP4 (no index): refused by the video checks, with a report all the same.
-        assert _wait_final(page, big.name) == "rejected"
-        assert card.locator(".progress-wrap").is_hidden()
-        assert card.get_attribute("aria-busy") == "false"
+        assert wait_final(page, big.name) == "rejected"
+        assert shown.locator(".progress-wrap").is_hidden()
+        assert shown.get_attribute("aria-busy") == "false"
         assert watch.errors == []
     finally:
         context.close()
@@ -449,14 +396,14 @@ def test_upload_progress_is_shown_per_file(browser, server, tmp_path):
 
 @pytest.fixture(scope="module")
 def keyed_server(artifacts):
-    srv = Server({"PREUVES_API_KEYS": API_KEY})
+    srv = Server("uvicorn-webpage-keys.log", {"PREUVES_API_KEYS": API_KEY})
     yield srv
     srv.stop()
 
 
 @needs_chromium
 def test_api_key_is_asked_for_and_kept_in_memory_only(browser, keyed_server, proof_files):
-    context, page, watch = _open(browser, keyed_server.url)
+    context, page, watch = open_page(browser, keyed_server.url)
     try:
         # GET /v1/proof-types answers 401: the page asks for a key before any upload.
         key_input = page.locator("#api-key")
@@ -464,25 +411,52 @@ def test_api_key_is_asked_for_and_kept_in_memory_only(browser, keyed_server, pro
         assert page.evaluate("document.activeElement.id") == "api-key"
         assert "Ce service demande une clé" in page.locator("#alerts").inner_text()
 
-        page.locator("#file-input").set_input_files(proof_files["gif"])
-        card = _card(page, proof_files["gif"].name)
-        card.locator(".badge-text", has_text="Clé d'API requise").wait_for()
+        assert page.locator("#catalogue-edition").is_hidden()  # the catalogue too needs the key
+        assert_accessible(page, "the key form")
 
+        page.locator("#file-input").set_input_files(proof_files["gif"])
+        shown = card(page, proof_files["gif"].name)
+        shown.locator(".badge-text", has_text="Clé d'API requise").wait_for()
+
+        # A wrong key is refused at once (tried on GET /v1/proof-types), before any file is sent with it.
         key_input.fill("mauvaise-cle")
         page.locator("#key-form button[type=submit]").click()
-        page.locator("#key-error", has_text="Clé d'API refusée").wait_for()
+        page.locator("#key-error", has_text="Clé d'API refusée par le service (HTTP 401)").wait_for()
         assert key_input.get_attribute("aria-invalid") == "true"
+        assert "Clé d'API refusée" in page.locator("#alerts").inner_text()
+        assert not [r for r in watch.requests if r.method == "POST" and r.headers.get("authorization") == "Bearer mauvaise-cle"]
+        assert shown.locator(".badge-text").inner_text() == "Clé d'API requise"
+        assert_accessible(page, "the key form: a refused key")
 
         key_input.fill(API_KEY)
         key_input.press("Enter")
-        assert _wait_final(page, proof_files["gif"].name) == "rejected"
+        assert wait_final(page, proof_files["gif"].name) == "rejected"
         assert page.locator("#key-error").is_hidden()
+        # What waited for the key came back: the catalogue's edition (from GET /v1/requirements/profiles).
+        page.locator("#catalogue-edition", has_text="pré-publication de mars 2023").wait_for()
 
         sent = [r.headers.get("authorization") for r in watch.requests if r.url.endswith("/v1/validations")]
         assert sent[-1] == f"Bearer {API_KEY}"
+        # The page is French: it asks for French answers (problems included), whatever the browser's language.
+        calls = [r for r in watch.requests if "/v1/" in r.url]
+        assert calls and {r.headers.get("accept-language") for r in calls} == {"fr"}
         stored = page.evaluate("() => JSON.stringify([localStorage, sessionStorage, document.cookie])")
         assert API_KEY not in stored
         assert context.cookies() == []
         assert watch.outside == []
+    finally:
+        context.close()
+
+
+@needs_chromium
+def test_without_javascript_the_page_says_what_to_use(browser, server):
+    context = browser.new_context(java_script_enabled=False, locale="fr-FR")
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        message = page.locator(".noscript")
+        assert message.is_visible()
+        assert "preuves check" in message.inner_text() and "preuves dossier" in message.inner_text()
+        assert page.locator("#mode-choice").is_hidden() and page.locator("#drop-zone").is_hidden()  # nothing that cannot work
     finally:
         context.close()

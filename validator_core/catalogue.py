@@ -360,10 +360,10 @@ REQUIREMENT_CODE_FAMILY = "requirement."
 
 CORE_REQUIREMENT_MESSAGES: dict[str, Message] = {
     "requirement.type_not_admitted": Message(
-        fr="La preuve {requirement} attend : {admitted}. Ce fichier est de type « {type_label} », "
-        "que cette exigence n'admet pas.",
-        en="Proof {requirement} expects: {admitted}. This file is a “{type_label}”, which this "
-        "requirement does not admit.",
+        fr="La preuve {requirement} attend {admitted_labels}. Ce fichier est de type « {type_label} », "
+        "que cette exigence n'admet pas : déposez un fichier du type attendu.",
+        en="Proof {requirement} expects {admitted_labels}. This file is a “{type_label}”, which this "
+        "requirement does not admit: file one of the expected type.",
     ),
 }
 

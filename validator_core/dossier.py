@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from validator_core import wording
 from validator_core.errors import PreuvesError
 from validator_core.models import Finding, Report, Severity
 from validator_core.catalogue import GENERAL_PROFILE, Catalogue, ProofSpec, id_key
@@ -442,16 +443,22 @@ STATUS_LABELS = {
 
 def summary_line(result: DossierResult, lang: str = "fr") -> str:
     s = result.summary()
+    n, count = wording.number, wording.count
     if lang == "en":
-        return (f"REM {s['rem']} ({', '.join(s['profiles'])}): {s['filed_proofs']} proofs filed of {s['expected_proofs']} "
-                f"expected — {s['accepted']} accepted, {s['accepted_with_warnings']} with warnings, "
-                f"{s['rejected']} rejected, {s['missing']} missing; {s['not_applicable']} not applicable, "
-                f"{s['undecided']} depending on undeclared conditions; {s['unmatched_files']} unmatched file(s). "
+        return (f"REM {s['rem']} ({', '.join(s['profiles'])}): {count(s['filed_proofs'], 'proof', 'proofs', lang)} filed "
+                f"of {n(s['expected_proofs'], lang)} expected — {n(s['accepted'], lang)} accepted, "
+                f"{n(s['accepted_with_warnings'], lang)} with warnings, {n(s['rejected'], lang)} rejected, "
+                f"{n(s['missing'], lang)} missing; {n(s['not_applicable'], lang)} not applicable, "
+                f"{n(s['undecided'], lang)} depending on undeclared conditions; "
+                f"{count(s['unmatched_files'], 'unmatched file', 'unmatched files', lang)}. "
                 + ("Ready to file." if s["ready"] else "Not ready to file."))
-    return (f"REM {s['rem']} ({', '.join(s['profiles'])}) : {s['filed_proofs']} preuves déposées sur {s['expected_proofs']} "
-            f"attendues — {s['accepted']} acceptées, {s['accepted_with_warnings']} avec avertissements, "
-            f"{s['rejected']} rejetées, {s['missing']} manquantes ; {s['not_applicable']} non applicables, "
-            f"{s['undecided']} selon des conditions non déclarées ; {s['unmatched_files']} fichier(s) sans preuve. "
+    expected = "attendue" if wording.singular(s["expected_proofs"]) else "attendues"
+    return (f"REM {s['rem']} ({', '.join(s['profiles'])}) : {count(s['filed_proofs'], 'preuve déposée', 'preuves déposées')} "
+            f"sur {n(s['expected_proofs'])} {expected} — {count(s['accepted'], 'acceptée', 'acceptées')}, "
+            f"{n(s['accepted_with_warnings'])} avec avertissements, {count(s['rejected'], 'rejetée', 'rejetées')}, "
+            f"{count(s['missing'], 'manquante', 'manquantes')} ; {count(s['not_applicable'], 'non applicable', 'non applicables')}, "
+            f"{n(s['undecided'])} selon des conditions non déclarées ; "
+            f"{count(s['unmatched_files'], 'fichier sans preuve', 'fichiers sans preuve')}. "
             + ("Prêt pour le dépôt." if s["ready"] else "Pas prêt pour le dépôt."))
 
 
@@ -495,13 +502,15 @@ def to_markdown(result: DossierResult, lang: str = "fr") -> str:
            md_text(summary_line(result, lang)), ""]
     if result.findings:  # about the dossier as a whole, under its summary (the report keeps its four sections)
         out += [f"{'Constats sur le dossier' if fr else 'Dossier findings'} :", ""]
-        out += [f"- {f.severity.value}: {md_text(f.message)} ({f.code})" for f in result.findings] + [""]
+        out += [f"- {wording.severity(f.severity, lang)}{' :' if fr else ':'} {md_text(f.message)} ({f.code})"
+                for f in result.findings] + [""]
     out += [f"## {'Preuves déposées' if fr else 'Filed proofs'}", "",
             "| Preuve | Statut | Fichier | Constats |" if fr else "| Proof | Status | File | Findings |",
             "|---|---|---|---|"]
     for proof in result.proofs:
         for file in proof.files:
-            findings = "; ".join(f"{f.severity.value}: {f.message} ({f.code})" for f in (file.report.findings if file.report else [])
+            findings = "; ".join(f"{wording.severity(f.severity, lang)}{' :' if fr else ':'} {f.message} ({f.code})"
+                                 for f in (file.report.findings if file.report else [])
                                  if f.code != "type.inferred") or (file.error or "—")
             out.append(f"| {md_text(proof.proof.id)} | {labels[file.status]} | {md_text(Path(file.path).name)} "
                        f"| {md_text(findings)} |")

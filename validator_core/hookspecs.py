@@ -102,7 +102,8 @@ def preuves_register_requirements(register: "RegisterRequirement") -> None:
     scenarios=[{"id": "DOC/va1.01.01", "text": "…", "proofs": [{"id": "DOC/va1.01.01.01",
     "text": "La prescription au format PDF/A-1"}]}])`` per requirement, and
     ``register.unparsed(rem=, requirement=, scenario=, fragment=)`` for source text that could not be
-    read as a proof (it is counted and listed, never dropped silently). A proof id already provided
+    read as a proof (it is counted and listed, never dropped silently); ``register.edition("…")`` names
+    the edition of the source (« REM vague 2, pré-publication de mars 2023 »). A proof id already provided
     for the same REM (by this plugin or an earlier one) is ignored and counted as a duplicate. The
     built-in catalogue (``plugins.rem_catalogue``) is an ordinary implementation of this hook. Called
     once, in the service process, the first time the catalogue is needed.

@@ -37,7 +37,9 @@ from typing import Any, Callable, Literal
 from validator_core.detect import OCTET_STREAM, OpenedProof, clean_name, sha256_of
 from validator_core.errors import EngineUnavailable
 from validator_core.isolation import ENGINE_EXCEPTIONS, Job, Outcome, Raised, Sniffed, task_inspect, task_sniff
-from validator_core.messages import render
+from validator_core import wording
+from validator_core.messages import (CHECK_LABELS, MISSING_EXTENSION, NAME_PROBLEMS, NOT_REGULAR_KINDS, REPORT_TYPE,
+                                     Message, format_advice, render, size_advice, template_fields)
 from validator_core.models import EngineInfo, FileFacts, Finding, Inspection, Report, Severity, Verdict
 from validator_core.proof import HEAD_BYTES, Proof
 from validator_core.registry import PluginRegistry
@@ -47,6 +49,7 @@ from validator_core.rules import Rules
 STOP: Literal["stop"] = "stop"  # a step's answer that ends the pipeline
 StepResult = Literal["stop"] | None
 SNIFF_CHECK = "detection"  # the name check.timeout/check.crashed give the content-detection step
+NO_EXTENSION = "(aucune)"  # format.extension_mismatch's details.extension for a name without one
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class Validation:
     def report(self, lang: str, started: float) -> Report:
         """The verdict, with every finding's message in ``lang``."""
         for f in self.findings:
-            f.message = _message(self.tools, f, lang, self.proof_type)
+            f.message = message_for(self.tools, f, lang, self.proof_type, self.file.media_type)
         return Report(
             verdict=Verdict.from_findings(self.findings),
             proof_type=self.proof_type,
@@ -188,6 +191,12 @@ def settle_proof_type(v: Validation) -> None:
     v.proof_type = proof_type
     v.inferred = True
     v.findings.append(_core("type.inferred", Severity.INFO, proof_type=proof_type))
+    media_type = v.file.media_type or ""
+    if wording.is_office_document(media_type) and v.rules.proof_type(proof_type).any_format:
+        # A Word/Excel/OpenDocument file lands in an "any format" type and would read « acceptée »:
+        # a compte-rendu must be a PDF/A-1, so say what it was taken for.
+        v.findings.append(_core("type.inferred_office_document", Severity.WARNING, proof_type=proof_type,
+                                media_type=media_type))
 
 
 def check_admitted_type(v: Validation) -> None:
@@ -228,8 +237,9 @@ def check_extension(v: Validation) -> None:
     extension = v.file.extension
     if extension not in expected:
         v.findings.append(_core("format.extension_mismatch", Severity.WARNING,
-                                extension=f".{extension}" if extension else "(aucune)",
-                                detected=_detected_label(v), expected=", ".join("." + e for e in expected)))
+                                extension=f".{extension}" if extension else NO_EXTENSION,
+                                detected=_detected_label(v), expected=", ".join("." + e for e in expected),
+                                media_type=v.file.media_type))
 
 
 def run_plugins(v: Validation) -> None:
@@ -295,16 +305,65 @@ def _isolation_finding(tools: Tools, check: str, outcome: Outcome) -> Finding:
     return _core("check.crashed", Severity.ERROR, check=check, reason=outcome.reason or "?")
 
 
-def _message(tools: Tools, finding: Finding, lang: str, proof_type: str | None) -> str:
+def message_for(tools: Tools, finding: Finding, lang: str, proof_type: str | None, media_type: str | None) -> str:
+    """A finding's message in ``lang``: its template filled from its details and :func:`message_values`."""
     message = tools.registry.message(finding.code)
     if message is None:
         return finding.code
-    values = dict(finding.details)
-    type_id = values.get("proof_type") or proof_type
-    if type_id in tools.rules.proof_types:
-        rule = tools.rules.proof_type(type_id)
-        values.setdefault("type_label", rule.label_en if lang == "en" else rule.label_fr)
-    return render(message.template(lang), values)
+    template = message.template(lang)
+    values = {**message_values(tools, finding, lang, proof_type, media_type, template_fields(template)),
+              **finding.details}
+    return render(template, values, lang)
+
+
+def message_values(tools: Tools, finding: Finding, lang: str, proof_type: str | None, media_type: str | None,
+                   wanted: set[str]) -> dict[str, Any]:
+    """The values a template may read besides the finding's details, in ``lang``: the labels of the rules'
+    proof types and formats, and the advice that depends on them. Only the ``wanted`` ones are computed."""
+    rules, details = tools.rules, finding.details
+    type_id = details.get("proof_type") or proof_type
+    rule = rules.proof_type(type_id) if type_id in rules.proof_types else None
+    values: dict[str, Any] = {}
+    accepted: list[str] = []  # the media types of the formats the type accepts (none: any format)
+
+    def say(m: Message) -> str:
+        return m.template(lang)
+
+    if rule is not None:
+        values["type_label"] = _type_label(rules, type_id, lang)
+        accepted = [rules.formats[f].media_types[0] for f in rule.formats if f in rules.formats]
+        if wanted & {"allowed_names", "format_advice"}:
+            values["allowed_names"] = wording.either([wording.format_name(t, lang) for t in accepted], lang)
+            values["format_advice"] = say(format_advice(accepted))
+    if "size_advice" in wanted:
+        values["size_advice"] = say(size_advice(media_type, accepted))
+    if "excess" in wanted and isinstance(details.get("size"), int) and isinstance(details.get("limit"), int):
+        values["excess"] = details["size"] - details["limit"]
+    if "extension_shown" in wanted:
+        extension = details.get("extension")
+        values["extension_shown"] = say(MISSING_EXTENSION) if extension == NO_EXTENSION else extension
+    if "reason_shown" in wanted:  # file.suspicious_name: clean_name's French words, in the report's language
+        values["reason_shown"] = ", ".join(say(NAME_PROBLEMS[p]) if p in NAME_PROBLEMS else p
+                                           for p in str(details.get("reason", "")).split(", "))
+    if "kind_label" in wanted:
+        values["kind_label"] = say(NOT_REGULAR_KINDS.get(str(details.get("kind")), NOT_REGULAR_KINDS["other"]))
+    if "check_label" in wanted:
+        values["check_label"] = say(CHECK_LABELS["detection" if details.get("check") == SNIFF_CHECK else "plugin"])
+    if "admitted_labels" in wanted:
+        admitted = [t.strip() for t in str(details.get("admitted", "")).split(",") if t.strip()]
+        values["admitted_labels"] = wording.either([f"« {_type_label(rules, t, lang)} »" if lang != "en" else
+                                                    f"“{_type_label(rules, t, lang)}”" for t in admitted], lang)
+    if "report_label" in wanted:  # the proof type a PDF is taken for: the compte-rendu
+        report_type = rules.proof_type_for_media_type("application/pdf")
+        values["report_label"] = _type_label(rules, report_type, lang) if report_type else say(REPORT_TYPE)
+    return values
+
+
+def _type_label(rules: Rules, type_id: str, lang: str) -> str:
+    if type_id not in rules.proof_types:
+        return type_id
+    rule = rules.proof_type(type_id)
+    return rule.label_en if lang == "en" else rule.label_fr
 
 
 def _detected_label(v: Validation) -> str:

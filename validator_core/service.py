@@ -24,7 +24,7 @@ from validator_core.dossier import (
 )
 from validator_core.engine import BatchItem, BatchProgress, Engine
 from validator_core.errors import PreuvesError, UnknownRem, UnsupportedLanguage
-from validator_core.messages import LANGS
+from validator_core.messages import LANGS, render
 from validator_core.models import Finding, Report, Severity
 from validator_core.proof import DOSSIER_CONTEXT
 from validator_core.catalogue import Catalogue, ProofSpec, id_key
@@ -236,7 +236,7 @@ def duplicate_findings(engine: Engine, proofs: Sequence[ProofResult], lang: str 
 
 def _dossier_finding(engine: Engine, code: str, lang: str, **details: object) -> Finding:
     message = engine.message(code)
-    text = message.template(lang).format(**details) if message else code
+    text = render(message.template(lang), details, lang) if message else code
     return Finding(code=code, severity=Severity.WARNING, message=text, plugin="core", details=details)
 
 

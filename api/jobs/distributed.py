@@ -20,9 +20,11 @@ import logging
 import os
 import socket
 import threading
+import time
 from celery import Celery
 
 from api.jobs.redis_store import RedisJobStore
+from api.jobs.storage import SWEEP_EVERY_S
 from api.jobs.store import process_token
 from api.settings import ApiSettings
 
@@ -84,7 +86,7 @@ def run_worker(settings: ApiSettings, *, concurrency: int) -> None:
     """Run a Celery worker until it is stopped (SIGTERM: the running jobs end first)."""
     from api.jobs.callbacks import CallbackSender
     from api.jobs.runner import run_job
-    from api.jobs.storage import storage_from
+    from api.jobs.storage import storage_from, sweep_staged
     from validator_core.engine import Engine
 
     storage = storage_from(settings)
@@ -108,11 +110,19 @@ def run_worker(settings: ApiSettings, *, concurrency: int) -> None:
     beating = threading.Event()
 
     def heartbeat() -> None:
+        swept_at = 0.0
         while not beating.wait(HEARTBEAT_S):
             try:
                 store.redis.set(WORKER_KEY + name, concurrency, ex=int(HEARTBEAT_S * 3))
             except Exception:  # noqa: BLE001 - Redis away: the worker itself reconnects
                 log.warning("worker heartbeat failed")
+            if time.monotonic() - swept_at >= SWEEP_EVERY_S:  # every worker sweeps: deleting twice is harmless
+                swept_at = time.monotonic()
+                try:
+                    if swept := sweep_staged(storage, store.get, now=time.time()):
+                        log.warning("staged files left by a stopped process deleted", extra={"count": len(swept)})
+                except Exception:  # noqa: BLE001 - storage or Redis away: the next sweep tries again
+                    log.warning("sweeping staged files failed", exc_info=True)
 
     if settings.worker_metrics_port:  # the jobs this worker ran: durations, statuses, callbacks
         from prometheus_client import start_http_server

@@ -16,14 +16,13 @@ from typing import Callable
 
 from api import metrics_collector as metrics
 from api.jobs.runner import run_job
-from api.jobs.storage import Storage
+from api.jobs.storage import SWEEP_EVERY_S, Storage, sweep_staged
 from api.jobs.store import FAILED, QUEUED, Job, JobStore, process_token
 from validator_core.engine import Engine
 
 log = logging.getLogger("preuves.jobs")
 
 POLL_S = 0.5  # how soon a job queued by another process of the service is seen
-PURGE_EVERY_S = 60.0
 
 
 class EmbeddedQueue:
@@ -84,8 +83,11 @@ class EmbeddedQueue:
     def _purge(self) -> None:
         now = time.monotonic()
         with self._purge_lock:
-            if now - self._purged_at < PURGE_EVERY_S:
+            if now - self._purged_at < SWEEP_EVERY_S:
                 return
             self._purged_at = now
         for job_id in self.store.purge_expired():
             self.storage.delete_job(job_id)
+        swept = sweep_staged(self.storage, self.store.get, now=time.time())
+        if swept:
+            log.warning("staged files left by a stopped process deleted", extra={"count": len(swept)})

@@ -71,7 +71,8 @@ class JobService:
             yield
         except (redis.RedisError, kombu.exceptions.OperationalError, OSError) as exc:
             metrics.SATURATED.labels("503").inc()
-            raise Unavailable(f"file des travaux injoignable : {type(exc).__name__}", self.settings.retry_after_s) from None
+            raise Unavailable(f"file des travaux injoignable : {type(exc).__name__}", self.settings.retry_after_s,
+                              reason_en=f"job queue unreachable: {type(exc).__name__}") from None
 
     def check_accepting(self) -> None:
         """Before a body is received: refuse at once when the job can not be queued."""
@@ -86,7 +87,8 @@ class JobService:
         except Exception as exc:  # OSError, or boto3's errors (not imported without S3)
             self.storage.delete_job(job_id)
             raise Unavailable(f"stockage des travaux indisponible ({type(exc).__name__})",
-                              self.settings.retry_after_s) from None
+                              self.settings.retry_after_s,
+                              reason_en=f"job storage unavailable ({type(exc).__name__})") from None
 
     def submit(self, job_id: str, request: dict[str, Any], *, total: int, caller: str, body_digest: str,
                idempotency_key: str | None) -> tuple[Job, bool]:
@@ -128,7 +130,8 @@ class JobService:
             self.storage.check()
         except OSError as exc:
             raise Unavailable(f"stockage des travaux indisponible ({exc.strerror or type(exc).__name__})",
-                              self.settings.retry_after_s) from None
+                              self.settings.retry_after_s,
+                              reason_en=f"job storage unavailable ({exc.strerror or type(exc).__name__})") from None
         state: dict[str, Any] = {"storage": self.storage.describe()}
         if self.distributed:
             with self._reachable():

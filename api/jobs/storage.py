@@ -7,7 +7,9 @@
   to its work folder.
 
 ``POST /v1/jobs`` stages each received file (``stage``) before answering 202; the runner gets a local
-path for it (``fetch``); the job's files are deleted when the job ends (``delete_job``).
+path for it (``fetch``); the job's files are deleted when the job ends (``delete_job``). What a crash
+left behind (a process killed between storing a result and deleting its files, a request that died
+while staging) is found by :func:`sweep_staged`, which the queue and the Celery workers run regularly.
 
 A JSON job names its files by ``s3://bucket/key`` instead (:func:`fetch_object`): read in chunks,
 never whole in memory, and stored no further than the proof's size cap (the rest is counted, as an
@@ -22,10 +24,16 @@ import shutil
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:
+    from api.jobs.store import Job
     from api.settings import ApiSettings
+
+# Staged files of a job the store does not know are kept this long after their last write: a request
+# still uploading stages its files before the job is created (its body time is bounded far below this).
+ORPHAN_AFTER_S = 3600.0
+SWEEP_EVERY_S = 60.0  # how often the queue (expired jobs, then staged files) and each Celery worker sweep
 
 
 class FetchError(Exception):
@@ -66,6 +74,14 @@ class FolderStorage:
     def delete_job(self, job_id: str) -> None:
         shutil.rmtree(self.root / job_id, ignore_errors=True)
 
+    def staged(self) -> Iterator[tuple[str, float]]:
+        """Every job with staged files: its id and when its files were last written (epoch seconds)."""
+        for entry in os.scandir(self.root):
+            if entry.is_dir(follow_symlinks=False):
+                with os.scandir(entry.path) as files:
+                    times = [f.stat(follow_symlinks=False).st_mtime for f in files]
+                yield entry.name, max(times, default=entry.stat(follow_symlinks=False).st_mtime)
+
     def check(self) -> None:
         """Raise :class:`OSError` when the folder cannot be written (readiness)."""
         fd, name = tempfile.mkstemp(prefix=".ready-", dir=self.root)
@@ -103,6 +119,15 @@ class S3Storage:
             if objects:
                 self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
 
+    def staged(self) -> Iterator[tuple[str, float]]:
+        newest: dict[str, float] = {}
+        base = self._key("")
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base):
+            for obj in page.get("Contents", []):
+                job_id = obj["Key"][len(base):].split("/", 1)[0]
+                newest[job_id] = max(newest.get(job_id, 0.0), obj["LastModified"].timestamp())
+        yield from newest.items()
+
     def check(self) -> None:
         import botocore.exceptions
 
@@ -113,6 +138,22 @@ class S3Storage:
 
 
 Storage = FolderStorage | S3Storage
+
+
+def sweep_staged(storage: Storage, job_of: Callable[[str], "Job | None"], *, now: float) -> list[str]:
+    """Delete the staged files nothing will read again; the ids of the jobs they belonged to.
+
+    That is the files of an ended job (its runner stored the result, then died before deleting them)
+    and those of a job the store does not know (expired, or its request died while staging) once
+    :data:`ORPHAN_AFTER_S` has passed. A queued or running job's files are kept.
+    """
+    swept = []
+    for job_id, written_at in list(storage.staged()):
+        job = job_of(job_id)
+        if (job is not None and job.ended) or (job is None and now - written_at > ORPHAN_AFTER_S):
+            storage.delete_job(job_id)
+            swept.append(job_id)
+    return swept
 
 
 def storage_from(settings: "ApiSettings") -> Storage:

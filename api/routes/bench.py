@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from api.deps import ApiKeyDep, EngineDep, SettingsDep, SlotDep, UploadDirDep
 from api.problems import responses
-from api.upload import MultipartReceiver, upload_pace
+from api.upload import MultipartReceiver, TooLarge, upload_pace
 
 router = APIRouter(prefix="/v1/bench", tags=["bench"], dependencies=[ApiKeyDep])
 
@@ -22,7 +22,7 @@ class Received(BaseModel):
     sha256: str | None
 
 
-@router.post("/receive", summary="Réception seule (mesures)", response_model=Received,
+@router.post("/receive", operation_id="benchReceive", summary="Réception seule (mesures)", response_model=Received,
              responses=responses(400, 401, 408, 413, 422, 429, 503),
              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"],
@@ -31,9 +31,9 @@ class Received(BaseModel):
 async def bench_receive(request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep,
                         _slot: SlotDep) -> JSONResponse:
     cap = settings.body_cap(engine.limits().largest)
-    receiver = MultipartReceiver(upload_dir, storage_limit=lambda i, f: cap, body_cap=cap, file_cap=cap,
+    receiver = MultipartReceiver(upload_dir, storage_limit=lambda i, f: (cap, None), body_cap=cap, file_cap=cap,
                                  drain_bytes=settings.drain_bytes, max_files=1, fields=(),
-                                 pace=lambda: upload_pace(settings))
+                                 too_large=TooLarge(engine.limits().largest, cap), pace=lambda: upload_pace(settings))
     received = await receiver.receive(request)
     try:
         upload = received.single_file()

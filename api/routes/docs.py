@@ -12,7 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from swagger_ui_bundle import swagger_ui_path
 
-from api.errors import StaticNotFound
+from api.errors import NOT_FOUND, StaticNotFound
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,6 +37,6 @@ async def docs() -> HTMLResponse:
 @router.get("/docs/assets/{name}")
 async def docs_asset(name: str) -> FileResponse:
     if name not in ASSETS:
-        raise StaticNotFound("Aucune ressource à cette adresse.", "Nothing at this address.")
+        raise StaticNotFound(*NOT_FOUND)
     return FileResponse(swagger_ui_path / name, media_type=ASSETS[name],
                         headers={"Cache-Control": "public, max-age=86400"})

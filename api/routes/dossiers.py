@@ -16,15 +16,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from api import language
 from api.deps import ApiKeyDep, EngineDep, SettingsDep, SlotDep, UploadDirDep
 from api.errors import BadRequest, MissingFile
 from api.middleware import add_log_fields
 from api.problems import responses
 from api.validating import LANG_SCHEMA, REM_SCHEMA, check_uploaded_dossier, display_name, show_names, validating_receiver
 from validator_core.dossier import match_files, parse_conditions, to_markdown
-from validator_core.service import request_lang, resolve_conditions, resolve_profiles, resolve_rem
+from validator_core.service import resolve_conditions, resolve_profiles, resolve_rem
 
-router = APIRouter(prefix="/v1/dossiers", tags=["dossiers"], dependencies=[ApiKeyDep])
+router = APIRouter(prefix="/v1/dossiers", tags=["dossiers"], dependencies=[ApiKeyDep, language.LANG_DEPENDENCY])
 
 DOSSIER_FIELDS = ("rem", "profiles", "conditions", "lang")
 
@@ -68,6 +69,7 @@ MARKDOWN_200 = {"description": "Le rapport Markdown (`format=md`)", "content": {
 
 @router.post(
     "",
+    operation_id="checkDossier",
     summary="Vérifier un dossier de preuves entier",
     description="Reçoit les fichiers d'un dossier (multipart/form-data : `rem`, `profiles` facultatif, plusieurs `file` "
                 "dont le nom commence par l'identifiant de la preuve) et renvoie le résultat de `preuves dossier "
@@ -83,6 +85,8 @@ async def create_dossier_check(
     request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep, slot: SlotDep,
     output: Annotated[str, Query(alias="format", pattern="^(json|md)$",
                                  description="`json` (défaut) ou `md` (rapport Markdown)")] = "json",
+    markdown: Annotated[bool, Query(description="`true` : le JSON porte aussi le rapport Markdown (champ `markdown`), "
+                                                "pour l'avoir sans envoyer les fichiers une seconde fois")] = False,
 ) -> Response:
     # Every file stored up to the largest limit (its type is known once its name is matched); an
     # unknown ``rem`` sent before the files is answered before they are read.
@@ -93,7 +97,7 @@ async def create_dossier_check(
     try:
         if not received.files:
             raise MissingFile()
-        lang = request_lang(received.field("lang"))
+        lang = language.choose(received.field("lang"))
         rem = received.field("rem")
         if not rem:
             raise BadRequest("Le champ « rem » (le REM du dossier : BIO, RIS, LGC, DPI, PFI, DB) est obligatoire.",
@@ -116,4 +120,7 @@ async def create_dossier_check(
                    missing=summary["missing"], unmatched=summary["unmatched_files"])
     if output == "md":
         return Response(to_markdown(result, lang), media_type="text/markdown; charset=utf-8")
-    return JSONResponse(result.to_dict())
+    body = result.to_dict()
+    if markdown:
+        body["markdown"] = to_markdown(result, lang)
+    return JSONResponse(body)

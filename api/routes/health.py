@@ -35,7 +35,7 @@ class Ready(BaseModel):
     jobs: dict[str, Any] | None = None
 
 
-@router.get("/healthz", summary="Vivant : le processus répond et ses workers ne sont pas morts",
+@router.get("/healthz", operation_id="getLiveness", summary="Vivant : le processus répond et ses workers ne sont pas morts",
             response_model=Health, responses=responses(503))
 async def healthz(request: Request) -> Health:
     engine = getattr(request.app.state, "engine", None)
@@ -46,16 +46,16 @@ async def healthz(request: Request) -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", summary="Prêt : règles chargées, plugins enregistrés, workers démarrés",
+@router.get("/readyz", operation_id="getReadiness", summary="Prêt : règles chargées, plugins enregistrés, workers démarrés",
             response_model=Ready, responses=responses(503))
 async def readyz(request: Request) -> Ready:
     engine = getattr(request.app.state, "engine", None)
     retry = request.app.state.settings.retry_after_s
     if engine is None:
-        raise Unavailable("moteur non démarré", retry)
+        raise Unavailable("moteur non démarré", retry, reason_en="engine not started")
     plugins = engine.plugin_names()
     if not plugins:
-        raise Unavailable("aucun plugin enregistré", retry)
+        raise Unavailable("aucun plugin enregistré", retry, reason_en="no plugin registered")
     health = engine.health()
     _alive, ready, reason = engine_liveness(health)
     if not ready:

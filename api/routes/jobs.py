@@ -19,6 +19,7 @@ import anyio
 from fastapi import APIRouter, Header, Path as PathParam, Request
 from fastapi.responses import JSONResponse
 
+from api import language
 from api.deps import ApiKeyDep, EngineDep, SettingsDep, SlotDep, UploadDirDep
 from api.errors import ApiError, BadRequest, BodyTooLarge, MissingFile
 from api.jobs.callbacks import check_callback_url
@@ -31,9 +32,9 @@ from api.validating import LANG_SCHEMA, REM_SCHEMA, display_name, validating_rec
 from api.settings import ApiSettings
 from validator_core.engine import Engine
 from validator_core.dossier import parse_conditions
-from validator_core.service import request_lang, resolve_conditions, resolve_profiles, resolve_rem
+from validator_core.service import resolve_conditions, resolve_profiles, resolve_rem
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[ApiKeyDep])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[ApiKeyDep, language.LANG_DEPENDENCY])
 
 JOB_FIELDS = ("rem", "profiles", "conditions", "lang", "callback_url")
 MAX_JSON_BYTES = 1_000_000  # a JSON job names its files: 250 URLs fit many times over
@@ -45,7 +46,10 @@ class JobNotFound(ApiError):
     code = "job.not_found"
 
     def __init__(self, job_id: str) -> None:
-        super().__init__(f"Travail inconnu ou expiré : {job_id}.", f"Unknown or expired job: {job_id}.", job_id=job_id)
+        super().__init__(f"Travail inconnu ou expiré : {job_id}. Un résultat est gardé un temps limité après la fin du "
+                         "travail : déposez de nouveau le dossier.",
+                         f"Unknown or expired job: {job_id}. A result is kept for a limited time after the job ends: "
+                         "submit the dossier again.", job_id=job_id)
 
 
 class UrlSchemeRefused(ApiError):
@@ -65,8 +69,10 @@ class IdempotencyKeyReused(ApiError):
     code = "job.idempotency_key_reused"
 
     def __init__(self, job_id: str) -> None:
-        super().__init__("Cette Idempotency-Key a déjà servi pour une autre requête (autres champs ou fichiers).",
-                         "This Idempotency-Key was already used for another request (other fields or files).",
+        super().__init__("Cette Idempotency-Key a déjà servi pour une autre requête (autres champs ou fichiers) : "
+                         "donnez une nouvelle clé à chaque nouvelle requête.",
+                         "This Idempotency-Key was already used for another request (other fields or files): give "
+                         "each new request a new key.",
                          job_id=job_id)
 
 
@@ -118,7 +124,7 @@ def job_body() -> dict[str, Any]:
 
 
 @router.post(
-    "", status_code=202, summary="Déposer un dossier à vérifier en arrière-plan",
+    "", status_code=202, operation_id="createJob", summary="Déposer un dossier à vérifier en arrière-plan",
     description="Reçoit un dossier comme `POST /v1/dossiers` et répond 202 tout de suite, avec `Location: "
                 "/v1/jobs/{id}`. `Idempotency-Key` : la même clé et la même requête donnent le même travail.",
     responses={**responses(400, 401, 408, 413, 422, 429, 503),
@@ -165,8 +171,9 @@ async def create_job(
 def _job_request(engine: Engine, settings: ApiSettings, *, rem: str | None, lang: str | None, profiles: list[str],
                  callback_url: str | None, files: list[dict[str, Any]],
                  conditions: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """The job as stored: its fields checked (an unknown REM or profile, a refused callback: 422 now)."""
-    lang = request_lang(lang)
+    """The job as stored: its fields checked (an unknown REM or profile, a refused callback: 422 now).
+    Its language is the ``lang`` field, else the request's (``?lang=``, ``Accept-Language``)."""
+    lang = language.choose(lang)
     if not rem:
         raise BadRequest("Le champ « rem » (le REM du dossier : BIO, RIS, LGC, DPI, PFI, DB) est obligatoire.",
                          "The “rem” field (the dossier's REM: BIO, RIS, LGC, DPI, PFI, DB) is required.", field="rem")
@@ -188,7 +195,8 @@ async def _json_body(request: Request) -> Any:
     try:
         return json.loads(body)
     except ValueError:
-        raise BadRequest("Corps JSON invalide.", "Invalid JSON body.") from None
+        raise BadRequest("Corps JSON invalide : vérifiez sa syntaxe (guillemets, virgules).",
+                         "Invalid JSON body: check its syntax (quotes, commas).") from None
 
 
 def _object_job(engine: Engine, settings: ApiSettings, body: Any) -> dict[str, Any]:
@@ -233,8 +241,8 @@ def _text(body: dict[str, Any], name: str) -> str | None:
     return value
 
 
-@router.get("/{job_id}", summary="État d'un travail (et son résultat une fois terminé)",
-            responses={**responses(401, 404), 200: {"content": {"application/json": {"schema": JOB_SCHEMA}}}})
+@router.get("/{job_id}", operation_id="getJob", summary="État d'un travail (et son résultat une fois terminé)",
+            responses={**responses(401, 404, 422), 200: {"content": {"application/json": {"schema": JOB_SCHEMA}}}})
 async def read_job(request: Request, job_id: Annotated[str, JOB_ID]) -> JSONResponse:
     job = await anyio.to_thread.run_sync(_jobs(request).get, job_id)  # SQLite may wait for another process
     if job is None:
@@ -242,8 +250,8 @@ async def read_job(request: Request, job_id: Annotated[str, JOB_ID]) -> JSONResp
     return _job_response(job, 200)
 
 
-@router.delete("/{job_id}", summary="Annuler un travail (en attente ou en cours)",
-               responses={**responses(401, 404), 200: {"content": {"application/json": {"schema": JOB_SCHEMA}}}})
+@router.delete("/{job_id}", operation_id="cancelJob", summary="Annuler un travail (en attente ou en cours)",
+               responses={**responses(401, 404, 422), 200: {"content": {"application/json": {"schema": JOB_SCHEMA}}}})
 async def cancel_job(request: Request, job_id: Annotated[str, JOB_ID]) -> JSONResponse:
     job = await anyio.to_thread.run_sync(_jobs(request).cancel, job_id)
     if job is None:
@@ -252,6 +260,7 @@ async def cancel_job(request: Request, job_id: Annotated[str, JOB_ID]) -> JSONRe
 
 
 def _job_response(job: Job, status: int, *, location: bool = False) -> JSONResponse:
+    language.answer_in(job.request.get("lang") or language.DEFAULT)  # the result keeps the language it was made in
     headers = {"Location": f"/v1/jobs/{job.id}"} if location else {}
     if not job.ended:
         headers["Retry-After"] = "1"  # a polling client's pace

@@ -19,7 +19,7 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get(
-    "/metrics", summary="Métriques Prometheus", response_class=Response,
+    "/metrics", operation_id="getMetrics", summary="Métriques Prometheus", response_class=Response,
     responses={200: {"description": "Format texte Prometheus", "content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
 async def prometheus_metrics(request: Request) -> Response:

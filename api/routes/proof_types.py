@@ -7,9 +7,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import ApiKeyDep, EngineDep
+from api.language import LANG_DEPENDENCY
 from api.problems import responses
 
-router = APIRouter(prefix="/v1/proof-types", tags=["proof-types"], dependencies=[ApiKeyDep])
+router = APIRouter(prefix="/v1/proof-types", tags=["proof-types"], dependencies=[ApiKeyDep, LANG_DEPENDENCY])
 
 
 class ProofTypeOut(BaseModel):
@@ -36,7 +37,7 @@ class RulesOut(BaseModel):
     proof_types: list[ProofTypeOut]
 
 
-@router.get("", summary="Types de preuve, formats et tailles maximales", response_model=RulesOut,
-            responses=responses(401))
+@router.get("", operation_id="listProofTypes", summary="Types de preuve, formats et tailles maximales", response_model=RulesOut,
+            responses=responses(401, 422))
 async def list_proof_types(engine: EngineDep) -> JSONResponse:
     return JSONResponse(engine.proof_types())

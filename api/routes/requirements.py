@@ -12,14 +12,19 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import ApiKeyDep, EngineDep
+from api.language import LANG_DEPENDENCY, LangDep, answer_in
 from api.problems import responses
 from validator_core.errors import UnknownRem
-from validator_core.service import rem_profiles, request_lang, requirements_checklist, resolve_profiles
+from validator_core.service import rem_profiles, requirements_checklist, resolve_profiles
 
-router = APIRouter(prefix="/v1/requirements", tags=["requirements"], dependencies=[ApiKeyDep])
+# The catalogue's texts are the ANS's, in French only: its JSON says so (Content-Language), whatever
+# language was asked; the checklist's own words follow the request.
+CATALOGUE_LANG = "fr"
+
+router = APIRouter(prefix="/v1/requirements", tags=["requirements"], dependencies=[ApiKeyDep, LANG_DEPENDENCY])
 
 
-@router.get("", summary="Exigences des REM : preuves attendues et types de preuve admis", responses=responses(401, 422))
+@router.get("", operation_id="listRequirements", summary="Exigences des REM : preuves attendues et types de preuve admis", responses=responses(401, 422))
 async def list_requirements(
     engine: EngineDep,
     rem: Annotated[str | None, Query(description="Un REM : BIO, RIS, LGC, DPI, PFI, DB")] = None,
@@ -36,42 +41,45 @@ async def list_requirements(
     if unclassified:
         proofs = [p for p in proofs if not p.classified]
     body: dict[str, Any] = {"stats": catalogue.stats(), "count": len(proofs), "proofs": [p.to_dict() for p in proofs]}
+    answer_in(CATALOGUE_LANG)
     return JSONResponse(body)
 
 
 # /profiles and /checklist are declared before /{proof_id:path}, which would take them for proof ids.
-@router.get("/profiles", summary="Les profils d'un REM et les conditions que ses preuves posent",
+@router.get("/profiles", operation_id="getRemProfiles", summary="Les profils d'un REM et les conditions que ses preuves posent",
             responses=responses(401, 422))
 async def get_profiles(
     engine: EngineDep, rem: Annotated[str, Query(description="Le REM : BIO, RIS, LGC, DPI, PFI, DB")],
 ) -> JSONResponse:
-    await run_in_threadpool(engine.catalogue)
-    return JSONResponse(rem_profiles(engine, rem))
+    catalogue = await run_in_threadpool(engine.catalogue)
+    body = {**rem_profiles(engine, rem), "editions": list(catalogue.editions.values())}
+    answer_in(CATALOGUE_LANG)
+    return JSONResponse(body)
 
 
 CHECKLIST_TYPES = {"csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8"}
 
 
-@router.get("/checklist", summary="La liste à remplir des preuves d'un REM (CSV ou Markdown)",
+@router.get("/checklist", operation_id="getChecklist", summary="La liste à remplir des preuves d'un REM (CSV ou Markdown)",
             responses={**responses(401, 422), 200: {
                 "description": "CSV (`;`, colonnes proof;file;requirement;… : un manifeste une fois `file` rempli) "
                                "ou Markdown", "content": {t.split(";")[0]: {"schema": {"type": "string"}}
                                                           for t in CHECKLIST_TYPES.values()}}})
 async def get_checklist(
     engine: EngineDep,
+    lang: LangDep,
     rem: Annotated[str, Query(description="Le REM : BIO, RIS, LGC, DPI, PFI, DB")],
     profile: Annotated[list[str] | None, Query(description="Profil(s) en plus de « Général »")] = None,
     output: Annotated[str, Query(alias="format", pattern="^(csv|md)$", description="`csv` (défaut) ou `md`")] = "csv",
-    lang: Annotated[str | None, Query(description="fr (défaut) ou en")] = None,
 ) -> Response:
     await run_in_threadpool(engine.catalogue)  # built once, on first use
-    text = requirements_checklist(engine, rem, profile or [], output, request_lang(lang))
+    text = requirements_checklist(engine, rem, profile or [], output, lang)
     filename = f"preuves-{rem.lower()}.{output}"
     return Response(text, media_type=CHECKLIST_TYPES[output],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("/{proof_id:path}", summary="Une preuve du catalogue (identifiant lu avec tolérance)",
+@router.get("/{proof_id:path}", operation_id="getRequirement", summary="Une preuve du catalogue (identifiant lu avec tolérance)",
             responses=responses(401, 422))
 async def get_requirement(
     engine: EngineDep,
@@ -80,4 +88,5 @@ async def get_requirement(
 ) -> JSONResponse:
     catalogue = await run_in_threadpool(engine.catalogue)
     spec = catalogue.find(proof_id, rem)  # UnknownRequirement → 422 with close ids
+    answer_in(CATALOGUE_LANG)
     return JSONResponse({**spec.to_dict(), "requirement_text": spec.requirement_text, "scenario_text": spec.scenario_text})

@@ -12,16 +12,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from api import language
 from api.deps import ApiKeyDep, EngineDep, SettingsDep, SlotDep, UploadDirDep
 from api.errors import BadRequest, MissingFile
+from api.language import LANG_DEPENDENCY
 from api.middleware import add_log_fields
 from api.problems import responses
 from api.upload import Received
-from api.validating import LANG_SCHEMA, REM_SCHEMA, validate_uploads, validating_receiver
+from api.validating import LANG_SCHEMA, REM_SCHEMA, refuse_too_large, validate_uploads, validating_receiver
 from validator_core.models import Report
-from validator_core.service import check_fields, request_lang
+from validator_core.service import check_fields
 
-router = APIRouter(prefix="/v1/validations", tags=["validations"], dependencies=[ApiKeyDep])
+router = APIRouter(prefix="/v1/validations", tags=["validations"], dependencies=[ApiKeyDep, LANG_DEPENDENCY])
 
 ERRORS = responses(400, 401, 408, 413, 422, 429, 503)
 
@@ -79,13 +81,14 @@ def upload_body(proof_types: list[str], *, batch: bool) -> dict[str, Any]:
 
 @router.post(
     "",
+    operation_id="validateFile",
     summary="Valider un fichier de preuve",
     description="Reçoit un fichier (multipart/form-data : `file`, et facultatifs `proof_type`, `requirement`, `rem`, "
                 "`lang`) et renvoie le rapport (200, quel que soit le verdict). Avec `requirement`, le fichier est "
                 "jugé pour cette preuve du REM (types admis, PDF/A-1, plein écran…). Un fichier au-delà de la limite "
-                "de son type donne un rapport `rejected` avec `file.too_large` ; un corps au-delà du plafond du "
-                "service, 413. Un moteur qui n'a pas pu examiner le fichier donne 503 `engine.unavailable`, jamais "
-                "un rapport.",
+                "de son type donne 413 `file.too_large` (`limit`, `limit_mo`, et quoi faire), dès le dépassement "
+                "quand `proof_type` précède `file`. Un moteur qui n'a pas pu examiner le fichier donne 503 "
+                "`engine.unavailable`, jamais un rapport. Langue : `lang`, sinon `?lang=`, sinon `Accept-Language`.",
     response_model=Report,
     responses=ERRORS,
     openapi_extra=upload_body([], batch=False)  # proof type enum filled from the rules: api/main.py,
@@ -94,16 +97,17 @@ async def create_validation(
     request: Request, engine: EngineDep, settings: SettingsDep, upload_dir: UploadDirDep, slot: SlotDep,
 ) -> JSONResponse:
     receiver = validating_receiver(engine, settings, upload_dir, body_cap=settings.body_cap(engine.limits().largest),
-                                   max_files=1, fields=REQUEST_FIELDS)
+                                   max_files=1, fields=REQUEST_FIELDS, one_file=True)
     received = await receiver.receive(request)
     try:
         upload = received.single_file()
         proof_type = received.field("proof_type")
         requirement, rem = received.field("requirement"), received.field("rem")
-        lang = request_lang(received.field("lang"))
+        lang = language.choose(received.field("lang"))
         check_fields(engine, proof_types=[proof_type], rems=[rem], requirements=[requirement])
         with slot.validating():  # a validation place, now that the file is complete
             (validated,) = await validate_uploads(request, engine, [(upload, proof_type, requirement)], lang, rem=rem)
+        refuse_too_large(engine, validated)  # over the limit of a type learnt after the file: the same 413
         report = validated.to_dict()
     finally:
         received.cleanup()
@@ -114,10 +118,13 @@ async def create_validation(
 
 @router.post(
     "/batch",
+    operation_id="validateBatch",
     summary="Valider plusieurs fichiers",
     description="Plusieurs parties `file` ; `proof_type` et `requirement` répétés (alignés sur les fichiers, dans "
                 "l'ordre) ou donnés une fois pour tous ; `rem` une fois. Chaque fichier est reçu et plafonné comme "
-                "un envoi unique. Renvoie un rapport par fichier, dans l'ordre des parties.",
+                "un envoi unique. Renvoie un rapport par fichier, dans l'ordre des parties ; un fichier au-delà de la "
+                "limite de son type a son rapport `rejected` (`file.too_large`), une partie au-delà du plafond du "
+                "service fait le 413 `file.too_large` de toute la requête.",
     response_model=BatchReport,
     responses=ERRORS,
     openapi_extra=upload_body([], batch=True),
@@ -133,7 +140,7 @@ async def create_batch_validation(
         types = _aligned(received, "proof_type")
         requirements = _aligned(received, "requirement")
         rem = received.field("rem")
-        lang = request_lang(received.field("lang"))
+        lang = language.choose(received.field("lang"))
         check_fields(engine, proof_types=types, rems=[rem], requirements=requirements)
         files = list(zip(received.files, types, requirements))
         with slot.validating():

@@ -27,9 +27,11 @@ MEDIA_TYPES = {
     ".ico": "image/x-icon",
 }
 
-# ``blob:`` in connect-src is not needed: the JSON download is a blob: link, a navigation.
+# ``blob:`` in connect-src is not needed: the downloads are blob: links, navigations. ``media-src blob:``
+# is the one source beyond this origin: the frame strip plays the dropped video from an object URL in a
+# detached <video> (its frames become data: images), so the file never leaves the page for a preview.
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src blob:; connect-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 HEADERS = {

@@ -34,9 +34,10 @@ from plugins.pdfa.rules import RULES, SUBSET_RE, by_object
 MAX_XREF_SECTIONS = 64
 MAX_WALK_DEPTH = 64
 # The ID and EI keywords of an inline image: its data, in between, is not PDF syntax.
-_INLINE_KEYWORD_RE = re.compile(rb"(?<![^\x00\t\n\x0c\r ])(?:ID|EI)(?![^\x00\t\n\x0c\r ])")
+_INLINE_KEYWORD_RE = re.compile(rb"(?<!" + filebytes.NOT_WS + rb")(?:ID|EI)(?!" + filebytes.NOT_WS + rb")")
 # Dictionary brackets and well-formed hex strings (pairs of hex digits): what 6.1.6 has nothing against.
-_GOOD_HEX_RE = re.compile(rb"<<|>>|<(?:[\x00\t\n\x0c\r ]*+[0-9A-Fa-f][\x00\t\n\x0c\r ]*+[0-9A-Fa-f])*+[\x00\t\n\x0c\r ]*+>")
+_GOOD_HEX_RE = re.compile(rb"<<|>>|<(?:" + filebytes.WS + rb"*+[0-9A-Fa-f]" + filebytes.WS + rb"*+[0-9A-Fa-f])*+"
+                          + filebytes.WS + rb"*+>")
 MAX_FONT_PROGRAM_BYTES = 8_000_000  # a font program larger than this is not read (the check is incomplete)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import re2
 
 from plugins.pdfa import colour
+from plugins.pdfa.filebytes import DELIMITER_CHARS, NOT_WS, WHITE_CHARS, WS
 
 # PDF 1.4 Reference, Appendix A (operator summary).
 OPERATORS = frozenset("""b B b* B* BDC BI BMC BT BX c cm CS cs d d0 d1 Do DP EI EMC ET EX f F f* G g gs h i ID
@@ -50,9 +51,9 @@ DEFAULT_SOURCE = ("/DeviceGray", None)  # the colour space of the initial graphi
 # Bytes of a content stream that could write a number past PDF 1.4's limits (6.1.12): a number token
 # of five digits or more (RE2: linear, ~400 Mo/s); checked against the limits right away, and only an
 # out-of-range one (perhaps inside a string) sends the stream to the operand-by-operand check.
-_NUMBER_RE = re2.compile(rb"(?:^|[\x00\t\n\x0c\r ()>\[\]{}/%])([+-]?[0-9]{5,}(?:\.[0-9]*)?)")  # "<": hex digits
+_NUMBER_RE = re2.compile(rb"(?:^|[" + WHITE_CHARS + DELIMITER_CHARS.replace(b"<", b"") + rb"])([+-]?[0-9]{5,}(?:\.[0-9]*)?)")  # "<": hex digits
 # ... a name of 128 bytes or more, or 8,192 bytes without a closing bracket (a long string or array).
-_NAME_RE = re2.compile(rb"/[^\x00\t\n\x0c\r ()<>\[\]{}/%]{128}")
+_NAME_RE = re2.compile(rb"/[^" + WHITE_CHARS + DELIMITER_CHARS + rb"]{128}")
 _CLOSING_RE = re.compile(rb"[)\]>]")
 
 
@@ -63,8 +64,8 @@ _CLOSING_RE = re.compile(rb"[)\]>]")
 _STRING_RE = re.compile(rb"\((?:[^()\\]++|\\[\s\S]|\((?:[^()\\]++|\\[\s\S]|\((?:[^()\\]++|\\[\s\S])*+\))*+\))*+\)")
 _HEX_STRING_RE = re.compile(rb"<[^<>]*+>")
 _COMMENT_RE = re.compile(rb"%[^\r\n]*+")
-_NAME_TOKEN_RE = re.compile(rb"/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*+")
-_INLINE_DATA_RE = re.compile(rb"(?<![^\x00\t\n\x0c\r ])ID[\x00\t\n\x0c\r ]")
+_NAME_TOKEN_RE = re.compile(rb"/[^" + WHITE_CHARS + DELIMITER_CHARS + rb"]*+")
+_INLINE_DATA_RE = re.compile(rb"(?<!" + NOT_WS + rb")ID" + WS)
 _NUMBER_TOKEN_RE = re.compile(rb"[+-]?(?:[0-9]++\.?[0-9]*+|\.[0-9]++)")
 _WORD_RE = re.compile(rb"[A-Za-z'\"*]++")  # a keyword, or a word of a string: at least as many as operators
 _BRACKETS = bytes.maketrans(b"[]{}", b"    ")

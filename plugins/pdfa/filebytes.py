@@ -16,13 +16,19 @@ from dataclasses import dataclass, field
 
 EOL = b"\r\n"
 WHITE = b"\x00\t\n\x0c\r "
+# The same white space for the patterns of this package (ISO 32000-1 7.2.2): the bytes of a character
+# class, the class, its complement; and the delimiters, which end a name or a number like white space.
+WHITE_CHARS = rb"\x00\t\n\x0c\r "
+WS = b"[" + WHITE_CHARS + b"]"
+NOT_WS = b"[^" + WHITE_CHARS + b"]"
+DELIMITER_CHARS = rb"()<>\[\]{}/%"
 
 _HEADER_RE = re.compile(rb"%PDF-\d\.\d")
 _XREF_SUBSECTION_RE = re.compile(rb"(\d+)( +)(\d+)[ \t]*(\r\n|\r|\n)")
-_STARTXREF_RE = re.compile(rb"startxref[\x00\t\n\x0c\r ]+(\d+)")
-_PREV_RE = re.compile(rb"/Prev[\x00\t\n\x0c\r ]+(\d+)")
-_OBJ_HEAD_RE = re.compile(rb"(\d+)([\x00\t\n\x0c\r ]+)(\d+)([\x00\t\n\x0c\r ]+)obj")
-_HEX_WHITE_RE = re.compile(rb"[\x00\t\n\x0c\r ]+")
+_STARTXREF_RE = re.compile(rb"startxref" + WS + rb"+(\d+)")
+_PREV_RE = re.compile(rb"/Prev" + WS + rb"+(\d+)")
+_OBJ_HEAD_RE = re.compile(rb"(\d+)(" + WS + rb"+)(\d+)(" + WS + rb"+)obj")
+_HEX_WHITE_RE = re.compile(WS + rb"+")
 _HEX_RE = re.compile(rb"[0-9A-Fa-f]*")
 
 
@@ -275,8 +281,8 @@ def scan(data: bytes, offsets: list[tuple[int, tuple[int, int], int | None]], ma
     return result
 
 
-_STRING = rb"(<[0-9A-Fa-f\x00\t\n\x0c\r ]*>|\((?:[^\\()]|\\.)*\))"
-_ID_RE = re.compile(rb"/ID[\x00\t\n\x0c\r ]*\[[\x00\t\n\x0c\r ]*" + _STRING + rb"[\x00\t\n\x0c\r ]*" + _STRING, re.S)
+_STRING = rb"(<[0-9A-Fa-f" + WHITE_CHARS + rb"]*>|\((?:[^\\()]|\\.)*\))"
+_ID_RE = re.compile(rb"/ID" + WS + rb"*\[" + WS + rb"*" + _STRING + WS + rb"*" + _STRING, re.S)
 _ESCAPE_RE = re.compile(rb"\\([0-7]{1,3}|.)", re.S)
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 

@@ -49,17 +49,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "requirement.identity_status_not_seen": (
         "La preuve {requirement} demande « {asked} » ; aucun statut d'identité (« Identité qualifiée », "
-        "« récupérée », « provisoire », « validée ») n'a été lu à l'écran ({images} image(s) lue(s)). Vérifiez "
+        "« récupérée », « provisoire », « validée ») n'a été lu à l'écran ({images:count:image lue:images lues}). Vérifiez "
         "que le statut est visible et lisible.",
         "Proof {requirement} asks for “{asked}”; no identity status (“Identité qualifiée”, “récupérée”, "
-        "“provisoire”, “validée”) was read on screen ({images} picture(s) read). Check that the status is "
+        "“provisoire”, “validée”) was read on screen ({images:count:picture read:pictures read}). Check that the status is "
         "visible and readable.",
     ),
     "requirement.clock_not_seen": (
-        "La preuve {requirement} demande « {asked} » ; ni date ni heure n'a été lue à l'écran ({images} "
-        "image(s) lue(s)) : la barre des tâches et son horloge semblent absentes. Enregistrez l'écran entier.",
-        "Proof {requirement} asks for “{asked}”; no date or time was read on screen ({images} picture(s) "
-        "read): the taskbar and its clock seem missing. Record the whole screen.",
+        "La preuve {requirement} demande « {asked} » ; ni date ni heure n'a été lue à l'écran "
+        "({images:count:image lue:images lues}) : la barre des tâches et son horloge semblent absentes. Enregistrez l'écran entier.",
+        "Proof {requirement} asks for “{asked}”; no date or time was read on screen "
+        "({images:count:picture read:pictures read}): the taskbar and its clock seem missing. Record the whole screen.",
     ),
     "requirement.file_name_mismatch": (
         "La preuve {requirement} attend un fichier nommé {expected} (« {asked} ») ; ce fichier s'appelle "
@@ -68,9 +68,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Rename it.",
     ),
     "requirement.file_format_mismatch": (
-        "La preuve {requirement} attend un fichier {expected} (« {asked} ») ; le contenu détecté est "
-        "{media_type}. Déposez le fichier {expected} lui-même.",
-        "Proof {requirement} expects a {expected} file (“{asked}”); the detected content is {media_type}. "
+        "La preuve {requirement} attend un fichier {expected} (« {asked} ») ; le contenu détecté est : "
+        "{media_type:format}. Déposez le fichier {expected} lui-même.",
+        "Proof {requirement} expects a {expected} file (“{asked}”); the detected content is: {media_type:format}. "
         "File the {expected} file itself.",
     ),
     "requirement.smtp_expected": (
@@ -127,10 +127,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "file the archive the software produced.",
     ),
     "requirement.zip_missing_files": (
-        "La preuve {requirement} demande « {asked} » : {expected} éléments ({items}) ; l'archive ne "
-        "contient que {count} fichier(s) ({members}). Ajoutez les éléments manquants à l'archive.",
-        "Proof {requirement} asks for “{asked}”: {expected} items ({items}); the archive holds only {count} "
-        "file(s) ({members}). Add the missing items to the archive.",
+        "La preuve {requirement} demande « {asked} » : {expected:count:élément:éléments} ({items}) ; "
+        "l'archive ne contient que {count:count:fichier:fichiers} ({members}). Ajoutez les éléments manquants à l'archive.",
+        "Proof {requirement} asks for “{asked}”: {expected:count:item:items} ({items}); the archive holds only "
+        "{count:count:file:files} ({members}). Add the missing items to the archive.",
     ),
     "requirement.platform_mismatch": (
         "La preuve {requirement} demande « {asked} » ; ce lien mène à {found}, pas à {expected}. "
