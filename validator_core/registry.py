@@ -2,9 +2,11 @@
 
 Every plugin is found the way a third-party one is: an entry point in group ``preuves``. The built-in
 plugins are this distribution's own entry points (``[project.entry-points.preuves]`` in
-``pyproject.toml``); other distributions' are third-party plugins. ``PREUVES_PLUGINS`` (allowlist) and
-``PREUVES_DISABLE_PLUGINS`` (blocklist) choose among them by name; ``PREUVES_TRACE_PLUGINS=1`` logs
-every hook call.
+``pyproject.toml``); other distributions' are third-party plugins. Both are read from the metadata
+directories on ``sys.path`` as importlib.metadata reads them; importlib.metadata itself is imported
+only when another distribution declares plugins (or ``sys.path`` holds a zip or an egg).
+``PREUVES_PLUGINS`` (allowlist) and ``PREUVES_DISABLE_PLUGINS`` (blocklist) choose among them by name;
+``PREUVES_TRACE_PLUGINS=1`` logs every hook call.
 
 Every hook is called through pluggy — ``pm.hook`` or a subset hook caller made from it — so the trace
 switch sees every call and ``firstresult``, ``tryfirst`` / ``trylast`` and ``wrapper=True``
