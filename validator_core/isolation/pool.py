@@ -29,6 +29,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from contextlib import nullcontext
 from concurrent.futures import CancelledError, Future, TimeoutError as FutureTimeout
 from dataclasses import dataclass
 import multiprocessing.util  # noqa: F401 - registers its exit hook before ours (see _stop_reaping_at_exit)
@@ -122,6 +123,8 @@ class WorkerPool:
         self.max_tasks = max_tasks
         self.mode = mode
         self.start_method = start_method
+        # Whether this pool's semaphores are registered with multiprocessing's resource tracker (not with fork).
+        self._tracked = start_method != "fork"
         # SIGXCPU a little after the parent's wall-clock timeout would have fired: the parent normally
         # wins; this one holds when the parent is gone or its supervision failed.
         self.cpu_limit_s = timeout_s + max(1.0, timeout_s / 4)
@@ -263,7 +266,8 @@ class WorkerPool:
         with self._cond:
             self._finish_close_locked()
         if pools:
-            threading.Thread(target=_join_pebbles, args=(pools,), name="preuves-pool-reaper", daemon=True).start()
+            threading.Thread(target=_join_pebbles, args=(pools, self._tracked), name="preuves-pool-reaper",
+                             daemon=True).start()
 
     def _begin_close_locked(self) -> tuple[list[Any], list[_WorkerContext]]:
         """Refuse new work, fail what runs or waits; returns the pebble pools and contexts to stop."""
@@ -538,7 +542,7 @@ class WorkerPool:
     def _stop_retired(self, retired: list[tuple[Any, _WorkerContext]]) -> None:
         """Stop replaced pebble pools and kill their workers (outside the lock: it may take seconds)."""
         for pool, context in retired:
-            _stop_pebble(pool)
+            _stop_pebble(pool, tracked=self._tracked)
             context.kill_all()
             with self._cond:
                 if context in self._contexts:
@@ -596,9 +600,9 @@ class WorkerPool:
             directory.sweep(live)
 
 
-def _join_pebbles(pools: list[Any]) -> None:
+def _join_pebbles(pools: list[Any], tracked: bool) -> None:
     for pool in pools:
-        _stop_pebble(pool)
+        _stop_pebble(pool, tracked=tracked)
 
 
 # Pebble pools are joined in background threads (close() does not wait for their 0.1 s ticks). The
@@ -607,12 +611,16 @@ def _join_pebbles(pools: list[Any]) -> None:
 # the tracker warning of a "leaked semaphore" it can no longer unlink. So a join runs under this lock,
 # and at exit none starts and the one in progress is awaited; the semaphores of pools never joined are
 # unlinked (and unregistered) by multiprocessing's own exit hook, in the main thread, after ours.
+# A ``fork`` pool's semaphores are unlinked as soon as they are made (multiprocessing does so for fork)
+# and the tracker never hears of them: its join takes no lock, and a one-shot command that exits right
+# after close() does not wait up to 0.1 s for pebble's threads.
 _JOIN_LOCK = threading.Lock()
 _EXITING = False
 
 
-def _stop_pebble(pool: Any) -> None:
-    with _JOIN_LOCK:
+def _stop_pebble(pool: Any, *, tracked: bool) -> None:
+    """Stop and join one pebble pool; ``tracked``: its semaphores are the resource tracker's (see above)."""
+    with _JOIN_LOCK if tracked else nullcontext():
         if _EXITING:
             return
         try:
