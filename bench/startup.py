@@ -12,7 +12,7 @@
 
 Both files are generated here (Pillow, ffmpeg); mediainfo is a Debian package. Standalone::
 
-    python -m bench.startup [--runs N] [--baseline DIR]
+    python -m bench.startup [--runs N] [--baseline DIR] [--markdown bench/STARTUP.md]
 
 ``--baseline DIR``: the same ``preuves check`` from another checkout's code, in the same rounds (a
 fourth command), for a before/after ratio measured under the same load. ``DIR`` holds that commit's
@@ -258,16 +258,36 @@ def section_startup(rep, runs: int = 15, baseline: Path | None = None) -> None:
 
 
 class _Print:
+    """Prints each section as it is measured and keeps it as Markdown (``--markdown``)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.targets: list[tuple[str, str, bool | None]] = []
+
     def h(self, title: str) -> None:
-        print(f"== {title}")
+        print(f"== {title}", flush=True)
+        self.lines += ["", f"## {title}", ""]
 
     def table(self, header: list[str], rows: list[list[str]]) -> None:
         print("   " + " | ".join(header))
+        self.lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in rows:
-            print("   " + " | ".join(row))
+            print("   " + " | ".join(row), flush=True)
+            self.lines.append("| " + " | ".join(row) + " |")
+        self.lines.append("")
 
     def target(self, name: str, value: str, met: bool | None) -> None:
-        print(f"-> {name}: {value} ({'atteint' if met else 'non atteint'})")
+        print(f"-> {name}: {value} ({'atteint' if met else 'non atteint'})", flush=True)
+        self.targets.append((name, value, met))
+
+    def markdown(self, command: str) -> str:
+        from bench.measure import machine
+
+        head = ["# Démarrage à froid (`python -m bench.startup`)", "",
+                f"- Date : {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", f"- Machine : {machine()}",
+                f"- Commande : `{command}`", "", "| objectif | mesure | atteint |", "|---|---|---|",
+                *(f"| {name} | {value} | {'oui' if met else 'non'} |" for name, value, met in self.targets)]
+        return "\n".join([*head, *self.lines]) + "\n"
 
 
 def main() -> None:
@@ -275,8 +295,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--baseline", type=Path, metavar="DIR",
                         help="another checkout's validator_core, plugins and api, timed in the same rounds")
+    parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the results there (bench/STARTUP.md)")
     args = parser.parse_args()
-    section_startup(_Print(), args.runs, args.baseline)
+    rep = _Print()
+    section_startup(rep, args.runs, args.baseline)
+    if args.markdown:
+        args.markdown.write_text(rep.markdown("python -m bench.startup " + " ".join(sys.argv[1:])), encoding="utf-8")
 
 
 if __name__ == "__main__":
