@@ -239,7 +239,8 @@ def section_startup(rep, runs: int = 15, baseline: Path | None = None) -> None:
         ["rapport des moyennes preuves / mediainfo", f"{cold['ratio']:.1f}×", ""],
     ]
     if baseline is not None:
-        rows += [[f"`{ours}`, code de `{baseline}` (avant, mêmes tours)", _mean(cold["baseline"]), _ms(cold["baseline"])],
+        rows += [[f"`{ours}`, code de `{baseline}` (avant, mêmes tours)", _mean(cold["baseline"]),
+                  _ms(cold["baseline"])],
                  ["rapport des moyennes avant / mediainfo", f"{cold['baseline_ratio']:.1f}×", ""]]
     rows.append(["processus du moteur restés après les commandes", str(cold["leftover_processes"]), ""])
     rep.table(["commande (processus neuf, tours entrelacés)", "moyenne ± σ", "médiane (min–max)"], rows)
@@ -285,7 +286,13 @@ class _Print:
 
         head = ["# Démarrage à froid (`python -m bench.startup`)", "",
                 f"- Date : {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", f"- Machine : {machine()}",
-                f"- Commande : `{command}`", "", "| objectif | mesure | atteint |", "|---|---|---|",
+                f"- Commande : `{command}`",
+                f"- Charge de la machine (moyenne sur 1 min, à la fin) : {os.getloadavg()[0]:.1f}", "",
+                "Chaque tour lance chaque commande une fois, dans un processus neuf, l'une après l'autre (la "
+                "même charge pour toutes) ; `PYTHONDONTWRITEBYTECODE` est retiré de leur environnement. La ligne "
+                "« avant » (`--baseline`) exécute le code d'un autre commit avec l'installation de ce dépôt. Les "
+                "phases sont mesurées ensuite, dans des processus neufs.", "",
+                "| objectif | mesure | atteint |", "|---|---|---|",
                 *(f"| {name} | {value} | {'oui' if met else 'non'} |" for name, value, met in self.targets)]
         return "\n".join([*head, *self.lines]) + "\n"
 

@@ -94,8 +94,8 @@ class WorkerPool:
     ``start_method`` is ``"forkserver"`` (default) or ``"fork"`` (a one-shot, single-threaded caller).
     ``preload``: modules the fork server imports once for every worker (the engine passes its
     registry's :attr:`~validator_core.registry.PluginRegistry.preload`). ``registry``: the caller's,
-    loaded from ``plugin_config``, that forked workers inherit instead of loading it again. Thread-safe. :meth:`job` groups a
-    caller's tasks; :meth:`health` reports without blocking.
+    loaded from ``plugin_config``, that forked workers inherit instead of loading it again.
+    Thread-safe. :meth:`job` groups a caller's tasks; :meth:`health` reports without blocking.
     """
 
     def __init__(
