@@ -287,7 +287,9 @@ class _Print:
         head = ["# Démarrage à froid (`python -m bench.startup`)", "",
                 f"- Date : {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", f"- Machine : {machine()}",
                 f"- Commande : `{command}`",
-                f"- Charge de la machine (moyenne sur 1 min, à la fin) : {os.getloadavg()[0]:.1f}", "",
+                f"- Charge de la machine (moyenne sur 1 min, à la fin) : {os.getloadavg()[0]:.1f} ; priorité du run "
+                f"(`nice`) : {os.nice(0)} (une priorité plus haute que celle des autres processus de la machine "
+                "réduit leur bruit, pour toutes les commandes)", "",
                 "Chaque tour lance chaque commande une fois, dans un processus neuf, l'une après l'autre (la "
                 "même charge pour toutes) ; `PYTHONDONTWRITEBYTECODE` est retiré de leur environnement. La ligne "
                 "« avant » (`--baseline`) exécute le code d'un autre commit avec l'installation de ce dépôt. Les "
