@@ -74,7 +74,7 @@ def test_the_entry_points_read_directly_are_importlib_metadatas(tmp_path, monkey
     _distribution(first, "segur-preuves", "9.9", "[preuves]\nvideo = plugins.video\n")
     _distribution(last, "segur-preuves", "0.0", "[preuves]\nlogs = plugins.logs\n")
     monkeypatch.syspath_prepend(str(first))
-    monkeypatch.setattr(sys, "path", [*sys.path, str(last)])
+    monkeypatch.setattr(sys, "path", [*sys.path, last])  # a Path on sys.path: importlib.metadata reads it too
     scan = _scan_metadata()
     assert scan is not None and scan.others
     assert _pairs(_builtin_entry_points(scan)) == _pairs(_builtin_entry_points(None)) == [("video", "plugins.video")]

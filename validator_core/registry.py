@@ -174,8 +174,11 @@ def _scan_metadata() -> _MetadataScan | None:
     core: list[_CoreEntryPoint] | None = None
     others = False
     for entry in sys.path:
-        root = entry or "."
-        if root.lower().endswith(".egg") or os.path.isfile(root):
+        try:
+            root = os.fspath(entry) if entry else "."
+        except TypeError:
+            return None
+        if not isinstance(root, str) or root.lower().endswith(".egg") or os.path.isfile(root):
             return None
         try:
             children = os.listdir(root)
@@ -193,6 +196,8 @@ def _scan_metadata() -> _MetadataScan | None:
                     pairs = _section(fh.read(), ENTRY_POINT_GROUP)
             except OSError:  # no entry points (or a one-file egg-info)
                 pairs = None
+            except UnicodeDecodeError:  # importlib.metadata says what it makes of that one
+                return None
             if is_core:
                 core = [_CoreEntryPoint(name, value) for name, value in pairs or ()]
             elif pairs is not None:
