@@ -12,7 +12,13 @@
 
 Both files are generated here (Pillow, ffmpeg); mediainfo is a Debian package. Standalone::
 
-    python -m bench.startup [--runs N]
+    python -m bench.startup [--runs N] [--baseline DIR] [--markdown bench/STARTUP.md]
+
+``--baseline DIR``: the same ``preuves check`` from another checkout's code, in the same rounds (a
+fourth command), for a before/after ratio measured under the same load. ``DIR`` holds that commit's
+``validator_core``, ``plugins`` and ``api`` (``git archive <commit> validator_core plugins api | tar -x
+-C DIR``); it is put ahead of this install on ``PYTHONPATH`` (the built-in plugins' names still come
+from this install's entry points).
 
 ``section_startup(rep, runs)`` writes the same into ``bench/run.py``'s report.
 """
@@ -59,12 +65,13 @@ def _env(marker: str) -> dict[str, str]:
     return env
 
 
-def cold_start(runs: int = 20, warmup: int = 3) -> dict[str, object]:
+def cold_start(runs: int = 20, warmup: int = 3, baseline: Path | None = None) -> dict[str, object]:
     """``preuves check``, ``mediainfo`` and, as the floor, the bare interpreter, timed interleaved in one run.
 
     Each round starts every command once, in turn (A, B, C, A, B, C …), so that the machine's load falls
     on all of them alike. Returns each command line with its timings (s) and the ratio of the means of
-    the first two.
+    the first two; with ``baseline`` (another checkout's code, see the module's docstring), its
+    ``preuves check`` as a fourth command of every round, and its ratio to ``mediainfo``.
     """
     if shutil.which("mediainfo") is None:
         raise RuntimeError("mediainfo (Debian package) is needed for the comparison")
@@ -75,11 +82,16 @@ def cold_start(runs: int = 20, warmup: int = 3) -> dict[str, object]:
         commands = [[*_preuves(), "check", png.name], ["mediainfo", "--Output=JSON", mp4.name],
                     [sys.executable, "-c", "pass"]]
         env = _env(marker)
+        envs = [env] * len(commands)
+        if baseline is not None:
+            commands.append(commands[0])
+            envs.append({**env, "PYTHONPATH": os.pathsep.join(filter(None, (str(baseline.resolve()),
+                                                                             env.get("PYTHONPATH"))))})
         times: list[list[float]] = [[] for _ in commands]
         for round_no in range(warmup + runs):
-            for command, samples in zip(commands, times):
+            for command, command_env, samples in zip(commands, envs, times):
                 started = time.perf_counter()
-                done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=command_env,
                                       cwd=directory, timeout=120)
                 elapsed = time.perf_counter() - started
                 if done.returncode not in (0, 1):  # 1: preuves' "a file is rejected"
@@ -88,14 +100,18 @@ def cold_start(runs: int = 20, warmup: int = 3) -> dict[str, object]:
                     samples.append(elapsed)
         leftovers = _leftovers(marker)
         phases = breakdown(png, runs=max(3, runs // 3), env=env)
-    ours, theirs, python = times
-    return {
-        "commands": [" ".join(c) for c in commands],
+    ours, theirs, python = times[:3]
+    result: dict[str, object] = {
+        "commands": [" ".join(c) for c in commands[:3]],
         "preuves": ours, "mediainfo": theirs, "python": python,
         "ratio": statistics.fmean(ours) / statistics.fmean(theirs),
         "leftover_processes": leftovers,
         "phases": phases,
     }
+    if baseline is not None:
+        result["baseline"] = times[3]
+        result["baseline_ratio"] = statistics.fmean(times[3]) / statistics.fmean(theirs)
+    return result
 
 
 # What ``preuves check one.png`` does, step by step as the CLI does it, timed inside a fresh process.
@@ -211,18 +227,23 @@ def _mean(samples: list[float]) -> str:
     return f"{statistics.mean(samples) * 1000:.0f} ± {statistics.stdev(samples) * 1000:.0f}"
 
 
-def section_startup(rep, runs: int = 15) -> None:
+def section_startup(rep, runs: int = 15, baseline: Path | None = None) -> None:
     """For ``bench/run.py``: the two measurements as a section of ``bench/RESULTS.md``."""
     rep.h("Démarrage à froid et reprise après la mort du serveur de fork (ms)")
-    cold = cold_start(max(5, runs))
+    cold = cold_start(max(5, runs), baseline=baseline)
     ours, theirs, python = cold["commands"]
-    rep.table(["commande (processus neuf, tours entrelacés)", "moyenne ± σ", "médiane (min–max)"], [
+    rows = [
         [f"`{ours}` (PNG blanc 1280×720)", _mean(cold["preuves"]), _ms(cold["preuves"])],
         [f"`{theirs}` (H.264 1280×720, 5 s)", _mean(cold["mediainfo"]), _ms(cold["mediainfo"])],
         [f"`{python}` (l'interpréteur seul, plancher)", _mean(cold["python"]), _ms(cold["python"])],
         ["rapport des moyennes preuves / mediainfo", f"{cold['ratio']:.1f}×", ""],
-        ["processus du moteur restés après les commandes", str(cold["leftover_processes"]), ""],
-    ])
+    ]
+    if baseline is not None:
+        rows += [[f"`{ours}`, code de `{baseline}` (avant, mêmes tours)", _mean(cold["baseline"]),
+                  _ms(cold["baseline"])],
+                 ["rapport des moyennes avant / mediainfo", f"{cold['baseline_ratio']:.1f}×", ""]]
+    rows.append(["processus du moteur restés après les commandes", str(cold["leftover_processes"]), ""])
+    rep.table(["commande (processus neuf, tours entrelacés)", "moyenne ± σ", "médiane (min–max)"], rows)
     rep.table(["où passe le temps de `preuves check` (dans le processus, après l'interpréteur)", "médiane (min–max)"],
               [[name, _ms(samples)] for name, samples in zip(PHASES, cold["phases"])])
     rep.target(f"`preuves check` à froid ≤ {TARGET_RATIO:g}× `mediainfo`", f"{cold['ratio']:.1f}×",
@@ -238,23 +259,57 @@ def section_startup(rep, runs: int = 15) -> None:
 
 
 class _Print:
+    """Prints each section as it is measured and keeps it as Markdown (``--markdown``)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.targets: list[tuple[str, str, bool | None]] = []
+
     def h(self, title: str) -> None:
-        print(f"== {title}")
+        print(f"== {title}", flush=True)
+        self.lines += ["", f"## {title}", ""]
 
     def table(self, header: list[str], rows: list[list[str]]) -> None:
         print("   " + " | ".join(header))
+        self.lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in rows:
-            print("   " + " | ".join(row))
+            print("   " + " | ".join(row), flush=True)
+            self.lines.append("| " + " | ".join(row) + " |")
+        self.lines.append("")
 
     def target(self, name: str, value: str, met: bool | None) -> None:
-        print(f"-> {name}: {value} ({'atteint' if met else 'non atteint'})")
+        print(f"-> {name}: {value} ({'atteint' if met else 'non atteint'})", flush=True)
+        self.targets.append((name, value, met))
+
+    def markdown(self, command: str) -> str:
+        from bench.measure import machine
+
+        head = ["# Démarrage à froid (`python -m bench.startup`)", "",
+                f"- Date : {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", f"- Machine : {machine()}",
+                f"- Commande : `{command}`",
+                f"- Charge de la machine (moyenne sur 1 min, à la fin) : {os.getloadavg()[0]:.1f} ; priorité du run "
+                f"(`nice`) : {os.nice(0)} (une priorité plus haute que celle des autres processus de la machine "
+                "réduit leur bruit, pour toutes les commandes)", "",
+                "Chaque tour lance chaque commande une fois, dans un processus neuf, l'une après l'autre (la "
+                "même charge pour toutes) ; `PYTHONDONTWRITEBYTECODE` est retiré de leur environnement. La ligne "
+                "« avant » (`--baseline`) exécute le code d'un autre commit avec l'installation de ce dépôt. Les "
+                "phases sont mesurées ensuite, dans des processus neufs.", "",
+                "| objectif | mesure | atteint |", "|---|---|---|",
+                *(f"| {name} | {value} | {'oui' if met else 'non'} |" for name, value, met in self.targets)]
+        return "\n".join([*head, *self.lines]) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="another checkout's validator_core, plugins and api, timed in the same rounds")
+    parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the results there (bench/STARTUP.md)")
     args = parser.parse_args()
-    section_startup(_Print(), args.runs)
+    rep = _Print()
+    section_startup(rep, args.runs, args.baseline)
+    if args.markdown:
+        args.markdown.write_text(rep.markdown("python -m bench.startup " + " ".join(sys.argv[1:])), encoding="utf-8")
 
 
 if __name__ == "__main__":

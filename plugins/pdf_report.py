@@ -1397,9 +1397,9 @@ def _object_stream_index(body: bytes, first: int) -> list[tuple[int, int]]:
 # Per object, the text is qpdf's own writing of it (not the upload's bytes) and short: Python's engine
 # has less overhead per call than RE2's wrapper. Both patterns are linear: the trie tries fixed words
 # after each "/" behind a one-byte look-ahead; the string pattern's repeat is possessive over two
-# disjoint alternatives.
-_COUNT_RE = re.compile(_name_trie_pattern(sorted(ACTIVE_NAMES))[:-2].encode("latin-1")
-                       + rb"(?=[\x00\t\n\x0c\r /<>\[\]()%{}]|\Z)")
+# disjoint alternatives. The trie is compiled on the first object counted (2 ms: the plugin is imported
+# by every engine, a PDF opened by few of them).
+_COUNT_RE: Any = None
 _STRING_RE = re.compile(rb"\((?:[^\\()]|\\.)*+\)")
 
 
@@ -1419,6 +1419,10 @@ def _count_names(pikepdf, obj: Any, counts: dict[str, int]) -> None:
         text = obj.unparse()
     else:
         return
+    global _COUNT_RE
+    if _COUNT_RE is None:
+        _COUNT_RE = re.compile(_name_trie_pattern(sorted(ACTIVE_NAMES))[:-2].encode("latin-1")
+                               + rb"(?=[\x00\t\n\x0c\r /<>\[\]()%{}]|\Z)")
     if b"(" in text:
         text = _STRING_RE.sub(b"()", text)
     for raw in _COUNT_RE.findall(text) if b"/" in text else ():

@@ -112,6 +112,7 @@ class Engine:
         self._pool = WorkerPool(
             self._plugin_config,
             preload=self._registry.preload,
+            registry=self._registry,
             workers=self._settings.worker_count(),
             timeout_s=self._settings.check_timeout_s,
             memory_mb=self._settings.worker_memory_mb,

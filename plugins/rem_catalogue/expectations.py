@@ -18,36 +18,57 @@ from typing import Any, Callable
 
 from plugins.rem_catalogue.folding import Folded
 
+
+class _Lazy:
+    """A pattern compiled on first use, used like the compiled one.
+
+    These patterns read the catalogue's texts: the build does (``build.py``), and at run time only the
+    classification of a proof registered without one; a ``preuves check`` imports this plugin but
+    never reads a text, and compiling them all took ~5 ms of its start.
+    """
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return getattr(self._compiled, name)
+
+
 VISUAL = ("video", "screenshot")
 # The words that name a moving or a still picture in a folded proof text (the classifier's rules too).
 VIDEO_WORDS = r"\bvideos?\b"
 SCREEN_WORDS = r"\b(copies?|captures?|capures?|impressions?) d.? ?ecrans?"
-_STILL_RE = re.compile(SCREEN_WORDS + r"|\bscans?\b")
-_VIDEO_RE = re.compile(VIDEO_WORDS)
+_STILL_RE = _Lazy(SCREEN_WORDS + r"|\bscans?\b")
+_VIDEO_RE = _Lazy(VIDEO_WORDS)
 
 # Test case names: CI-SIS (Gazelle) and MSSanté test tool. The export glues some names to the next
 # word ("…Sc2Ces cas de test", "MSS-LPS-SEGUR-GENDescription"): a name ends before those words.
-_TEST_CASE_RE = re.compile(
+_TEST_CASE_RE = _Lazy(
     r"\b(CI-SIS-[A-Za-z0-9_\-]*?[A-Za-z0-9]|MSS-LPS-SEGUR-[A-Z\-]*?[A-Z])"
     r"(?=Ces? cas\b|Description\b|[^A-Za-z0-9_\-]|$)"
 )
-_TEST_CASE_LEAD_RE = re.compile(r"(?i)(?:cas de tests?|test case)\s*:?\s*[\"«“]?\s*$")
-_ALTERNATIVE_RE = re.compile(r"(?i)^\s*[\"»”]?\s*ou\s+(?:le\s+)?(?:cas de tests?\s*:?\s*)?[\"«“]?\s*")
-_FILE_NAME_RE = re.compile(
+_TEST_CASE_LEAD_RE = _Lazy(r"(?i)(?:cas de tests?|test case)\s*:?\s*[\"«“]?\s*$")
+_ALTERNATIVE_RE = _Lazy(r"(?i)^\s*[\"»”]?\s*ou\s+(?:le\s+)?(?:cas de tests?\s*:?\s*)?[\"«“]?\s*")
+_FILE_NAME_RE = _Lazy(
     r"nomm[ée]\s+([A-Za-z0-9_\-]+?_?)\[(?:date[^\]]*?)?(AAAAMMJJ)\]\.([A-Za-z0-9]+)", re.IGNORECASE
 )
-_PDF_FORMAT_RE = re.compile(r"format pdf|^pdf\b|contenu du pdf")
-_PDFA_RE = re.compile(r"pdf ?/ ?a-? ?1")
-_HL7_TYPE_RE = re.compile(r"(?:a minima )?message hl7 de type ([a-z]\d{2})\b")
-_IHE_XDM_RE = re.compile(r"archive ihe[ _-]?xdm")
-_ZIP_LIST_RE = re.compile(r"dans un fichier zip\s*,\s*")
-_FULL_SCREEN_SCENARIO_RE = re.compile(r"la video doit etre en plein ecran")
-_BROWSER_VISIBLE_RE = re.compile(r"le navigateur doit etre entierement visible(?:[^:*]*?incluses)?")
+_PDF_FORMAT_RE = _Lazy(r"format pdf|^pdf\b|contenu du pdf")
+_PDFA_RE = _Lazy(r"pdf ?/ ?a-? ?1")
+_HL7_TYPE_RE = _Lazy(r"(?:a minima )?message hl7 de type ([a-z]\d{2})\b")
+_IHE_XDM_RE = _Lazy(r"archive ihe[ _-]?xdm")
+_ZIP_LIST_RE = _Lazy(r"dans un fichier zip\s*,\s*")
+_FULL_SCREEN_SCENARIO_RE = _Lazy(r"la video doit etre en plein ecran")
+_BROWSER_VISIBLE_RE = _Lazy(r"le navigateur doit etre entierement visible(?:[^:*]*?incluses)?")
 # « montrant le statut de l'identité », « l'identité au statut qualifiée », « le statut de l'identité "récupérée" ».
-_IDENTITY_STATUS_RE = re.compile(
+_IDENTITY_STATUS_RE = _Lazy(
     r"\bstatut (?:initial )?de l.identite|\bidentite au statut\b|\bstatut (?:ins )?(?:qualifiee|recuperee|validee|provisoire)\b")
-_CLOCK_RE = re.compile(r"date windows en bas a droite")
-_COLLECT_HOST_RE = re.compile(r"pour collecter la preuve de conformite[^:]{0,160}:\s*https?://([a-z0-9.-]+)")
+_CLOCK_RE = _Lazy(r"date windows en bas a droite")
+_COLLECT_HOST_RE = _Lazy(r"pour collecter la preuve de conformite[^:]{0,160}:\s*https?://([a-z0-9.-]+)")
 
 # SMTP headers a requirement may name (RFC 5322, RFC 2045, RFC 3798/8098, MSSanté's X-MSS-*), spelt
 # as the RFCs spell them. A name counts when quoted, written "Name:", or right after "entête (SMTP)".
@@ -56,15 +77,15 @@ SMTP_HEADERS = {name.lower(): name for name in (
     "Disposition-Notification-To",
 )}
 _HEADER_NAME = r"X-[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*|" + "|".join(re.escape(n) for n in SMTP_HEADERS.values())
-_HEADER_RE = re.compile(
+_HEADER_RE = _Lazy(
     rf"[«\"“]\s*({_HEADER_NAME})\s*[»\"”]|(?:ent[êe]tes?|en-t[êe]tes?)\s+(?:SMTP\s+)?({_HEADER_NAME})\b"
     rf"|\b({_HEADER_NAME}):",
     re.IGNORECASE,
 )
-_HEADER_VALUE_RE = re.compile(r"(?i)valeur\s*[«\"“]\s*([A-Za-z0-9_.\-]{1,40})\s*[»\"”]")
-_MEDIA_ALTERNATIVE_RE = re.compile(r"soit\s+((?:text|multipart|message|application)/[a-z0-9.+\-]+)")
-_ATTACHMENT_RE = re.compile(r"\b(?:pieces? jointes?|en pj)\b")
-_MDN_RE = re.compile(r"(demander|retourner)[^.]{0,80}accuse de lecture \(mdn\)")
+_HEADER_VALUE_RE = _Lazy(r"(?i)valeur\s*[«\"“]\s*([A-Za-z0-9_.\-]{1,40})\s*[»\"”]")
+_MEDIA_ALTERNATIVE_RE = _Lazy(r"soit\s+((?:text|multipart|message|application)/[a-z0-9.+\-]+)")
+_ATTACHMENT_RE = _Lazy(r"\b(?:pieces? jointes?|en pj)\b")
+_MDN_RE = _Lazy(r"(demander|retourner)[^.]{0,80}accuse de lecture \(mdn\)")
 
 
 @dataclass

@@ -39,8 +39,10 @@ account needs:
   server exits when the engine process does; in every mode a watchdog thread exits when the engine
   process is gone. Pool directories left by a killed engine are swept at the next start.
 
-Each worker rebuilds the plugin registry from a picklable :class:`~validator_core.registry.PluginConfig`
-with the caller's ``sys.path``.
+Each worker started by the fork server rebuilds the plugin registry from a picklable
+:class:`~validator_core.registry.PluginConfig` with the caller's ``sys.path``; a forked worker keeps the
+engine's, which it inherits (the same configuration and ``sys.path``), instead of loading the plugins
+again.
 
 Where each part lives:
 

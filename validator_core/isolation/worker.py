@@ -3,7 +3,8 @@
 :func:`init_worker` is pebble's initializer: it ties the worker's life to the engine (``PR_SET_PDEATHSIG``
 and a watchdog thread), puts it in its own process group, gives it a private ``TMPDIR``, caps its memory
 (``RLIMIT_AS``), loads the plugin registry from a picklable :class:`~validator_core.registry.PluginConfig`
-with the caller's ``sys.path``, and refuses to serve when libmagic does not recognise a known sample.
+with the caller's ``sys.path`` (a forked worker keeps the engine's, which it inherits), and refuses
+to serve when libmagic does not recognise a known sample.
 :func:`run_task` sets the per-task CPU limit (``RLIMIT_CPU``) and runs one task.
 
 The tasks (:func:`task_sniff`, :func:`task_inspect`, :func:`task_canary`) find their plugins through
@@ -53,6 +54,9 @@ class WorkerSetup:
     sys_path: list[str] | None = None
     tmp_root: str | None = None
     start_method: str = "forkserver"
+    # ``fork`` only (nothing crosses by pickle then): the engine's registry, loaded from the same
+    # ``plugin_config`` and ``sys.path``, which the forked worker inherits instead of loading it again.
+    inherited_registry: PluginRegistry | None = None
 
 
 def init_worker(setup: WorkerSetup) -> None:
@@ -76,7 +80,7 @@ def init_worker(setup: WorkerSetup) -> None:
     except (ValueError, OSError):  # pragma: no cover - not permitted in some sandboxes
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the pool
-    _REGISTRY = PluginRegistry.load(setup.plugin_config)
+    _REGISTRY = setup.inherited_registry or PluginRegistry.load(setup.plugin_config)
     _self_check()
     _BORN = time.time()
 
