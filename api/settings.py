@@ -280,9 +280,9 @@ class ApiSettings(CoreSettings):
         wanted = host or self.host
         if self.auth_enabled or self.allow_anonymous or is_loopback(wanted):
             return wanted, None
-        return "127.0.0.1", (
-            f"aucune clé d'API (PREUVES_API_KEYS) : écoute sur 127.0.0.1 seulement au lieu de {wanted} ; "
-            "définissez PREUVES_API_KEYS, ou PREUVES_ALLOW_ANONYMOUS=1 pour écouter sans authentification"
+        return "127.0.0.1", (  # a log line: in English like the service's other logs
+            f"no API key (PREUVES_API_KEYS): listening on 127.0.0.1 only instead of {wanted}; "
+            "set PREUVES_API_KEYS, or PREUVES_ALLOW_ANONYMOUS=1 to listen without authentication"
         )
 
 
