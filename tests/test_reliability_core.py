@@ -505,6 +505,28 @@ def test_a_process_that_forks_after_using_the_engine_gets_its_own_pool(tmp_path)
     assert _gone(_processes_with(marker))
 
 
+def test_a_forked_worker_of_a_process_with_a_large_address_space_starts(tmp_path):
+    """Fork mode in a long-lived process that maps more than the worker's memory cap (here 2.5 GB of
+    address space, never touched): the cap counts what the worker maps beyond its birth, else the
+    worker could not map libmagic's database and the engine would be unavailable."""
+    png = formats.make_image(tmp_path, "PNG", size=(1280, 720))
+    code = textwrap.dedent(f"""
+        import mmap
+        reserved = mmap.mmap(-1, 2_500_000_000)
+        from validator_core.engine import Engine
+        from validator_core.settings import CoreSettings
+        engine = Engine(CoreSettings(worker_start="fork", workers=1, worker_memory_mb=512))
+        try:
+            print(engine.validate({str(png)!r}, "screenshot").verdict.value)
+        finally:
+            engine.close()
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env=_env())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() in ("accepted", "accepted_with_warnings")
+
+
 @pytest.mark.parametrize("start", ["fork", "forkserver"])
 def test_cli_leaves_nothing_running(start, tmp_path):
     png = formats.make_image(tmp_path, "PNG")

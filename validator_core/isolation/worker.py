@@ -74,7 +74,11 @@ def init_worker(setup: WorkerSetup) -> None:
     if setup.tmp_root:
         _private_tmp(setup.tmp_root)
     if setup.memory_bytes:
-        resource.setrlimit(resource.RLIMIT_AS, (setup.memory_bytes, setup.memory_bytes))
+        # A forked worker is born with its parent's address space (a long-lived process may map
+        # gigabytes it never touches: thread stacks, arenas, libraries): a cap below that would refuse
+        # its very first mapping (libmagic's database). Its cap counts what it maps beyond its birth.
+        limit = setup.memory_bytes + (_address_space_bytes() if setup.start_method == "fork" else 0)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     except (ValueError, OSError):  # pragma: no cover - not permitted in some sandboxes
@@ -83,6 +87,15 @@ def init_worker(setup: WorkerSetup) -> None:
     _REGISTRY = setup.inherited_registry or PluginRegistry.load(setup.plugin_config)
     _self_check()
     _BORN = time.time()
+
+
+def _address_space_bytes() -> int:
+    """This process's mapped address space (what RLIMIT_AS counts), from ``/proc/self/statm``."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):  # pragma: no cover - no procfs: the plain cap
+        return 0
 
 
 class WorkerBroken(RuntimeError):
