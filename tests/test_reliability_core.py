@@ -170,9 +170,16 @@ def log_file(tmp_path):
 
 
 @pytest.mark.parametrize("start", ["forkserver", "fork"])
-def test_workers_that_cannot_start_raise_engine_unavailable(start, log_file):
-    # 64 MB of address space: a worker cannot even load its parsers (libmagic's database, plugins).
-    engine = Engine(CoreSettings(worker_memory_mb=64, worker_start=start, workers=2, load_entrypoints=False,
+def test_workers_that_cannot_start_raise_engine_unavailable(start, log_file, monkeypatch):
+    if start == "forkserver":
+        # 64 MB of address space: a fresh worker cannot even load its parsers (libmagic's database, plugins).
+        memory_mb = 64
+    else:
+        # A forked worker's cap counts only what it maps beyond its parent's address space: here its
+        # libmagic has no database instead (MAGIC names a missing one), as after a broken package upgrade.
+        memory_mb = 2048
+        monkeypatch.setenv("MAGIC", "/nonexistent/magic.mgc")
+    engine = Engine(CoreSettings(worker_memory_mb=memory_mb, worker_start=start, workers=2, load_entrypoints=False,
                                  check_timeout_s=10), plugin_config=PluginConfig(entrypoints=False))
     try:
         with pytest.raises(EngineUnavailable) as info:
@@ -192,7 +199,7 @@ def test_cli_exits_2_with_a_french_message_when_the_engine_is_unavailable(tmp_pa
     path.write_text("une ligne\n")
     done = subprocess.run([sys.executable, "-m", "validator_core.cli", "check", "--json", str(path)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT,
-                          env=_env(PREUVES_WORKER_MEMORY_MB="64", PREUVES_WORKERS="1"))
+                          env=_env(MAGIC="/nonexistent/magic.mgc", PREUVES_WORKERS="1"))  # libmagic without its database
     assert done.returncode == 2
     assert done.stdout == ""  # no report: the file was not examined
     assert "moteur de validation est momentanément indisponible" in done.stderr

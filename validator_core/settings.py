@@ -39,7 +39,9 @@ class CoreSettings(Checked):
     load_entrypoints: Annotated[bool, Check(description="Charger les plugins tiers (groupe d'entry points « preuves »)")] = True
     trace_plugins: Annotated[bool, Check(description="Journaliser chaque appel de hook")] = False
     check_timeout_s: Annotated[float, Check(gt=0, description="Délai maximal d'une vérification (secondes)")] = 20.0
-    worker_memory_mb: Annotated[int, Check(ge=64, description="Plafond d'espace d'adressage d'un worker (Mo)")] = 2048
+    worker_memory_mb: Annotated[int, Check(
+        ge=64, description="Plafond d'espace d'adressage d'un worker (Mo ; en mode fork, au-delà de celui hérité du "
+                           "parent)")] = 2048
     workers: Annotated[int, Check(ge=0, description="Nombre de processus workers (0 = nombre de cœurs)")] = 0
     worker_max_tasks: Annotated[int, Check(ge=0, description="Tâches avant recyclage d'un worker (0 = jamais)")] = 1000
     isolation: Annotated[Literal["process", "inline"], Check(
