@@ -119,7 +119,8 @@ LangDep = Annotated[str, Depends(answer_lang)]
 LANG_DEPENDENCY = Depends(answer_lang)
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def first_header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header ``name`` (lower-case bytes) in an ASGI scope, or None."""
     return next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == name), None)
 
 
@@ -134,7 +135,7 @@ class LanguageMiddleware:
             await self.app(scope, receive, send)
             return
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-        chosen = _Chosen(negotiate(query.get("lang"), _header(scope, b"accept-language")))
+        chosen = _Chosen(negotiate(query.get("lang"), first_header(scope, b"accept-language")))
         token = _chosen.set(chosen)
         path = scope.get("path", "")
 

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics_collector as metrics
 from api.errors import AmbiguousFraming
+from api.language import first_header
 from api.problems import error_response
 from api.structured_logging import request_id_var
 
@@ -50,7 +51,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
+        given = first_header(scope, b"x-request-id") or ""
         # A caller's id is kept when it is a plain token (it ends up in logs: no injection).
         request_id = given if _VALID_ID.match(given) else uuid.uuid4().hex
         id_token = request_id_var.set(request_id)
