@@ -116,6 +116,15 @@ class PageWatch:
         page.route("**/*", guard)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (imported by the page's test files)."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium absent (apt-get install chromium)")
+    with launch_browser() as chromium:
+        yield chromium
+
+
 def open_page(browser, url: str, *, width: int = 1100, height: int = 900):
     context = browser.new_context(accept_downloads=True, locale="fr-FR", viewport={"width": width, "height": height})
     context.set_default_timeout(60_000)  # the machine may be busy with other test suites

@@ -22,9 +22,9 @@ import pytest
 
 from fixtures.formats import have_ffmpeg, make_image, make_pdf, make_sized, make_video
 from tests._webpage import (
-    CHROMIUM, ROOT, STATIC, Server, assert_accessible, card, drop, launch_browser, needs_chromium, open_page, screenshot,
-    wait_final,
+    ROOT, STATIC, Server, assert_accessible, card, drop, needs_chromium, open_page, screenshot, wait_final,
 )
+from tests._webpage import browser  # noqa: F401 - a pytest fixture, shared by the page's test files
 
 API_KEY = "cle-de-test-7f3a"
 
@@ -135,14 +135,6 @@ def server(artifacts):
     srv = Server("uvicorn-webpage.log")
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium absent (apt-get install chromium)")
-    with launch_browser() as chromium:
-        yield chromium
 
 
 @needs_chromium

@@ -22,9 +22,9 @@ from fixtures.dossier import GOOD_PDFA, GOOD_SCREENSHOT, MISSING, NO_PDFA, WRONG
 from fixtures.formats import have_ffmpeg, make_video
 from fixtures.pdfs import pdfa1b_pdf, text_pdf
 from tests._webpage import (
-    CHROMIUM, ROOT, Server, assert_accessible, axe_violations, drop, launch_browser, needs_chromium, open_page,
-    screenshot,
+    ROOT, Server, assert_accessible, axe_violations, drop, needs_chromium, open_page, screenshot,
 )
+from tests._webpage import browser  # noqa: F401 - a pytest fixture, shared by the page's test files
 
 VIDEO = "ANN/va1.01.01.02"          # a video only
 DEMO = "CDA/DD.04.01.01"            # video or screenshots
@@ -107,14 +107,6 @@ def server():
     srv = Server("uvicorn-webpage-dossier.log")
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium absent (apt-get install chromium)")
-    with launch_browser() as chromium:
-        yield chromium
 
 
 def _files(root: Path) -> list[Path]:
