@@ -558,15 +558,16 @@ def checklist_csv(proofs: Iterable[ProofSpec]) -> str:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CHECKLIST_COLUMNS)
     for spec in proofs:
-        writer.writerow([_csv_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             spec.id, "", spec.requirement, spec.profile, ", ".join(spec.admits), _conditions_cell(spec),
             spec.text, spec.scenario, spec.scenario_text, spec.requirement_text)])
     return buffer.getvalue()
 
 
-def _csv_cell(value: str) -> str:
-    # A cell opening with = + - @ (or a tab/CR) is a formula to a spreadsheet: catalogue texts start with
-    # "- " or "* " lists; quoted with a leading apostrophe, as OWASP advises for CSV injection.
+def csv_cell(value: str) -> str:
+    """A CSV cell a spreadsheet will not run: one opening with = + - @ (or a tab/CR) is a formula to it
+    (catalogue texts start with "- " lists), so it gets a leading apostrophe, as OWASP advises for CSV
+    injection. Every CSV the tool writes (checklists, ``preuves check --format csv``) goes through it."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 

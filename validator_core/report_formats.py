@@ -144,7 +144,7 @@ def to_csv(files: Files, rendering: Rendering) -> str:
     import csv
     import io
 
-    from validator_core.dossier import _csv_cell as cell  # the dossier checklist's guard against formulas
+    from validator_core.dossier import csv_cell as cell  # the dossier checklist's guard against formulas
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
