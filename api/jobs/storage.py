@@ -76,11 +76,12 @@ class FolderStorage:
 
     def staged(self) -> Iterator[tuple[str, float]]:
         """Every job with staged files: its id and when its files were last written (epoch seconds)."""
-        for entry in os.scandir(self.root):
-            if entry.is_dir(follow_symlinks=False):
-                with os.scandir(entry.path) as files:
-                    times = [f.stat(follow_symlinks=False).st_mtime for f in files]
-                yield entry.name, max(times, default=entry.stat(follow_symlinks=False).st_mtime)
+        with os.scandir(self.root) as entries:
+            folders = [entry for entry in entries if entry.is_dir(follow_symlinks=False)]
+        for folder in folders:
+            with os.scandir(folder.path) as files:
+                times = [f.stat(follow_symlinks=False).st_mtime for f in files]
+            yield folder.name, max(times, default=folder.stat(follow_symlinks=False).st_mtime)
 
     def check(self) -> None:
         """Raise :class:`OSError` when the folder cannot be written (readiness)."""
