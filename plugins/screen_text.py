@@ -147,9 +147,16 @@ def read_lines(image: Any, limits: Mapping[str, Any], timeout_ms: int | None = N
             return None  # past the deadline: what Tesseract read is dropped
         lines: list[Line] = []
         iterator = api.GetIterator()
+        if iterator is None:  # nothing was recognised at all
+            return lines
         level = tesserocr.RIL.TEXTLINE
         for item in tesserocr.iterate_level(iterator, level):
-            text = item.GetUTF8Text(level)
+            try:
+                text = item.GetUTF8Text(level)
+            except RuntimeError:
+                # A line Tesseract segmented but read no character in (compressed gradients, test
+                # patterns): the binding raises « No text returned » where the C API returns NULL.
+                continue
             box = item.BoundingBox(level)
             if not text or not text.strip() or box is None:
                 continue

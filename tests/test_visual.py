@@ -25,6 +25,7 @@ from validator_core.toolkit.text import scan_identities
 needs_ocr = pytest.mark.skipif(screen_text.tessdata_dir() is None, reason="tesseract-ocr-fra is not installed")
 needs_ffmpeg = pytest.mark.skipif(screens.ffmpeg() is None, reason="ffmpeg makes the test videos")
 RULES = load_rules()
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +106,19 @@ def test_without_tesseract_the_ocr_is_an_information_and_the_verdict_stays(tmp_p
     found = by_code(report)["screenshot.ocr_unavailable"]
     assert found.severity.value == "info" and "tesseract-ocr-fra" in found.details["reason"]
     assert report.verdict.value == "accepted" and "screen_text" not in report.facts["screenshot"]
+
+
+@needs_ocr
+def test_a_line_tesseract_finds_but_reads_no_character_in_is_skipped_not_a_crash(visual):
+    # tests/data/ocr-empty-text-line.png: the first keyframe of an ffmpeg test pattern (noise=30) encoded
+    # at 0.4 Mbit/s, in greyscale as the video plugin hands it to OCR. Tesseract segments a text line
+    # in its gradients and returns no text for it; tesserocr raises « No text returned ».
+    picture = Image.open(DATA / "ocr-empty-text-line.png")
+    lines = screen_text.read_lines(picture, RULES.thresholds("video"))
+    assert lines is not None and all(line.text for line in lines)
+    report = visual.validate(DATA / "ocr-empty-text-line.png", "screenshot")
+    assert report.verdict.value == "accepted" and "check.crashed" not in report.codes
+    assert report.facts["screenshot"]["screen_text"]["images_read"] == 1
 
 
 def test_the_rules_switch_the_ocr_off(tmp_path):
