@@ -235,9 +235,11 @@ def test_a_killed_service_resumes_its_jobs(tmp_path):
             running = c.post("/v1/jobs", data={"rem": REM}, files=slow_parts(6, "-restart")).json()
             queued = c.post("/v1/jobs", data={"rem": REM}, files=slow_parts(2, "-queued")).json()
             wait_job(c, f"/v1/jobs/{running['id']}", until=lambda job: job["progress"]["done"] >= 1)
+            done_before = c.get(f"/v1/jobs/{running['id']}").json()["progress"]["done"]
     finally:
         _kill_tree(proc.pid)
         proc.wait(10)
+    restarted_at = time.time()
     proc, url = start_server(tmp_dir, log, **_env(data_dir))
     try:
         with httpx.Client(base_url=url, headers=AUTH, timeout=60) as c:
@@ -247,6 +249,11 @@ def test_a_killed_service_resumes_its_jobs(tmp_path):
                 files = [f for p in ended["result"]["proofs"] for f in p["files"]]
                 assert len(files) == job["progress"]["total"] and all(f["report"] for f in files)
                 assert all(f["report"]["facts"]["slow"]["slow_looked"] for f in files)
+                looked = sorted(f["report"]["facts"]["slow"]["looked_at"] for f in files)
+                if job is running:  # the files checked before the kill were not checked again
+                    assert 1 <= done_before <= sum(at < restarted_at for at in looked) < len(files), looked
+                else:
+                    assert all(at > restarted_at for at in looked)
         assert not staged(data_dir)
     finally:
         stop_server(proc)
@@ -279,3 +286,21 @@ def test_store_claims_expires_and_requeues_orphans(tmp_path):
     # An expired job frees its idempotency key.
     again, created = store.create(new_id(), {"files": []}, total=1, caller="ip:a", body_digest="d2", idempotency_key="k")
     assert created and again.id != first.id
+
+
+def test_store_keeps_each_checked_files_report_until_the_job_ends(tmp_path):
+    store = JobStore(tmp_path / "jobs.sqlite3", ttl_s=60)
+    kept, _ = store.create(new_id(), {"files": []}, total=2, caller="ip:a", body_digest="d1")
+    cancelled, _ = store.create(new_id(), {"files": []}, total=2, caller="ip:a", body_digest="d2")
+    for job in (kept, cancelled):
+        store.save_file(job.id, 0, {"verdict": "accepted"})
+    store.save_file(kept.id, 1, {"verdict": "rejected"})
+    store.save_file(kept.id, 1, {"verdict": "accepted"})  # checked again: the last report counts
+    assert store.file_reports(kept.id) == {0: {"verdict": "accepted"}, 1: {"verdict": "accepted"}}
+    store.requeue_orphans()
+    assert store.purge_expired() == [] and store.file_reports(kept.id)  # a queued job keeps its reports
+    store.cancel(cancelled.id)
+    store.purge_expired()
+    assert store.file_reports(cancelled.id) == {}  # an ended job's are gone, expired or not
+    assert store.claim(process_token()).id == kept.id
+    assert store.finish(kept.id, DONE, {"ok": True}) and store.file_reports(kept.id) == {}

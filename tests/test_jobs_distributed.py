@@ -121,16 +121,20 @@ def staged_in(folder: Path) -> list[Path]:
 def test_a_killed_worker_loses_no_file(client, cluster):
     running = client.post("/v1/jobs", data={"rem": REM}, files=slow_parts(6, "-celery-kill")).json()
     location = f"/v1/jobs/{running['id']}"
-    wait_job(client, location, until=lambda job: job["progress"]["done"] >= 1)
+    done_before = wait_job(client, location, until=lambda job: job["progress"]["done"] >= 1)["progress"]["done"]
     victim = cluster["workers"][-1]
     _kill_tree(victim.pid)
     victim.wait(10)
+    killed_at = time.time()
     assert client.get(location).json()["status"] == "running"  # nobody runs it now, nothing is lost either
     cluster["start_worker"]()
     ended = wait_job(client, location, timeout=VISIBILITY_S + 60)
     assert ended["status"] == DONE, ended
     files = [f for p in ended["result"]["proofs"] for f in p["files"]]
     assert len(files) == 6 and all(f["report"]["facts"]["slow"]["slow_looked"] for f in files)
+    # The redelivered task checked only the files the killed worker had not finished.
+    looked = [f["report"]["facts"]["slow"]["looked_at"] for f in files]
+    assert 1 <= done_before <= sum(at < killed_at for at in looked) < 6, looked
 
 
 def test_redis_down_is_503_with_retry_after(client, cluster):

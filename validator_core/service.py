@@ -127,6 +127,7 @@ def requirements_checklist(engine: Engine, rem: str, profiles: Iterable[str] = (
 def check_dossier(engine: Engine, dossier: Dossier, *, rem: str | None = None, profiles: Iterable[str] | None = None,
                   conditions: Mapping[str, Sequence[str]] | None = None,
                   lang: str = "fr", received: Mapping[str, BatchItem] | None = None,
+                  earlier: Mapping[str, Report] | None = None,
                   on_done: Callable[[BatchProgress], None] | None = None) -> DossierResult:
     """Validate every file of ``dossier`` against its proof; list the missing and unmatched ones.
 
@@ -142,7 +143,10 @@ def check_dossier(engine: Engine, dossier: Dossier, *, rem: str | None = None, p
     :param received: what an upload layer knows of each file beyond its path, by path: the client's
         name (shown, and judged for its extension), the digest computed while receiving, the real size
         of a file stored only in part.
-    :param on_done: called as each file is validated (a progress line, metrics).
+    :param earlier: reports already made for some files of this same check, by path (a job resumed
+        after its process stopped): those files are not validated again. The caller vouches that
+        they come from the same request and an engine with the same rules and plugins.
+    :param on_done: called as each file is validated (a progress line, metrics); not for ``earlier``'s.
     """
     catalogue = engine.catalogue()
     rem = rem or dossier.rem
@@ -160,7 +164,12 @@ def check_dossier(engine: Engine, dossier: Dossier, *, rem: str | None = None, p
     items = [replace((received or {}).get(str(entry.path)) or BatchItem(entry.path), requirement=spec.id,
                      context={DOSSIER_CONTEXT: True})
              for entry, spec, _result in filed]
-    outcomes = engine.validate_many(items, lang=lang, rem=rem, on_done=on_done)
+    earlier = earlier or {}
+    todo = [index for index, item in enumerate(items) if str(item.path) not in earlier]
+    outcomes: list[Report | OSError] = [earlier.get(str(item.path)) for item in items]  # type: ignore[misc]
+    for index, outcome in zip(todo, engine.validate_many([items[i] for i in todo], lang=lang, rem=rem,
+                                                         on_done=on_done)):
+        outcomes[index] = outcome
     for (entry, _spec, result), outcome in zip(filed, outcomes):
         if isinstance(outcome, Report):
             result.files.append(FileResult(str(entry.path), report=outcome))

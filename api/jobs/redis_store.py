@@ -1,7 +1,8 @@
 """The job store of the distributed mode: jobs in Redis, shared by every replica and every worker.
 
 Same jobs and transitions as the SQLite store (:mod:`api.jobs.store`), kept where all the service's
-processes on all machines see them: one hash per job (``preuves:job:<id>``), its idempotency key
+processes on all machines see them: one hash per job (``preuves:job:<id>``), the reports of the files
+it has checked so far (``preuves:jobfiles:<id>``, for a redelivered task), its idempotency key
 (``preuves:idem:<caller>:<key>``), and the set of callbacks still owed. Each status change is one Lua
 script, so that two processes never both move a job (a cancel racing a finish, a redelivered task
 racing its first run). An ended job and its key expire with Redis's own ``EXPIRE``.
@@ -20,6 +21,7 @@ import redis
 from api.jobs.store import CANCELLED, QUEUED, RUNNING, IdempotencyConflict, Job
 
 JOB = "preuves:job:"
+FILES = "preuves:jobfiles:"  # the reports of the files a running job has checked (a resumed run skips them)
 IDEMPOTENCY = "preuves:idem:"
 CALLBACKS_OWED = "preuves:callbacks"
 
@@ -128,12 +130,24 @@ class RedisJobStore:
         moved, before = self._transition(job_id, (RUNNING,), {"done": done})
         return before
 
+    def save_file(self, job_id: str, index: int, report: dict[str, Any]) -> None:
+        # Expires like an ended job: a job whose every worker died keeps nothing forever.
+        with self.redis.pipeline() as pipe:
+            pipe.hset(FILES + job_id, str(index), json.dumps(report))
+            pipe.expire(FILES + job_id, int(self.ttl_s))
+            pipe.execute()
+
+    def file_reports(self, job_id: str) -> dict[int, dict[str, Any]]:
+        return {int(k): json.loads(v) for k, v in self.redis.hgetall(FILES + job_id).items()}
+
     def finish(self, job_id: str, status: str, result: dict[str, Any] | None, *,
                callback_status: str | None = None) -> bool:
         now = time.time()
         fields = {"status": status, "result": json.dumps(result) if result is not None else "", "finished_at": now,
                   "expires_at": now + self.ttl_s, "callback_status": callback_status or ""}
         moved, _before = self._transition(job_id, (RUNNING,), fields, expire=True, done_is_total=True)
+        if moved:
+            self.redis.delete(FILES + job_id)  # the result holds them now
         if moved and callback_status == "pending":
             self.redis.sadd(CALLBACKS_OWED, job_id)
         return moved

@@ -3,8 +3,10 @@
 
 Each file is read from the staging storage (uploaded with the request) or, for a JSON job, from the
 ``s3://`` object it names, capped at its proof's size limit. The job's progress is recorded as each
-file is done; a job cancelled (``DELETE``) or whose process is stopping stops at its next file
-(:class:`JobStopped`). A file the storage no longer has (an object missing) is that file's problem in
+file is done, with that file's report: a job run again after its process stopped (SIGTERM, a killed
+service, a redelivered Celery task) checks only the files it had not checked yet, when its reports
+come from an engine with the same rules and plugins. A job cancelled (``DELETE``) or whose process is
+stopping stops at its next file (:class:`JobStopped`). A file the storage no longer has (an object missing) is that file's problem in
 the result, the others are still validated; a job none of whose files could be read ends ``failed``.
 The staged files are deleted once the job has ended.
 
@@ -28,6 +30,7 @@ from api.validating import show_names
 from validator_core.dossier import match_files
 from validator_core.engine import BatchItem, BatchProgress, Engine
 from validator_core.errors import PreuvesError
+from validator_core.models import Report
 from validator_core.service import check_dossier
 
 if TYPE_CHECKING:
@@ -74,8 +77,16 @@ def _check(engine: Engine, store: "JobStore | RedisJobStore", storage: Storage, 
     request = job.request
     lang = request.get("lang", "fr")
 
+    engine_info = engine.info.to_dict()
+    saved = {index: report for index, report in store.file_reports(job.id).items()
+             if report.get("engine") == engine_info}  # reports of another rules version are made again
+    earlier: dict[str, Report] = {}
+    index_of: dict[str, int] = {}
+
     def on_done(done: BatchProgress) -> None:
-        if stopping.is_set() or store.progress(job.id, done.done) != RUNNING:
+        if isinstance(done.outcome, Report):
+            store.save_file(job.id, index_of[str(done.item.path)], done.outcome.to_dict())
+        if stopping.is_set() or store.progress(job.id, len(earlier) + done.done) != RUNNING:
             raise JobStopped()
 
     with tempfile.TemporaryDirectory(prefix=f"job-{job.id}-") as work:
@@ -84,6 +95,12 @@ def _check(engine: Engine, store: "JobStore | RedisJobStore", storage: Storage, 
         problems: dict[str, FetchError] = {}
         files: list[tuple[str, Path]] = []
         for item in request["files"]:
+            if item["index"] in saved:  # checked by an earlier run: neither fetched nor checked again
+                path = Path(work) / f"checked-{item['index']}"
+                earlier[str(path)] = Report(**saved[item["index"]])
+                names[str(path)] = item["name"]
+                files.append((item["name"], path))
+                continue
             try:
                 path, sha256, observed_size = _fetch(engine, storage, job, item, Path(work))
             except FetchError as exc:
@@ -91,10 +108,14 @@ def _check(engine: Engine, store: "JobStore | RedisJobStore", storage: Storage, 
                 problems[str(path)] = exc
             names[str(path)] = item["name"]
             received[str(path)] = BatchItem(path, filename=item["filename"], sha256=sha256, observed_size=observed_size)
+            index_of[str(path)] = item["index"]
             files.append((item["name"], path))
+        if earlier:
+            store.progress(job.id, len(earlier))
         dossier = match_files(engine.catalogue(), request["rem"], files)
         result = check_dossier(engine, dossier, rem=request["rem"], profiles=request.get("profiles", []), lang=lang,
-                               conditions=request.get("conditions") or {}, received=received, on_done=on_done)
+                               conditions=request.get("conditions") or {}, received=received, earlier=earlier,
+                               on_done=on_done)
     for proof in result.proofs:
         for file in proof.files:  # the engine's "no such file" replaced by what the storage said
             if file.path in problems:

@@ -48,6 +48,14 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs (caller, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created_at);
+-- The report of each file a running job has checked: a job resumed after its process stopped does not
+-- check those files again. Deleted when the job ends (its result holds them) or expires.
+CREATE TABLE IF NOT EXISTS job_files (
+    job_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    report TEXT NOT NULL,
+    PRIMARY KEY (job_id, idx)
+);
 """
 
 
@@ -216,6 +224,18 @@ class JobStore:
                 row = self._db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return None if row is None else row["status"]
 
+    def save_file(self, job_id: str, index: int, report: dict[str, Any]) -> None:
+        """Keep the report of the job's file ``index`` (its place in the request), for a resumed run."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO job_files (job_id, idx, report) VALUES (?, ?, ?)",
+                             (job_id, index, json.dumps(report)))
+
+    def file_reports(self, job_id: str) -> dict[int, dict[str, Any]]:
+        """The reports :meth:`save_file` kept for the job, by file index."""
+        with self._lock:
+            rows = self._db.execute("SELECT idx, report FROM job_files WHERE job_id = ?", (job_id,)).fetchall()
+        return {row["idx"]: json.loads(row["report"]) for row in rows}
+
     def finish(self, job_id: str, status: str, result: dict[str, Any] | None, *,
                callback_status: str | None = None) -> bool:
         """End a running job with its result (every file handled: ``done = total``); ``False`` when it is
@@ -227,6 +247,8 @@ class JobStore:
                 " WHERE id = ? AND status = ? RETURNING id",
                 (status, json.dumps(result) if result is not None else None, now, now + self.ttl_s,
                  callback_status, job_id, RUNNING)).fetchone()
+            if row is not None:
+                self._db.execute("DELETE FROM job_files WHERE job_id = ?", (job_id,))
         return row is not None
 
     def release(self, job_id: str) -> None:
@@ -260,6 +282,9 @@ class JobStore:
         with self._lock:
             rows = self._db.execute("DELETE FROM jobs WHERE expires_at IS NOT NULL AND expires_at <= ? RETURNING id",
                                     (time.time(),)).fetchall()
+            # A cancelled job's files, and any a crash between two statements left.
+            self._db.execute("DELETE FROM job_files WHERE job_id NOT IN (SELECT id FROM jobs WHERE status IN (?, ?))",
+                             (QUEUED, RUNNING))
         return [row["id"] for row in rows]
 
     def count(self, status: str) -> int:
