@@ -313,7 +313,7 @@ def message_for(tools: Tools, finding: Finding, lang: str, proof_type: str | Non
     template = message.template(lang)
     values = {**message_values(tools, finding, lang, proof_type, media_type, template_fields(template)),
               **finding.details}
-    return render(template, values, lang)
+    return render(template, values, lang, message.words)
 
 
 def message_values(tools: Tools, finding: Finding, lang: str, proof_type: str | None, media_type: str | None,
