@@ -42,6 +42,13 @@ def vocabulary(words: Mapping[str, "Message | tuple[str, str]"] | None) -> dict[
     return {key: w if isinstance(w, Message) else Message(*w) for key, w in (words or {}).items()}
 
 
+# file.suspicious_name's details.reason: what validator_core.detect.clean_name found, in French (its words).
+NAME_PROBLEMS: dict[str, Message] = {
+    "octet NUL": Message("octet NUL", "NUL byte"),
+    "inversion du sens d'écriture": Message("inversion du sens d'écriture", "writing-direction override"),
+    "caractère invisible": Message("caractère invisible", "invisible character"),
+    "caractère de contrôle": Message("caractère de contrôle", "control character"),
+}
 # What a program's failure means, by the name the engine or a check records for developers (details keep
 # it): the exception's class (``MemoryError``), the signal that ended a worker (``SIGSEGV``). Every
 # code's ``{x:word}`` knows these words; its own ``words`` come first.
@@ -89,9 +96,10 @@ CORE_MESSAGES: dict[str, Message] = {
         "“{type_label}”. {size_advice}",
     ),
     "file.suspicious_name": Message(
-        fr="Le nom du fichier contient des caractères invisibles ou de contrôle ({reason_shown}) : "
+        fr="Le nom du fichier contient des caractères invisibles ou de contrôle ({reason:word}) : "
         "renommez-le avant le dépôt.",
-        en="The file name holds invisible or control characters ({reason_shown}): rename it before filing.",
+        en="The file name holds invisible or control characters ({reason:word}): rename it before filing.",
+        words=NAME_PROBLEMS,
     ),
     "format.not_allowed": Message(
         fr="Le fichier est au format {media_type:format}, que « {type_label} » n'accepte pas (formats "
@@ -167,13 +175,6 @@ NOT_REGULAR_KINDS: dict[str, Message] = {
 }
 MISSING_EXTENSION = Message("(aucune)", "(none)")
 REPORT_TYPE = Message("Compte-rendu PDF", "PDF report")  # rules that infer no type for a PDF
-# file.suspicious_name's details.reason: what validator_core.detect.clean_name found, in French.
-NAME_PROBLEMS: dict[str, Message] = {
-    "octet NUL": Message("octet NUL", "NUL byte"),
-    "inversion du sens d'écriture": Message("inversion du sens d'écriture", "writing-direction override"),
-    "caractère invisible": Message("caractère invisible", "invisible character"),
-    "caractère de contrôle": Message("caractère de contrôle", "control character"),
-}
 CHECK_LABELS: dict[str, Message] = {
     "detection": Message("détection du format", "format detection"),
     "plugin": Message("examen du contenu", "content review"),  # any plugin's inspection
@@ -306,7 +307,7 @@ def say_words(value: Any, words: Mapping[str, Message], lang: str, join: str = "
     or commas."""
     table = {**COMMON_WORDS, **words}
     items = value if isinstance(value, (list, tuple)) else [value]
-    said = [_say_word(str(item), table, lang) for item in items]
+    said = list(dict.fromkeys(_say_word(str(item), table, lang) for item in items))  # /JS, /JavaScript: once
     if join == "and":
         return wording.both(said, lang)
     if join == "or":
