@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from validator_core.toolkit import wording
+
 # Annotation types PDF 1.4 defines, less FileAttachment, Sound and Movie (6.5.2).
 ANNOTATION_TYPES = frozenset({
     "/Text", "/Link", "/FreeText", "/Line", "/Square", "/Circle", "/Highlight", "/Underline", "/Squiggly",
@@ -414,5 +416,6 @@ def describe(failed: list[dict], lang: str, limit: int = 5) -> str:
     shown = [f"{clause} ({text})" for clause, text in list(clauses.items())[:limit]]
     rest = len(clauses) - len(shown)
     if rest > 0:
-        shown.append(f"and {rest} more clause(s)" if lang == "en" else f"et {rest} autre(s) clause(s)")
+        shown.append(f"and {wording.count(rest, 'more clause', 'more clauses', lang)}" if lang == "en" else
+                     f"et {wording.count(rest, 'autre clause', 'autres clauses', lang)}")
     return " ; ".join(shown) if lang != "en" else "; ".join(shown)
