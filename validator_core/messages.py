@@ -49,6 +49,9 @@ NAME_PROBLEMS: dict[str, Message] = {
     "caractère invisible": Message("caractère invisible", "invisible character"),
     "caractère de contrôle": Message("caractère de contrôle", "control character"),
 }
+# format.extension_mismatch's details.extension for a name without one (the report keeps the French).
+NO_EXTENSION = "(aucune)"
+EXTENSION_WORDS = {NO_EXTENSION: Message("(aucune)", "(none)")}
 # What a program's failure means, by the name the engine or a check records for developers (details keep
 # it): the exception's class (``MemoryError``), the signal that ended a worker (``SIGSEGV``). Every
 # code's ``{x:word}`` knows these words; its own ``words`` come first.
@@ -108,10 +111,11 @@ CORE_MESSAGES: dict[str, Message] = {
         "{allowed_names}). {format_advice}",
     ),
     "format.extension_mismatch": Message(
-        fr="L'extension « {extension_shown} » ne correspond pas au contenu du fichier ({media_type:format}). "
+        fr="L'extension « {extension:word} » ne correspond pas au contenu du fichier ({media_type:format}). "
         "Renommez-le avec l'extension {expected:or}.",
-        en="The extension “{extension_shown}” does not match the file's content ({media_type:format}). "
+        en="The extension “{extension:word}” does not match the file's content ({media_type:format}). "
         "Rename it with the extension {expected:or}.",
+        words=EXTENSION_WORDS,
     ),
     "format.unknown": Message(
         fr="Le format du contenu n'a pas été reconnu : ce n'est aucun des formats qu'accepte « {type_label} » "
@@ -173,7 +177,6 @@ NOT_REGULAR_KINDS: dict[str, Message] = {
     "pseudo_file": Message("un pseudo-fichier du système", "a system pseudo-file"),
     "other": Message("un objet spécial du système", "a special system object"),
 }
-MISSING_EXTENSION = Message("(aucune)", "(none)")
 REPORT_TYPE = Message("Compte-rendu PDF", "PDF report")  # rules that infer no type for a PDF
 CHECK_LABELS: dict[str, Message] = {
     "detection": Message("détection du format", "format detection"),
