@@ -566,3 +566,42 @@ def test_a_crash_is_explained_in_words_and_its_class_kept_for_developers(engine_
         (crash,) = [f for f in crashing.validate(log, "logs", lang=lang).findings if f.code == "check.crashed"]
         assert crash.details["reason"] == "ValueError" and words in crash.message, crash.message
         assert "ValueError" not in crash.message
+
+
+def test_every_pdfa_clause_is_explained_in_words_before_its_pdf_name() -> None:
+    """pdf_report.pdfa_nonconformant lists the failed clauses by their descriptions: each says what is
+    wrong in words; a PDF or XMP name (/ID, pdfaid:part) may follow in parentheses, never stand alone."""
+    from plugins.pdfa.rules import RULES
+
+    for rule in RULES:
+        for text in (rule.fr, rule.en):
+            first = text.split()[0]
+            assert not re.match(r"[/%]|pdfaid|xref\b", first) and len(text.split()) >= 4, (rule.id, text)
+
+
+def test_no_check_passes_words_as_a_finding_detail() -> None:
+    """A literal a plugin gives ``finding(...)`` is a key (or a number, a dash), never words: words
+    belong to the code's vocabulary, said in the report's language (« aucun flux vidéo » in an English
+    report was the bug). What a call makes of its arguments (``", ".join(…)``, a helper that gives both
+    languages) is that call's business, not a literal detail."""
+    import ast
+
+    def literals(node: ast.AST):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node
+        elif not isinstance(node, ast.Call):
+            for child in ast.iter_child_nodes(node):
+                yield from literals(child)
+
+    found = []
+    for source in sorted((ROOT / "plugins").rglob("*.py")):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for call in ast.walk(tree):
+            name = getattr(call, "func", None)
+            if not isinstance(call, ast.Call) or getattr(name, "id", getattr(name, "attr", None)) != "finding":
+                continue
+            for keyword in call.keywords:
+                for node in literals(keyword.value):
+                    if re.search(r"[A-Za-zÀ-ÿ]{2,}\s+[A-Za-zÀ-ÿ]|[À-ÿ]", node.value):
+                        found.append(f"{source.relative_to(ROOT)}:{node.lineno} {keyword.arg}={node.value!r}")
+    assert not found, "words passed as finding details (give a key and the code's words):\n" + "\n".join(found)
