@@ -605,3 +605,34 @@ def test_no_check_passes_words_as_a_finding_detail() -> None:
                     if re.search(r"[A-Za-zÀ-ÿ]{2,}\s+[A-Za-zÀ-ÿ]|[À-ÿ]", node.value):
                         found.append(f"{source.relative_to(ROOT)}:{node.lineno} {keyword.arg}={node.value!r}")
     assert not found, "words passed as finding details (give a key and the code's words):\n" + "\n".join(found)
+
+
+def test_a_third_party_plugin_s_words_are_said_in_the_report_language(tmp_path, monkeypatch) -> None:
+    from validator_core.registry import PluginError
+    from validator_core.pipeline import message_for
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "dsr_words.py").write_text(
+        "from validator_core import hookimpl\n\n"
+        "@hookimpl\n"
+        "def preuves_register_messages(register):\n"
+        "    register('dsr_words.unreadable', fr='Illisible ({reason:word}) : réexportez-le.',\n"
+        "             en='Unreadable ({reason:word}): export it again.',\n"
+        "             words={'bad_block_at': (\"bloc invalide à l'octet {}\", 'invalid block at byte {}')})\n",
+        encoding="utf-8")
+    registry = PluginRegistry.load(PluginConfig(extra=("dsr_words",), entrypoints=False))
+    tools = Tools(rules=load_rules(), registry=registry, timeout_s=30.0, info=None)  # type: ignore[arg-type]
+    found = Finding(code="dsr_words.unreadable", severity=Severity.ERROR, details={"reason": "bad_block_at=123456"})
+    assert message_for(tools, found, "fr", None, None) == f"Illisible (bloc invalide à l'octet 123{NN}456) : réexportez-le."
+    assert message_for(tools, found, "en", None, None) == "Unreadable (invalid block at byte 123,456): export it again."
+    found.details["reason"] = "MemoryError"  # an exception's class: words, not the class
+    assert message_for(tools, found, "en", None, None) == "Unreadable (not enough memory): export it again."
+
+    (tmp_path / "dsr_half.py").write_text(
+        "from validator_core import hookimpl\n\n"
+        "@hookimpl\n"
+        "def preuves_register_messages(register):\n"
+        "    register('dsr_half.x', fr='({k:word})', en='({k:word})', words={'k': ('seulement en français', '')})\n",
+        encoding="utf-8")
+    with pytest.raises(PluginError, match=r"words map keys to \(French, English\) pairs"):
+        PluginRegistry.load(PluginConfig(extra=("dsr_half",), entrypoints=False))

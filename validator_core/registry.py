@@ -373,9 +373,13 @@ class PluginRegistry:
                     raise PluginError(f"plugin {_plugin!r}: code {code!r} is registered twice")
                 if not (fr and fr.strip()) or not (en and en.strip()):
                     raise PluginError(f"plugin {_plugin!r}: code {code!r} needs both a French and an English message")
-                said = vocabulary(words)
-                if any(not (w.fr.strip() and w.en.strip()) for w in said.values()):
-                    raise PluginError(f"plugin {_plugin!r}: code {code!r} has a word without its French or English")
+                try:
+                    said = vocabulary(words)
+                    complete = all(isinstance(k, str) and w.fr.strip() and w.en.strip() for k, w in said.items())
+                except (TypeError, ValueError, AttributeError):
+                    complete = False
+                if not complete:
+                    raise PluginError(f"plugin {_plugin!r}: code {code!r}: words map keys to (French, English) pairs")
                 self.messages[code] = Message(fr=fr, en=en, words=said)
 
             caller(register=register)
