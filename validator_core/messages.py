@@ -320,17 +320,21 @@ def say_words(value: Any, words: Mapping[str, Message], lang: str, join: str = "
 
 def _say_word(text: str, table: Mapping[str, Message], lang: str) -> str:
     if text in table:
-        return table[text].template(lang).replace("{}", "").strip()
+        return _filled(table[text].template(lang), None, lang)
     if _FAILURE_NAME.fullmatch(text):
         return UNEXPECTED_FAILURE.template(lang)
 
     def fill(match: re.Match[str]) -> str:
-        word, arg = table[match.group(1)].template(lang), match.group(2)
-        if arg is None:
-            return word.replace("{}", "").strip()
-        return word.replace("{}", wording.number(_numeric(arg), lang) if _is_number(arg) else arg)
+        return _filled(table[match.group(1)].template(lang), match.group(2), lang)
 
     return _keys_pattern(tuple(sorted(table, key=len, reverse=True))).sub(fill, text)
+
+
+def _filled(word: str, arg: str | None, lang: str) -> str:
+    """``word``'s ``{}`` filled with ``arg`` (a number said as one), or dropped when there is none."""
+    if arg is None:
+        return " ".join(word.replace("{}", "").split())
+    return word.replace("{}", wording.number(_numeric(arg), lang) if _is_number(arg) else arg)
 
 
 @lru_cache(maxsize=256)
