@@ -3,7 +3,8 @@
 Lists the proofs of the catalogue (every catalogue plugin's, not only this one's) with the proof types
 each admits and what its texts expect; ``--stats`` gives the build's figures, the source text that
 could not be read, and how many proofs carry each expectation (by the text it was read from, and by
-value) — the counts of ``docs/requirements.md``; ``--json`` prints the same data as ``GET /v1/requirements``. Exit status 2 for an
+value) — the counts of ``docs/requirements.md``, in ``PREUVES_LANG``'s language (counts agreed, the
+percentage as each language writes it); ``--json`` prints the same data as ``GET /v1/requirements``. Exit status 2 for an
 unknown REM or an engine that cannot start (bad settings, a broken plugin).
 
 Every output names the catalogue's edition (« REM vague 2, pré-publication de mars 2023 … », what each
