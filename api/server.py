@@ -1,7 +1,7 @@
 """``preuves serve``: run the HTTP service under uvicorn.
 
-:func:`run` is what the CLI calls. It prints the pre-check page's address on stdout first
-(:func:`page_line`), then logs on stderr (text on a terminal, JSON elsewhere:
+:func:`run` is what the CLI calls. It prints the pre-check page's address on stdout
+(:func:`page_line`) once the service answers, and logs on stderr (text on a terminal, JSON elsewhere:
 :mod:`api.structured_logging`). Several HTTP processes (``workers > 1``) each build their own engine
 with its own worker processes; unless ``PREUVES_WORKERS`` says otherwise each gets a share of the
 CPUs, and Prometheus metrics switch to multi-process mode (``api/metrics_collector.py``).
@@ -9,12 +9,14 @@ CPUs, and Prometheus metrics switch to multi-process mode (``api/metrics_collect
 
 from __future__ import annotations
 
+import http.client
 import logging
 import logging.config
 import os
 import resource
 import shutil
 import tempfile
+import threading
 from typing import Any
 
 from api.protocol import GuardedH11Protocol
@@ -45,10 +47,12 @@ def run(host: str | None = None, port: int | None = None, workers: int | None = 
     # Without API keys the service says so once, when it is ready (api/main.py): not here as well.
     workers = workers or settings.http_workers
     metrics_dir = _prepare_multiprocess(workers) if workers > 1 else None
-    print(page_line(bind, port if port is not None else settings.port), flush=True)
+    port = port if port is not None else settings.port
+    stop_announcing = announce_when_answering(bind, port, page_line(bind, port))
     try:
         _serve(uvicorn, settings, bind, port, workers, uvicorn_options)
     finally:
+        stop_announcing.set()  # stopped before it answered: nothing to announce
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
@@ -87,13 +91,52 @@ def _serve(uvicorn: Any, settings: ApiSettings, bind: str, port: int | None, wor
     )
 
 
+def announce_when_answering(bind: str, port: int, line: str, interval_s: float = 0.05) -> threading.Event:
+    """Print ``line`` on stdout once the service on ``bind:port`` answers HTTP; returns the event that
+    stops waiting (set it when the server stops).
+
+    uvicorn listens only once its start-up is complete — the app's lifespan (engine, worker
+    processes, requirement catalogue) and then the listening socket, in every HTTP process — so the
+    first answer means that the address just printed can be opened. Its own "startup complete"
+    happens inside the HTTP processes it supervises (``workers > 1``); asking the socket serves both
+    cases. The answer must carry the service's ``X-Request-ID``: another program that holds the port
+    (uvicorn then fails to bind and stops) is not taken for the service. ``/readyz`` answered is not
+    logged (api/middleware.py).
+    """
+    stop = threading.Event()
+    host = _browser_host(bind).strip("[]")
+
+    def wait() -> None:
+        while not stop.is_set():
+            connection = http.client.HTTPConnection(host, port, timeout=2)
+            try:
+                connection.request("GET", "/readyz")
+                response = connection.getresponse()
+                response.read()
+                if response.getheader("x-request-id"):
+                    print(line, flush=True)
+                    return
+            except (OSError, http.client.HTTPException):  # not listening yet
+                pass
+            finally:
+                connection.close()
+            stop.wait(interval_s)
+
+    threading.Thread(target=wait, name="preuves-announce", daemon=True).start()
+    return stop
+
+
+def _browser_host(bind: str) -> str:
+    """The host a browser opens for a service bound to ``bind`` (the loopback for every address)."""
+    return {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(bind, f"[{bind}]" if ":" in bind else bind)
+
+
 def page_line(bind: str, port: int, lang: str | None = None) -> str:
-    """« Page de pré-contrôle : http://127.0.0.1:8000/ », what ``preuves serve`` prints first (stdout):
-    the address a browser opens (the loopback for a service listening on every address)."""
+    """« Page de pré-contrôle : http://127.0.0.1:8000/ », what ``preuves serve`` prints on stdout once the
+    service answers (:func:`announce_when_answering`): the address a browser opens."""
     from validator_core.cli_support import env_lang
 
-    host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(bind, f"[{bind}]" if ":" in bind else bind)
-    url = f"http://{host}:{port}/"
+    url = f"http://{_browser_host(bind)}:{port}/"
     if (lang or env_lang()) == "en":
         return f"Pre-check page: {url} (API documentation: {url}docs)"
     return f"Page de pré-contrôle : {url} (documentation de l'API : {url}docs)"

@@ -133,7 +133,7 @@ _REPAIR_PATTERNS: tuple[tuple[str, str], ...] = (
 _OBJECT_WARNING_RE = re.compile(r"\(object (\d+) (\d+)")
 _LOSSY_WARNINGS = ("null", "ignoring", "limit", "unable", "error", "invalid", "unknown token", "inserting key",
                    "treating as", "unexpected", "expected")
-# What the message names for each repair: the PDF syntax element at fault (the same in both languages).
+# Each repair's PDF syntax element at fault, for programs (details.reasons; the message says REPAIR_WORDS).
 REPAIR_MARKERS = {"header": "%PDF-", "trailing_data": "%%EOF", "eof": "%%EOF", "xref": "xref", "root": "/Root",
                   "page_tree": "/Kids"}
 
@@ -149,7 +149,7 @@ def preuves_register_checks(register):
 @hookimpl
 def preuves_register_messages(register):
     for code, (fr, en) in MESSAGES.items():
-        register(code, fr=fr, en=en)
+        register(code, fr=fr, en=en, words=WORDS.get(code))
 
 
 @hookimpl
@@ -165,9 +165,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the report as PDF/A-1, as the software exports it.",
     ),
     "pdf_report.unreadable": (
-        "Le PDF ne peut pas être lu, même en mode tolérant ({reason}) : l'ANS ne pourra pas l'ouvrir. "
+        "Le PDF ne peut pas être lu, même en mode tolérant ({reason:word}) : l'ANS ne pourra pas l'ouvrir. "
         "Réexportez-le depuis le logiciel d'origine.",
-        "The PDF cannot be read, even leniently ({reason}): the ANS will not be able to open it. "
+        "The PDF cannot be read, even leniently ({reason:word}): the ANS will not be able to open it. "
         "Export it again from the original software.",
     ),
     "pdf_report.encrypted": (
@@ -228,28 +228,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "beyond what an ordinary report holds, or holds unreadable data. Export it again as PDF/A-1.",
     ),
     "pdf_report.active_content": (
-        "Le PDF contient du contenu actif ({keys}) : script, lancement de programme, envoi ou import de "
-        "données, formulaire XFA ou média intégré. Un compte-rendu ne doit rien exécuter à l'ouverture : "
-        "réexportez-le sans ce contenu (PDF/A-1).",
-        "The PDF holds active content ({keys}): script, program launch, data submission or import, XFA "
-        "form or embedded media. A report must not run anything when opened: export it again without "
-        "this content (PDF/A-1).",
+        "Le PDF contient du contenu actif : {names:word:and}. Un compte-rendu ne doit rien exécuter à "
+        "l'ouverture : réexportez-le sans ce contenu (PDF/A-1).",
+        "The PDF holds active content: {names:word:and}. A report must not run anything when opened: export it "
+        "again without this content (PDF/A-1).",
     ),
     "pdf_report.risky_content": (
-        "Le PDF contient des éléments à risque ({keys}) : pièces jointes, actions déclenchées, liens vers "
-        "d'autres fichiers, 3D ou images JBIG2. PDF/A-1 les exclut pour la plupart : vérifiez qu'ils sont "
-        "voulus, sinon réexportez le compte-rendu en PDF/A-1.",
-        "The PDF holds risky elements ({keys}): attachments, triggered actions, links to other files, 3D "
-        "or JBIG2 images. PDF/A-1 excludes most of them: check that they are intended, otherwise export the "
-        "report again as PDF/A-1.",
+        "Le PDF contient des éléments à risque : {names:word:and}. PDF/A-1 les exclut pour la plupart : "
+        "vérifiez qu'ils sont voulus, sinon réexportez le compte-rendu en PDF/A-1.",
+        "The PDF holds risky elements: {names:word:and}. PDF/A-1 excludes most of them: check that they are "
+        "intended, otherwise export the report again as PDF/A-1.",
     ),
     "pdf_report.repaired": (
-        "Le PDF est abîmé et a dû être réparé pour être lu (en cause : {reasons} — octets avant l'en-tête "
-        "ou après la fin, fichier coupé, table des références croisées, arbre des pages) : un autre lecteur "
+        "Le PDF est abîmé et a dû être réparé pour être lu (en cause : {codes:word:and}) : un autre lecteur "
         "peut l'afficher autrement ou refuser de l'ouvrir. Réexportez-le.",
-        "The PDF is damaged and had to be repaired to be read (at fault: {reasons} — bytes before the "
-        "header or after the end, cut file, cross-reference table, page tree): another viewer may show "
-        "it differently or refuse to open it. Export it again.",
+        "The PDF is damaged and had to be repaired to be read (at fault: {codes:word:and}): another viewer may "
+        "show it differently or refuse to open it. Export it again.",
     ),
     "pdf_report.objects_unreadable": (
         "{count:count:objet du PDF n'a:objets du PDF n'ont} pas pu être lus (structure invalide, trop imbriquée "
@@ -321,6 +315,29 @@ def _words(table: Mapping[str, tuple[str, str]], keys: Iterable[str]) -> dict[st
     keys = list(keys)
     return {lang: [table.get(k, (k, k))[i] for k in keys] for i, lang in enumerate(("fr", "en"))}
 
+
+# The active and risky names (details.names, as the PDF writes them) in words: (fr, en).
+NAME_WORDS = {
+    "/JavaScript": ("script JavaScript", "JavaScript script"), "/JS": ("script JavaScript", "JavaScript script"),
+    "/Launch": ("lancement de programme", "program launch"), "/SubmitForm": ("envoi de formulaire", "form submission"),
+    "/ImportData": ("import de données", "data import"), "/RichMedia": ("média intégré", "embedded media"),
+    "/XFA": ("formulaire XFA", "XFA form"), "/OpenAction": ("action lancée à l'ouverture", "action run on opening"),
+    "/AA": ("actions déclenchées", "triggered actions"), "/EmbeddedFile": ("pièces jointes", "attachments"),
+    "/EmbeddedFiles": ("pièces jointes", "attachments"), "/GoToR": ("liens vers d'autres fichiers", "links to other files"),
+    "/GoToE": ("liens vers des fichiers joints", "links to attached files"), "/U3D": ("modèles 3D", "3D models"),
+    "/PRC": ("modèles 3D", "3D models"), "/JBIG2Decode": ("images JBIG2", "JBIG2 images"),
+}
+# What was repaired (details.codes, REPAIR_MARKERS' keys) in words: (fr, en).
+REPAIR_WORDS = {
+    "header": ("octets avant l'en-tête « %PDF- »", "bytes before the “%PDF-” header"),
+    "trailing_data": ("données après la fin du fichier", "data after the end of the file"),
+    "eof": ("fin du fichier absente (fichier coupé)", "end of the file missing (cut file)"),
+    "xref": ("table des références croisées", "cross-reference table"),
+    "root": ("catalogue du document", "document catalogue"),
+    "page_tree": ("arbre des pages", "page tree"),
+}
+WORDS = {"pdf_report.active_content": NAME_WORDS, "pdf_report.risky_content": NAME_WORDS,
+         "pdf_report.repaired": REPAIR_WORDS}
 
 # What ``pdf_report.too_complex`` names, in the message (the same words in both languages are codes).
 LIMIT_WHAT = {
@@ -503,9 +520,9 @@ class PdfInspector:
             self.findings.append(finding("pdf_report.budget_exceeded", "error", stage=self.stage,
                                          seconds=round(backstop, 1)))
         except RecursionError:
-            self._unreadable("structure trop imbriquée")
+            self._unreadable("RecursionError")
         except MemoryError:
-            self._unreadable("mémoire insuffisante")
+            self._unreadable("MemoryError")
         self.facts["parser_warnings"] = self.warnings
         if self.repairs and not any(f.code in ("pdf_report.unreadable", "pdf_report.not_pdf") for f in self.findings):
             self.findings.append(finding(

@@ -123,10 +123,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "report_link.gazelle_failed": (
         "Le rapport de validation Gazelle est en échec ({result}) : {errors:count:erreur:erreurs}, "
-        "{warnings:count:avertissement:avertissements}. Premières contraintes en échec : {failures_text}. "
+        "{warnings:count:avertissement:avertissements}. Premières contraintes en échec : {failures_text:word}. "
         "Corrigez le document, validez-le de nouveau et déposez le rapport de la validation réussie.",
         "The Gazelle validation report failed ({result}): {errors:count:error:errors}, "
-        "{warnings:count:warning:warnings}. First failing constraints: {failures_text}. Fix the document, "
+        "{warnings:count:warning:warnings}. First failing constraints: {failures_text:word}. Fix the document, "
         "validate it again and file the report of the successful validation.",
     ),
     "report_link.gazelle_result_unknown": (
@@ -193,10 +193,14 @@ def preuves_register_checks(register):
     )
 
 
+# The keys a detail holds in place of words (Gazelle listed no failing constraint).
+WORDS = {"report_link.gazelle_failed": {"not_detailed": ("non détaillées", "not detailed")}}
+
+
 @hookimpl
 def preuves_register_messages(register):
     for code, (fr, en) in MESSAGES.items():
-        register(code, fr=fr, en=en)
+        register(code, fr=fr, en=en, words=WORDS.get(code))
 
 
 # --- inference: claim Gazelle XML reports and link files -----------------------------------------

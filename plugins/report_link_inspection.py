@@ -368,7 +368,7 @@ def _gazelle_findings(report: dict[str, Any]) -> list:
         failures = report.get("failures", [])
         text = "; ".join(
             " — ".join(str(v) for v in (f.get("id"), f.get("description")) if v) or "?" for f in failures
-        ) or "(non détaillées)"
+        ) or "not_detailed"
         return [finding(
             "report_link.gazelle_failed", "error", result=result, errors=report.get("errors", "?"),
             warnings=report.get("warnings", "?"), failures=failures, failures_text=text,

@@ -70,12 +70,12 @@ def _engine() -> Any:
 
     directory = tessdata_dir()
     if directory is None:
-        raise OcrUnavailable("modèle français de Tesseract absent (tesseract-ocr-fra)")
+        raise OcrUnavailable("french_model_missing")
     try:
         api = tesserocr.PyTessBaseAPI(path=directory, lang=LANGUAGE, psm=tesserocr.PSM.AUTO,
                                       oem=tesserocr.OEM.LSTM_ONLY)
     except RuntimeError as exc:  # a model file Tesseract cannot load (another major version, damaged)
-        raise OcrUnavailable("modèle français de Tesseract illisible") from exc
+        raise OcrUnavailable("french_model_unreadable") from exc
     # Pictures are inverted here when dark; Tesseract's own per-line inversion test would cost a
     # second recognition of every line it doubts.
     api.SetVariable("tessedit_do_invert", "0")
@@ -168,12 +168,13 @@ def read_lines(image: Any, limits: Mapping[str, Any], timeout_ms: int | None = N
 
 
 def region(box: tuple[int, int, int, int], width: int, height: int) -> str:
-    """Where a box lies, in words a reviewer finds it by: « en haut à gauche », « au centre »…"""
+    """Where a box lies, the third of the picture a reviewer finds it in: ``"top_left"``, ``"middle_centre"``…
+    (a key of :data:`REGION_WORDS`: « en haut à gauche », « au centre »)."""
     x, y, w, h = box
     cx, cy = (x + w / 2) / max(1, width), (y + h / 2) / max(1, height)
-    row = "en haut" if cy < 1 / 3 else "en bas" if cy > 2 / 3 else "au milieu"
-    column = "à gauche" if cx < 1 / 3 else "à droite" if cx > 2 / 3 else "au centre"
-    return "au centre" if row == "au milieu" and column == "au centre" else f"{row} {column}"
+    row = "top" if cy < 1 / 3 else "bottom" if cy > 2 / 3 else "middle"
+    column = "left" if cx < 1 / 3 else "right" if cx > 2 / 3 else "centre"
+    return f"{row}_{column}"
 
 
 # -- what was read ---------------------------------------------------------------------------------
@@ -257,17 +258,34 @@ def unavailable(plugin: str, reason: str):
     return finding(f"{plugin}.ocr_unavailable", "info", reason=reason)
 
 
+# Where a NIR shows (``region``; ``at_s=8``: the instant of a video's picture) and why the text was not
+# read (``OcrUnavailable.reason``), in words.
+REGION_WORDS = {
+    "top_left": ("en haut à gauche", "top left"), "top_centre": ("en haut au centre", "top centre"),
+    "top_right": ("en haut à droite", "top right"), "middle_left": ("au milieu à gauche", "middle left"),
+    "middle_centre": ("au centre", "centre"), "middle_right": ("au milieu à droite", "middle right"),
+    "bottom_left": ("en bas à gauche", "bottom left"), "bottom_centre": ("en bas au centre", "bottom centre"),
+    "bottom_right": ("en bas à droite", "bottom right"), "at_s": ("à {} s", "at {} s"),
+}
+OCR_WORDS = {
+    "french_model_missing": ("modèle français de Tesseract absent (tesseract-ocr-fra)",
+                             "Tesseract's French model missing (tesseract-ocr-fra)"),
+    "french_model_unreadable": ("modèle français de Tesseract illisible", "Tesseract's French model unreadable"),
+}
+
+
 def register_messages(register: Callable[..., None], plugin: str, shown_in: tuple[str, str]) -> None:
     """The messages of the codes above, for ``plugin`` (``shown_in``: « la capture », "the screenshot")."""
     fr, en = shown_in
     register(
         f"{plugin}.nir_unknown",
         fr=f"{fr[0].upper() + fr[1:]} montre {{count:count:NIR valide:NIR valides}} qui ne "
-        f"{{count:plural:correspond:correspondent}} à aucune identité de test connue ({{where}}) : des données de "
+        f"{{count:plural:correspond:correspondent}} à aucune identité de test connue ({{where:word}}) : des données de "
         f"vrais patients ont peut-être fuité dans la preuve. Utilisez des identités fictives.",
         en=f"{en[0].upper() + en[1:]} shows {{count:count:valid NIR:valid NIRs}} that {{count:plural:is:are}} not "
-        f"a known test identity ({{where}}): real patients' data may have leaked into the proof. Use fictitious "
+        f"a known test identity ({{where:word}}): real patients' data may have leaked into the proof. Use fictitious "
         f"identities.",
+        words=REGION_WORDS,
     )
     register(
         f"{plugin}.ins_real_oid",
@@ -279,7 +297,8 @@ def register_messages(register: Callable[..., None], plugin: str, shown_in: tupl
     )
     register(
         f"{plugin}.ocr_unavailable",
-        fr=f"Le texte affiché dans {fr} n'a pas été lu ({{reason}}) : les identités visibles n'ont pas été "
+        fr=f"Le texte affiché dans {fr} n'a pas été lu ({{reason:word}}) : les identités visibles n'ont pas été "
         f"vérifiées.",
-        en=f"The text shown in {en} was not read ({{reason}}): the identities on screen were not checked.",
+        en=f"The text shown in {en} was not read ({{reason:word}}): the identities on screen were not checked.",
+        words=OCR_WORDS,
     )

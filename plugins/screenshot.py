@@ -75,6 +75,20 @@ TOO_COMPLEX_EN = {"blocs PNG": "PNG chunks", "segments JPEG": "JPEG segments",
                   "balayages d'une composante": "scans of one component"}
 
 
+# Why the picture is truncated or damaged (details.reason: a key) in words: the structure walk's
+# reasons, and Pillow's refusal.
+BROKEN_WORDS = {
+    **structure.REASON_WORDS,
+    "image_data_incomplete": ("données d'image incomplètes", "incomplete image data"),
+    "cannot_decode": ("décodage impossible", "cannot be decoded"),
+}
+# ffmpeg's decoder: its own message, or these keys.
+DECODER_WORDS = {
+    "no_frame_decoded": ("aucune image décodée", "no picture decoded"),
+    "frame_corrupt": ("image signalée corrompue par le décodeur", "picture flagged as corrupt by the decoder"),
+}
+
+
 @hookimpl
 def preuves_register_messages(register):
     register(
@@ -86,17 +100,19 @@ def preuves_register_messages(register):
     )
     register(
         "screenshot.truncated",
-        fr="L'image {format} est tronquée : elle s'arrête avant sa fin ({reason}). "
+        fr="L'image {format} est tronquée : elle s'arrête avant sa fin ({reason:word}). "
         "Le transfert ou l'enregistrement a été interrompu ; déposez le fichier complet.",
-        en="The {format} picture is truncated: it stops before its end ({reason}). The transfer or the "
+        en="The {format} picture is truncated: it stops before its end ({reason:word}). The transfer or the "
         "save was interrupted; file the complete file.",
+        words=BROKEN_WORDS,
     )
     register(
         "screenshot.corrupt",
-        fr="L'image {format} est endommagée ({reason}) : elle ne s'affichera pas correctement. "
+        fr="L'image {format} est endommagée ({reason:word}) : elle ne s'affichera pas correctement. "
         "Refaites la capture.",
-        en="The {format} picture is damaged ({reason}): it will not display correctly. "
+        en="The {format} picture is damaged ({reason:word}): it will not display correctly. "
         "Take the screenshot again.",
+        words=BROKEN_WORDS,
     )
     register(
         "screenshot.too_many_pixels",
@@ -126,18 +142,20 @@ def preuves_register_messages(register):
     register(
         "screenshot.data_incomplete",
         fr="Les données de l'image {format} ne peuvent pas remplir l'image annoncée ({width}×{height}) : "
-        "{where} contient {data_bytes:size}, il en faudrait au moins {min_bytes:size}. Une partie de l'image "
+        "{where:word} contient {data_bytes:size}, il en faudrait au moins {min_bytes:size}. Une partie de l'image "
         "est vide ou fausse (fichier endommagé ou en-tête modifié) ; refaites la capture.",
-        en="The {format} picture's data cannot fill the announced picture ({width}×{height}): {where} holds "
+        en="The {format} picture's data cannot fill the announced picture ({width}×{height}): {where:word} holds "
         "{data_bytes:size} where at least {min_bytes:size} are needed. Part of the picture is empty or wrong "
         "(damaged file or altered header); take the screenshot again.",
+        words=structure.REASON_WORDS,
     )
     register(
         "screenshot.decode_error",
-        fr="Le décodage de l'image {format} signale une erreur ({reason}) : des zones de l'image "
+        fr="Le décodage de l'image {format} signale une erreur ({reason:word}) : des zones de l'image "
         "s'afficheront grises, décalées ou brouillées. Refaites la capture.",
-        en="Decoding the {format} picture reports an error ({reason}): parts of the picture will display "
+        en="Decoding the {format} picture reports an error ({reason:word}): parts of the picture will display "
         "grey, shifted or garbled. Take the screenshot again.",
+        words=DECODER_WORDS,
     )
     register(
         "screenshot.trailing_data",
@@ -382,7 +400,7 @@ def _load_and_measure(image, width, height, limits, label, facts, jpeg_data, ima
     except (OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error) as exc:
         truncated = "truncated" in str(exc).lower()
         return [finding("screenshot.truncated" if truncated else "screenshot.corrupt", "error", format=label,
-                        reason="données d'image incomplètes" if truncated else "décodage impossible")]
+                        reason="image_data_incomplete" if truncated else "cannot_decode")]
     finally:
         image_file.LOAD_TRUNCATED_IMAGES = saved
     if walk is not None and walk.idat and path and _ends_on_a_zero_row(image, width, height):
@@ -469,9 +487,9 @@ def jpeg_decoder_error(data: bytes) -> str | None:
         if logs:
             return clean_message(logs[0][2])
         if not frames:
-            return "aucune image décodée"
+            return "no_frame_decoded"
         if any(frame.is_corrupt for frame in frames):
-            return "image signalée corrompue par le décodeur"
+            return "frame_corrupt"
         return None
     finally:
         av.logging.set_level(previous)

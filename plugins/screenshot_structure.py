@@ -63,12 +63,29 @@ _U16 = struct.Struct(">H")
 
 
 class Broken(Exception):
-    """The walk met a truncated or corrupt picture; ``kind`` is "truncated" or "corrupt"."""
+    """The walk met a truncated or corrupt picture; ``kind`` is "truncated" or "corrupt", ``reason`` a key
+    of :data:`REASON_WORDS` (``"bad_chunk_at=1234"``: with the byte offset or chunk name it is about)."""
 
     def __init__(self, kind: str, reason: str) -> None:
         super().__init__(reason)
         self.kind = kind
         self.reason = reason
+
+
+# What broke (``Broken.reason``, ``Incomplete.where``) in words: ``{}`` is the offset or name after ``=``.
+REASON_WORDS = {
+    "bad_png_signature": ("signature PNG invalide", "invalid PNG signature"),
+    "png_iend_missing": ("bloc IEND absent", "IEND chunk missing"),
+    "bad_chunk_at": ("bloc invalide à l'octet {}", "invalid chunk at byte {}"),
+    "chunk_incomplete": ("bloc {} incomplet", "incomplete {} chunk"),
+    "chunk_crc_wrong": ("somme de contrôle du bloc {} fausse", "wrong checksum of the {} chunk"),
+    "jpeg_soi_missing": ("marqueur SOI absent", "SOI marker missing"),
+    "jpeg_eoi_missing": ("marqueur EOI absent", "EOI marker missing"),
+    "marker_expected_at": ("marqueur attendu à l'octet {}", "marker expected at byte {}"),
+    "segment_incomplete": ("segment incomplet", "incomplete segment"),
+    "bad_segment_length": ("segment de longueur {} invalide", "segment of invalid length {}"),
+    "scan": ("le balayage {}", "scan {}"),
+}
 
 
 class TooComplex(Exception):
@@ -95,7 +112,7 @@ class Incomplete:
 
     data_bytes: int
     min_bytes: int
-    where: str  # "IDAT" or "scan 2"
+    where: str  # "IDAT" or "scan=2" (the JPEG scan, said by REASON_WORDS)
 
 
 @dataclass(frozen=True)
@@ -301,7 +318,7 @@ def walk_png(mm: mmap.mmap, limits: Limits) -> Walk:
 def _walk_png(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
     size = len(mm)
     if mm[:8] != PNG_SIGNATURE:
-        raise Broken("corrupt", "signature PNG invalide")
+        raise Broken("corrupt", "bad_png_signature")
     view = memoryview(mm)
     budget = [limits.text_inflate_bytes]
     units: list[_Unit] = []
@@ -315,15 +332,15 @@ def _walk_png(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
                 raise TooComplex("blocs PNG", w.units, max_chunks)
             w.units += 1
             if pos + 8 > size:
-                raise Broken("truncated", "bloc IEND absent")
+                raise Broken("truncated", "png_iend_missing")
             length, name = _CHUNK_HEAD.unpack_from(mm, pos)
             if length > 0x7FFFFFFF or not name.isalpha():
-                raise Broken("corrupt", f"bloc invalide à l'octet {pos}")
+                raise Broken("corrupt", f"bad_chunk_at={pos}")
             end = pos + 12 + length
             if end > size:
-                raise Broken("truncated", f"bloc {name.decode('ascii')} incomplet")
+                raise Broken("truncated", f"chunk_incomplete={name.decode('ascii')}")
             if zlib.crc32(view[pos + 4 : end - 4]) != _U32.unpack_from(mm, end - 4)[0]:
-                raise Broken("corrupt", f"somme de contrôle du bloc {name.decode('ascii')} fausse")
+                raise Broken("corrupt", f"chunk_crc_wrong={name.decode('ascii')}")
             start, stop = pos + 8, end - 4
             if name == b"IHDR" and w.units == 1 and length >= 13:
                 width = int.from_bytes(mm[start : start + 4], "big")
@@ -380,7 +397,7 @@ def walk_jpeg(mm: mmap.mmap, limits: Limits) -> Walk:
 
 def _walk_jpeg(mm: mmap.mmap, limits: Limits, w: Walk) -> None:
     if mm[:2] != b"\xff\xd8":
-        raise Broken("corrupt", "marqueur SOI absent")
+        raise Broken("corrupt", "jpeg_soi_missing")
     units: list[_Unit] = []
     try:
         _jpeg_segments(mm, limits, w, units)
@@ -398,13 +415,13 @@ def _jpeg_segments(mm: mmap.mmap, limits: Limits, w: Walk, units: list) -> None:
             raise TooComplex("segments JPEG", w.units, limits.max_jpeg_segments)
         w.units += 1
         if pos >= size:
-            raise Broken("truncated", "marqueur EOI absent")
+            raise Broken("truncated", "jpeg_eoi_missing")
         if mm[pos] != 0xFF:
-            raise Broken("corrupt", f"marqueur attendu à l'octet {pos}")
+            raise Broken("corrupt", f"marker_expected_at={pos}")
         while pos < size and mm[pos] == 0xFF:  # fill bytes
             pos += 1
         if pos >= size:
-            raise Broken("truncated", "marqueur EOI absent")
+            raise Broken("truncated", "jpeg_eoi_missing")
         marker = mm[pos]
         pos += 1
         if marker == 0xD9:
@@ -413,13 +430,13 @@ def _jpeg_segments(mm: mmap.mmap, limits: Limits, w: Walk, units: list) -> None:
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length
             continue
         if pos + 2 > size:
-            raise Broken("truncated", "segment incomplet")
+            raise Broken("truncated", "segment_incomplete")
         length = _U16.unpack_from(mm, pos)[0]
         if length < 2:
-            raise Broken("corrupt", f"segment de longueur {length}")
+            raise Broken("corrupt", f"bad_segment_length={length}")
         start, stop = pos + 2, pos + length
         if stop > size:
-            raise Broken("truncated", "segment incomplet")
+            raise Broken("truncated", "segment_incomplete")
         if marker in SOF_MARKERS and frame is None:
             frame = _frame(mm, marker, start, stop)
             w.sof = marker
@@ -439,12 +456,12 @@ def _jpeg_segments(mm: mmap.mmap, limits: Limits, w: Walk, units: list) -> None:
                                  limits.max_jpeg_scans_per_component)
         found = _JPEG_MARKER.search(mm, stop)
         if found is None:
-            raise Broken("truncated", "marqueur EOI absent")
+            raise Broken("truncated", "jpeg_eoi_missing")
         if w.incomplete is None and frame is not None and stop - start >= 1 + 2 * len(ids) + 3:
             spectral_start = mm[stop - 3]
             needed = _scan_min_bytes(frame, ids, spectral_start)
             if needed and found.start() - stop < needed:
-                w.incomplete = Incomplete(found.start() - stop, needed, f"balayage {w.scans}")
+                w.incomplete = Incomplete(found.start() - stop, needed, f"scan={w.scans}")
         pos = found.start()
 
 

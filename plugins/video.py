@@ -68,14 +68,25 @@ def preuves_register_checks(register):
     )
 
 
+# The reasons the checks give (details.reason: a key, or the decoder's own message), in words.
+UNREADABLE_WORDS = {"unrecognised_format": ("format non reconnu", "unrecognised format")}
+DECODER_WORDS = {
+    "no_video_stream": ("aucun flux vidéo", "no video stream"),
+    "open_failed": ("ouverture impossible", "cannot be opened"),
+    "no_frame_decoded": ("aucune image décodée", "no picture decoded"),
+    "frame_corrupt": ("image signalée corrompue par le décodeur", "picture flagged as corrupt by the decoder"),
+}
+
+
 @hookimpl
 def preuves_register_messages(register):
     register(
         "video.unreadable",
-        fr="La vidéo n'a pas pu être lue ({reason}) : le fichier est endommagé ou n'est pas une vidéo. "
+        fr="La vidéo n'a pas pu être lue ({reason:word}) : le fichier est endommagé ou n'est pas une vidéo. "
         "Réexportez-la depuis votre outil d'enregistrement.",
-        en="The video could not be read ({reason}): the file is damaged or is not a video. "
+        en="The video could not be read ({reason:word}): the file is damaged or is not a video. "
         "Export it again from your recording tool.",
+        words=UNREADABLE_WORDS,
     )
     register(
         "video.no_video_track",
@@ -169,11 +180,12 @@ def preuves_register_messages(register):
     register(
         "video.frames_undecodable",
         fr="Les images de la vidéo ne se décodent pas ({failed} {failed:plural:position:positions} sur "
-        "{sampled} essayées, la première à {at_s:number} s ; décodeur : « {reason} ») : le lecteur de l'évaluateur montrera une image "
+        "{sampled} essayées, la première à {at_s:number} s ; décodeur : « {reason:word} ») : le lecteur de l'évaluateur montrera une image "
         "noire, figée ou brouillée. Réexportez la vidéo depuis votre outil d'enregistrement.",
         en="The video's pictures do not decode ({failed} of {sampled} positions tried, the first at {at_s:number} s; "
-        "decoder: “{reason}”): the reviewer's player will show a black, frozen or garbled picture. "
+        "decoder: “{reason:word}”): the reviewer's player will show a black, frozen or garbled picture. "
         "Export the video again from your recording tool.",
+        words=DECODER_WORDS,
     )
     register(
         "video.too_many_pixels",
@@ -322,7 +334,7 @@ def preuves_inspect(proof: Proof) -> Inspection:
 
     if container is None:
         if not structure_broken:
-            findings.append(finding("video.unreadable", "error", reason="format non reconnu"))
+            findings.append(finding("video.unreadable", "error", reason="unrecognised_format"))
         return Inspection(findings=findings, facts=facts)
 
     expected = CONTAINERS.get(proof.format or "")
@@ -420,12 +432,12 @@ def _frames_findings(proof: Proof, limits: Mapping[str, Any], width: int, height
         return [_too_many_pixels(sample.width, sample.height, max_pixels)]
     facts["frames_decoded"] = sample.decoded
     if not sample.opened or not sample.has_video:
-        reason = sample.open_error or ("aucun flux vidéo" if sample.opened else "ouverture impossible")
+        reason = sample.open_error or ("no_video_stream" if sample.opened else "open_failed")
         return [finding("video.frames_undecodable", "error", failed=1, sampled=1, at_s="0", reason=reason)]
     failed = sample.failed
     if not sample.positions or failed:
         first = failed[0] if failed else None
-        reason = (first.error if first and first.error else None) or sample.first_error or "aucune image décodée"
+        reason = (first.error if first and first.error else None) or sample.first_error or "no_frame_decoded"
         return [finding("video.frames_undecodable", "error", failed=len(failed) or 1,
                         sampled=len(sample.positions) or 1, at_s=_fmt(first.target_s) if first else "0",
                         reason=reason)]
@@ -480,7 +492,7 @@ def _screen_text(summary: video_frames.Summary, limits: Mapping[str, Any], facts
             if lines is None:
                 continue
             at = _fmt(scene.time_s or 0.0)
-            shown.add(lines, lambda line, p=picture, at=at: f"à {at} s, {screen_text.region(line.box, *p.size)}",
+            shown.add(lines, lambda line, p=picture, at=at: f"at_s={at}, {screen_text.region(line.box, *p.size)}",
                       int(limits["ocr_sample_chars"]))
     except screen_text.OcrUnavailable as exc:
         return [screen_text.unavailable(PLUGIN, exc.reason)]

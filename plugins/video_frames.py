@@ -213,7 +213,7 @@ def _decode_at(av, container, stream, position, wanted, max_packets, keep, out, 
             for frame in frames:
                 position.decoded += 1
                 if frame.is_corrupt:
-                    position.error = position.error or "image signalée corrompue par le décodeur"
+                    position.error = position.error or "frame_corrupt"
                     continue
                 position.clean += 1
                 if frame.key_frame and frame.pts is not None:  # a keyframe keeps its packet's pts

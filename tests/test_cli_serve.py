@@ -62,6 +62,8 @@ def serve(tmp_path: Path, *args: str, terminal: bool = False, **env: str) -> tup
                     time.sleep(0.2)
             else:
                 raise AssertionError("the service did not become ready")
+            while time.monotonic() < deadline and not out.stat().st_size:  # the address, said once it answers
+                time.sleep(0.05)
         finally:
             stop_server(proc)
             reader.join(10)
@@ -77,6 +79,28 @@ def test_serve_says_the_page_address_and_logs_json_off_a_terminal(tmp_path):
     records = [json.loads(line) for line in lines]  # every log line is one JSON object
     assert any(r["msg"] == "service ready" for r in records)
     assert sum(NO_KEY in r["msg"] for r in records) == 1  # once, not once per layer
+
+
+def test_the_page_address_is_printed_once_the_service_answers(tmp_path):
+    """What the address invites (open it) works at once: read the line, then /readyz answers 200 on the
+    first try (it was printed ~2 s before uvicorn listened)."""
+    import select
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREUVES_")}
+    env.update(PREUVES_LOAD_ENTRYPOINTS="0", PREUVES_WORKERS="1", PREUVES_TMP_DIR=str(tmp_path))
+    with open(tmp_path / "stderr", "wb") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "validator_core.cli", "serve", "--port", str(port)],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr)
+        try:
+            readable, _, _ = select.select([proc.stdout], [], [], 60)
+            assert readable, "no line within 60 s: " + (tmp_path / "stderr").read_text()[-2000:]
+            line = proc.stdout.readline().decode("utf-8")
+            answer = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)  # at once, no retry
+            assert line.startswith(f"Page de pré-contrôle : http://127.0.0.1:{port}/ "), line
+            assert answer.status_code == 200 and answer.json()["status"] == "ready"
+        finally:
+            stop_server(proc)
 
 
 def test_serve_logs_readable_text_on_a_terminal_in_the_chosen_language(tmp_path):

@@ -81,6 +81,22 @@ def test_requirements_names_the_catalogue_edition():
     assert profiles["rem"] == "BIO" and profiles["editions"] == data["editions"]
 
 
+def test_requirements_stats_agree_their_counts_and_write_the_percent_as_each_language_does():
+    from validator_core.toolkit import wording
+
+    data = json.loads(preuves("requirements", "--stats", "--json").stdout)
+    french = preuves("requirements", "--stats").stdout.splitlines()[1]
+    english = preuves("requirements", "--stats", PREUVES_LANG="en").stdout.splitlines()
+    share = data["classified_share"]
+    assert f"classées ({wording.percent(share)})" in french and "\u202f%)" in french  # « (99,7 %) »
+    assert f"{wording.count(data['duplicates'], 'doublon ignoré', 'doublons ignorés')})" in french
+    assert f"{wording.count(data['proofs'], 'preuve lue', 'preuves lues')} (" in french and "(s)" not in french
+    assert english[0].startswith("Catalogue: REM vague 2")
+    assert english[1].startswith(f"{wording.count(data['proofs'], 'proof read', 'proofs read', 'en')} (")
+    assert f"classified ({wording.percent(share, 'en')})" in english[1] and "%)" in english[1]
+    assert not {"lues", "classées", "Attendus"} & set(" ".join(english).replace(",", " ").split())
+
+
 def test_every_command_lists_in_english_when_asked():
     """``PREUVES_LANG=en preuves --help``: the built-in commands' summaries are all English."""
     group = preuves("--help", PREUVES_LANG="en").stdout

@@ -280,7 +280,7 @@ def test_a_header_claiming_7000x7000_over_a_1280x720_scan(engine, tmp_path):
     report = engine.validate(mh.make_jpeg_oversized_frame(tmp_path), "screenshot")
     assert errors(report, "screenshot") == {"screenshot.data_incomplete"}
     details = only(report, "screenshot.data_incomplete").details
-    assert (details["width"], details["height"], details["where"]) == (7000, 7000, "balayage 1")
+    assert (details["width"], details["height"], details["where"]) == (7000, 7000, "scan=1")
     # 4:2:0 7000×7000, one interleaved scan: 438² MCUs of 4 luminance + 2 chroma blocks, ≥ 2 bits each.
     assert details["min_bytes"] == 438 * 438 * 6 * 2 // 8
     assert details["data_bytes"] < details["min_bytes"]

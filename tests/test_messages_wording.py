@@ -150,7 +150,8 @@ SAMPLES: dict[str, object] = {
     "stage": "objects", "stddev": "0.42", "still_s": "45", "tags": "BodySerialNumber", "test_case": "CDA-NOTE-1",
     "timeout_s": 30, "total": 123_456, "track": 1, "trailing_bytes": 123_456,
     "uncompressed": 2_000_000_000, "unicode": "gаzelle.ihe-europe.net", "url": "https://mssante.example/exec/4f1c2a",
-    "validator": "ASIP-CDA", "warnings": 12_345, "what": "pages", "where": "en haut à gauche", "width": 1920,
+    "validator": "ASIP-CDA", "warnings": 12_345, "what": "pages", "where": "1 84 12 ** *** *** ** top_left",
+    "width": 1920, "codes": ["header", "xref"],
 }
 # Where a field means something else in one code: (code, field) → sample.
 CODE_SAMPLES: dict[tuple[str, str], object] = {
@@ -158,13 +159,20 @@ CODE_SAMPLES: dict[tuple[str, str], object] = {
     ("pdf_report.pdfa_incomplete", "limit"): "content_bytes",
     ("pdf_report.too_complex", "limit"): 12_000,
     ("screenshot.too_complex", "what"): "blocs PNG",
-    ("screenshot.data_incomplete", "where"): "IDAT",
+    ("screenshot.data_incomplete", "where"): "scan=2", ("video.nir_unknown", "where"): "1 84 12 ** at_s=8, top_left",
+    ("pdf_report.active_content", "names"): ["/OpenAction", "/JavaScript", "/JS"],
+    ("pdf_report.risky_content", "names"): ["/EmbeddedFiles", "/JBIG2Decode"],
+    ("screenshot.truncated", "reason"): "chunk_incomplete=IDAT", ("screenshot.corrupt", "reason"): "bad_chunk_at=1234567",
+    ("video.frames_undecodable", "reason"): "no_video_stream", ("video.unreadable", "reason"): "unrecognised_format",
+    ("screenshot.decode_error", "reason"): "frame_corrupt", ("video.ocr_unavailable", "reason"): "french_model_missing",
+    ("screenshot.ocr_unavailable", "reason"): "french_model_missing",
+    ("report_link.gazelle_failed", "failures_text"): "not_detailed",
     ("screenshot.polyglot", "kind"): "archive ZIP",
     ("report_link.not_a_report", "expected"): "https://gazelle.ihe-europe.net/evs/report.seam?oid=…",
     ("requirement.file_name_mismatch", "expected"): "*.eml", ("requirement.file_format_mismatch", "expected"): "HL7 v2",
     ("requirement.platform_mismatch", "expected"): "Gazelle", ("requirement.platform_mismatch", "found"): "example.org",
     ("requirement.smtp_header_mismatch", "expected"): "oui", ("requirement.smtp_header_mismatch", "found"): "non",
-    ("requirement.smtp_attachment_missing", "found"): "—", ("requirement.hl7_type_mismatch", "found"): "ADT^A01",
+    ("requirement.smtp_attachment_missing", "found"): "none", ("requirement.hl7_type_mismatch", "found"): "ADT^A01",
     ("requirement.hl7_message_missing", "expected"): "ORU^R01", ("requirement.hl7_type_mismatch", "expected"): "ORU^R01",
     ("requirement.test_case_mismatch", "found"): "CDA", ("requirement.pdfa_required", "found"): "—",
     ("requirement.video_expected", "detected"): "image PNG", ("requirement.screenshot_expected", "detected"): "vidéo MP4",
@@ -281,8 +289,9 @@ ENGLISH_SEVERITY = re.compile(r"\b(?:error|warning|info)s?\b", re.I)
 
 
 def rendered(code: str, lang: str) -> str:
-    template = REGISTRY.messages[code].template(lang)
-    return render(template, sample_values(code, template, lang), lang)
+    message = REGISTRY.messages[code]
+    template = message.template(lang)
+    return render(template, sample_values(code, template, lang), lang, message.words)
 
 
 CASES = [(code, lang) for code in sorted(REGISTRY.messages) for lang in ("fr", "en")]
@@ -310,6 +319,8 @@ def test_every_message_reads_well(code: str, lang: str) -> None:
         problems.append(f"plural left to the reader {m.group()!r} (agree it with the count)")
     if lang == "fr" and (m := ENGLISH_SEVERITY.search(text)):
         problems.append(f"English severity word {m.group()!r} in French")
+    if lang == "en" and (french := french_in(text)):
+        problems.append(f"French words {french} (a detail said by its code's words in French)")
     severities = SEVERITIES.get(code)
     if not severities:
         problems.append("no documented severity (README's core table or docs/checks/*.md)")
@@ -445,3 +456,183 @@ def test_the_dossier_summary_agrees_its_counts_and_says_severities_in_french() -
     markdown = to_markdown(result)
     assert "- avertissement : Le même fichier…" in markdown and not ENGLISH_SEVERITY.search(markdown)
     assert "- warning: Le même fichier…" in to_markdown(result, "en")
+
+
+# -- what a check chose to say (a key in details), in the report's language -----------------------------
+import string  # noqa: E402
+
+from validator_core.messages import COMMON_WORDS, UNEXPECTED_FAILURE  # noqa: E402
+
+
+def word_fields(template: str) -> set[str]:
+    """The fields a template says through its code's words (``{x:word}``, ``{x:word:and}``)."""
+    return {field for _lit, field, spec, _conv in string.Formatter().parse(template)
+            if field and (spec or "").split(":")[0] == "word"}
+
+
+def _fragments(text: str) -> list[str]:
+    return [part.strip() for part in text.split("{}") if len(part.strip()) >= 4]
+
+
+# Every French word of every vocabulary that English says otherwise: none may show in an English message.
+FRENCH_WORDS = sorted({fragment for words in [*(m.words for m in REGISTRY.messages.values()), COMMON_WORDS,
+                                              {"": UNEXPECTED_FAILURE}]
+                       for w in words.values() if w.fr != w.en for fragment in _fragments(w.fr)})
+_FRENCH_RE = re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in FRENCH_WORDS))
+
+
+def french_in(text: str) -> list[str]:
+    return [m.group() for m in _FRENCH_RE.finditer(text)]
+
+
+WORD_CASES = sorted((code, field, key) for code, m in REGISTRY.messages.items()
+                    for field in word_fields(m.en) | word_fields(m.fr)
+                    for key in [*m.words, *(["MemoryError", "SIGSEGV", "KeyError"] if field == "reason" else [])])
+
+
+def test_the_vocabularies_are_found() -> None:
+    codes = {code for code, _f, _k in WORD_CASES}
+    assert {"check.crashed", "video.frames_undecodable", "screenshot.nir_unknown", "pdf_report.repaired"} <= codes
+    assert "aucun flux vidéo" in FRENCH_WORDS and "en haut à gauche" in FRENCH_WORDS
+
+
+@pytest.mark.parametrize(("code", "field", "key"), WORD_CASES, ids=[f"{c}-{f}-{k}" for c, f, k in WORD_CASES])
+def test_every_word_a_check_chose_is_said_in_the_report_language(code: str, field: str, key: str) -> None:
+    message = REGISTRY.messages[code]
+    word = message.words.get(key) or COMMON_WORDS.get(key) or UNEXPECTED_FAILURE
+    value = f"{key}=12345" if "{}" in word.fr else key  # a word about an offset or a name: "bad_chunk_at=12345"
+    for lang in ("fr", "en"):
+        template = message.template(lang)
+        values = {**sample_values(code, template, lang), field: value}
+        text = render(template, values, lang, message.words)
+        said = word.template(lang).replace("{}", "12\u202f345" if lang == "fr" else "12,345")
+        assert said in text, f"{code} [{lang}]: {text}"
+        assert key not in text.replace(said, "") or key in said, f"{code} [{lang}]: the key {key!r} shows: {text}"
+        if lang == "en":
+            french = french_in(text)
+            assert not french, f"{code} [en]: French words {french} in {text}"
+
+
+def _english(report, code: str) -> str:
+    (found,) = [f for f in report.findings if f.code == code]
+    french = french_in(found.message)
+    assert not french, f"French words {french} in {found.message}"
+    return found.message
+
+
+def test_what_the_picture_checks_found_is_said_in_english(engine, tmp_path) -> None:
+    from PIL import Image
+
+    png = tmp_path / "capture.png"
+    Image.new("RGB", (640, 400), (200, 40, 40)).save(png)
+    data = bytearray(png.read_bytes())
+    data[data.index(b"IDAT") + 10] ^= 0xFF  # a flipped byte: the chunk's checksum no longer matches
+    png.write_bytes(bytes(data))
+    report = engine.validate(png, "screenshot", lang="en")
+    (corrupt,) = [f for f in report.findings if f.code == "screenshot.corrupt"]
+    assert corrupt.details["reason"] == "chunk_crc_wrong=IDAT"  # the key, for programs
+    assert "(wrong checksum of the IDAT chunk)" in _english(report, "screenshot.corrupt")
+    french = engine.validate(png, "screenshot").findings
+    assert "(somme de contrôle du bloc IDAT fausse)" in next(f for f in french if f.code == "screenshot.corrupt").message
+
+    jpeg = tmp_path / "capture.jpg"
+    Image.new("RGB", (640, 400), (40, 40, 200)).save(jpeg, quality=90)
+    jpeg.write_bytes(jpeg.read_bytes()[:-200])  # cut before its end marker
+    assert "(EOI marker missing)" in _english(engine.validate(jpeg, "screenshot", lang="en"), "screenshot.truncated")
+
+
+def test_what_the_pdf_check_found_is_said_in_words(engine, tmp_path) -> None:
+    from fixtures import pdfs
+    from plugins.pdf_report import NAME_WORDS, REPAIR_WORDS
+
+    report = engine.validate(pdfs.javascript_pdf(tmp_path), "pdf_report", lang="en")
+    (active,) = [f for f in report.findings if f.code == "pdf_report.active_content"]
+    text = _english(report, "pdf_report.active_content")
+    assert active.details["names"] and all(NAME_WORDS[n][1] in text for n in active.details["names"])
+    assert "/JavaScript" in active.details["keys"] and "/J" not in text  # the raw names stay in details only
+    report = engine.validate(pdfs.junk_around_pdf(tmp_path), "pdf_report", lang="en")
+    (repaired,) = [f for f in report.findings if f.code == "pdf_report.repaired"]
+    text = _english(report, "pdf_report.repaired")
+    assert repaired.details["codes"] and all(REPAIR_WORDS[c][1] in text for c in repaired.details["codes"])
+    assert "%%EOF" not in text and repaired.details["reasons"]
+
+
+def test_a_crash_is_explained_in_words_and_its_class_kept_for_developers(engine_factory, tmp_path) -> None:
+    crashing = engine_factory(extra=("tests.plugins_for_tests.abort",), workers=1)
+    log = tmp_path / "serveur.log"
+    log.write_text("RAISE\n", encoding="utf-8")
+    for lang, words in (("fr", "(cause technique : valeur invalide dans le fichier)"),
+                        ("en", "(technical cause: invalid value in the file)")):
+        (crash,) = [f for f in crashing.validate(log, "logs", lang=lang).findings if f.code == "check.crashed"]
+        assert crash.details["reason"] == "ValueError" and words in crash.message, crash.message
+        assert "ValueError" not in crash.message
+
+
+def test_every_pdfa_clause_is_explained_in_words_before_its_pdf_name() -> None:
+    """pdf_report.pdfa_nonconformant lists the failed clauses by their descriptions: each says what is
+    wrong in words; a PDF or XMP name (/ID, pdfaid:part) may follow in parentheses, never stand alone."""
+    from plugins.pdfa.rules import RULES
+
+    for rule in RULES:
+        for text in (rule.fr, rule.en):
+            first = text.split()[0]
+            assert not re.match(r"[/%]|pdfaid|xref\b", first) and len(text.split()) >= 4, (rule.id, text)
+
+
+def test_no_check_passes_words_as_a_finding_detail() -> None:
+    """A literal a plugin gives ``finding(...)`` is a key (or a number, a dash), never words: words
+    belong to the code's vocabulary, said in the report's language (« aucun flux vidéo » in an English
+    report was the bug). What a call makes of its arguments (``", ".join(…)``, a helper that gives both
+    languages) is that call's business, not a literal detail."""
+    import ast
+
+    def literals(node: ast.AST):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node
+        elif not isinstance(node, ast.Call):
+            for child in ast.iter_child_nodes(node):
+                yield from literals(child)
+
+    found = []
+    for source in sorted((ROOT / "plugins").rglob("*.py")):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for call in ast.walk(tree):
+            name = getattr(call, "func", None)
+            if not isinstance(call, ast.Call) or getattr(name, "id", getattr(name, "attr", None)) != "finding":
+                continue
+            for keyword in call.keywords:
+                for node in literals(keyword.value):
+                    if re.search(r"[A-Za-zÀ-ÿ]{2,}\s+[A-Za-zÀ-ÿ]|[À-ÿ]", node.value):
+                        found.append(f"{source.relative_to(ROOT)}:{node.lineno} {keyword.arg}={node.value!r}")
+    assert not found, "words passed as finding details (give a key and the code's words):\n" + "\n".join(found)
+
+
+def test_a_third_party_plugin_s_words_are_said_in_the_report_language(tmp_path, monkeypatch) -> None:
+    from validator_core.registry import PluginError
+    from validator_core.pipeline import message_for
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "dsr_words.py").write_text(
+        "from validator_core import hookimpl\n\n"
+        "@hookimpl\n"
+        "def preuves_register_messages(register):\n"
+        "    register('dsr_words.unreadable', fr='Illisible ({reason:word}) : réexportez-le.',\n"
+        "             en='Unreadable ({reason:word}): export it again.',\n"
+        "             words={'bad_block_at': (\"bloc invalide à l'octet {}\", 'invalid block at byte {}')})\n",
+        encoding="utf-8")
+    registry = PluginRegistry.load(PluginConfig(extra=("dsr_words",), entrypoints=False))
+    tools = Tools(rules=load_rules(), registry=registry, timeout_s=30.0, info=None)  # type: ignore[arg-type]
+    found = Finding(code="dsr_words.unreadable", severity=Severity.ERROR, details={"reason": "bad_block_at=123456"})
+    assert message_for(tools, found, "fr", None, None) == f"Illisible (bloc invalide à l'octet 123{NN}456) : réexportez-le."
+    assert message_for(tools, found, "en", None, None) == "Unreadable (invalid block at byte 123,456): export it again."
+    found.details["reason"] = "MemoryError"  # an exception's class: words, not the class
+    assert message_for(tools, found, "en", None, None) == "Unreadable (not enough memory): export it again."
+
+    (tmp_path / "dsr_half.py").write_text(
+        "from validator_core import hookimpl\n\n"
+        "@hookimpl\n"
+        "def preuves_register_messages(register):\n"
+        "    register('dsr_half.x', fr='({k:word})', en='({k:word})', words={'k': ('seulement en français', '')})\n",
+        encoding="utf-8")
+    with pytest.raises(PluginError, match=r"words map keys to \(French, English\) pairs"):
+        PluginRegistry.load(PluginConfig(extra=("dsr_half",), entrypoints=False))

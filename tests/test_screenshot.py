@@ -102,7 +102,7 @@ def test_decompression_bombs_are_refused_before_decoding(engine, pictures, name)
     assert "luminance_stddev" not in report.facts["screenshot"]  # never decoded
 
 
-@pytest.mark.parametrize("name, reason", [("truncated.png", "IDAT"), ("truncated.jpg", "EOI"),
+@pytest.mark.parametrize("name, reason", [("truncated.png", "IDAT"), ("truncated.jpg", "jpeg_eoi_missing"),
                                           ("header_only.png", "IHDR")])
 def test_truncated_pictures_are_rejected(engine, pictures, name, reason):
     report = engine.validate(pictures[name], "screenshot")
@@ -263,7 +263,7 @@ def test_hostile_pictures_never_crash_the_check(engine, pictures):
 def test_every_code_is_documented_with_its_french_message():
     text = DOCS.read_text(encoding="utf-8")
     registered = {}
-    shot_plugin.preuves_register_messages(lambda code, fr, en: registered.setdefault(code, fr))
+    shot_plugin.preuves_register_messages(lambda code, fr, en, **_words: registered.setdefault(code, fr))
     assert len(registered) == 16
     for code, fr in registered.items():
         assert f"`{code}`" in text, code

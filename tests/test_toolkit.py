@@ -34,7 +34,7 @@ PUBLIC_NAMES = {
     "validator_core.catalogue": {"ProofSpec", "ProofClassification", "GENERAL_PROFILE", "strip_accents"},
     "validator_core.cli_support": {"command_engine", "fail", "engine_unavailable", "EXIT_OK", "EXIT_REJECTED",
                                    "requirements_scope", "rem_profiles", "requirements_checklist",
-                                   "PreuvesCommand", "LocalOption", "set_output"},
+                                   "PreuvesCommand", "LocalOption", "set_output", "env_lang"},
 }
 # What the service process must not load by importing the plugins: each costs milliseconds to
 # tens of milliseconds of a cold `preuves check`, and only inspections use them.
@@ -78,6 +78,16 @@ def test_every_toolkit_module_documents_a_small_public_surface():
             if inspect.isfunction(value) or inspect.isclass(value):
                 assert inspect.getdoc(value), f"{name}.{public} has no docstring"
                 assert value.__module__ == module.__name__, f"{name}.{public} is re-exported from {value.__module__}"
+
+
+def test_the_toolkit_lends_plugins_the_core_s_wording():
+    """A plugin's own output (a command's figures) says counts and shares as the messages do."""
+    from validator_core import wording
+
+    assert toolkit.__all__ == ["wording"] and toolkit.wording is wording
+    assert "validator_core.wording" in toolkit.__doc__
+    assert toolkit.wording.count(0, "doublon ignoré", "doublons ignorés") == "0 doublon ignoré"
+    assert (toolkit.wording.percent(0.9973), toolkit.wording.percent(0.9973, "en")) == ("99,7\u202f%", "99.7%")
 
 
 def test_the_service_process_loads_no_inspection_library():

@@ -62,10 +62,14 @@ def test_a_real_looking_nir_on_a_screenshot_is_a_masked_warning_with_its_place(v
     assert found.severity.value == "warning" and found.details["count"] == 1
     assert found.details["masked"] == REAL_LOOKING[:5] + "•" * 10
     place = found.details["where"].removeprefix(found.details["masked"] + " ")  # the panel: not the bottom third
-    assert place in ("en haut à gauche", "en haut au centre", "au milieu à gauche", "au centre"), place
+    assert place in ("top_left", "top_centre", "middle_left", "middle_centre"), place
+    in_fr, in_en = screen_text.REGION_WORDS[place]  # the place said in the report's language
+    assert f"({found.details['masked']} {in_fr})" in found.message
+    english = by_code(visual.validate(path, "screenshot", lang="en"))["screenshot.nir_unknown"]
+    assert f"({found.details['masked']} {in_en})" in english.message
     shown = report.facts["screenshot"]["screen_text"]
     assert shown["identity_status"] == ["qualifiée"] and shown["ins_oids"] == {"ins_nir_test": 1}
-    assert {"time": "14:32", "where": "en bas à droite"} in shown["times"] and "02/12/2026" in shown["dates"]
+    assert {"time": "14:32", "where": "bottom_right"} in shown["times"] and "02/12/2026" in shown["dates"]
     whole = json.dumps(report.to_dict(), ensure_ascii=False)
     assert REAL_LOOKING not in whole and spaced(REAL_LOOKING) not in whole  # masked everywhere, sample included
     assert len(shown["sample"]) <= RULES.thresholds("screenshot")["ocr_sample_chars"]
@@ -104,7 +108,8 @@ def test_without_tesseract_the_ocr_is_an_information_and_the_verdict_stays(tmp_p
         engine.close()
         screen_text._engine.cache_clear()
     found = by_code(report)["screenshot.ocr_unavailable"]
-    assert found.severity.value == "info" and "tesseract-ocr-fra" in found.details["reason"]
+    assert found.severity.value == "info" and found.details["reason"] == "french_model_missing"
+    assert "(modèle français de Tesseract absent (tesseract-ocr-fra))" in found.message
     assert report.verdict.value == "accepted" and "screen_text" not in report.facts["screenshot"]
 
 
@@ -193,7 +198,8 @@ def test_a_scenario_with_changing_screens_shows_scenes_and_where_a_real_nir_was_
     assert "video.static" not in report.codes and "video.blank" not in report.codes
     assert facts["scenes"] == 4 and facts["longest_still_s"] == pytest.approx(4, abs=0.5)
     found = by_code(report)["video.nir_unknown"]
-    assert found.details["masked"] == REAL_LOOKING[:5] + "•" * 10 and "à 8 s" in found.details["where"]
+    assert found.details["masked"] == REAL_LOOKING[:5] + "•" * 10 and "at_s=8, " in found.details["where"]
+    assert "à 8 s, " in found.message
     assert facts["screen_text"]["test_identities"] == 1 and facts["screen_text"]["images_read"] == 4
 
 

@@ -58,8 +58,10 @@ def preuves_register_messages(register: "RegisterMessage") -> None:
     """Give the French and English message of every finding code this plugin emits.
 
     Call ``register("video.too_short", fr="Vidéo trop courte ({duration_s} s)", en="…")`` per code.
-    Templates are ``str.format`` strings filled from the finding's ``details``. A code registered
-    twice, or without both languages, fails at start.
+    Templates are ``str.format`` strings filled from the finding's ``details``. A detail that is a
+    key the check chose (``reason="no_video_stream"``) is said through ``words={"no_video_stream":
+    ("aucun flux vidéo", "no video stream")}`` and read as ``{reason:word}``. A code registered
+    twice, or without both languages (its words too), fails at start.
 
     :param register: the callback.
     """

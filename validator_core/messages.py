@@ -5,13 +5,18 @@ are ``str.format`` strings filled from the finding's ``details`` (plus a few eng
 as ``type_label``, see :func:`validator_core.pipeline.message_values`) in the report's language, with
 specs that say sizes, counts and formats to people (:func:`render`); a missing value renders as ``?``
 rather than failing the report.
+
+A detail a check computes as a word (why a video does not decode, where on screen a NIR shows) is a
+key in the report, said in the report's language by its code's ``words`` (``{reason:word}``): the
+report's JSON keeps a stable key for programs, the reader gets words in their language.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Mapping
 
 from validator_core import wording
@@ -21,12 +26,57 @@ LANGS = ("fr", "en")
 
 @dataclass(frozen=True)
 class Message:
+    """A text in French and English; a finding code's message also has the ``words`` its ``{x:word}``
+    fields say (key → :class:`Message`)."""
+
     fr: str
     en: str
+    words: Mapping[str, "Message"] = field(default_factory=dict, compare=False)
 
     def template(self, lang: str) -> str:
         return self.en if lang == "en" else self.fr
 
+
+def vocabulary(words: Mapping[str, "Message | tuple[str, str]"] | None) -> dict[str, Message]:
+    """``words`` as :class:`Message` values (a plugin gives ``(fr, en)`` pairs)."""
+    return {key: w if isinstance(w, Message) else Message(*w) for key, w in (words or {}).items()}
+
+
+# file.suspicious_name's details.reason: what validator_core.detect.clean_name found, in French (its words).
+NAME_PROBLEMS: dict[str, Message] = {
+    "octet NUL": Message("octet NUL", "NUL byte"),
+    "inversion du sens d'écriture": Message("inversion du sens d'écriture", "writing-direction override"),
+    "caractère invisible": Message("caractère invisible", "invisible character"),
+    "caractère de contrôle": Message("caractère de contrôle", "control character"),
+}
+# format.extension_mismatch's details.extension for a name without one (the report keeps the French).
+NO_EXTENSION = "(aucune)"
+EXTENSION_WORDS = {NO_EXTENSION: Message("(aucune)", "(none)")}
+# What a program's failure means, by the name the engine or a check records for developers (details keep
+# it): the exception's class (``MemoryError``), the signal that ended a worker (``SIGSEGV``). Every
+# code's ``{x:word}`` knows these words; its own ``words`` come first.
+COMMON_WORDS: dict[str, Message] = {
+    "MemoryError": Message("mémoire insuffisante", "not enough memory"),
+    "RecursionError": Message("structure trop imbriquée", "structure nested too deeply"),
+    "TimeoutError": Message("délai dépassé", "time limit exceeded"),
+    "EOFError": Message("fin de fichier inattendue", "unexpected end of file"),
+    "OSError": Message("erreur de lecture", "read error"),
+    "UnicodeDecodeError": Message("texte mal encodé", "badly encoded text"),
+    "OverflowError": Message("nombre hors limites", "number out of range"),
+    "ZeroDivisionError": Message("valeur nulle inattendue", "unexpected zero value"),
+    "ValueError": Message("valeur invalide dans le fichier", "invalid value in the file"),
+    "PdfError": Message("structure PDF illisible", "unreadable PDF structure"),
+    "PdfReadError": Message("structure PDF illisible", "unreadable PDF structure"),
+    "SIGKILL": Message("processus arrêté par le système", "process killed by the system"),
+    "SIGSEGV": Message("arrêt brutal du programme de lecture", "the reading program crashed"),
+    "SIGBUS": Message("arrêt brutal du programme de lecture", "the reading program crashed"),
+    "SIGABRT": Message("arrêt brutal du programme de lecture", "the reading program crashed"),
+    "SIGFPE": Message("arrêt brutal du programme de lecture", "the reading program crashed"),
+    "SIGILL": Message("arrêt brutal du programme de lecture", "the reading program crashed"),
+}
+# Any other exception class, signal or exit status: the reader learns it is the program's failure.
+UNEXPECTED_FAILURE = Message("erreur inattendue du programme de lecture", "unexpected error of the reading program")
+_FAILURE_NAME = re.compile(r"[A-Z][A-Za-z0-9]*(?:Error|Exception|Warning)|SIG[A-Z0-9]+|signal \d+|exit -?\d+")
 
 CORE_MESSAGES: dict[str, Message] = {
     "file.empty": Message(
@@ -49,9 +99,10 @@ CORE_MESSAGES: dict[str, Message] = {
         "“{type_label}”. {size_advice}",
     ),
     "file.suspicious_name": Message(
-        fr="Le nom du fichier contient des caractères invisibles ou de contrôle ({reason_shown}) : "
+        fr="Le nom du fichier contient des caractères invisibles ou de contrôle ({reason:word}) : "
         "renommez-le avant le dépôt.",
-        en="The file name holds invisible or control characters ({reason_shown}): rename it before filing.",
+        en="The file name holds invisible or control characters ({reason:word}): rename it before filing.",
+        words=NAME_PROBLEMS,
     ),
     "format.not_allowed": Message(
         fr="Le fichier est au format {media_type:format}, que « {type_label} » n'accepte pas (formats "
@@ -60,10 +111,11 @@ CORE_MESSAGES: dict[str, Message] = {
         "{allowed_names}). {format_advice}",
     ),
     "format.extension_mismatch": Message(
-        fr="L'extension « {extension_shown} » ne correspond pas au contenu du fichier ({media_type:format}). "
+        fr="L'extension « {extension:word} » ne correspond pas au contenu du fichier ({media_type:format}). "
         "Renommez-le avec l'extension {expected:or}.",
-        en="The extension “{extension_shown}” does not match the file's content ({media_type:format}). "
+        en="The extension “{extension:word}” does not match the file's content ({media_type:format}). "
         "Rename it with the extension {expected:or}.",
+        words=EXTENSION_WORDS,
     ),
     "format.unknown": Message(
         fr="Le format du contenu n'a pas été reconnu : ce n'est aucun des formats qu'accepte « {type_label} » "
@@ -108,10 +160,10 @@ CORE_MESSAGES: dict[str, Message] = {
         "that produced it.",
     ),
     "check.crashed": Message(
-        fr="La vérification « {check_label} » a échoué sur ce fichier (cause technique : {reason}) : le fichier "
+        fr="La vérification « {check_label} » a échoué sur ce fichier (cause technique : {reason:word}) : le fichier "
         "n'a pas pu être validé. Réexportez le fichier depuis le logiciel qui l'a produit, puis relancez la "
         "validation.",
-        en="The “{check_label}” check failed on this file (technical cause: {reason}): the file could not be "
+        en="The “{check_label}” check failed on this file (technical cause: {reason:word}): the file could not be "
         "validated. Export the file again from the software that produced it, then run the validation again.",
     ),
 }
@@ -125,15 +177,7 @@ NOT_REGULAR_KINDS: dict[str, Message] = {
     "pseudo_file": Message("un pseudo-fichier du système", "a system pseudo-file"),
     "other": Message("un objet spécial du système", "a special system object"),
 }
-MISSING_EXTENSION = Message("(aucune)", "(none)")
 REPORT_TYPE = Message("Compte-rendu PDF", "PDF report")  # rules that infer no type for a PDF
-# file.suspicious_name's details.reason: what validator_core.detect.clean_name found, in French.
-NAME_PROBLEMS: dict[str, Message] = {
-    "octet NUL": Message("octet NUL", "NUL byte"),
-    "inversion du sens d'écriture": Message("inversion du sens d'écriture", "writing-direction override"),
-    "caractère invisible": Message("caractère invisible", "invisible character"),
-    "caractère de contrôle": Message("caractère de contrôle", "control character"),
-}
 CHECK_LABELS: dict[str, Message] = {
     "detection": Message("détection du format", "format detection"),
     "plugin": Message("examen du contenu", "content review"),  # any plugin's inspection
@@ -200,14 +244,20 @@ class _Wording(string.Formatter):
     - ``{t:format}`` a media type (or a list of them, joined with « ou ») named as people do:
       « document Word (.docx) »;
     - ``{xs:or}`` / ``{xs:and}`` a list joined with « ou » / « et »;
-    - ``{s:severity}`` « erreur », « avertissement », « information».
+    - ``{s:severity}`` « erreur », « avertissement », « information»;
+    - ``{k:word}`` a key of the code's ``words`` said in words (``"no_video_stream"`` → « aucun flux
+      vidéo »); a list of keys is joined with commas (``{ks:word:and}`` / ``{ks:word:or}``: « et » /
+      « ou »). In a longer text every key it holds is replaced (``"1 84 ** top_left"`` → « 1 84 ** en
+      haut à gauche »), and ``key=arg`` fills the word's ``{}`` (``"at_s=8"``, word « à {} s » → « à 8 s »).
+      Exception class names and signals are said too (:data:`COMMON_WORDS`); any other value as is.
 
     Any other spec is Python's (``{x:.1f}``).
     """
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, words: Mapping[str, Message] | None = None) -> None:
         super().__init__()
         self.lang = lang
+        self.words = words or {}
 
     def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
         try:
@@ -249,7 +299,49 @@ class _Wording(string.Formatter):
             return wording.both(_items(value), lang)
         if name == "severity":
             return wording.severity(str(value), lang)
+        if name == "word":
+            return say_words(value, self.words, lang, args)
         return super().format_field(value, format_spec)
+
+
+def say_words(value: Any, words: Mapping[str, Message], lang: str, join: str = "") -> str:
+    """``value`` (a key, a list of keys, or a text holding keys) in ``lang``, by ``words`` then
+    :data:`COMMON_WORDS` (see the ``word`` spec of :class:`_Wording`); ``join``: ``"and"``, ``"or"``
+    or commas."""
+    table = {**COMMON_WORDS, **words}
+    items = value if isinstance(value, (list, tuple)) else [value]
+    said = list(dict.fromkeys(_say_word(str(item), table, lang) for item in items))  # /JS, /JavaScript: once
+    if join == "and":
+        return wording.both(said, lang)
+    if join == "or":
+        return wording.either(said, lang)
+    return ", ".join(said)
+
+
+def _say_word(text: str, table: Mapping[str, Message], lang: str) -> str:
+    if text in table:
+        return _filled(table[text].template(lang), None, lang)
+    if _FAILURE_NAME.fullmatch(text):
+        return UNEXPECTED_FAILURE.template(lang)
+
+    def fill(match: re.Match[str]) -> str:
+        return _filled(table[match.group(1)].template(lang), match.group(2), lang)
+
+    return _keys_pattern(tuple(sorted(table, key=len, reverse=True))).sub(fill, text)
+
+
+def _filled(word: str, arg: str | None, lang: str) -> str:
+    """``word``'s ``{}`` filled with ``arg`` (a number said as one), or dropped when there is none."""
+    if arg is None:
+        return " ".join(word.replace("{}", "").split())
+    return word.replace("{}", wording.number(_numeric(arg), lang) if _is_number(arg) else arg)
+
+
+@lru_cache(maxsize=256)
+def _keys_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
+    """The keys as whole tokens, each with an optional ``=arg``; longest first (``/JS`` after ``/JavaScript``)."""
+    alternatives = "|".join(re.escape(k) for k in keys)
+    return re.compile(rf"(?<![\w/%=-])({alternatives})(?:=([^\s,;()]+))?(?![\w-])")
 
 
 def _is_number(value: Any) -> bool:
@@ -287,14 +379,16 @@ def _plain(value: Any, lang: str) -> str:
     return str(value)
 
 
-def render(template: str, values: Mapping[str, Any], lang: str = "fr") -> str:
-    """Fill ``template`` from ``values`` in ``lang`` (see :class:`_Wording` for the specs).
+def render(template: str, values: Mapping[str, Any], lang: str = "fr",
+           words: Mapping[str, Message] | None = None) -> str:
+    """Fill ``template`` from ``values`` in ``lang`` (see :class:`_Wording` for the specs; ``words``:
+    the code's, for ``{x:word}``).
 
     Never raises: a missing value reads ``?``, a spec that does not suit its value (``{x:.1f}`` with a
     string) gives the value as is, a broken template is returned unfilled.
     """
     try:
-        return _Wording(lang).vformat(template, (), _Lenient(values))
+        return _Wording(lang, words).vformat(template, (), _Lenient(values))
     except Exception:  # noqa: BLE001 - a message must never break a report
         return template
 

@@ -38,7 +38,7 @@ from validator_core.detect import OCTET_STREAM, OpenedProof, clean_name, sha256_
 from validator_core.errors import EngineUnavailable
 from validator_core.isolation import ENGINE_EXCEPTIONS, Job, Outcome, Raised, Sniffed, task_inspect, task_sniff
 from validator_core import wording
-from validator_core.messages import (CHECK_LABELS, MISSING_EXTENSION, NAME_PROBLEMS, NOT_REGULAR_KINDS, REPORT_TYPE,
+from validator_core.messages import (CHECK_LABELS, NO_EXTENSION, NOT_REGULAR_KINDS, REPORT_TYPE,
                                      Message, format_advice, render, size_advice, template_fields)
 from validator_core.models import EngineInfo, FileFacts, Finding, Inspection, Report, Severity, Verdict
 from validator_core.proof import HEAD_BYTES, Proof
@@ -49,7 +49,6 @@ from validator_core.rules import Rules
 STOP: Literal["stop"] = "stop"  # a step's answer that ends the pipeline
 StepResult = Literal["stop"] | None
 SNIFF_CHECK = "detection"  # the name check.timeout/check.crashed give the content-detection step
-NO_EXTENSION = "(aucune)"  # format.extension_mismatch's details.extension for a name without one
 
 
 @dataclass(frozen=True)
@@ -313,7 +312,7 @@ def message_for(tools: Tools, finding: Finding, lang: str, proof_type: str | Non
     template = message.template(lang)
     values = {**message_values(tools, finding, lang, proof_type, media_type, template_fields(template)),
               **finding.details}
-    return render(template, values, lang)
+    return render(template, values, lang, message.words)
 
 
 def message_values(tools: Tools, finding: Finding, lang: str, proof_type: str | None, media_type: str | None,
@@ -339,12 +338,6 @@ def message_values(tools: Tools, finding: Finding, lang: str, proof_type: str | 
         values["size_advice"] = say(size_advice(media_type, accepted))
     if "excess" in wanted and isinstance(details.get("size"), int) and isinstance(details.get("limit"), int):
         values["excess"] = details["size"] - details["limit"]
-    if "extension_shown" in wanted:
-        extension = details.get("extension")
-        values["extension_shown"] = say(MISSING_EXTENSION) if extension == NO_EXTENSION else extension
-    if "reason_shown" in wanted:  # file.suspicious_name: clean_name's French words, in the report's language
-        values["reason_shown"] = ", ".join(say(NAME_PROBLEMS[p]) if p in NAME_PROBLEMS else p
-                                           for p in str(details.get("reason", "")).split(", "))
     if "kind_label" in wanted:
         values["kind_label"] = say(NOT_REGULAR_KINDS.get(str(details.get("kind")), NOT_REGULAR_KINDS["other"]))
     if "check_label" in wanted:

@@ -23,12 +23,12 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol
 
 import pluggy
 
 from validator_core import hookspecs
-from validator_core.messages import CORE_MESSAGES, LANGS, Message
+from validator_core.messages import CORE_MESSAGES, LANGS, Message, vocabulary
 from validator_core.models import Finding, Inspection
 from validator_core.proof import Proof
 from validator_core.rules import media_type_matches
@@ -67,7 +67,8 @@ class RegisterCheck(Protocol):
 
 
 class RegisterMessage(Protocol):
-    def __call__(self, code: str, *, fr: str, en: str) -> None: ...
+    def __call__(self, code: str, *, fr: str, en: str,
+                 words: Mapping[str, tuple[str, str]] | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -359,7 +360,8 @@ class PluginRegistry:
         self.messages.update(CORE_REQUIREMENT_MESSAGES)
         for plugin_name, caller in self._callers("preuves_register_messages"):
 
-            def register(code: str, *, fr: str, en: str, _plugin: str = plugin_name) -> None:
+            def register(code: str, *, fr: str, en: str, words: Mapping[str, Any] | None = None,
+                         _plugin: str = plugin_name) -> None:
                 if not code.startswith((_plugin + ".", REQUIREMENT_CODE_FAMILY)):  # the family any catalogue shares
                     raise PluginError(
                         f"plugin {_plugin!r} registers code {code!r}: codes must start with '{_plugin}.' "
@@ -371,7 +373,14 @@ class PluginRegistry:
                     raise PluginError(f"plugin {_plugin!r}: code {code!r} is registered twice")
                 if not (fr and fr.strip()) or not (en and en.strip()):
                     raise PluginError(f"plugin {_plugin!r}: code {code!r} needs both a French and an English message")
-                self.messages[code] = Message(fr=fr, en=en)
+                try:
+                    said = vocabulary(words)
+                    complete = all(isinstance(k, str) and w.fr.strip() and w.en.strip() for k, w in said.items())
+                except (TypeError, ValueError, AttributeError):
+                    complete = False
+                if not complete:
+                    raise PluginError(f"plugin {_plugin!r}: code {code!r}: words map keys to (French, English) pairs")
+                self.messages[code] = Message(fr=fr, en=en, words=said)
 
             caller(register=register)
 

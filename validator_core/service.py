@@ -245,7 +245,7 @@ def duplicate_findings(engine: Engine, proofs: Sequence[ProofResult], lang: str 
 
 def _dossier_finding(engine: Engine, code: str, lang: str, **details: object) -> Finding:
     message = engine.message(code)
-    text = render(message.template(lang), details, lang) if message else code
+    text = render(message.template(lang), details, lang, message.words) if message else code
     return Finding(code=code, severity=Severity.WARNING, message=text, plugin="core", details=details)
 
 

@@ -145,6 +145,13 @@ def singular(n: int | float, lang: str = "fr") -> bool:
     return n == 1 if _en(lang) else abs(n) < 2
 
 
+def percent(share: float, lang: str = "fr", digits: int = 1) -> str:
+    """A share of 1 as a percentage: ``0.997`` → « 99,7 % » (French puts a narrow no-break space before
+    the sign), English "99.7%"; at most ``digits`` decimals, trailing zeros dropped (« 50 % »)."""
+    value = number(round(float(share) * 100, digits), lang, digits)
+    return f"{value}%" if _en(lang) else f"{value}{NNBSP}%"
+
+
 def size(n_bytes: int, lang: str = "fr") -> str:
     """A size in decimal units: « 60 Mo », « 1,5 Mo », « 800 ko », « 512 octets »; English « 60 MB »…
 

@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from validator_core.toolkit import wording
+
 # Annotation types PDF 1.4 defines, less FileAttachment, Sound and Movie (6.5.2).
 ANNOTATION_TYPES = frozenset({
     "/Text", "/Link", "/FreeText", "/Line", "/Square", "/Circle", "/Highlight", "/Underline", "/Squiggly",
@@ -337,9 +339,10 @@ RULES: tuple[Rule, ...] = (
          "les métadonnées XMP doivent déclarer la conformité PDF/A (schéma pdfaid)",
          "the XMP metadata must declare PDF/A conformance (pdfaid schema)"),
     Rule("6.7.11-2", "6.7.11", "PDFAIdentification", lambda i, c: not i.present or i.part == "1",
-         "pdfaid:part doit valoir 1", "pdfaid:part must be 1"),
+         "la déclaration PDF/A doit annoncer la partie 1 (pdfaid:part)", "the PDF/A claim must name part 1 (pdfaid:part)"),
     Rule("6.7.11-3", "6.7.11", "PDFAIdentification", lambda i, c: not i.present or i.conformance in ("A", "B"),
-         "pdfaid:conformance doit valoir A ou B", "pdfaid:conformance must be A or B"),
+         "la déclaration PDF/A doit annoncer le niveau A ou B (pdfaid:conformance)",
+         "the PDF/A claim must name level A or B (pdfaid:conformance)"),
     Rule("6.7.11-4", "6.7.11", "PDFAIdentification", lambda i, c: i.prefixes_ok,
          "les propriétés d'identification PDF/A doivent utiliser le préfixe pdfaid",
          "the PDF/A identification properties must use the pdfaid prefix"),
@@ -414,5 +417,6 @@ def describe(failed: list[dict], lang: str, limit: int = 5) -> str:
     shown = [f"{clause} ({text})" for clause, text in list(clauses.items())[:limit]]
     rest = len(clauses) - len(shown)
     if rest > 0:
-        shown.append(f"and {rest} more clause(s)" if lang == "en" else f"et {rest} autre(s) clause(s)")
+        shown.append(f"and {wording.count(rest, 'more clause', 'more clauses', lang)}" if lang == "en" else
+                     f"et {wording.count(rest, 'autre clause', 'autres clauses', lang)}")
     return " ; ".join(shown) if lang != "en" else "; ".join(shown)

@@ -93,7 +93,7 @@ def _smtp(requirement: Any, logs: dict, formats: list) -> list[Finding]:
         if name == "Content-Type" and header.get("values"):
             found = smtp.get("body_type") if "multipart/report" not in header["values"] else smtp.get("content_type")
             if found not in header["values"]:
-                mismatched.append((name, " ou ".join(header["values"]), found or "—"))
+                mismatched.append((name, ", ".join(header["values"]), found or "—"))
         elif name.lower() not in present:
             missing.append(name)
         elif "value" in header:
@@ -111,7 +111,7 @@ def _smtp(requirement: Any, logs: dict, formats: list) -> list[Finding]:
     absent = [kind for kind in wanted_attachments
               if not (set(types) & set(ATTACHMENT_KINDS[kind][0]) or set(extensions) & set(ATTACHMENT_KINDS[kind][1]))]
     if absent:
-        found = ", ".join(sorted({*types, *(f".{e}" for e in extensions)})) or "aucune / none"
+        found = ", ".join(sorted({*types, *(f".{e}" for e in extensions)})) or "none"
         out.append(finding("requirement.smtp_attachment_missing", "warning",
                            missing=", ".join(ATTACHMENT_LABELS[k] for k in absent), found=found,
                            **asked(requirement, "smtp_attachments")))

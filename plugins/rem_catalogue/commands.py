@@ -3,7 +3,8 @@
 Lists the proofs of the catalogue (every catalogue plugin's, not only this one's) with the proof types
 each admits and what its texts expect; ``--stats`` gives the build's figures, the source text that
 could not be read, and how many proofs carry each expectation (by the text it was read from, and by
-value) — the counts of ``docs/requirements.md``; ``--json`` prints the same data as ``GET /v1/requirements``. Exit status 2 for an
+value) — the counts of ``docs/requirements.md``, in ``PREUVES_LANG``'s language (counts agreed, the
+percentage as each language writes it); ``--json`` prints the same data as ``GET /v1/requirements``. Exit status 2 for an
 unknown REM or an engine that cannot start (bad settings, a broken plugin).
 
 Every output names the catalogue's edition (« REM vague 2, pré-publication de mars 2023 … », what each
@@ -20,7 +21,7 @@ import click
 from validator_core import hookimpl
 from validator_core.cli_support import LocalOption, PreuvesCommand, set_output
 
-SOURCE_LABELS = {"proof": "preuve", "scenario": "scénario", "requirement": "exigence"}
+SOURCE_LABELS = {"proof": ("preuve", "proof"), "scenario": ("scénario", "scenario"), "requirement": ("exigence", "requirement")}
 
 
 @click.command(cls=PreuvesCommand, help_en="List the REMs' requirements, their proofs and the proof types expected.")
@@ -77,20 +78,7 @@ def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None,
         if as_json:
             click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         else:
-            s = catalogue.stats()
-            click.echo(edition_line(editions(catalogue)))
-            click.echo(f"{s['proofs']} preuves lues ({s['repaired_ids']} identifiants réparés, {s['duplicates']} doublons ignorés), "
-                       f"{s['classified']} classées ({s['classified_share']:.1%}), {s['unclassified']} non classées ; "
-                       f"{s['unparsed_fragments']} fragments de texte non lus :")
-            for item in catalogue.unparsed:
-                click.echo(f"  {item['rem']} {item['scenario'] or item['requirement']} : {item['fragment'][:120]}")
-            for item in catalogue.duplicate_entries:
-                click.echo(f"  doublon ignoré, {item['rem']} {item['fragment'][:120]}")
-            click.echo("Attendus (preuves qui les portent ; texte d'où ils sont lus ; valeurs) :")
-            for key, entry in s["expectations"].items():
-                sources = ", ".join(f"{SOURCE_LABELS.get(k, k)} {v}" for k, v in sorted(entry["from"].items()))
-                values = ", ".join(f"{k} {v}" for k, v in sorted(entry.get("values", {}).items()))
-                click.echo(f"  {key} : {entry['proofs']} ({sources})" + (f" — {values}" if values else ""))
+            _print_stats(catalogue)
         return
     from rich.console import Console
     from rich.table import Table
@@ -111,17 +99,59 @@ def requirements(rem: str | None, profiles: tuple[str, ...], search: str | None,
     Console(highlight=False).print(table)
 
 
+def _print_stats(catalogue) -> None:
+    """The catalogue's figures in the language of ``PREUVES_LANG``, counts agreed and percent as the
+    language writes it (« 1 479 classées (99,7 %) », "1,479 classified (99.7%)")."""
+    from validator_core.cli_support import env_lang
+    from validator_core.toolkit import wording
+
+    lang = env_lang()
+    en = lang == "en"
+
+    def n(value: int, fr_one: str, fr_many: str, en_one: str, en_many: str) -> str:
+        return wording.count(value, en_one, en_many, lang) if en else wording.count(value, fr_one, fr_many, lang)
+
+    s = catalogue.stats()
+    click.echo(edition_line(editions(catalogue), lang))
+    click.echo(f"{n(s['proofs'], 'preuve lue', 'preuves lues', 'proof read', 'proofs read')} "
+               f"({n(s['repaired_ids'], 'identifiant réparé', 'identifiants réparés', 'id repaired', 'ids repaired')}, "
+               f"{n(s['duplicates'], 'doublon ignoré', 'doublons ignorés', 'duplicate ignored', 'duplicates ignored')}), "
+               f"{n(s['classified'], 'classée', 'classées', 'classified', 'classified')} "
+               f"({wording.percent(s['classified_share'], lang)}), "
+               f"{n(s['unclassified'], 'non classée', 'non classées', 'unclassified', 'unclassified')}"
+               + ("; " if en else " ; ")
+               + n(s['unparsed_fragments'], 'fragment de texte non lu', 'fragments de texte non lus',
+                   'text fragment not read', 'text fragments not read') + (":" if en else " :"))
+    for item in catalogue.unparsed:
+        click.echo(f"  {item['rem']} {item['scenario'] or item['requirement']}{':' if en else ' :'} {item['fragment'][:120]}")
+    for item in catalogue.duplicate_entries:
+        click.echo(f"  {'duplicate ignored' if en else 'doublon ignoré'}, {item['rem']} {item['fragment'][:120]}")
+    click.echo("Expectations (proofs carrying them; text they are read from; values):" if en else
+               "Attendus (preuves qui les portent ; texte d'où ils sont lus ; valeurs) :")
+    for key, entry in s["expectations"].items():
+        sources = ", ".join(f"{SOURCE_LABELS.get(k, (k, k))[en]} {wording.number(v, lang)}"
+                            for k, v in sorted(entry["from"].items()))
+        values = ", ".join(f"{k} {wording.number(v, lang)}" for k, v in sorted(entry.get("values", {}).items()))
+        click.echo(f"  {key}{':' if en else ' :'} {wording.number(entry['proofs'], lang)} ({sources})"
+                   + (f" — {values}" if values else ""))
+
+
 def editions(catalogue) -> list[str]:
     """The editions of the catalogue's sources, as each catalogue plugin named its own."""
     return list(catalogue.editions.values())
 
 
-def edition_line(names: list[str]) -> str:
-    """« Catalogue : REM vague 2, pré-publication de mars 2023 (lignes approuvées) »."""
+def edition_line(names: list[str], lang: str = "fr") -> str:
+    """« Catalogue : REM vague 2, pré-publication de mars 2023 (lignes approuvées) » (the edition's name
+    is the catalogue's own, in French)."""
+    if lang == "en":
+        return "Catalogue: " + ("; ".join(names) or "edition not given")
     return "Catalogue : " + ("; ".join(names) or "édition non précisée")
 
 
 def _print_profiles(data: dict, as_json: bool) -> None:
+    from validator_core.toolkit import wording
+
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -132,7 +162,7 @@ def _print_profiles(data: dict, as_json: bool) -> None:
     click.echo("Conditions (preuves dossier --condition ID=VALEUR) :")
     for condition in data["conditions"]:
         click.echo(f"  {condition['id']} = {'|'.join(condition['values'])} — {condition['label']} "
-                   f"({condition['proofs']} preuve(s))")
+                   f"({wording.count(condition['proofs'], 'preuve', 'preuves')})")
 
 
 @hookimpl

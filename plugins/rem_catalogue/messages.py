@@ -95,16 +95,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "requirement.smtp_header_mismatch": (
         "L'exigence de la preuve {requirement} demande « {asked} » ; l'en-tête {header} du message vaut "
-        "{found}, pas {expected}. Déposez la source d'un message conforme.",
+        "{found}, pas {expected:or}. Déposez la source d'un message conforme.",
         "The requirement of proof {requirement} asks for “{asked}”; the message's {header} header is "
-        "{found}, not {expected}. File the source of a compliant message.",
+        "{found}, not {expected:or}. File the source of a compliant message.",
     ),
     "requirement.smtp_attachment_missing": (
         "L'exigence de la preuve {requirement} demande « {asked} » ; le message n'a pas de pièce jointe "
-        "{missing} (pièces jointes trouvées : {found}). Déposez la source du message envoyé avec ses "
+        "{missing} (pièces jointes trouvées : {found:word}). Déposez la source du message envoyé avec ses "
         "pièces jointes.",
         "The requirement of proof {requirement} asks for “{asked}”; the message has no {missing} attachment "
-        "(attachments found: {found}). File the source of the message sent with its attachments.",
+        "(attachments found: {found:word}). File the source of the message sent with its attachments.",
     ),
     "requirement.hl7_message_missing": (
         "La preuve {requirement} demande « {asked} » ; aucun message HL7 v2 (segment MSH) n'a été trouvé "
@@ -149,7 +149,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# The keys a detail holds in place of words (the message has no attachment at all).
+WORDS = {"requirement.smtp_attachment_missing": {"none": ("aucune", "none")}}
+
+
 @hookimpl
 def preuves_register_messages(register) -> None:
     for code, (fr, en) in MESSAGES.items():
-        register(code, fr=fr, en=en)
+        register(code, fr=fr, en=en, words=WORDS.get(code))

@@ -21,4 +21,13 @@ imported (~30 ms), ``pdf`` loads pikepdf on first use. The engine imports every 
 service process for its messages and declarations, so import these from the code that inspects (a
 helper module your ``preuves_inspect`` imports, as ``plugins/logs.py`` does) and name them in your
 module's ``PRELOAD`` tuple: worker processes then get them already loaded.
+
+For what a plugin prints itself (a command's listing, figures), :mod:`validator_core.wording` is
+re-exported here as ``wording`` — the words every message uses: ``count(3, "preuve", "preuves", lang)``
+« 3 preuves », ``number``, ``percent`` « 99,7 % », ``size`` « 60 Mo », ``format_name``, ``either`` /
+``both``. Finding messages need none of it: their templates' specs say the same (``{n:count:…}``).
 """
+
+from validator_core import wording  # re-exported: plugins format their own output as the core does
+
+__all__ = ["wording"]
