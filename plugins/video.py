@@ -31,20 +31,24 @@ import os
 import shutil
 import tempfile
 import time
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
-from plugins import screen_text, video_boxes, video_frames
+from plugins import screen_text
 from validator_core import Inspection, Proof, finding, hookimpl
 from validator_core.toolkit.screens import readable_minimum
+
+if TYPE_CHECKING:
+    from plugins import video_frames
 
 __version__ = "1.0.0"
 
 PLUGIN = "video"
 
 # What the inspection imports (the fork server imports them once for every worker): libmediainfo
-# and PyAV, which the service process that only reads this module's declarations never needs, and
-# what reading the text on screen needs (Tesseract, Pillow, the identity scanner).
-PRELOAD = ("pymediainfo", "av") + screen_text.PRELOAD
+# and PyAV, the box walk and the frame sampler, which the service process that only reads this
+# module's declarations never needs, and what reading the text on screen needs (Tesseract, Pillow,
+# the identity scanner; its module registers this plugin's OCR messages, so it is imported here).
+PRELOAD = ("pymediainfo", "av", "plugins.video_boxes", "plugins.video_frames") + screen_text.PRELOAD
 
 # What MediaInfo calls each container the rules know (MOV and MP4 are the same ISO/QuickTime family:
 # MediaInfo says "MPEG-4" for both and tells them apart only by the profile).
@@ -274,6 +278,8 @@ def _named_for_mediainfo(proof: Proof) -> Iterator[str]:
 def preuves_inspect(proof: Proof) -> Inspection:
     from pymediainfo import MediaInfo
 
+    from plugins import video_boxes
+
     limits = proof.thresholds(PLUGIN)
     findings = []
     facts: dict[str, Any] = {}
@@ -407,6 +413,8 @@ def _frames_findings(proof: Proof, limits: Mapping[str, Any], width: int, height
     """Decode a few frames (start, then keyframes further on): an index proves nothing about the data.
     The same open file then gives the picture sample (:func:`_pictures_findings`): one pass, each
     keyframe decoded once. Only ``decode_positions`` judge whether the frames decode."""
+    from plugins import video_frames
+
     max_pixels = int(limits["max_pixels"])
     if width * height > max_pixels:  # what libmediainfo read; the decoder's own size is checked too
         return [_too_many_pixels(width, height, max_pixels)]
@@ -443,6 +451,8 @@ def _frames_findings(proof: Proof, limits: Mapping[str, Any], width: int, height
 def _pictures_findings(sample: video_frames.FrameSample, limits: Mapping[str, Any], facts: dict[str, Any]) -> list:
     """What the pictures show: ``sample_frames`` keyframes spread over the duration (the cost is the
     sample's, whatever the duration), blank or unchanging, and the text of each distinct scene."""
+    from plugins import video_frames
+
     duration = facts.get("duration_s") or sample.duration_s
     summary = video_frames.summarise(sample.pictured, duration, float(limits["blank_max_stddev"]))
     facts.update({"frames_sampled": summary.sampled, "blank_share": round(summary.blank_share, 3),
