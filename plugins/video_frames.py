@@ -175,7 +175,7 @@ class _Sampler:
         self.av, self.out, self.max_packets, self.keep, self.pictures = av, out, max_packets, keep, pictures
         self.seen: set[int] = set()  # pts of the frames kept in ``out.frames``
         self.pictured: set[int] = set()  # pts of the frames in ``out.pictured``
-        self.held: dict[int, Any] = {}  # keyframes the check decoded, for the picture sample (≤ one per position)
+        self.held: dict[int, Any] = {}  # keyframes the check decoded, for the picture sample (a few at most)
 
     def run(self, path, container_format, positions, frames_per_position, max_pixels) -> None:
         av, out = self.av, self.out
@@ -199,7 +199,7 @@ class _Sampler:
                 return
             out.duration_s = _duration_s(container, stream)
             for index, fraction in enumerate(positions):
-                position = self._place(container, stream, fraction, seek=index > 0)
+                position = self._place(container, stream, fraction, seek=index > 0 or fraction > 0)
                 if position is None:
                     break  # nowhere to seek to: the start is all we can sample
                 out.positions.append(position)
