@@ -82,6 +82,14 @@ def _engine() -> Any:
     return api
 
 
+@lru_cache(maxsize=1)
+def _not_text() -> frozenset[int]:
+    import tesserocr
+
+    return frozenset({tesserocr.PT.FLOWING_IMAGE, tesserocr.PT.HEADING_IMAGE, tesserocr.PT.PULLOUT_IMAGE,
+                      tesserocr.PT.HORZ_LINE, tesserocr.PT.VERT_LINE, tesserocr.PT.NOISE})
+
+
 class OcrUnavailable(Exception):
     """Tesseract or its French model is missing: reported as ``<plugin>.ocr_unavailable`` (info)."""
 
@@ -104,19 +112,21 @@ def prepare(image: Any, limits: Mapping[str, Any]) -> tuple[Any, float]:
 
     grey = image if image.mode == "L" else image.convert("L")
     width, height = grey.size
-    pixels = max(1, width * height)
-    scale = 1.0
-    if pixels < int(limits["ocr_upscale_below_pixels"]):
-        scale = float(limits["ocr_upscale_factor"])
-    scale = min(scale, (int(limits["ocr_max_pixels"]) / pixels) ** 0.5)
-    if abs(scale - 1.0) > 0.01:
+    scale = _scale(width, height, limits)
+    if scale != 1.0:
         grey = grey.resize((max(1, round(width * scale)), max(1, round(height * scale))),
                            Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.BOX)
-    else:
-        scale = 1.0
     if ImageStat.Stat(grey.reduce(max(1, max(grey.size) // 256))).mean[0] < float(limits["ocr_dark_mean"]):
         grey = ImageOps.invert(grey)
     return grey, scale
+
+
+def _scale(width: int, height: int, limits: Mapping[str, Any]) -> float:
+    """How :func:`prepare` resizes a ``width``×``height`` picture (1.0: not at all)."""
+    pixels = max(1, width * height)
+    scale = float(limits["ocr_upscale_factor"]) if pixels < int(limits["ocr_upscale_below_pixels"]) else 1.0
+    scale = min(scale, (int(limits["ocr_max_pixels"]) / pixels) ** 0.5)
+    return scale if abs(scale - 1.0) > 0.01 else 1.0
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -131,14 +141,17 @@ class Line:
 def read_lines(image: Any, limits: Mapping[str, Any], timeout_ms: int | None = None) -> list[Line] | None:
     """The text lines Tesseract reads in ``image`` (a Pillow image), with their boxes, within
     ``timeout_ms`` (default ``ocr_timeout_ms``); None past the deadline (the picture counts as unread).
+    A picture to enlarge is first laid out at its own size: no text block there, no lines (:func:`holds_text`).
 
     Raises :class:`OcrUnavailable` when Tesseract or its French model is missing.
     """
     try:
         import tesserocr
     except ImportError as exc:
-        raise OcrUnavailable("tesserocr absent") from exc
+        raise OcrUnavailable("tesserocr_missing") from exc
     api = _engine()
+    if _scale(*image.size, limits) > 1 and not holds_text(api, prepare(image, {**limits, "ocr_upscale_factor": 1.0})[0]):
+        return []  # no block Tesseract's layout analysis takes for text: the enlarged picture is not read
     prepared, scale = prepare(image, limits)
     api.SetImage(prepared)
     try:
@@ -163,6 +176,28 @@ def read_lines(image: Any, limits: Mapping[str, Any], timeout_ms: int | None = N
             x1, y1, x2, y2 = (round(v / scale) for v in box)
             lines.append(Line(_SPACES_RE.sub(" ", text.strip()), (x1, y1, x2 - x1, y2 - y1)))
         return lines
+    finally:
+        api.Clear()
+
+
+def holds_text(api: Any, picture: Any) -> bool:
+    """Whether Tesseract's page layout analysis finds, in ``picture``, a block that is not a picture, a
+    rule or noise (the blocks its recognition reads).
+
+    A picture under ``ocr_upscale_below_pixels`` is enlarged so that small glyphs reach the size the
+    model *recognises* well; finding where text lies needs no enlargement, at a quarter of the pixels.
+    A frame of a test pattern, a photo or noise holds no text block: reading it enlarged (~150 ms a
+    720p frame) would find nothing, the layout at its own size says so in ~40 ms.
+    """
+    import tesserocr
+
+    api.SetImage(picture)
+    try:
+        iterator = api.AnalyseLayout()
+        if iterator is None:
+            return False
+        level = tesserocr.RIL.BLOCK
+        return any(block.BlockType() not in _not_text() for block in tesserocr.iterate_level(iterator, level))
     finally:
         api.Clear()
 
@@ -271,6 +306,7 @@ OCR_WORDS = {
     "french_model_missing": ("modèle français de Tesseract absent (tesseract-ocr-fra)",
                              "Tesseract's French model missing (tesseract-ocr-fra)"),
     "french_model_unreadable": ("modèle français de Tesseract illisible", "Tesseract's French model unreadable"),
+    "tesserocr_missing": ("module Python tesserocr absent", "tesserocr Python module missing"),
 }
 
 

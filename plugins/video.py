@@ -31,20 +31,24 @@ import os
 import shutil
 import tempfile
 import time
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
-from plugins import screen_text, video_boxes, video_frames
+from plugins import screen_text
 from validator_core import Inspection, Proof, finding, hookimpl
 from validator_core.toolkit.screens import readable_minimum
+
+if TYPE_CHECKING:
+    from plugins import video_frames
 
 __version__ = "1.0.0"
 
 PLUGIN = "video"
 
 # What the inspection imports (the fork server imports them once for every worker): libmediainfo
-# and PyAV, which the service process that only reads this module's declarations never needs, and
-# what reading the text on screen needs (Tesseract, Pillow, the identity scanner).
-PRELOAD = ("pymediainfo", "av") + screen_text.PRELOAD
+# and PyAV, the box walk and the frame sampler, which the service process that only reads this
+# module's declarations never needs, and what reading the text on screen needs (Tesseract, Pillow,
+# the identity scanner; its module registers this plugin's OCR messages, so it is imported here).
+PRELOAD = ("pymediainfo", "av", "plugins.video_boxes", "plugins.video_frames") + screen_text.PRELOAD
 
 # What MediaInfo calls each container the rules know (MOV and MP4 are the same ISO/QuickTime family:
 # MediaInfo says "MPEG-4" for both and tells them apart only by the profile).
@@ -286,6 +290,8 @@ def _named_for_mediainfo(proof: Proof) -> Iterator[str]:
 def preuves_inspect(proof: Proof) -> Inspection:
     from pymediainfo import MediaInfo
 
+    from plugins import video_boxes
+
     limits = proof.thresholds(PLUGIN)
     findings = []
     facts: dict[str, Any] = {}
@@ -416,10 +422,19 @@ def _too_many_pixels(width: int, height: int, max_pixels: int):
 
 
 def _frames_findings(proof: Proof, limits: Mapping[str, Any], width: int, height: int, facts: dict[str, Any]) -> list:
-    """Decode a few frames (start, then keyframes further on): an index proves nothing about the data."""
+    """Decode a few frames (start, then keyframes further on): an index proves nothing about the data.
+    The same open file then gives the picture sample (:func:`_pictures_findings`): one pass, each
+    keyframe decoded once. Only ``decode_positions`` judge whether the frames decode."""
+    from plugins import video_frames
+
     max_pixels = int(limits["max_pixels"])
     if width * height > max_pixels:  # what libmediainfo read; the decoder's own size is checked too
         return [_too_many_pixels(width, height, max_pixels)]
+    count = int(limits["sample_frames"])
+    pictures = video_frames.Pictures(
+        positions=tuple(i / count for i in range(count)), thumb_size=tuple(int(v) for v in limits["scene_thumb_size"]),
+        pixel_delta=int(limits["scene_pixel_delta"]), changed_share=float(limits["scene_changed_share"]),
+        picture_max_pixels=int(limits["ocr_max_pixels"]))
     sample = video_frames.sample_frames(
         proof.path,
         container_format=proof.format,
@@ -427,6 +442,7 @@ def _frames_findings(proof: Proof, limits: Mapping[str, Any], width: int, height
         frames_per_position=int(limits["decode_frames_per_position"]),
         max_packets_per_position=int(limits["decode_max_packets_per_position"]),
         max_pixels=max_pixels,
+        pictures=pictures,
     )
     if sample.skipped == "too_many_pixels":
         return [_too_many_pixels(sample.width, sample.height, max_pixels)]
@@ -441,22 +457,16 @@ def _frames_findings(proof: Proof, limits: Mapping[str, Any], width: int, height
         return [finding("video.frames_undecodable", "error", failed=len(failed) or 1,
                         sampled=len(sample.positions) or 1, at_s=_fmt(first.target_s) if first else "0",
                         reason=reason)]
-    return _pictures_findings(proof, limits, facts)
+    return _pictures_findings(sample, limits, facts)
 
 
-def _pictures_findings(proof: Proof, limits: Mapping[str, Any], facts: dict[str, Any]) -> list:
+def _pictures_findings(sample: video_frames.FrameSample, limits: Mapping[str, Any], facts: dict[str, Any]) -> list:
     """What the pictures show: ``sample_frames`` keyframes spread over the duration (the cost is the
     sample's, whatever the duration), blank or unchanging, and the text of each distinct scene."""
-    count = int(limits["sample_frames"])
-    pictures = video_frames.Pictures(
-        thumb_size=tuple(int(v) for v in limits["scene_thumb_size"]), pixel_delta=int(limits["scene_pixel_delta"]),
-        changed_share=float(limits["scene_changed_share"]), picture_max_pixels=int(limits["ocr_max_pixels"]))
-    sample = video_frames.sample_frames(
-        proof.path, container_format=proof.format, positions=tuple(i / count for i in range(count)),
-        frames_per_position=1, max_packets_per_position=int(limits["decode_max_packets_per_position"]),
-        max_pixels=int(limits["max_pixels"]), pictures=pictures)
+    from plugins import video_frames
+
     duration = facts.get("duration_s") or sample.duration_s
-    summary = video_frames.summarise(sample.frames, duration, float(limits["blank_max_stddev"]))
+    summary = video_frames.summarise(sample.pictured, duration, float(limits["blank_max_stddev"]))
     facts.update({"frames_sampled": summary.sampled, "blank_share": round(summary.blank_share, 3),
                   "scenes": summary.scenes, "longest_still_s": summary.longest_still_s})
     if not summary.sampled:

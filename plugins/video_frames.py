@@ -8,9 +8,10 @@ in between). Each position decodes at most ``frames_per_position`` frames from a
 ``max_packets_per_position`` packets, single-threaded; nothing here reads the whole file.
 
 :func:`sample_frames` returns what was decoded and what went wrong; the ``video`` plugin turns that
-into findings. With :class:`Pictures`, the same sampling keeps a small greyscale thumbnail of each
-frame and a picture of each frame that differs from the one before; :func:`summarise` tells blank
-frames, distinct scenes and the longest still stretch from them, and the scenes' pictures go to OCR.
+into findings. With :class:`Pictures`, the same open file then gives a wider sample of keyframes
+(each decoded once, whichever part asked first): a small greyscale thumbnail of each and a picture of
+each that differs from the one before; :func:`summarise` tells blank frames, distinct scenes and the
+longest still stretch from them, and the scenes' pictures go to OCR.
 ffmpeg's log messages are captured, never printed (a worker's stderr is the caller's).
 """
 
@@ -22,6 +23,21 @@ from typing import Any
 
 # libavformat demuxer for each format the engine detects.
 DEMUXERS = {"mp4": "mov", "mov": "mov", "avi": "avi", "flv": "flv"}
+
+# Opening runs libavformat's stream probe, which decodes each stream's first frame (~40 ms for a 1080p
+# keyframe of a busy picture) to learn parameters the MP4/MOV index (``stsd``) already states. These
+# per-stream options reach only the probe's own codec contexts (PyAV decodes with contexts of its own);
+# one per stream for the first few (a recording has a video track and an audio track or two).
+SKIP_PROBE_DECODING = [{"skip_frame": "all"}] * 8
+
+# Pixel formats whose first plane is the luma at 8 bits a sample: that plane IS the greyscale picture,
+# read without a conversion (swscale's ``gray`` plus ``to_image`` cost ~10 ms a 1080p frame; this ~1 ms).
+LUMA_FIRST = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv440p", "yuvj440p",
+                        "yuv411p", "yuvj411p", "nv12", "nv21", "gray"})
+# swscale's ``gray`` is full range: a limited-range luma (16–235, the default of video) is stretched to
+# 0–255 the same way, so every threshold tuned on swscale's pictures (blank, scenes, dark themes) holds.
+LIMITED_TO_FULL = [min(255, max(0, round((v - 16) * 255 / 219))) for v in range(256)]
+JPEG_RANGE = 2  # AVCOL_RANGE_JPEG: a frame tagged full range
 
 _PRINTABLE = re.compile(r"[^ -~]+")
 _REPEATED = re.compile(r"\s*\(repeated \d+ more times?\)")  # PyAV's log de-duplication note
@@ -65,7 +81,8 @@ class FrameSample:
     duration_s: float | None = None
     skipped: str | None = None  # why no frame was decoded on purpose ("too_many_pixels")
     positions: list[Position] = field(default_factory=list)
-    frames: list[SampledFrame] = field(default_factory=list)
+    frames: list[SampledFrame] = field(default_factory=list)  # the frames decoded at ``positions``
+    pictured: list[SampledFrame] = field(default_factory=list)  # with ``pictures``: its sample, in time order
     messages: list[str] = field(default_factory=list)  # the decoder's error messages (first few, sanitised)
     clean_keys: set[int] = field(default_factory=set)  # pts of the keyframes decoded cleanly
 
@@ -113,9 +130,13 @@ def sample_frames(
 
     ``container_format`` is the engine's detected format (``mp4``, ``mov``, ``avi``, ``flv``): the
     matching demuxer is forced, so libavformat never guesses another format from the bytes. A stream
-    whose declared picture exceeds ``max_pixels`` is not decoded (``skipped``). With ``pictures``, each
-    frame kept gets a thumbnail, and a greyscale picture for OCR when it differs from the frame before
-    (see :func:`summarise`). Never raises for a bad file: every failure is in the result.
+    whose declared picture exceeds ``max_pixels`` is not decoded (``skipped``). With ``pictures``, once
+    every position decoded, the same open file gives the picture sample (``pictured``): the keyframe
+    before each of ``pictures.positions``, one frame each, a keyframe already decoded at ``positions``
+    not decoded again; each gets a thumbnail, and a greyscale picture for OCR when it differs from the
+    frame before (see :func:`summarise`). Only ``positions`` are judged (``failed``): a picture position
+    that does not decode is left out of the sample. Never raises for a bad file: every failure is in
+    the result.
     """
     import av
     import av.logging
@@ -126,8 +147,8 @@ def sample_frames(
     try:
         with av.logging.Capture(local=True) as logs:
             try:
-                _sample(av, path, container_format, positions, frames_per_position, max_packets_per_position,
-                        max_pixels, keep_frames, out, pictures)
+                _Sampler(av, out, max_packets_per_position, keep_frames, pictures).run(
+                    path, container_format, positions, frames_per_position, max_pixels)
             finally:
                 out.messages = [clean_message(record[2]) for record in logs[:MAX_MESSAGES] if len(record) > 2]
     finally:
@@ -135,49 +156,145 @@ def sample_frames(
     return out
 
 
-def _sample(av, path, container_format, positions, frames_per_position, max_packets, max_pixels, keep, out, pictures):
+def _open(av, path: str, demuxer: str | None):
     # MP4/MOV: the index (``stsd``) already gives every stream's parameters, so libavformat need not
-    # decode frames to probe them (two thirds of the cost of opening a 720p file).
-    options = {"probesize": "32", "analyzeduration": "0"} if container_format in ("mp4", "mov") else {}
+    # read ahead (probesize, analyzeduration) nor decode a frame (SKIP_PROBE_DECODING) to probe them.
+    if demuxer != "mov":
+        return av.open(path, format=demuxer, mode="r")
+    options = {"probesize": "32", "analyzeduration": "0"}
     try:
-        container = av.open(path, format=DEMUXERS.get(container_format or ""), mode="r", options=options)
-    except (av.error.FFmpegError, OSError, MemoryError, ValueError) as exc:
-        out.open_error = _error_text(exc)
-        return
-    try:
-        out.opened = True
-        if not container.streams.video:
+        return av.open(path, format=demuxer, mode="r", options=options, stream_options=SKIP_PROBE_DECODING)
+    except ValueError:  # an index declaring no stream: PyAV takes no per-stream options, the probe finds them
+        return av.open(path, format=demuxer, mode="r", options=options)
+
+
+class _Sampler:
+    """One open file, one pass: the decode check's positions, then (with ``pictures``) the picture sample."""
+
+    def __init__(self, av, out: FrameSample, max_packets: int, keep: bool, pictures: "Pictures | None") -> None:
+        self.av, self.out, self.max_packets, self.keep, self.pictures = av, out, max_packets, keep, pictures
+        self.seen: set[int] = set()  # pts of the frames kept in ``out.frames``
+        self.pictured: set[int] = set()  # pts of the frames in ``out.pictured``
+        self.held: dict[int, Any] = {}  # keyframes the check decoded, for the picture sample (a few at most)
+
+    def run(self, path, container_format, positions, frames_per_position, max_pixels) -> None:
+        av, out = self.av, self.out
+        try:
+            container = _open(av, path, DEMUXERS.get(container_format or ""))
+        except (av.error.FFmpegError, OSError, MemoryError, ValueError) as exc:
+            out.open_error = _error_text(exc)
             return
-        stream = container.streams.video[0]
-        out.has_video = True
-        context = stream.codec_context
-        context.thread_type = "NONE"  # one thread: bounded memory, and no frame delay between threads
-        context.thread_count = 1
-        out.width, out.height = int(context.width or 0), int(context.height or 0)
-        if out.width * out.height > max_pixels:
-            out.skipped = "too_many_pixels"
-            return
-        duration = _duration_s(container, stream)
-        out.duration_s = duration
-        seen: set[int] = set()
-        for fraction in positions:
-            target = (duration or 0.0) * fraction
-            position = Position(target_s=round(target, 3))
-            out.positions.append(position)
-            if fraction > 0:
-                if not duration:
-                    out.positions.pop()  # nowhere to seek to: the start is all we can sample
+        try:
+            out.opened = True
+            if not container.streams.video:
+                return
+            stream = container.streams.video[0]
+            out.has_video = True
+            context = stream.codec_context
+            context.thread_type = "NONE"  # one thread: bounded memory, and no frame delay between threads
+            context.thread_count = 1
+            out.width, out.height = int(context.width or 0), int(context.height or 0)
+            if out.width * out.height > max_pixels:
+                out.skipped = "too_many_pixels"
+                return
+            out.duration_s = _duration_s(container, stream)
+            for index, fraction in enumerate(positions):
+                position = self._place(container, stream, fraction, seek=index > 0 or fraction > 0)
+                if position is None:
+                    break  # nowhere to seek to: the start is all we can sample
+                out.positions.append(position)
+                if position.error is None:
+                    self._decode_at(container, stream, position, frames_per_position, picture=False)
+            if self.pictures is None or not out.positions or out.failed:
+                return  # the check failed: what the pictures show is not asked
+            for fraction in self.pictures.positions:
+                position = self._place(container, stream, fraction, seek=True)
+                if position is None:
                     break
+                if position.error is None:
+                    self._decode_at(container, stream, position, 1, picture=True)
+        finally:
+            self.held.clear()
+            container.close()
+
+    def _place(self, container, stream, fraction: float, *, seek: bool) -> Position | None:
+        """The position at ``fraction`` of the duration, the demuxer moved to the keyframe before it."""
+        duration = self.out.duration_s
+        target = (duration or 0.0) * fraction
+        position = Position(target_s=round(target, 3))
+        if fraction > 0 and not duration:
+            return None
+        if seek:
+            try:
+                offset = int(target / stream.time_base) + int(stream.start_time or 0)
+                container.seek(offset, stream=stream, backward=True, any_frame=False)
+                stream.codec_context.flush_buffers()
+            except (self.av.error.FFmpegError, OverflowError, ZeroDivisionError) as exc:
+                position.error = _error_text(exc)
+        return position
+
+    def _decode_at(self, container, stream, position: Position, wanted: int, *, picture: bool) -> None:
+        av, out = self.av, self.out
+        demux = container.demux(stream)
+        try:
+            while position.decoded < wanted and position.packets < self.max_packets:
                 try:
-                    offset = int(target / stream.time_base) + int(stream.start_time or 0)
-                    container.seek(offset, stream=stream, backward=True, any_frame=False)
-                    context.flush_buffers()
-                except (av.error.FFmpegError, OverflowError, ZeroDivisionError) as exc:
-                    position.error = _error_text(exc)
+                    packet = next(demux)
+                except StopIteration:
+                    return
+                except (av.error.FFmpegError, MemoryError) as exc:  # the demuxer met damaged data
+                    position.error = position.error or _error_text(exc)
+                    return
+                position.packets += 1
+                if position.packets == 1 and packet.is_keyframe and packet.pts is not None and packet.pts in out.clean_keys:
+                    # Seeking landed on a keyframe already decoded cleanly (a video with few keyframes):
+                    # that picture is proven; decoding it again would only cost time.
+                    position.reused = True
+                    if picture and packet.pts in self.held:  # the check decoded it: pictured in time order
+                        self._picture(self.held.pop(packet.pts))
+                    return
+                try:
+                    frames = packet.decode()  # an empty packet at the end flushes the decoder's delay
+                except (av.error.FFmpegError, MemoryError) as exc:
+                    position.error = position.error or _error_text(exc)
                     continue
-            _decode_at(av, container, stream, position, frames_per_position, max_packets, keep, out, seen, pictures)
-    finally:
-        container.close()
+                for frame in frames:
+                    position.decoded += 1
+                    if frame.is_corrupt:
+                        position.error = position.error or "frame_corrupt"
+                        continue
+                    position.clean += 1
+                    if frame.key_frame and frame.pts is not None:  # a keyframe keeps its packet's pts
+                        out.clean_keys.add(frame.pts)
+                        if not picture and self.pictures is not None:
+                            self.held[frame.pts] = frame
+                    if picture:
+                        self._picture(frame)
+                    else:
+                        self._keep(frame)
+        finally:
+            demux.close()
+
+    def _sampled(self, frame) -> SampledFrame:
+        return SampledFrame(time_s=round(float(frame.time), 3) if frame.time is not None else None,
+                            key_frame=bool(frame.key_frame), width=frame.width, height=frame.height,
+                            frame=frame if self.keep else None)
+
+    def _keep(self, frame) -> None:
+        pts = frame.pts if frame.pts is not None else -1 - len(self.seen)
+        if pts not in self.seen:  # a short video: several positions seek back to the same keyframe
+            self.seen.add(pts)
+            self.out.frames.append(self._sampled(frame))
+
+    def _picture(self, frame) -> None:
+        pts = frame.pts if frame.pts is not None else -1 - len(self.pictured)
+        if pts in self.pictured:
+            return
+        self.pictured.add(pts)
+        sampled = self._sampled(frame)
+        pictured = self.out.pictured
+        self.pictures.take(frame, sampled, pictured[-1] if pictured else None)
+        pictured.append(sampled)
 
 
 def _duration_s(container, stream) -> float | None:
@@ -188,61 +305,18 @@ def _duration_s(container, stream) -> float | None:
     return None
 
 
-def _decode_at(av, container, stream, position, wanted, max_packets, keep, out, seen, pictures) -> None:
-    demux = container.demux(stream)
-    try:
-        while position.decoded < wanted and position.packets < max_packets:
-            try:
-                packet = next(demux)
-            except StopIteration:
-                return
-            except (av.error.FFmpegError, MemoryError) as exc:  # the demuxer met damaged data
-                position.error = position.error or _error_text(exc)
-                return
-            position.packets += 1
-            if position.packets == 1 and packet.is_keyframe and packet.pts is not None and packet.pts in out.clean_keys:
-                # Seeking landed on a keyframe already decoded cleanly (a video with few keyframes):
-                # that picture is proven; decoding it again would only cost time.
-                position.reused = True
-                return
-            try:
-                frames = packet.decode()  # an empty packet at the end flushes the decoder's delay
-            except (av.error.FFmpegError, MemoryError) as exc:
-                position.error = position.error or _error_text(exc)
-                continue
-            for frame in frames:
-                position.decoded += 1
-                if frame.is_corrupt:
-                    position.error = position.error or "frame_corrupt"
-                    continue
-                position.clean += 1
-                if frame.key_frame and frame.pts is not None:  # a keyframe keeps its packet's pts
-                    out.clean_keys.add(frame.pts)
-                pts = frame.pts if frame.pts is not None else -1 - len(seen)
-                if pts in seen:
-                    continue  # a short video: several positions seek back to the same keyframe
-                seen.add(pts)
-                sampled = SampledFrame(
-                    time_s=round(float(frame.time), 3) if frame.time is not None else None,
-                    key_frame=bool(frame.key_frame), width=frame.width, height=frame.height,
-                    frame=frame if keep else None)
-                if pictures is not None:
-                    pictures.take(frame, sampled, out.frames[-1] if out.frames else None)
-                out.frames.append(sampled)
-    finally:
-        demux.close()
-
-
 # -- what the sampled pictures show --------------------------------------------------------------
 
 
 @dataclass
 class Pictures:
-    """How frames are compared while sampling (``[thresholds.video]``): a ``thumb_size`` greyscale
-    thumbnail of each; two frames differ when more than ``changed_share`` of its pixels moved by more
-    than ``pixel_delta`` levels (compression noise moves a few levels; a new window, many pixels). A frame
-    that differs from the one before keeps a greyscale copy of at most ``picture_max_pixels`` for OCR."""
+    """The picture sample (``[thresholds.video]``): the keyframe before each of ``positions`` (fractions
+    of the duration, in order), compared as ``thumb_size`` greyscale thumbnails; two frames differ when
+    more than ``changed_share`` of its pixels moved by more than ``pixel_delta`` levels (compression noise
+    moves a few levels; a new window, many pixels). A frame that differs from the one before keeps a
+    greyscale copy of at most ``picture_max_pixels`` for OCR."""
 
+    positions: tuple[float, ...]
     thumb_size: tuple[int, int]
     pixel_delta: int
     changed_share: float
@@ -250,12 +324,12 @@ class Pictures:
 
     def take(self, frame: Any, sampled: SampledFrame, previous: SampledFrame | None) -> None:
         width, height = self.thumb_size
-        sampled.thumb = frame.reformat(width=width, height=height, format="gray").to_image().convert("L")
+        sampled.thumb = grey(frame, width, height)
         if previous is not None and previous.thumb is not None and not self.differ(previous.thumb, sampled.thumb):
             return
         scale = min(1.0, (self.picture_max_pixels / max(1, frame.width * frame.height)) ** 0.5)
         width, height = max(2, round(frame.width * scale) // 2 * 2), max(2, round(frame.height * scale) // 2 * 2)
-        sampled.picture = frame.reformat(width=width, height=height, format="gray").to_image().convert("L")
+        sampled.picture = grey(frame, width, height)
 
     def differ(self, a: Any, b: Any) -> bool:
         from PIL import ImageChops
@@ -263,6 +337,23 @@ class Pictures:
         histogram = ImageChops.difference(a, b).histogram()
         moved = sum(histogram[self.pixel_delta + 1:])
         return moved > self.changed_share * max(1, a.width * a.height)
+
+
+def grey(frame: Any, width: int, height: int) -> Any:
+    """``frame`` as a ``width``×``height`` greyscale Pillow picture, the values swscale's ``gray`` gives.
+
+    At the frame's own size, a luma-first frame's first plane is the picture (limited range stretched
+    by :data:`LIMITED_TO_FULL`); otherwise, and for other pixel formats, swscale converts and scales.
+    """
+    from PIL import Image
+
+    name = frame.format.name
+    if (width, height) == (frame.width, frame.height) and name in LUMA_FIRST:
+        plane = frame.planes[0]
+        luma = Image.frombuffer("L", (frame.width, frame.height), plane, "raw", "L", plane.line_size, 1)
+        full = name.startswith("yuvj") or name == "gray" or frame.color_range == JPEG_RANGE
+        return luma.copy() if full else luma.point(LIMITED_TO_FULL)
+    return frame.reformat(width=width, height=height, format="gray").to_image().convert("L")
 
 
 @dataclass

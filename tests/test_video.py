@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from fixtures import media
+from fixtures import media_hostile as mh
 from plugins import video as video_plugin
+from plugins import video_frames
 from validator_core.proof import Proof
 from validator_core.rules import RulesError, default_rules_text, load_rules, parse_rules
 
@@ -259,6 +261,73 @@ def test_zero_length_video_is_rejected_by_the_engine(engine, tmp_path):
     path = tmp_path / "empty.mp4"
     path.write_bytes(b"")
     assert engine.validate(path, "video").codes == ["file.empty"]
+
+
+# -- the frame sample: one pass, greyscale pictures as swscale gives them ---------------------------
+
+
+def _pictures(count: int = 24) -> video_frames.Pictures:
+    limits = _RULES.thresholds("video")
+    return video_frames.Pictures(positions=tuple(i / count for i in range(count)),
+                                 thumb_size=tuple(limits["scene_thumb_size"]), pixel_delta=limits["scene_pixel_delta"],
+                                 changed_share=limits["scene_changed_share"], picture_max_pixels=limits["ocr_max_pixels"])
+
+
+@pytest.mark.parametrize("name", ["ok.mp4", "ok.mov", "ok.avi", "ok.flv"])
+def test_the_decode_check_and_the_picture_sample_share_one_open_and_each_keyframe(videos, name, monkeypatch):
+    import av
+
+    opened = []
+    real_open = av.open
+    monkeypatch.setattr(av, "open", lambda *a, **kw: opened.append(a[0]) or real_open(*a, **kw))
+    limits = _RULES.thresholds("video")
+    sample = video_frames.sample_frames(
+        str(videos[name]), container_format=name.rsplit(".", 1)[1], positions=tuple(limits["decode_positions"]),
+        frames_per_position=1, max_packets_per_position=limits["decode_max_packets_per_position"],
+        max_pixels=limits["max_pixels"], keep_frames=True, pictures=_pictures())
+    assert len(opened) == 1 and not sample.failed and len(sample.positions) == 3  # the check judges its 3 positions
+    duration = sample.duration_s
+    keys = _keyframes_before(videos[name], [i / 24 for i in range(24)], duration)
+    times = [f.time_s for f in sample.pictured]
+    assert len(times) == keys and times == sorted(times)  # each keyframe once, in time order
+    checked = {id(f.frame) for f in sample.frames}
+    # The keyframes the check decoded are the sample's own frames, not decoded again.
+    assert sum(id(f.frame) in checked for f in sample.pictured) == len(sample.frames)
+    assert all(f.thumb is not None for f in sample.pictured) and sample.pictured[0].picture is not None
+
+
+def test_an_index_declaring_no_track_is_opened_without_the_probe_options(tmp_path):
+    base = mh.small_mp4(tmp_path).read_bytes()
+    boxes = {name: base[start:start + length] for name, start, length in mh.top_level(base)}
+    mvhd = next(boxes[b"moov"][8 + s:8 + s + n] for b, s, n in mh.top_level(boxes[b"moov"][8:]) if b == b"mvhd")
+    path = tmp_path / "no_track.mp4"
+    path.write_bytes(boxes[b"ftyp"] + mh.box(b"moov", mvhd) + boxes[b"mdat"])
+    sample = video_frames.sample_frames(str(path), container_format="mp4", positions=(0.0,), frames_per_position=1,
+                                        max_packets_per_position=4, max_pixels=50_000_000)
+    assert sample.opened and not sample.has_video and sample.open_error is None
+
+
+@pytest.mark.parametrize("pix_fmt, color_range", [("yuv420p", None), ("yuv420p", "JPEG"), ("yuvj420p", None),
+                                                  ("yuv422p", None), ("yuv444p", None), ("nv12", None),
+                                                  ("gray", None), ("rgb24", None), ("yuv420p10le", None)])
+def test_greyscale_pictures_have_the_levels_swscale_gives(pix_fmt, color_range):
+    """The luma plane read directly (LUMA_FIRST) must give the values swscale's ``gray`` gives: the
+    blank, scene and dark-theme thresholds were tuned on those."""
+    import av
+    import numpy as np
+
+    rows = np.linspace(0, 255, 180, dtype=np.uint8)[:, None, None]
+    rgb = np.broadcast_to(rows, (180, 320, 3)).copy()
+    rgb[:, ::7] = (250, 20, 90)  # colour stripes: chroma that must not leak into the grey
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=pix_fmt)
+    if color_range:
+        frame.color_range = video_frames.JPEG_RANGE
+    expected = np.asarray(frame.reformat(format="gray").to_image().convert("L"), dtype=int)
+    got = video_frames.grey(frame, 320, 180)
+    assert got.mode == "L" and got.size == (320, 180)
+    assert np.abs(np.asarray(got, dtype=int) - expected).max() <= 1, pix_fmt
+    thumb = video_frames.grey(frame, 160, 90)  # scaled: swscale's own
+    assert thumb.size == (160, 90)
 
 
 # -- messages and documentation --------------------------------------------------------------------

@@ -126,6 +126,30 @@ def test_a_line_tesseract_finds_but_reads_no_character_in_is_skipped_not_a_crash
     assert report.facts["screenshot"]["screen_text"]["images_read"] == 1
 
 
+@needs_ocr
+@needs_ffmpeg
+def test_a_small_picture_without_a_text_block_is_not_read_enlarged(tmp_path, monkeypatch):
+    """Under ocr_upscale_below_pixels a picture is read enlarged (4× the pixels): Tesseract's layout at its
+    own size first says whether any text block is there. A test pattern has none: no reading at all."""
+    import subprocess
+
+    limits = RULES.thresholds("video")
+    pattern = tmp_path / "pattern.png"
+    subprocess.run([screens.ffmpeg(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720", "-frames:v", "1",
+                    str(pattern)], check=True, timeout=60)
+    picture = Image.open(pattern).convert("L")
+    assert picture.width * picture.height < limits["ocr_upscale_below_pixels"]
+    engine = screen_text._engine()
+    assert not screen_text.holds_text(engine, picture)
+    prepared = []
+    real_prepare = screen_text.prepare
+    monkeypatch.setattr(screen_text, "prepare", lambda image, lim: prepared.append(real_prepare(image, lim)[1])
+                        or real_prepare(image, lim))
+    assert screen_text.read_lines(picture, limits) == [] and prepared == [1.0]  # never enlarged
+    screen = ui_screen(patient_lines(REAL_LOOKING), size=(960, 540), font_px=12)
+    assert screen_text.holds_text(engine, screen.convert("L"))
+
+
 def test_the_rules_switch_the_ocr_off(tmp_path):
     text = (Path(__file__).resolve().parents[1] / "validator_core/data/rules.toml").read_text(encoding="utf-8")
     assert text.count("\nocr = true\n") == 2
