@@ -81,6 +81,9 @@ DECODER_WORDS = {
     "frame_corrupt": ("image signalée corrompue par le décodeur", "picture flagged as corrupt by the decoder"),
 }
 
+# How the pictures are coded (details.picture: MediaInfo's chroma subsampling, or a colour model key).
+PICTURE_WORDS = {"rgb": ("couleurs RVB", "RGB colour"), "monochrome": ("niveaux de gris", "greyscale")}
+
 
 @hookimpl
 def preuves_register_messages(register):
@@ -149,6 +152,18 @@ def preuves_register_messages(register):
         "(codecs sûrs : {playable}). Réencodez-la en H.264 (MP4).",
         en="The video is encoded in {codec}, which the reviewer's player may not open (safe codecs: "
         "{playable}). Re-encode it as H.264 (MP4).",
+    )
+    register(
+        "video.picture_format_unusual",
+        fr="Les images de la vidéo sont en {codec} « {profile} » ({picture:word}, {bit_depth} bits) : les "
+        "lecteurs des navigateurs, de Windows et de macOS ne lisent pas ce format d'image (VLC, oui), "
+        "l'évaluateur risque de ne rien voir. Réexportez la vidéo en H.264 ordinaire : couleurs 4:2:0, 8 bits "
+        "(« yuv420p » ou « 4:2:0 » dans les réglages de l'enregistreur).",
+        en="The video's pictures are {codec} “{profile}” ({picture:word}, {bit_depth}-bit): the players of "
+        "browsers, Windows and macOS do not play this picture format (VLC does), the reviewer may see nothing. "
+        "Export the video again as ordinary H.264: 4:2:0 colour, 8-bit (“yuv420p” or “4:2:0” in the "
+        "recorder's settings).",
+        words=PICTURE_WORDS,
     )
     register(
         "video.frame_rate_abnormal",
@@ -400,6 +415,8 @@ def preuves_inspect(proof: Proof) -> Inspection:
             finding("video.codec_unusual", "warning", codec=video.format, playable=", ".join(playable))
         )
 
+    findings += _picture_format_findings(video, limits, facts)
+
     min_fps, max_fps = float(limits["min_frame_rate"]), float(limits["max_frame_rate"])
     if frame_rate and not (min_fps <= frame_rate <= max_fps):
         findings.append(
@@ -414,6 +431,27 @@ def preuves_inspect(proof: Proof) -> Inspection:
                     min_fps=_fmt(low) if low else "?", max_fps=_fmt(high) if high else "?")
         )
     return Inspection(findings=findings, facts=facts)
+
+
+def _picture_format_findings(video: Any, limits: Mapping[str, Any], facts: dict[str, Any]) -> list:
+    """4:2:0 colour at 8 bits is what every player decodes. Recorders fed RGB (ffmpeg's libx264 on a
+    screen grab, OBS's « I444 ») write H.264 High 4:4:4, others High 10 or 4:2:2: players built on
+    hardware decoders (browsers, Windows', macOS') refuse them, VLC plays them."""
+    colour = str(getattr(video, "color_space", None) or "") or None
+    chroma = str(getattr(video, "chroma_subsampling", None) or "") or None
+    depth = _num(getattr(video, "bit_depth", None))
+    profile = str(getattr(video, "format_profile", None) or "").split("@")[0] or None
+    facts.update({"codec_profile": profile, "color_space": colour, "chroma_subsampling": chroma,
+                  "bit_depth": int(depth) if depth else None})
+    odd_colour = colour is not None and colour not in limits["playable_color_spaces"]
+    odd_chroma = chroma is not None and chroma not in limits["playable_chroma_subsampling"]
+    odd_depth = depth is not None and depth > int(limits["playable_max_bit_depth"])
+    if not (odd_colour or odd_chroma or odd_depth):
+        return []
+    picture = {"RGB": "rgb", "Y": "monochrome"}.get(colour or "", chroma or colour or "?") if odd_colour or odd_chroma \
+        else (chroma or "4:2:0")
+    return [finding("video.picture_format_unusual", "warning", codec=video.format or "?", profile=profile or "?",
+                    picture=picture, bit_depth=int(depth) if depth else "?", color_space=colour, chroma=chroma)]
 
 
 def _too_many_pixels(width: int, height: int, max_pixels: int):

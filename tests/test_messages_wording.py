@@ -182,7 +182,9 @@ CODE_SAMPLES: dict[tuple[str, str], object] = {
     ("report_link.credentials_in_url", "kinds"): "token, jwt",
     ("pdf_report.pdfa_nonconformant", "failed"): {"fr": "6.1.2 en-tête de fichier", "en": "6.1.2 file header"},
     ("file.too_large", "media_type"): "video/mp4",
+    ("video.picture_format_unusual", "codec"): "AVC",
 }
+SAMPLES.update({"profile": "High 4:4:4 Predictive", "picture": "rgb", "bit_depth": 8})
 # Words the checks give in both languages (details.*_words), made by the plugins' own functions.
 SAMPLES.update({
     "kinds_words": logs.secret_words(["aws_access_key", "password_pair"]),

@@ -41,6 +41,10 @@ def videos(fixtures_dir) -> dict[str, Path]:
         "hevc.mov": lambda: media.make_video(d, "hevc.mov", codec="hevc", size="320x240"),
         "mjpeg.avi": lambda: media.make_video(d, "mjpeg.avi", codec="mjpeg", size="320x240"),
         "vfr.mp4": lambda: media.make_vfr_mp4(d),
+        # What screen recorders fed RGB write (ffmpeg's default for an RGB source, OBS's I444), and High 10.
+        "yuv444.mp4": lambda: media.make_video(d, "yuv444.mp4", extra=("-pix_fmt", "yuv444p")),
+        "high10.mp4": lambda: media.make_video(d, "high10.mp4", extra=("-pix_fmt", "yuv420p10le")),
+        "rgb.mp4": lambda: media.make_video(d, "rgb.mp4", extra=("-c:v", "libx264rgb", "-pix_fmt", "bgr0")),
         "fast.mp4": lambda: media.make_video(d, "fast.mp4", size="160x120", rate="240", seconds=3.2),
         "slow.mp4": lambda: media.make_video(d, "slow.mp4", size="1280x720", rate="1/2", seconds=6),
         "junk.mp4": lambda: media.make_junk_after_ftyp(d),
@@ -210,6 +214,25 @@ def test_codecs_a_player_may_not_open_are_a_warning(engine, videos, name, codec)
     assert "video.codec_unusual" in plugin_codes(report)
     assert report.facts["video"]["codec"] == codec
     assert report.verdict.value == "accepted_with_warnings"
+
+
+@pytest.mark.parametrize("name, picture, depth, said", [
+    ("yuv444.mp4", "4:4:4", 8, "(4:4:4, 8 bits)"), ("high10.mp4", "4:2:0", 10, "(4:2:0, 10 bits)"),
+    ("rgb.mp4", "rgb", 8, "(couleurs RVB, 8 bits)")])
+def test_pictures_players_refuse_are_a_warning(engine, videos, name, picture, depth, said):
+    report = engine.validate(videos[name], "video")
+    assert plugin_codes(report) == {"video.picture_format_unusual"}, report.findings
+    found = report.findings[-1]
+    assert (found.details["picture"], found.details["bit_depth"]) == (picture, depth)
+    assert said in found.message and "H.264 ordinaire" in found.message
+    assert report.verdict.value == "accepted_with_warnings"
+
+
+def test_ordinary_pictures_are_no_warning_and_are_described(engine, videos):
+    report = engine.validate(videos["ok.mp4"], "video")
+    facts = report.facts["video"]
+    assert (facts["chroma_subsampling"], facts["bit_depth"], facts["color_space"]) == ("4:2:0", 8, "YUV")
+    assert facts["codec_profile"] == "Constrained Baseline" and "video.picture_format_unusual" not in plugin_codes(report)
 
 
 def test_variable_frame_rate_is_a_warning(engine, videos):
