@@ -48,17 +48,18 @@ def ui_1080p() -> Path:
 
 
 def rules_without_ocr() -> Path:
-    """The packaged rules with the text reading (OCR) off, for screenshots and videos."""
-    def make(directory: Path, name: str) -> Path:
-        from validator_core.rules import default_rules_text
+    """The packaged rules with the text reading (OCR) off, for screenshots and videos.
 
-        text = default_rules_text()
-        assert text.count("\nocr = true\n") == 2, "the rules' OCR switches moved"
-        out = directory / name
-        out.write_text(text.replace("\nocr = true\n", "\nocr = false\n"), encoding="utf-8")
-        return out
+    Written on every call, not cached: a rules file must set every key the packaged rules set, so a
+    copy from before a new key would no longer load."""
+    from validator_core.rules import default_rules_text
 
-    return _cached("rules-without-ocr.toml", make)
+    text = default_rules_text()
+    assert text.count("\nocr = true\n") == 2, "the rules' OCR switches moved"
+    OUT.mkdir(parents=True, exist_ok=True)
+    out = OUT / "rules-without-ocr.toml"
+    out.write_text(text.replace("\nocr = true\n", "\nocr = false\n"), encoding="utf-8")
+    return out
 
 
 def mp4_30s() -> Path:
