@@ -205,9 +205,10 @@ def test_cli_exits_2_with_a_french_message_when_the_engine_is_unavailable(tmp_pa
     assert "moteur de validation est momentanément indisponible" in done.stderr
 
 
-@pytest.fixture(scope="module")
-def probe_engine():
-    engine = Engine(CoreSettings(workers=2, load_entrypoints=False, check_timeout_s=4),
+@pytest.fixture(scope="module", params=["forkserver", "fork"])
+def probe_engine(request):
+    """Both start methods: pebble with the fork server's workers, and the ForkPool of plain forks."""
+    engine = Engine(CoreSettings(workers=2, load_entrypoints=False, check_timeout_s=4, worker_start=request.param),
                     plugin_config=PluginConfig(allow=(PLUGIN_NAME,), extra=(PLUGIN,), entrypoints=False))
     engine.start()
     yield engine
@@ -546,9 +547,10 @@ def test_cli_leaves_nothing_running(start, tmp_path):
     assert _gone(_processes_with(marker)), "a worker or the fork server outlived the command"
 
 
-def test_recycled_workers_keep_serving(log_file):
+@pytest.mark.parametrize("start", ["forkserver", "fork"])
+def test_recycled_workers_keep_serving(start, log_file):
     """max_tasks=1: every task ends its worker (exit 0); nothing is mistaken for a crash."""
-    engine = Engine(CoreSettings(workers=2, worker_max_tasks=1, load_entrypoints=False),
+    engine = Engine(CoreSettings(workers=2, worker_max_tasks=1, load_entrypoints=False, worker_start=start),
                     plugin_config=PluginConfig(allow=(PLUGIN_NAME,), extra=(PLUGIN,), entrypoints=False))
     try:
         pids = set()

@@ -58,8 +58,7 @@ This package re-exports what the rest of the code uses.
 """
 
 from validator_core.isolation.outcome import ENGINE_EXCEPTIONS, Outcome
-from validator_core.isolation.pool import EngineHealth, WorkerPool
-from validator_core.isolation.process import CORE_PRELOAD, START_METHODS
+from validator_core.isolation.pool import CORE_PRELOAD, START_METHODS, EngineHealth, WorkerPool
 from validator_core.isolation.scheduler import Job
 from validator_core.isolation.tmpdirs import POOL_DIR_PREFIX, sweep_stale_pool_dirs
 from validator_core.isolation.worker import CanaryAnswer, Raised, Sniffed, task_canary, task_inspect, task_sniff
