@@ -172,12 +172,14 @@ def check(proof_type: str | None, fmt: str | None, as_json: bool, only_problems:
         message = "\n  ".join([PROBLEMS[lang]["header"], *problems])
         fail(message, en=message, code=BAD_PATH)
     from validator_core.engine import BatchItem
-    from validator_core.service import check_fields
 
     engine = command_engine(rules, files=len(targets))
     try:
-        # An unknown type, REM or proof id fails now (with close ids), before any worker starts.
-        check_fields(engine, proof_types=[proof_type], rems=[rem], requirements=[requirement])
+        if proof_type or rem or requirement:  # (the use cases module, and the dossier's, only when needed)
+            from validator_core.service import check_fields
+
+            # An unknown type, REM or proof id fails now (with close ids), before any worker starts.
+            check_fields(engine, proof_types=[proof_type], rems=[rem], requirements=[requirement])
         # Workers start now, from the main thread, before any other thread exists (fork is safe).
         engine.start()
     except EngineUnavailable as exc:
