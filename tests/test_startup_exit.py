@@ -109,3 +109,22 @@ def test_nothing_is_left_running_after_the_command(files, start):
         except OSError:
             continue
     assert left == []
+
+
+GC_PROBE = """
+import atexit, gc, sys
+atexit.register(lambda: print("GC", gc.isenabled(), flush=True))  # atexit runs before the quick exit too
+sys.argv = ["preuves", *sys.argv[1:]]
+from validator_core.console import run
+run()
+"""
+
+
+@pytest.mark.parametrize("args", [["check", "bon.png"], ["types", "--json"]])
+def test_the_collector_paused_for_start_up_runs_again_for_the_command(files, args):
+    """``validator_core.console`` turns the garbage collector off for start-up only: on for the work."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PREUVES_")}
+    done = subprocess.run([sys.executable, "-c", GC_PROBE, *args], capture_output=True, text=True, cwd=files,
+                          env=environ, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().splitlines()[-1] == "GC True"

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import click
 
 from validator_core.cli_dossier import dossier
+from validator_core.console import start_up_done
 from validator_core.cli_support import (
     BAD_PATH, EXIT_OK, EXIT_REJECTED, LANG_ENV, REGISTRY_KEY, LocalHelp, LocalOption, PreuvesCommand,
     command_engine, engine_unavailable, fail, fail_error, help_lang, help_words, load_registry, set_output,
@@ -80,7 +81,7 @@ class PluginCommands(LocalHelp, click.Group):
 
     def resolve_command(self, ctx, args):
         try:
-            return super().resolve_command(ctx, args)
+            name, command, rest = super().resolve_command(ctx, args)
         except click.NoSuchCommand as exc:  # it may belong to a plugin left out
             config = ctx.meta[REGISTRY_KEY].config
             names = ", ".join(sorted(self.commands))
@@ -90,6 +91,9 @@ class PluginCommands(LocalHelp, click.Group):
                 en += " PREUVES_PLUGINS / PREUVES_DISABLE_PLUGINS may leave out the plugin that adds it."
             fail(fr, en=en)
             raise exc  # pragma: no cover - fail() exits
+        if command is not check:  # check resumes the collector once its workers are forked
+            start_up_done()
+        return name, command, rest
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, command.get_short_help_str(formatter.width - 6 - max(map(len, self.commands))))
@@ -182,6 +186,7 @@ def check(proof_type: str | None, fmt: str | None, as_json: bool, only_problems:
             check_fields(engine, proof_types=[proof_type], rems=[rem], requirements=[requirement])
         # Workers start now, from the main thread, before any other thread exists (fork is safe).
         engine.start()
+        start_up_done()
     except EngineUnavailable as exc:
         engine.close()
         engine_unavailable(exc, lang)

@@ -14,6 +14,7 @@ The tasks (:func:`task_sniff`, :func:`task_inspect`, :func:`task_canary`) find t
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import resource
@@ -86,6 +87,7 @@ def init_worker(setup: WorkerSetup, lifeline_fd: int | None = None) -> None:
     except (ValueError, OSError):  # pragma: no cover - not permitted in some sandboxes
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the pool
+    gc.enable()  # a forked worker's parent may have paused its collector for its start-up (validator_core.console)
     _REGISTRY = setup.inherited_registry or PluginRegistry.load(setup.plugin_config)
     _self_check()
     _BORN = time.time()
