@@ -489,7 +489,8 @@ def test_cli_refuses_special_files(specials):
         assert done.returncode == 2 and "ce n'est ni un fichier ni un dossier" in done.stderr
 
 
-def test_a_process_that_forks_after_using_the_engine_gets_its_own_pool(tmp_path):
+@pytest.mark.parametrize("start", ["forkserver", "fork"])
+def test_a_process_that_forks_after_using_the_engine_gets_its_own_pool(start, tmp_path):
     """A pre-forking server (or a user's os.fork()): child and parent both keep validating."""
     path = tmp_path / "journal.log"
     path.write_text("une ligne\n")
@@ -507,7 +508,7 @@ def test_a_process_that_forks_after_using_the_engine_gets_its_own_pool(tmp_path)
     """)
     marker = uuid.uuid4().hex
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path,
-                          env=_env(PREUVES_TEST_MARK=marker))
+                          env=_env(PREUVES_TEST_MARK=marker, PREUVES_WORKER_START=start))
     assert done.returncode == 0, done.stderr
     assert sorted(done.stdout.split("\n")[:2]) == ["child accepted", "parent accepted"] and done.stderr == ""
     assert _gone(_processes_with(marker))

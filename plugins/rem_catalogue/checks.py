@@ -24,6 +24,10 @@ import fnmatch
 import re
 from typing import Any
 
+from plugins.rem_catalogue.check_files import check_files
+from plugins.rem_catalogue.check_links import check_links
+from plugins.rem_catalogue.check_media import check_media
+from plugins.rem_catalogue.check_screen import check_screen
 from plugins.rem_catalogue.expectations import asked
 from validator_core import Finding, finding, hookimpl
 from validator_core.catalogue import ProofSpec
@@ -82,12 +86,6 @@ def preuves_check_requirement(requirement: ProofSpec, proof_type: str, file, fac
                     and warning.code not in PDFA_CONFORMANCE_CODES:  # a false claim stays a warning
                 out.append(Finding(code=warning.code, severity="info", plugin=warning.plugin,
                                    details={**warning.details, **ref, "required_by_requirement": False}))
-
-    # Imported here: a check without a requirement (most of them) never needs them.
-    from plugins.rem_catalogue.check_files import check_files
-    from plugins.rem_catalogue.check_links import check_links
-    from plugins.rem_catalogue.check_media import check_media
-    from plugins.rem_catalogue.check_screen import check_screen
 
     for check in (check_media, check_screen, check_files, check_links):
         out += check(requirement, proof_type, file, facts, rules)

@@ -129,6 +129,7 @@ class ForkPool:
         self._lifeline_r, self._lifeline_w = os.pipe()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
         self._manager: threading.Thread | None = None
         self._disowned = False
         self._settled: list[tuple[Future, Any, BaseException | None]] = []  # ended, callbacks not run yet
@@ -435,10 +436,12 @@ class ForkPool:
             os.close(self._lifeline_r)
 
     def _wake(self) -> None:
-        try:
-            os.write(self._wake_w, b"x")
-        except OSError:  # full (the manager will wake anyway) or closed
-            pass
+        with self._lock:  # the manager closes these under the lock: never a byte to a reused descriptor
+            if self._wake_w >= 0:
+                try:
+                    os.write(self._wake_w, b"x")
+                except OSError:  # full: the manager wakes anyway
+                    pass
 
     def _drain_wake(self) -> None:
         try:
