@@ -13,8 +13,10 @@ reported before anything is checked) and when the engine cannot examine the file
 A cold ``preuves check`` is a one-shot process: it imports only what the command needs (rich only for a
 table on a terminal, the progress bar only on a terminal with several files, the proof types' rules only
 to show ``--help``), starts as many workers as there are files (up to ``PREUVES_WORKERS``) by a plain
-``fork`` of itself while it is still single-threaded (no second interpreter to start;
-``PREUVES_WORKER_START=forkserver`` to choose), and stops them before exiting.
+``fork`` of itself while it is still single-threaded (no second interpreter to start, no pebble:
+:mod:`validator_core.isolation.forkpool`; ``PREUVES_WORKER_START=forkserver`` to choose), and stops them
+before exiting. Run as the ``preuves`` script (:mod:`validator_core.console`, :func:`run`), it pauses
+the garbage collector during start-up and ends without the interpreter's teardown (:func:`_exit`).
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import click
 
 from validator_core.cli_dossier import dossier
-from validator_core.console import start_up_done
 from validator_core.cli_support import (
     BAD_PATH, EXIT_OK, EXIT_REJECTED, LANG_ENV, REGISTRY_KEY, LocalHelp, LocalOption, PreuvesCommand,
     command_engine, engine_unavailable, fail, fail_error, help_lang, help_words, load_registry, set_output,
 )
+from validator_core.console import start_up_done
 from validator_core.errors import EngineUnavailable, PreuvesError
 from validator_core.messages import LANGS
 from validator_core.report_formats import FORMATS  # stdlib only: every check prints through it anyway
@@ -365,6 +367,7 @@ def types(as_json: bool, rules: str | None) -> None:
 
 
 main.add_command(dossier)
+
 
 def run() -> None:
     """The ``preuves`` command (console script, ``python -m validator_core.cli``): :func:`main`, then
