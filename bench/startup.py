@@ -114,9 +114,11 @@ def cold_start(runs: int = 20, warmup: int = 3, baseline: Path | None = None) ->
     return result
 
 
-# What ``preuves check one.png`` does, step by step as the CLI does it, timed inside a fresh process.
+# What ``preuves check one.png`` does, step by step as the CLI does it, timed inside a fresh process
+# (the interpreter's teardown, which the command skips, is not a phase).
 _PHASES_PROBE = """
-import sys, time
+import gc, sys, time
+gc.disable()  # as the console script does (validator_core.console) until the workers are forked
 marks = [time.perf_counter()]
 import click
 import validator_core.cli as cli
@@ -129,6 +131,7 @@ with click.Context(cli.main) as ctx:
     engine = cli_support.command_engine(None, files=1)
 marks.append(time.perf_counter())
 engine.start()
+gc.enable()
 marks.append(time.perf_counter())
 report = engine.validate(sys.argv[1])
 marks.append(time.perf_counter())
@@ -142,7 +145,7 @@ PHASES = ("import de la CLI (click)",
           "registre des plugins : import du registre et des plugins, enregistrement (avant la lecture de la "
           "ligne de commande)",
           "`Engine()` : import du moteur (pipeline, isolation), réglages, règles",
-          "démarrage du pool (pebble, fork d'un worker, tâche témoin)",
+          "démarrage du pool (fork d'un worker par isolation.forkpool, tâche témoin)",
           "`validate()` : détection et inspection dans le worker, sha256 ici",
           "arrêt du pool",
           "affichage du tableau (import de rich et rendu)")

@@ -41,7 +41,6 @@ import re
 import signal
 import threading
 from contextlib import contextmanager
-from decimal import Decimal
 from io import BytesIO
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -1459,6 +1458,8 @@ def _unparse(value: Any) -> bytes:
         return b"true" if value else b"false"
     if isinstance(value, int):
         return b"%d" % value
+    from decimal import Decimal  # here: the CLI's process, which never reads a PDF, does not import it
+
     if isinstance(value, (float, Decimal)):
         return format(Decimal(value), "f").encode()
     return value.unparse()

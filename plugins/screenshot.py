@@ -37,7 +37,6 @@ from typing import Any, Mapping
 from plugins import screen_text
 from plugins import screenshot_structure as structure
 from plugins.screenshot_structure import KIND_LABEL, Hit
-from plugins.video_frames import clean_message
 from validator_core import DOSSIER_CONTEXT, Inspection, Proof, finding, hookimpl
 from validator_core.toolkit.screens import readable_minimum
 
@@ -46,9 +45,10 @@ __version__ = "1.1.0"
 PLUGIN = "screenshot"
 
 # What the inspection imports (the fork server imports them once for every worker): Pillow and its
-# two decoders, PyAV for ffmpeg's JPEG decoder, the perceptual hash, and what reading the text on screen
-# needs.
-PRELOAD = ("PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "av", "imagehash", "scipy.fftpack") + screen_text.PRELOAD
+# two decoders, PyAV for ffmpeg's JPEG decoder (and plugins.video_frames, which words its errors), the
+# perceptual hash, and what reading the text on screen needs.
+PRELOAD = ("PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "av", "imagehash", "scipy.fftpack",
+           "plugins.video_frames") + screen_text.PRELOAD
 
 PILLOW_FORMAT = {"png": "PNG", "jpeg": "JPEG"}
 LABELS = {"png": "PNG", "jpeg": "JPEG"}
@@ -471,6 +471,8 @@ def jpeg_decoder_error(data: bytes) -> str | None:
     """
     import av
     import av.logging
+
+    from plugins.video_frames import clean_message
 
     previous = av.logging.get_level()
     av.logging.set_level(av.logging.ERROR)

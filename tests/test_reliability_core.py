@@ -205,9 +205,10 @@ def test_cli_exits_2_with_a_french_message_when_the_engine_is_unavailable(tmp_pa
     assert "moteur de validation est momentanément indisponible" in done.stderr
 
 
-@pytest.fixture(scope="module")
-def probe_engine():
-    engine = Engine(CoreSettings(workers=2, load_entrypoints=False, check_timeout_s=4),
+@pytest.fixture(scope="module", params=["forkserver", "fork"])
+def probe_engine(request):
+    """Both start methods: pebble with the fork server's workers, and the ForkPool of plain forks."""
+    engine = Engine(CoreSettings(workers=2, load_entrypoints=False, check_timeout_s=4, worker_start=request.param),
                     plugin_config=PluginConfig(allow=(PLUGIN_NAME,), extra=(PLUGIN,), entrypoints=False))
     engine.start()
     yield engine
@@ -488,7 +489,8 @@ def test_cli_refuses_special_files(specials):
         assert done.returncode == 2 and "ce n'est ni un fichier ni un dossier" in done.stderr
 
 
-def test_a_process_that_forks_after_using_the_engine_gets_its_own_pool(tmp_path):
+@pytest.mark.parametrize("start", ["forkserver", "fork"])
+def test_a_process_that_forks_after_using_the_engine_gets_its_own_pool(start, tmp_path):
     """A pre-forking server (or a user's os.fork()): child and parent both keep validating."""
     path = tmp_path / "journal.log"
     path.write_text("une ligne\n")
@@ -506,7 +508,7 @@ def test_a_process_that_forks_after_using_the_engine_gets_its_own_pool(tmp_path)
     """)
     marker = uuid.uuid4().hex
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path,
-                          env=_env(PREUVES_TEST_MARK=marker))
+                          env=_env(PREUVES_TEST_MARK=marker, PREUVES_WORKER_START=start))
     assert done.returncode == 0, done.stderr
     assert sorted(done.stdout.split("\n")[:2]) == ["child accepted", "parent accepted"] and done.stderr == ""
     assert _gone(_processes_with(marker))
@@ -546,9 +548,10 @@ def test_cli_leaves_nothing_running(start, tmp_path):
     assert _gone(_processes_with(marker)), "a worker or the fork server outlived the command"
 
 
-def test_recycled_workers_keep_serving(log_file):
+@pytest.mark.parametrize("start", ["forkserver", "fork"])
+def test_recycled_workers_keep_serving(start, log_file):
     """max_tasks=1: every task ends its worker (exit 0); nothing is mistaken for a crash."""
-    engine = Engine(CoreSettings(workers=2, worker_max_tasks=1, load_entrypoints=False),
+    engine = Engine(CoreSettings(workers=2, worker_max_tasks=1, load_entrypoints=False, worker_start=start),
                     plugin_config=PluginConfig(allow=(PLUGIN_NAME,), extra=(PLUGIN,), entrypoints=False))
     try:
         pids = set()

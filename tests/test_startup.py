@@ -2,11 +2,12 @@
 
 Timing is measured in ``bench/startup.py``; here, what a one-shot check must never load: pydantic
 (the models, settings and rules are checked dataclasses; pydantic serves the JSON Schema and the HTTP
-service only), the HTTP service itself (its plugin ``api.commands`` only adds ``serve``) and
-importlib.metadata (the built-in plugins are read from this distribution's ``entry_points.txt``; it
-is needed only when another distribution declares plugins) — and what start-up skips must not change
-what is loaded: the entry points read directly are importlib.metadata's, a forked worker checks with
-the engine's plugins without loading them again.
+service only), the HTTP service itself (its plugin ``api.commands`` only adds ``serve``), pebble,
+asyncio and multiprocessing (the check's worker is a plain fork,
+:mod:`validator_core.isolation.forkpool`) and importlib.metadata (the built-in plugins are read from
+this distribution's ``entry_points.txt``; it is needed only when another distribution declares
+plugins) — and what start-up skips must not change what is loaded: the entry points read directly are
+importlib.metadata's, a forked worker checks with the engine's plugins without loading them again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from validator_core.registry import (
     PluginConfig, PluginRegistry, _builtin_entry_points, _scan_metadata, _third_party_entry_points,
 )
 
-NEVER_ON_CHECK = ("pydantic", "pydantic_core", "pydantic_settings", "fastapi", "starlette", "uvicorn")
+NEVER_ON_CHECK = ("pydantic", "pydantic_core", "pydantic_settings", "fastapi", "starlette", "uvicorn",
+                  # its one worker is a plain fork (isolation.forkpool): pebble and what it runs on are not needed
+                  "pebble", "asyncio", "multiprocessing")
 
 PROBE = """
 import sys

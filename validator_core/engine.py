@@ -15,7 +15,6 @@ import atexit
 import itertools
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
@@ -310,6 +309,8 @@ def _map_bounded(call: Callable[[T], R], items: Sequence[T], threads: int) -> li
     """
     if min(len(items), threads) <= 1:  # one file (or one worker): no thread
         return [call(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     with ThreadPoolExecutor(max_workers=min(len(items), threads), thread_name_prefix="preuves-batch") as executor:
         futures = [executor.submit(call, item) for item in items]
         for future in as_completed(futures):

@@ -1,12 +1,14 @@
 """Per-file checks run in worker processes: wall-clock timeout, CPU and address-space caps, replacement.
 
 Parsers (libmediainfo, libmagic, pypdf, lxml, Pillow) have all had crashes, hangs and memory blow-ups on
-crafted files, so nothing that parses an upload runs in the caller's process. We use pebble's
-``ProcessPool`` (Apache Tika's forked-worker model, without writing a supervisor): a task past its
-timeout has its worker killed and replaced; a worker that dies (segfault, ``os.abort()``, OOM kill)
+crafted files, so nothing that parses an upload runs in the caller's process. The fork server's
+workers run in pebble's ``ProcessPool`` (Apache Tika's forked-worker model, without writing a
+supervisor); plain forks of the caller (the one-shot CLI) in :class:`~validator_core.isolation.forkpool.ForkPool`,
+which gives the same guarantees without pebble's and multiprocessing's imports. Either way a task past
+its timeout has its worker killed and replaced; a worker that dies (segfault, ``os.abort()``, OOM kill)
 is replaced too. The engine turns either into a ``check.timeout`` / ``check.crashed`` finding.
 
-Around pebble, :class:`WorkerPool` adds what an engine that must never give a wrong verdict on its own
+Around them, :class:`WorkerPool` adds what an engine that must never give a wrong verdict on its own
 account needs:
 
 * **Workers never import the caller's ``__main__``.** Our own process classes hand the child
@@ -24,9 +26,9 @@ account needs:
   is raised. A worker that dies *on a file* is told apart by a canary: a known tiny task run on a
   worker born after the death. If the canary answers, the death was the file's (``check.crashed``);
   if not, the engine is at fault.
-* **Timeouts count from when a worker starts a task** (pebble's acknowledgement), never from the
+* **Timeouts count from when a worker starts a task** (the worker's acknowledgement), never from the
   submission: a task waiting for a worker never times out because others were slow. Only as many
-  tasks as there are workers are handed to pebble; the rest wait in the pool's queue, in order.
+  tasks as there are workers are handed to the process pool; the rest wait in the pool's queue, in order.
 * **Fairness.** Each :meth:`WorkerPool.job` (one ``Engine.validate`` call) is served in the order jobs
   were created, and a job never holds more than its share of the workers (``ceil(workers / active
   jobs)``) while another job waits: one file whose plugins fan out cannot take every worker from the
@@ -50,7 +52,9 @@ Where each part lives:
   close) and :class:`EngineHealth`;
 * :mod:`~validator_core.isolation.scheduler`: :class:`Job` and the fair choice of the next task;
 * :mod:`~validator_core.isolation.outcome`: :class:`Outcome`, and whether an end is the file's or the engine's;
-* :mod:`~validator_core.isolation.process`: the process classes and the private fork server;
+* :mod:`~validator_core.isolation.process`: the process classes pebble is given and the private fork server;
+* :mod:`~validator_core.isolation.forkpool`: :class:`~validator_core.isolation.forkpool.ForkPool`, plain forks;
+* :mod:`~validator_core.isolation.kill`: killing a worker and its process group;
 * :mod:`~validator_core.isolation.worker`: what runs in a worker (start-up, limits, the tasks);
 * :mod:`~validator_core.isolation.tmpdirs`: the private temporary directories and their sweeping.
 
@@ -58,8 +62,7 @@ This package re-exports what the rest of the code uses.
 """
 
 from validator_core.isolation.outcome import ENGINE_EXCEPTIONS, Outcome
-from validator_core.isolation.pool import EngineHealth, WorkerPool
-from validator_core.isolation.process import CORE_PRELOAD, START_METHODS
+from validator_core.isolation.pool import CORE_PRELOAD, START_METHODS, EngineHealth, WorkerPool
 from validator_core.isolation.scheduler import Job
 from validator_core.isolation.tmpdirs import POOL_DIR_PREFIX, sweep_stale_pool_dirs
 from validator_core.isolation.worker import CanaryAnswer, Raised, Sniffed, task_canary, task_inspect, task_sniff

@@ -1,6 +1,7 @@
 """How a task ended, and whose fault it was: the file's (a finding) or the engine's (never a verdict).
 
-:func:`classify` reads a finished pebble future and says which of these it was:
+:func:`classify` reads a finished future of the pool's backend (pebble's, or
+:class:`~validator_core.isolation.forkpool.ForkPool`'s) and says which of these it was:
 
 * ``"ok"``: the task returned a value;
 * ``"file"``: a timeout (wall clock, or ``SIGXCPU`` from the CPU limit) or an exception raised by the
@@ -15,13 +16,22 @@
 from __future__ import annotations
 
 import signal
-from concurrent.futures import CancelledError, TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
+import sys
+from concurrent.futures import BrokenExecutor, CancelledError, TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Container
 
 # Exceptions that say the engine is incomplete (a module or shared library missing), not the file bad.
 ENGINE_EXCEPTIONS = ("ImportError", "ModuleNotFoundError")
+
+
+class WorkerExpired(Exception):
+    """The worker running a task died (:class:`~validator_core.isolation.forkpool.ForkPool`'s
+    ``pebble.ProcessExpired``): its ``pid`` and ``exitcode`` (negative: the signal)."""
+
+    def __init__(self, pid: int, exitcode: int | None) -> None:
+        super().__init__(f"worker {pid} ended ({exitcode})")
+        self.pid, self.exitcode = pid, exitcode
 
 
 @dataclass(frozen=True)
@@ -34,26 +44,27 @@ class Outcome:
 
 
 def classify(pf: Any, timeout_s: float, orphans: Container[int]) -> tuple[str, Outcome]:
-    """The kind of end of pebble future ``pf`` (see the module docstring) and its :class:`Outcome`.
+    """The kind of end of the finished future ``pf`` (see the module docstring) and its :class:`Outcome`.
 
     ``orphans``: workers whose exit status died with a fork server (their death was the engine's).
     """
-    import pebble
-
     try:
         value = pf.result()
     except FutureTimeout:
         return "file", Outcome(timed_out=True, reason=f"> {timeout_s:g} s")
-    except pebble.ProcessExpired as exc:
+    except WorkerExpired as exc:
         return _worker_died(exc, timeout_s, orphans)
-    except (BrokenProcessPool, CancelledError) as exc:
+    except (BrokenExecutor, CancelledError) as exc:  # BrokenExecutor: pebble's BrokenProcessPool too
         return "engine", Outcome(reason="worker pool broken (workers exit at start-up, or all died)"
-                                 if isinstance(exc, BrokenProcessPool) else "worker pool broken (cancelled)")
+                                 if isinstance(exc, BrokenExecutor) else "worker pool broken (cancelled)")
     except RuntimeError as exc:
         if "Pool" in str(exc):  # pebble: "Unexpected error within the Pool" / "The Pool is not active"
             return "engine", Outcome(reason=f"worker pool broken ({exc})")
         return "file", Outcome(reason=type(exc).__name__)
     except Exception as exc:  # noqa: BLE001 - raised by the task, or an unpicklable result
+        pebble = sys.modules.get("pebble")  # only a pebble future can raise its ProcessExpired
+        if pebble is not None and isinstance(exc, pebble.ProcessExpired):
+            return _worker_died(exc, timeout_s, orphans)
         outcome = _outcome_of_exception(exc, timeout_s)
         if outcome.reason in ENGINE_EXCEPTIONS:
             return "unavailable", Outcome(reason=f"engine incomplete ({outcome.reason})")
@@ -62,7 +73,8 @@ def classify(pf: Any, timeout_s: float, orphans: Container[int]) -> tuple[str, O
 
 
 def _worker_died(exc: Any, timeout_s: float, orphans: Container[int]) -> tuple[str, Outcome]:
-    """The worker running the task died (``pebble.ProcessExpired``): with the fork server, by the CPU limit, or else."""
+    """The worker running the task died (:class:`WorkerExpired`, ``pebble.ProcessExpired``): with the fork
+    server, by the CPU limit, or else."""
     if exc.pid in orphans:
         return "engine", Outcome(reason="worker lost with the fork server")
     if exc.exitcode == -signal.SIGXCPU:  # the CPU limit: the task ran too long

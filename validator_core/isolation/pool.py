@@ -1,6 +1,11 @@
-"""The worker pool: pebble's ``ProcessPool`` behind a supervisor that rebuilds it, a canary, health.
+"""The worker pool: a process pool behind a supervisor that rebuilds it, a canary, health.
 
-:class:`WorkerPool` hands tasks to pebble as workers free up (:mod:`~validator_core.isolation.scheduler`
+The process pool (the *backend*) is pebble's ``ProcessPool`` with the fork server's workers
+(``forkserver``), or :class:`~validator_core.isolation.forkpool.ForkPool` with plain forks of this
+process (``fork``: the one-shot CLI, which must not pay pebble's and multiprocessing's imports). Both take
+``schedule(fn, args, timeout)`` and end their futures alike (:func:`~validator_core.isolation.outcome.classify`).
+
+:class:`WorkerPool` hands tasks to its backend as workers free up (:mod:`~validator_core.isolation.scheduler`
 picks which), turns how each ended into an :class:`~validator_core.isolation.outcome.Outcome`, and keeps
 engine failures from becoming verdicts:
 
@@ -32,13 +37,10 @@ from collections import deque
 from contextlib import nullcontext
 from concurrent.futures import CancelledError, Future, TimeoutError as FutureTimeout
 from dataclasses import dataclass
-import multiprocessing.util  # noqa: F401 - registers its exit hook before ours (see _stop_reaping_at_exit)
-from multiprocessing import process as mp_process
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from validator_core.errors import EngineUnavailable
 from validator_core.isolation.outcome import Outcome, _outcome_of_exception, classify
-from validator_core.isolation.process import CORE_PRELOAD, START_METHODS, _ForkServer, _WorkerContext
 from validator_core.isolation.scheduler import Job, _Ticket, next_ticket
 from validator_core.isolation.tmpdirs import _PoolDir
 from validator_core.isolation.worker import (
@@ -55,11 +57,20 @@ from validator_core.registry import PluginConfig, PluginRegistry
 if TYPE_CHECKING:
     import pebble
 
+    from validator_core.isolation.forkpool import ForkPool
+    from validator_core.isolation.process import _ForkServer, _WorkerContext
+
 log = logging.getLogger("preuves.engine")
+
+# Imported once in the fork server, shared copy-on-write by every worker (an import error is ignored:
+# the worker imports what it needs itself): the core's own modules and libmagic, then what the engine's
+# plugins need (their modules and declared preloads, PluginRegistry.preload). Never "__main__".
+CORE_PRELOAD = ("ctypes", "validator_core.engine", "validator_core.isolation", "validator_core.detect", "magic")
+START_METHODS = ("forkserver", "fork")
 
 # A task handed to an idle worker that has not started by then: workers cannot start.
 START_TIMEOUT_S = 30.0
-# A started task still unreported this long after its timeout: pebble's supervision is gone.
+# A started task still unreported this long after its timeout: the backend's supervision is gone.
 HANG_GRACE_S = 10.0
 # Runs of one task when the pool fails under it (then EngineUnavailable).
 MAX_ATTEMPTS = 3
@@ -123,8 +134,9 @@ class WorkerPool:
         self.max_tasks = max_tasks
         self.mode = mode
         self.start_method = start_method
-        # Whether this pool's semaphores are registered with multiprocessing's resource tracker (not with fork).
-        self._tracked = start_method != "fork"
+        # Whether this pool's semaphores are registered with multiprocessing's resource tracker (pebble's
+        # with the fork server; a ForkPool has none).
+        self._tracked = start_method == "forkserver"
         # SIGXCPU a little after the parent's wall-clock timeout would have fired: the parent normally
         # wins; this one holds when the parent is gone or its supervision failed.
         self.cpu_limit_s = timeout_s + max(1.0, timeout_s / 4)
@@ -138,11 +150,10 @@ class WorkerPool:
         self._inline_registry = PluginRegistry.load(plugin_config) if mode == "inline" else None
 
     def _after_fork_in_child(self) -> None:
-        # The parent's workers are not this process's children: forget them, or multiprocessing's
-        # clean-up (and pebble's at exit) would poll and join them from here.
+        # The parent's workers are not this process's children: forget them (and close this copy's
+        # ends of their pipes), or they would be polled, joined or kept alive from here.
         for context in self._contexts:
-            for proc in list(context.processes):
-                mp_process._children.discard(proc)
+            context.disown()
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -151,21 +162,22 @@ class WorkerPool:
         self._job_seq = itertools.count()
         self._priority: deque[_Ticket] = deque()
         self._in_flight: set[_Ticket] = set()
-        self._pebble: pebble.ProcessPool | None = None
+        self._backend: "pebble.ProcessPool | ForkPool | None" = None
         self._generation = 0
-        self._context: _WorkerContext | None = None  # the current pebble pool's
-        self._contexts: list[_WorkerContext] = []  # every context whose workers may still run
-        self._server: _ForkServer | None = None
+        # The current backend's context: its workers (live_pids, kill_all, closed); a ForkPool is its own.
+        self._context: "_WorkerContext | ForkPool | None" = None
+        self._contexts: list["_WorkerContext | ForkPool"] = []  # every context whose workers may still run
+        self._server: "_ForkServer | None" = None
         self._dir: _PoolDir | None = None
         self._started = False
         self._closing = False
-        self._broken: str | None = None  # why the current pebble pool must be replaced
+        self._broken: str | None = None  # why the current backend must be replaced
         self._failures = 0  # consecutive pool failures with no task succeeding in between
         self._failure: str | None = None
         self._rebuilds = 0
         self._last_rebuild = 0.0
-        # Replaced pebble pools and their contexts, stopped by the supervisor outside the lock.
-        self._retired: list[tuple[Any, _WorkerContext]] = []
+        # Replaced backends and their contexts, stopped by the supervisor outside the lock.
+        self._retired: list[tuple[Any, Any]] = []
         self._canary: _Ticket | None = None
         self._canary_tries = 0
         self._crash_time = 0.0
@@ -250,7 +262,7 @@ class WorkerPool:
         """Kill the workers, stop the fork server, remove the temporary directories. Reusable afterwards.
 
         Nothing the pool started outlives this call; pebble's own threads are joined in the background
-        (they wake every 0.1 s), so a one-shot command does not wait for them.
+        (they wake every 0.1 s); a :class:`~validator_core.isolation.forkpool.ForkPool` stops at once.
         """
         with self._cond:
             if not self._started:
@@ -265,20 +277,22 @@ class WorkerPool:
             context.kill_all()
         with self._cond:
             self._finish_close_locked()
-        if pools:
-            threading.Thread(target=_join_pebbles, args=(pools, self._tracked), name="preuves-pool-reaper",
+        if pools and not self._tracked:
+            _join_backends(pools, tracked=False)  # ForkPools: their workers are reaped already
+        elif pools:
+            threading.Thread(target=_join_backends, args=(pools, self._tracked), name="preuves-pool-reaper",
                              daemon=True).start()
 
-    def _begin_close_locked(self) -> tuple[list[Any], list[_WorkerContext]]:
-        """Refuse new work, fail what runs or waits; returns the pebble pools and contexts to stop."""
+    def _begin_close_locked(self) -> tuple[list[Any], list[Any]]:
+        """Refuse new work, fail what runs or waits; returns the backends and contexts to stop."""
         self._closing = True
-        pools = [p for p in (self._pebble, *(pool for pool, _ctx in self._retired)) if p is not None]
+        pools = [p for p in (self._backend, *(pool for pool, _ctx in self._retired)) if p is not None]
         contexts = list(self._contexts)
-        self._pebble = None
+        self._backend = None
         self._retired = []
         self._generation += 1
         for ticket in [*self._in_flight, *self._priority]:
-            ticket.pebble_future = None
+            ticket.backend_future = None
             self._fail_locked(ticket, "engine closed")
         self._fail_queued_locked("engine closed")
         self._fail_awaiting_canary_locked("engine closed")
@@ -286,7 +300,7 @@ class WorkerPool:
         self._priority.clear()
         self._canary = None
         for context in contexts:
-            context.closed = True  # pebble may not launch a replacement from now on
+            context.closed = True  # the backend may not launch a replacement from now on
         self._cond.notify_all()
         return pools, contexts
 
@@ -343,6 +357,8 @@ class WorkerPool:
             return
         self._dir = _PoolDir()
         if self.start_method == "forkserver":
+            from validator_core.isolation.process import _ForkServer
+
             self._server = _ForkServer(self.preload)
         else:
             # What this process loaded so far (modules, plugins, rules) lives as long as it does: frozen
@@ -350,21 +366,33 @@ class WorkerPool:
             # workers' collections neither walk it nor copy its pages, and the parent's exit does not
             # walk it either (30 ms at the end of a cold ``preuves check``).
             gc.freeze()
-        self._pebble = self._new_pebble()
+        self._backend = self._new_backend()
         self._started = True
 
-    def _new_pebble(self) -> "pebble.ProcessPool":
-        import pebble
-
+    def _new_backend(self) -> "pebble.ProcessPool | ForkPool":
+        """A new backend (and its context): pebble with the fork server's workers, or a ForkPool."""
         assert self._dir is not None
-        self._context = _WorkerContext(self.start_method, self._server)  # one per pebble pool: closable
-        self._contexts.append(self._context)
         setup = WorkerSetup(plugin_config=self.plugin_config, memory_bytes=self.memory_bytes, sys_path=list(sys.path),
                             tmp_root=self._dir.path, start_method=self.start_method,
                             inherited_registry=self._registry if self.start_method == "fork" else None)
         self._generation += 1
-        return pebble.ProcessPool(max_workers=self.workers, max_tasks=self.max_tasks, initializer=init_worker,
-                                  initargs=(setup,), context=self._context)
+        backend: "pebble.ProcessPool | ForkPool"
+        if self.start_method == "fork":
+            from validator_core.isolation.forkpool import ForkPool
+
+            backend = ForkPool(setup, workers=self.workers, max_tasks=self.max_tasks)
+            self._context = backend
+        else:
+            import pebble
+
+            from validator_core.isolation.process import _WorkerContext
+
+            _order_exit_hooks()
+            self._context = _WorkerContext(self._server)  # one per pebble pool: closable
+            backend = pebble.ProcessPool(max_workers=self.workers, max_tasks=self.max_tasks, initializer=init_worker,
+                                         initargs=(setup,), context=self._context)
+        self._contexts.append(self._context)
+        return backend
 
     def _ensure_supervisor(self) -> None:
         with self._cond:
@@ -373,21 +401,21 @@ class WorkerPool:
                 self._supervisor.start()
 
     def _pump_locked(self) -> None:
-        while self._pebble is not None and self._broken is None and len(self._in_flight) < self.workers:
+        while self._backend is not None and self._broken is None and len(self._in_flight) < self.workers:
             ticket = next_ticket(self._priority, self._jobs.values(), self.workers)
             if ticket is None:
                 return
             self._dispatch_locked(ticket)
 
     def _dispatch_locked(self, ticket: _Ticket) -> None:
-        assert self._pebble is not None
+        assert self._backend is not None
         try:
-            pf = self._pebble.schedule(run_task, args=(ticket.fn, ticket.args, self.cpu_limit_s), timeout=self.timeout_s)
+            pf = self._backend.schedule(run_task, args=(ticket.fn, ticket.args, self.cpu_limit_s), timeout=self.timeout_s)
         except Exception as exc:  # noqa: BLE001 - BrokenProcessPool at start, fork refused, pool not active…
             self._requeue_locked(ticket, count=False)
             self._mark_broken_locked(f"workers cannot start ({type(exc).__name__}: {exc})"[:200])
             return
-        ticket.pebble_future = pf
+        ticket.backend_future = pf
         ticket.generation = self._generation
         ticket.dispatched_at = time.monotonic()
         self._in_flight.add(ticket)
@@ -435,7 +463,7 @@ class WorkerPool:
         server = self._server
         if server is not None and server.deaths != self._server_deaths_seen:
             self._server_deaths_seen = server.deaths
-            if self._pebble is not None:
+            if self._backend is not None:
                 self._mark_broken_locked("fork server gone")
 
     def _mark_broken_locked(self, reason: str) -> None:
@@ -447,11 +475,11 @@ class WorkerPool:
 
     # -- results -----------------------------------------------------------------------------
     def _on_done(self, ticket: _Ticket, pf: Any) -> None:
-        """A pebble future ended (runs in one of pebble's threads: never block here)."""
+        """A backend's future ended (runs in one of its threads: never block here)."""
         with self._cond:
-            if ticket.pebble_future is not pf:
+            if ticket.backend_future is not pf:
                 return  # requeued after a rebuild; this answer is stale
-            ticket.pebble_future = None
+            ticket.backend_future = None
             self._in_flight.discard(ticket)
             if ticket.job is not None:
                 ticket.job.running -= 1
@@ -539,10 +567,10 @@ class WorkerPool:
         if time.monotonic() - self._last_rebuild >= wait:
             self._rebuild_locked()
 
-    def _stop_retired(self, retired: list[tuple[Any, _WorkerContext]]) -> None:
-        """Stop replaced pebble pools and kill their workers (outside the lock: it may take seconds)."""
+    def _stop_retired(self, retired: list[tuple[Any, Any]]) -> None:
+        """Stop replaced backends and kill their workers (outside the lock: it may take seconds)."""
         for pool, context in retired:
-            _stop_pebble(pool, tracked=self._tracked)
+            _stop_backend(pool, tracked=self._tracked)
             context.kill_all()
             with self._cond:
                 if context in self._contexts:
@@ -551,7 +579,7 @@ class WorkerPool:
     def _check_deadlines_locked(self) -> None:
         now = time.monotonic()
         for ticket in list(self._in_flight):
-            pf = ticket.pebble_future
+            pf = ticket.backend_future
             if pf is None or pf.done():
                 continue
             if not pf.running():
@@ -561,16 +589,16 @@ class WorkerPool:
                 self._mark_broken_locked("a task outlived its timeout: worker supervision lost")
 
     def _rebuild_locked(self) -> None:
-        """Replace the pebble pool; the fork server is restarted by the first launch if it died."""
+        """Replace the backend; the fork server is restarted by the first launch if it died."""
         reason = self._broken or "rebuild"
         self._failures += 1
         self._rebuilds += 1
         self._last_rebuild = time.monotonic()
-        if self._pebble is not None and self._context is not None:
+        if self._backend is not None and self._context is not None:
             self._context.closed = True  # the old pool may not launch replacements any more
-            self._retired.append((self._pebble, self._context))
+            self._retired.append((self._backend, self._context))
         for ticket in list(self._in_flight):
-            ticket.pebble_future = None
+            ticket.backend_future = None
             if ticket.job is not None:
                 ticket.job.running -= 1
             self._requeue_locked(ticket, reason=reason)
@@ -583,7 +611,7 @@ class WorkerPool:
             self._fail_queued_locked(reason)
             self._fail_awaiting_canary_locked(reason)
         self._broken = None
-        self._pebble = self._new_pebble()
+        self._backend = self._new_backend()
         # The canary starts the new workers and proves they work (or breaks the pool again).
         self._send_canary_locked()
         self._pump_locked()
@@ -600,9 +628,9 @@ class WorkerPool:
             directory.sweep(live)
 
 
-def _join_pebbles(pools: list[Any], tracked: bool) -> None:
+def _join_backends(pools: list[Any], tracked: bool) -> None:
     for pool in pools:
-        _stop_pebble(pool, tracked=tracked)
+        _stop_backend(pool, tracked=tracked)
 
 
 # Pebble pools are joined in background threads (close() does not wait for their 0.1 s ticks). The
@@ -611,15 +639,13 @@ def _join_pebbles(pools: list[Any], tracked: bool) -> None:
 # the tracker warning of a "leaked semaphore" it can no longer unlink. So a join runs under this lock,
 # and at exit none starts and the one in progress is awaited; the semaphores of pools never joined are
 # unlinked (and unregistered) by multiprocessing's own exit hook, in the main thread, after ours.
-# A ``fork`` pool's semaphores are unlinked as soon as they are made (multiprocessing does so for fork)
-# and the tracker never hears of them: its join takes no lock, and a one-shot command that exits right
-# after close() does not wait up to 0.1 s for pebble's threads.
+# A ForkPool (``fork``) has no semaphores: its stop takes no lock, and close() stops it at once.
 _JOIN_LOCK = threading.Lock()
 _EXITING = False
 
 
-def _stop_pebble(pool: Any, *, tracked: bool) -> None:
-    """Stop and join one pebble pool; ``tracked``: its semaphores are the resource tracker's (see above)."""
+def _stop_backend(pool: Any, *, tracked: bool) -> None:
+    """Stop and join one backend; ``tracked``: its semaphores are the resource tracker's (see above)."""
     with _JOIN_LOCK if tracked else nullcontext():
         if _EXITING:
             return
@@ -639,9 +665,23 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_new_join_lock_in_child)
 
 
-@atexit.register  # registered after multiprocessing.util's, so it runs before (atexit is last-in, first-out)
 def _stop_reaping_at_exit() -> None:
     global _EXITING
     _EXITING = True
     if _JOIN_LOCK.acquire(timeout=6):
         _JOIN_LOCK.release()
+
+
+_EXIT_HOOK_ORDERED = False
+
+
+def _order_exit_hooks() -> None:
+    """Register :func:`_stop_reaping_at_exit` after multiprocessing's exit hook, so that it runs first
+    (atexit is last-in, first-out). Done when the first pebble pool is made: a process that only ever
+    forks its workers (ForkPool) never imports multiprocessing."""
+    global _EXIT_HOOK_ORDERED
+    if not _EXIT_HOOK_ORDERED:
+        import multiprocessing.util  # noqa: F401 - registers its exit hook (pebble imports it anyway)
+
+        atexit.register(_stop_reaping_at_exit)
+        _EXIT_HOOK_ORDERED = True

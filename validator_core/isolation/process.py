@@ -1,18 +1,20 @@
-"""Starting workers: our own process classes and a private fork server.
+"""Starting the fork server's workers (``forkserver``): our own process classes and a private fork server.
 
-pebble is given a :class:`_WorkerContext` whose ``Process`` builds :class:`_ForkServerWorker` or
-:class:`_ForkWorker`. Their ``Popen`` classes differ from multiprocessing's in what an engine that must
-never outlive its owner, nor import its caller's script, needs:
+pebble is given a :class:`_WorkerContext` whose ``Process`` builds :class:`_ForkServerWorker`. Its
+``Popen`` class differs from multiprocessing's in what an engine that must never outlive its owner, nor
+import its caller's script, needs:
 
 * the child gets multiprocessing's preparation data *without* the main-module fix-up
   (:func:`_preparation_data`): workers never import the caller's ``__main__``;
 * a worker is killed with ``SIGKILL`` at once, its process group with it, through a pidfd when there
   is one (no pid-reuse race);
 * :class:`_ForkServer` is the pool's own fork server (not multiprocessing's process-wide one): started
-  with the caller's ``sys.path``, it imports :data:`CORE_PRELOAD` and the plugins' modules once, can be
+  with the caller's ``sys.path``, it imports :data:`~validator_core.isolation.pool.CORE_PRELOAD` and the
+  plugins' modules once, can be
   checked, restarted and stopped; a worker whose fork server died is watched through its pidfd.
 
-Nothing global is patched: only the pool's own workers are started this way.
+Nothing global is patched: only the pool's own workers are started this way. (``fork``, the one-shot
+CLI's start method, needs none of this: :mod:`~validator_core.isolation.forkpool`.)
 """
 
 from __future__ import annotations
@@ -30,18 +32,13 @@ from collections import deque
 from multiprocessing import connection as mp_connection
 from multiprocessing import context as mp_context
 from multiprocessing import forkserver as mp_forkserver
-from multiprocessing import popen_fork, popen_forkserver
+from multiprocessing import popen_forkserver
 from multiprocessing import process as mp_process
 from multiprocessing import reduction, resource_tracker
 from multiprocessing import util as mp_util
 from typing import Any
 
-# Imported once in the fork server, shared copy-on-write by every worker (an import error is ignored:
-# the worker imports what it needs itself): the core's own modules and libmagic, then what the engine's
-# plugins need (their modules and declared preloads, PluginRegistry.preload). Never "__main__".
-CORE_PRELOAD = ("ctypes", "validator_core.engine", "validator_core.isolation", "validator_core.detect", "magic")
-START_METHODS = ("forkserver", "fork")
-
+from validator_core.isolation.kill import pidfd_open, signal_worker
 
 def _preparation_data(name: str) -> dict[str, Any]:
     """multiprocessing's preparation data for a child, minus the main-module fix-up.
@@ -70,37 +67,10 @@ def _preparation_data(name: str) -> dict[str, Any]:
     return data
 
 
-def _pidfd_open(pid: int) -> int | None:
-    opener = getattr(os, "pidfd_open", None)
-    if opener is None:  # pragma: no cover - not Linux
-        return None
-    try:
-        return opener(pid)
-    except OSError:  # already gone, or pidfds not supported
-        return None
-
-
-def _signal_worker(pid: int | None, pidfd: int | None, sig: int) -> None:
-    """Signal a worker's process group (what it started) and the worker itself."""
-    if pid is None:
-        return
-    try:
-        os.killpg(pid, sig)  # only exists if the worker made itself a group leader
-    except OSError:
-        pass
-    try:
-        if pidfd is not None and hasattr(signal, "pidfd_send_signal"):
-            signal.pidfd_send_signal(pidfd, sig)  # no pid-reuse race
-        else:
-            os.kill(pid, sig)
-    except (ProcessLookupError, OSError):
-        pass
-
-
 class _ForkServer(mp_forkserver.ForkServer):
     """A fork server of our own (not multiprocessing's process-wide one).
 
-    It imports the pool's preload list (:data:`CORE_PRELOAD`, then the plugins') with the caller's
+    It imports the pool's preload list (``CORE_PRELOAD``, then the plugins') with the caller's
     ``sys.path`` — multiprocessing's runs ``python -c`` with the current directory first, so a
     ``plugins/`` folder there would replace ours in every worker — and never ``__main__``. It can be
     checked (``alive``), restarted when it died (``ensure_running``) and stopped (``stop``) so that it
@@ -255,7 +225,7 @@ class _ForkServerPopen(popen_forkserver.Popen):
             with open(w, "wb", closefd=True) as f:
                 f.write(buf.getbuffer())
             self.pid = mp_forkserver.read_signed(self.sentinel)
-            self._pidfd = _pidfd_open(self.pid)
+            self._pidfd = pidfd_open(self.pid)
             if self._pidfd is not None:
                 fds.append(self._pidfd)
         finally:
@@ -302,25 +272,11 @@ class _ForkServerPopen(popen_forkserver.Popen):
 
     def _send_signal(self, sig: int) -> None:
         if self.returncode is None:
-            _signal_worker(self.pid, self._pidfd, sig)
+            signal_worker(self.pid, self._pidfd, sig)
 
     def terminate(self) -> None:
         # A worker has nothing to save (its temp dir is removed by the parent) and may be stuck in C
         # code that never runs a SIGTERM handler: kill at once rather than wait pebble's 3 s.
-        self._send_signal(signal.SIGKILL)
-
-    def kill(self) -> None:
-        self._send_signal(signal.SIGKILL)
-
-
-class _ForkPopen(popen_fork.Popen):
-    """A plain fork of the caller (one-shot CLI); killed with its process group at once."""
-
-    def _send_signal(self, sig: int) -> None:
-        if self.returncode is None:
-            _signal_worker(self.pid, None, sig)
-
-    def terminate(self) -> None:
         self._send_signal(signal.SIGKILL)
 
     def kill(self) -> None:
@@ -342,19 +298,12 @@ class _ForkServerWorker(mp_process.BaseProcess):
         return state
 
 
-class _ForkWorker(mp_process.BaseProcess):
-    _start_method = "fork"
-
-    @staticmethod
-    def _Popen(process_obj: "_ForkWorker") -> _ForkPopen:
-        return _ForkPopen(process_obj)
-
-
 class _WorkerContext(mp_context.BaseContext):
     """The multiprocessing context pebble is given: only ``Process`` differs from the standard ones."""
 
-    def __init__(self, method: str, server: _ForkServer | None) -> None:
-        self._name = method
+    _name = "forkserver"
+
+    def __init__(self, server: _ForkServer) -> None:
         self._server = server
         self.processes: weakref.WeakSet[mp_process.BaseProcess] = weakref.WeakSet()
         self.closed = False
@@ -362,13 +311,16 @@ class _WorkerContext(mp_context.BaseContext):
     def Process(self, *args: Any, **kwargs: Any) -> mp_process.BaseProcess:  # noqa: N802 - multiprocessing API
         if self.closed:  # pebble sees a launch failure and stops replacing workers
             raise OSError(errno.ESHUTDOWN, "worker pool closed")
-        if self._name == "forkserver":
-            proc: mp_process.BaseProcess = _ForkServerWorker(*args, **kwargs)
-            proc._preuves_server = self._server  # type: ignore[attr-defined]
-        else:
-            proc = _ForkWorker(*args, **kwargs)
+        proc = _ForkServerWorker(*args, **kwargs)
+        proc._preuves_server = self._server
         self.processes.add(proc)
         return proc
+
+    def disown(self) -> None:
+        """In a forked copy of the engine process: these workers are the original's, not this copy's
+        children; forgotten, so that multiprocessing's clean-up (and pebble's at exit) never polls them."""
+        for proc in list(self.processes):
+            mp_process._children.discard(proc)
 
     def live_pids(self) -> set[int]:
         """Workers not known to have exited (never polls: pebble's thread owns that)."""

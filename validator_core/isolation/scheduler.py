@@ -3,7 +3,7 @@
 Each :class:`Job` (one ``Engine.validate`` call) is served in the order jobs were created, and a job
 never holds more than its share of the workers (``ceil(workers / active jobs)``) while another job
 waits: one file whose plugins fan out cannot take every worker from the files behind it. Only as many
-tasks as there are workers are handed to pebble (so a task's timeout counts from when a worker starts
+tasks as there are workers are handed to the process pool (so a task's timeout counts from when a worker starts
 it); the rest wait here, as tickets (:class:`_Ticket`). The pool calls :func:`next_ticket` under its lock.
 """
 
@@ -22,14 +22,14 @@ if TYPE_CHECKING:
 
 @dataclass(eq=False)
 class _Ticket:
-    """One task and its future, queued, then handed to pebble (``pebble_future``), maybe more than once."""
+    """One task and its future, queued, then handed to the process pool (``backend_future``), maybe more than once."""
 
     fn: Callable[..., Any]
     args: tuple[Any, ...]
     job: "Job | None"
     future: Future = field(default_factory=Future)
     attempts: int = 0
-    pebble_future: Any = None
+    backend_future: Any = None
     generation: int = -1
     dispatched_at: float = 0.0
     canary: bool = False

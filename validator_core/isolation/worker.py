@@ -1,7 +1,8 @@
 """What runs inside a worker process: start-up, limits, and the tasks the engine sends.
 
-:func:`init_worker` is pebble's initializer: it ties the worker's life to the engine (``PR_SET_PDEATHSIG``
-and a watchdog thread), puts it in its own process group, gives it a private ``TMPDIR``, caps its memory
+:func:`init_worker` starts every worker (pebble's initializer for the fork server's workers, called by
+:class:`~validator_core.isolation.forkpool.ForkPool` for plain forks): it ties the worker's life to the
+engine (``PR_SET_PDEATHSIG`` and a watchdog thread), puts it in its own process group, gives it a private ``TMPDIR``, caps its memory
 (``RLIMIT_AS``), loads the plugin registry from a picklable :class:`~validator_core.registry.PluginConfig`
 with the caller's ``sys.path`` (a forked worker keeps the engine's, which it inherits), and refuses
 to serve when libmagic does not recognise a known sample.
@@ -13,10 +14,11 @@ The tasks (:func:`task_sniff`, :func:`task_inspect`, :func:`task_canary`) find t
 
 from __future__ import annotations
 
+import gc
 import math
-import multiprocessing
 import os
 import resource
+import select
 import signal
 import sys
 import threading
@@ -24,9 +26,6 @@ import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from multiprocessing import connection as mp_connection
-from multiprocessing import forkserver as mp_forkserver
-from multiprocessing import process as mp_process
 from typing import Any, Callable, Iterator
 
 from validator_core.isolation.tmpdirs import _private_tmp
@@ -59,12 +58,16 @@ class WorkerSetup:
     inherited_registry: PluginRegistry | None = None
 
 
-def init_worker(setup: WorkerSetup) -> None:
-    """Worker start-up: tie the worker's life to the engine, cap it, give it a private TMPDIR, load plugins."""
+def init_worker(setup: WorkerSetup, lifeline_fd: int | None = None) -> None:
+    """Worker start-up: tie the worker's life to the engine, cap it, give it a private TMPDIR, load plugins.
+
+    ``lifeline_fd``: a pipe's read end whose write end only the engine holds (a plain fork); else the
+    worker watches the launch pipe multiprocessing gave it (the fork server's workers).
+    """
     global _REGISTRY, _BORN
     if setup.start_method == "forkserver":
         _detach_from_fork_server()
-    _watch_engine()
+    _watch_engine(lifeline_fd if lifeline_fd is not None else _launch_pipe())
     try:
         os.setpgid(0, 0)  # its own process group: killing the worker kills what it started (ffmpeg…)
     except OSError:  # pragma: no cover - already a group leader, or not permitted
@@ -84,6 +87,7 @@ def init_worker(setup: WorkerSetup) -> None:
     except (ValueError, OSError):  # pragma: no cover - not permitted in some sandboxes
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the pool
+    gc.enable()  # a forked worker's parent may have paused its collector for its start-up (validator_core.console)
     _REGISTRY = setup.inherited_registry or PluginRegistry.load(setup.plugin_config)
     _self_check()
     _BORN = time.time()
@@ -123,6 +127,9 @@ def _detach_from_fork_server() -> None:
     has the kernel kill the worker when its parent, the fork server, dies — even a worker stuck in C
     code holding the GIL.
     """
+    from multiprocessing import forkserver as mp_forkserver
+    from multiprocessing import process as mp_process
+
     server = mp_forkserver._forkserver
     fd = getattr(server, "_forkserver_alive_fd", None)
     if fd is not None:
@@ -149,16 +156,23 @@ def _set_parent_death_signal(sig: int) -> bool:
         return False
 
 
-def _watch_engine() -> None:
-    """Exit when the engine process is gone (its end of the launch pipe closes)."""
-    parent = multiprocessing.parent_process()
-    sentinel = getattr(parent, "sentinel", None)
-    if sentinel is None:  # pragma: no cover - not started by multiprocessing
+def _launch_pipe() -> int | None:
+    """The engine's end of the pipe multiprocessing launched this worker with (EOF: the engine is gone)."""
+    import multiprocessing
+
+    return getattr(multiprocessing.parent_process(), "sentinel", None)
+
+
+def _watch_engine(fd: int | None) -> None:
+    """Exit when the engine process is gone: EOF (or an error) on ``fd``, which only the engine writes."""
+    if fd is None:  # pragma: no cover - not started by the pool
         return
 
     def watch() -> None:
+        poller = select.poll()  # not select.select: the descriptor may be above FD_SETSIZE
+        poller.register(fd, select.POLLIN)
         try:
-            mp_connection.wait([sentinel])
+            poller.poll()
         except OSError:  # pragma: no cover
             pass
         os._exit(1)
