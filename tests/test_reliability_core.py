@@ -399,7 +399,8 @@ def test_one_file_s_checks_hold_no_more_than_their_share(task_pool, tmp_path):
     assert all(o.value for o in outcomes)
     starts = Path(log).read_text().split()
     # A had both workers while alone; B arrived, so A got no more than one of them while B waited.
-    assert starts[:2] == ["A0", "A1"] and starts[2] == "B0", starts
+    # (A0 and A1 start at once on two workers: which one logs first is the processes' race.)
+    assert sorted(starts[:2]) == ["A0", "A1"] and starts[2] == "B0", starts
 
 
 def test_calls_are_served_in_the_order_they_were_made(task_pool, tmp_path):
