@@ -83,6 +83,7 @@ DECODER_WORDS = {
 
 # How the pictures are coded (details.picture: MediaInfo's chroma subsampling, or a colour model key).
 PICTURE_WORDS = {"rgb": ("couleurs RVB", "RGB colour"), "monochrome": ("niveaux de gris", "greyscale")}
+COLOUR_MODELS = {"RGB": "rgb", "Y": "monochrome"}  # MediaInfo's colour space → its PICTURE_WORDS key
 
 
 @hookimpl
@@ -440,18 +441,19 @@ def _picture_format_findings(video: Any, limits: Mapping[str, Any], facts: dict[
     colour = str(getattr(video, "color_space", None) or "") or None
     chroma = str(getattr(video, "chroma_subsampling", None) or "") or None
     depth = _num(getattr(video, "bit_depth", None))
+    bits = int(depth) if depth else None
     profile = str(getattr(video, "format_profile", None) or "").split("@")[0] or None
-    facts.update({"codec_profile": profile, "color_space": colour, "chroma_subsampling": chroma,
-                  "bit_depth": int(depth) if depth else None})
+    facts.update({"codec_profile": profile, "color_space": colour, "chroma_subsampling": chroma, "bit_depth": bits})
     odd_colour = colour is not None and colour not in limits["playable_color_spaces"]
     odd_chroma = chroma is not None and chroma not in limits["playable_chroma_subsampling"]
-    odd_depth = depth is not None and depth > int(limits["playable_max_bit_depth"])
+    odd_depth = bits is not None and bits > int(limits["playable_max_bit_depth"])
     if not (odd_colour or odd_chroma or odd_depth):
         return []
-    picture = {"RGB": "rgb", "Y": "monochrome"}.get(colour or "", chroma or colour or "?") if odd_colour or odd_chroma \
-        else (chroma or "4:2:0")
+    # What details.picture names: the colour model when it is the odd part (a PICTURE_WORDS key), else the
+    # subsampling (said as is).
+    picture = COLOUR_MODELS.get(colour, chroma or colour) if odd_colour else (chroma or "4:2:0")
     return [finding("video.picture_format_unusual", "warning", codec=video.format or "?", profile=profile or "?",
-                    picture=picture, bit_depth=int(depth) if depth else "?", color_space=colour, chroma=chroma)]
+                    picture=picture, bit_depth=bits if bits else "?", color_space=colour, chroma=chroma)]
 
 
 def _too_many_pixels(width: int, height: int, max_pixels: int):

@@ -6,8 +6,9 @@ Each file is read from the staging storage (uploaded with the request) or, for a
 file is done, with that file's report: a job run again after its process stopped (SIGTERM, a killed
 service, a redelivered Celery task) checks only the files it had not checked yet, when its reports
 come from an engine with the same rules and plugins. A job cancelled (``DELETE``) or whose process is
-stopping stops at its next file (:class:`JobStopped`). A file the storage no longer has (an object missing) is that file's problem in
-the result, the others are still validated; a job none of whose files could be read ends ``failed``.
+stopping stops at its next file (:class:`JobStopped`). A file the storage no longer has (an object
+missing) is that file's problem in the result, the others are still validated; a job none of whose
+files could be read ends ``failed``.
 The staged files are deleted once the job has ended.
 
 The same function runs in the service's runner threads (embedded queue, SQLite store) and in a
@@ -98,17 +99,16 @@ def _check(engine: Engine, store: "JobStore | RedisJobStore", storage: Storage, 
             if item["index"] in saved:  # checked by an earlier run: neither fetched nor checked again
                 path = Path(work) / f"checked-{item['index']}"
                 earlier[str(path)] = Report(**saved[item["index"]])
-                names[str(path)] = item["name"]
-                files.append((item["name"], path))
-                continue
-            try:
-                path, sha256, observed_size = _fetch(engine, storage, job, item, Path(work))
-            except FetchError as exc:
-                path, sha256, observed_size = Path(work) / f"absent-{item['index']}", None, None  # never created
-                problems[str(path)] = exc
+            else:
+                try:
+                    path, sha256, observed_size = _fetch(engine, storage, job, item, Path(work))
+                except FetchError as exc:
+                    path, sha256, observed_size = Path(work) / f"absent-{item['index']}", None, None  # never created
+                    problems[str(path)] = exc
+                received[str(path)] = BatchItem(path, filename=item["filename"], sha256=sha256,
+                                                observed_size=observed_size)
+                index_of[str(path)] = item["index"]
             names[str(path)] = item["name"]
-            received[str(path)] = BatchItem(path, filename=item["filename"], sha256=sha256, observed_size=observed_size)
-            index_of[str(path)] = item["index"]
             files.append((item["name"], path))
         if earlier:
             store.progress(job.id, len(earlier))
